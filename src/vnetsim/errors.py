@@ -1,0 +1,34 @@
+"""User-facing errors: one line that says where, what is wrong and how to fix it.
+
+Every error a user can cause (a bad scenario, a bad pcap, a bad option) is raised as
+``UserError``; the CLI prints ``str(error)`` on stderr and exits with status 2. Nothing else
+should reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the user's input, reported as ``where: what (fix)``."""
+
+    exit_status = 2
+
+    def __init__(self, where: str, what: str, fix: str = "") -> None:
+        self.where = where
+        self.what = what
+        self.fix = fix
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        if self.fix:
+            text += f" ({self.fix})"
+        return " ".join(text.split())
+
+
+class ScenarioError(UserError):
+    """A scenario file or override that does not validate."""
+
+
+class InputFileError(UserError):
+    """An input file (pcap, trace) that cannot be read as what it claims to be."""
