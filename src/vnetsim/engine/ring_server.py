@@ -1,0 +1,571 @@
+"""A core serving descriptor rings: interrupt (NAPI), poll (PMD) or hybrid, compiled.
+
+This is the mechanism behind both the host's per-queue threads (pNIC rings) and the guest's
+vCPUs (vNIC rings). The exact semantics, which the SimPy reference model in tests implements
+independently, are written out in docs/models/engine.md ("Ring server"). In short:
+
+- Rings are finite FIFOs of descriptors (tail drop at arrival). An arrival at time ``a`` is
+  visible to any poll at time ``t >= a``; arrivals at the same time as a poll come first.
+- A poll at ``t`` of a ring takes ``n = min(batch, occupancy)`` packets, frees their slots at
+  ``t``, and costs ``poll_cost`` plus each packet's own ``work``; packet ``k`` (1-based) departs at
+  ``t + poll_cost + work_1 + ... + work_k``. An empty poll costs ``empty_cost`` (spin).
+- interrupt: a ring with interrupts armed and packets pending fires at
+  ``max(arm time, last fire + min_interval, min(oldest + delay, arrival of the frames-th))``.
+  A blocked core wakes (C-state exit chosen by idle length, IRQ cost, thread wake-up), then polls
+  its poll list in FIFO order; a poll that fills its whole batch re-queues the ring, otherwise
+  the ring is re-armed when the poll ends. Interrupts that fire while the core runs cost
+  ``irq_cost`` at the next poll boundary. With an empty poll list the core blocks.
+- poll: the core polls its rings round-robin forever.
+- hybrid: polls like poll mode; after ``sleep_after`` consecutive empty polls it sleeps
+  ``sleep_ns`` between polls; after ``block_after_polls`` consecutive empty polls, or
+  ``block_after_idle_ns`` since its last non-empty poll, it arms every ring and blocks; an
+  interrupt wakes it as in interrupt mode and it resumes polling with interrupts off.
+- Chunking: the kernel takes only decisions at times ``< horizon``; pending state is carried, and
+  arrivals it has not admitted stay with the caller for the next chunk. CPU time is accounted in
+  four buckets (useful, overhead, spin, idle), clipped to the statistics window.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+MODE_INTERRUPT = 0
+MODE_POLL = 1
+MODE_HYBRID = 2
+MODES = {"interrupt": MODE_INTERRUPT, "poll": MODE_POLL, "hybrid": MODE_HYBRID}
+
+RUN = 0
+BLOCKED = 1
+
+# fstate columns
+F_T, F_IDLE_SINCE, F_LAST_BUSY = 0, 1, 2
+# istate columns
+I_STATE, I_RR, I_EMPTY, I_PL_HEAD, I_PL_LEN = 0, 1, 2, 3, 4
+# per-core counters (acc) columns
+A_USEFUL, A_OVERHEAD, A_SPIN, A_IDLE = 0, 1, 2, 3
+A_INTERRUPTS, A_POLLS, A_EMPTY_POLLS, A_WAKEUPS, A_CSTATE_EXITS, A_PACKETS, A_SLEEPS = 4, 5, 6, 7, 8, 9, 10
+N_ACC = 11
+# core parameter vector columns
+P_MODE, P_BATCH, P_POLL, P_EMPTY, P_IRQ, P_WAKE = 0, 1, 2, 3, 4, 5
+P_SLEEP_AFTER, P_SLEEP_NS, P_BLOCK_POLLS, P_BLOCK_IDLE = 6, 7, 8, 9
+N_CORE_PARAMS = 10
+# ring parameter columns
+R_CAP, R_DELAY, R_FRAMES, R_MIN_INTERVAL = 0, 1, 2, 3
+N_RING_PARAMS = 4
+# ring float state columns
+RF_LAST_FIRE, RF_ARM_TIME = 0, 1
+# ring int state columns
+RI_HEAD, RI_COUNT, RI_ARMED, RI_IN_LIST = 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _account(acc, col, s, e, lo, hi):
+    if e > hi:
+        e = hi
+    if s < lo:
+        s = lo
+    if e > s:
+        acc[col] += e - s
+
+
+@numba.njit(cache=True, nogil=True)
+def _cstate_exit(idle_ns, exit_ns, residency_ns):
+    """Exit latency of the deepest C-state whose target residency fits the idle period."""
+    out = 0.0
+    for k in range(exit_ns.shape[0]):
+        if residency_ns[k] <= idle_ns:
+            out = exit_ns[k]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fire_time(r, rp, rf, ri, rt, width):
+    """When armed ring ``r`` (global index) raises its interrupt; inf if it will not yet."""
+    cnt = ri[r, RI_COUNT]
+    if ri[r, RI_ARMED] == 0 or cnt == 0:
+        return np.inf
+    head = ri[r, RI_HEAD]
+    f = rt[r, head] + rp[r, R_DELAY]
+    frames = int(rp[r, R_FRAMES])
+    if frames >= 1 and cnt >= frames:
+        j = head + frames - 1
+        if j >= width:
+            j -= width
+        if rt[r, j] < f:
+            f = rt[r, j]
+    g = rf[r, RF_LAST_FIRE] + rp[r, R_MIN_INTERVAL]
+    if g > f:
+        f = g
+    if rf[r, RF_ARM_TIME] > f:
+        f = rf[r, RF_ARM_TIME]
+    return f
+
+
+@numba.njit(cache=True, nogil=True)
+def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
+               rp, rf, ri, rt, rt0, rsize, rflow, rpid, rwork,
+               fs, ist, plist, acc,
+               in_t, in_ring, in_t0, in_size, in_flow, in_pid, in_work,
+               horizon, stat_lo, stat_hi,
+               out_dep, out_pick, out_arr, out_t0, out_size, out_flow, out_pid, out_ring,
+               drop_t, drop_pid, drop_ring, drop_acc):
+    """Advance core ``c`` over its time-ordered arrivals up to ``horizon``.
+
+    Returns (arrivals admitted or dropped, departures written, drops written).
+    """
+    nr = rings.shape[0]
+    width = rt.shape[1]
+    mode = int(cp[P_MODE])
+    batch = int(cp[P_BATCH])
+    poll_cost = cp[P_POLL]
+    empty_cost = cp[P_EMPTY]
+    irq_cost = cp[P_IRQ]
+    wake_cost = cp[P_WAKE]
+    sleep_after = int(cp[P_SLEEP_AFTER])
+    sleep_ns = cp[P_SLEEP_NS]
+    block_polls = int(cp[P_BLOCK_POLLS])
+    block_idle = cp[P_BLOCK_IDLE]
+
+    n_in = in_t.shape[0]
+    i = 0
+    n_out = 0
+    n_drop = 0
+    t = fs[c, F_T]
+    state = ist[c, I_STATE]
+
+    while True:
+        if state == BLOCKED:
+            # Admit arrivals until the earliest interrupt; arrivals at the fire time come first.
+            f_min = np.inf
+            l_min = -1
+            while True:
+                f_min = np.inf
+                l_min = -1
+                for l in range(nr):
+                    f = _fire_time(rings[l], rp, rf, ri, rt, width)
+                    if f < f_min:
+                        f_min = f
+                        l_min = l
+                if i < n_in and in_t[i] < horizon and in_t[i] <= f_min:
+                    # admit arrival i
+                    l = in_ring[i]
+                    r = rings[l]
+                    cnt = ri[r, RI_COUNT]
+                    if cnt >= int(rp[r, R_CAP]):
+                        drop_t[n_drop] = in_t[i]
+                        drop_pid[n_drop] = in_pid[i]
+                        drop_ring[n_drop] = r
+                        n_drop += 1
+                        drop_acc[r] += 1
+                    else:
+                        j = ri[r, RI_HEAD] + cnt
+                        if j >= width:
+                            j -= width
+                        rt[r, j] = in_t[i]
+                        rt0[r, j] = in_t0[i]
+                        rsize[r, j] = in_size[i]
+                        rflow[r, j] = in_flow[i]
+                        rpid[r, j] = in_pid[i]
+                        rwork[r, j] = in_work[i]
+                        ri[r, RI_COUNT] = cnt + 1
+                    i += 1
+                else:
+                    break
+            if f_min >= horizon:
+                break
+            # The interrupt wakes the core.
+            idle_since = fs[c, F_IDLE_SINCE]
+            _account(acc[c], A_IDLE, idle_since, f_min, stat_lo, stat_hi)
+            ex = _cstate_exit(f_min - idle_since, cstate_exit_ns, cstate_res_ns)
+            if ex > 0.0:
+                acc[c, A_CSTATE_EXITS] += 1.0
+            r = rings[l_min]
+            ri[r, RI_ARMED] = 0
+            rf[r, RF_LAST_FIRE] = f_min
+            acc[c, A_INTERRUPTS] += 1.0
+            acc[c, A_WAKEUPS] += 1.0
+            t = f_min
+            cost = ex + irq_cost + wake_cost
+            _account(acc[c], A_OVERHEAD, t, t + cost, stat_lo, stat_hi)
+            t += cost
+            state = RUN
+            if mode == MODE_HYBRID:
+                for l in range(nr):
+                    ri[rings[l], RI_ARMED] = 0
+                ist[c, I_EMPTY] = 0
+                ist[c, I_RR] = l_min
+                fs[c, F_LAST_BUSY] = t
+            else:
+                # append to the poll list
+                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
+                if pos >= nr:
+                    pos -= nr
+                plist[c, pos] = l_min
+                ist[c, I_PL_LEN] += 1
+                ri[r, RI_IN_LIST] = 1
+            continue
+
+        # RUN: a decision at time t.
+        if t >= horizon:
+            break
+        # Admit every arrival at or before t.
+        while i < n_in and in_t[i] <= t and in_t[i] < horizon:
+            l = in_ring[i]
+            r = rings[l]
+            cnt = ri[r, RI_COUNT]
+            if cnt >= int(rp[r, R_CAP]):
+                drop_t[n_drop] = in_t[i]
+                drop_pid[n_drop] = in_pid[i]
+                drop_ring[n_drop] = r
+                n_drop += 1
+                drop_acc[r] += 1
+            else:
+                j = ri[r, RI_HEAD] + cnt
+                if j >= width:
+                    j -= width
+                rt[r, j] = in_t[i]
+                rt0[r, j] = in_t0[i]
+                rsize[r, j] = in_size[i]
+                rflow[r, j] = in_flow[i]
+                rpid[r, j] = in_pid[i]
+                rwork[r, j] = in_work[i]
+                ri[r, RI_COUNT] = cnt + 1
+            i += 1
+
+        if mode == MODE_INTERRUPT:
+            # Interrupts raised while the core was running: handler cost, ring to the poll list.
+            fired = False
+            f_min = np.inf
+            l_min = -1
+            for l in range(nr):
+                f = _fire_time(rings[l], rp, rf, ri, rt, width)
+                if f < f_min:
+                    f_min = f
+                    l_min = l
+            if f_min <= t:
+                r = rings[l_min]
+                ri[r, RI_ARMED] = 0
+                rf[r, RF_LAST_FIRE] = f_min
+                acc[c, A_INTERRUPTS] += 1.0
+                _account(acc[c], A_OVERHEAD, t, t + irq_cost, stat_lo, stat_hi)
+                t += irq_cost
+                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
+                if pos >= nr:
+                    pos -= nr
+                plist[c, pos] = l_min
+                ist[c, I_PL_LEN] += 1
+                ri[r, RI_IN_LIST] = 1
+                fired = True
+            if fired:
+                continue
+            if ist[c, I_PL_LEN] == 0:
+                state = BLOCKED
+                fs[c, F_IDLE_SINCE] = t
+                continue
+            l = plist[c, ist[c, I_PL_HEAD]]
+            h = ist[c, I_PL_HEAD] + 1
+            if h >= nr:
+                h = 0
+            ist[c, I_PL_HEAD] = h
+            ist[c, I_PL_LEN] -= 1
+            r = rings[l]
+            ri[r, RI_IN_LIST] = 0
+        else:
+            # poll / hybrid: skip runs of empty polls in one step (poll mode only).
+            if mode == MODE_POLL:
+                busy = False
+                for l in range(nr):
+                    if ri[rings[l], RI_COUNT] > 0:
+                        busy = True
+                        break
+                if not busy:
+                    a = horizon
+                    if i < n_in and in_t[i] < horizon:
+                        a = in_t[i]
+                    if a > t:
+                        m = np.ceil((a - t) / empty_cost)
+                        if m < 1.0:
+                            m = 1.0
+                        t_new = t + m * empty_cost
+                        _account(acc[c], A_SPIN, t, t_new, stat_lo, stat_hi)
+                        acc[c, A_POLLS] += m
+                        acc[c, A_EMPTY_POLLS] += m
+                        ist[c, I_RR] = (ist[c, I_RR] + int(m)) % nr
+                        t = t_new
+                        continue
+            l = ist[c, I_RR]
+            ist[c, I_RR] = l + 1 if l + 1 < nr else 0
+            r = rings[l]
+
+        # Poll ring r at time t.
+        cnt = ri[r, RI_COUNT]
+        n = cnt if cnt < batch else batch
+        acc[c, A_POLLS] += 1.0
+        if n == 0:
+            acc[c, A_EMPTY_POLLS] += 1.0
+            _account(acc[c], A_SPIN, t, t + empty_cost, stat_lo, stat_hi)
+            t += empty_cost
+            if mode == MODE_INTERRUPT:
+                ri[r, RI_ARMED] = 1
+                rf[r, RF_ARM_TIME] = t
+            elif mode == MODE_HYBRID:
+                e = ist[c, I_EMPTY] + 1
+                ist[c, I_EMPTY] = e
+                if (block_polls > 0 and e >= block_polls) or (block_idle > 0.0 and t - fs[c, F_LAST_BUSY] >= block_idle):
+                    for k in range(nr):
+                        rr = rings[k]
+                        ri[rr, RI_ARMED] = 1
+                        rf[rr, RF_ARM_TIME] = t
+                    state = BLOCKED
+                    fs[c, F_IDLE_SINCE] = t
+                elif sleep_after > 0 and e >= sleep_after:
+                    ex = _cstate_exit(sleep_ns, cstate_exit_ns, cstate_res_ns)
+                    _account(acc[c], A_IDLE, t, t + sleep_ns, stat_lo, stat_hi)
+                    _account(acc[c], A_OVERHEAD, t + sleep_ns, t + sleep_ns + ex, stat_lo, stat_hi)
+                    acc[c, A_SLEEPS] += 1.0
+                    if ex > 0.0:
+                        acc[c, A_CSTATE_EXITS] += 1.0
+                    t += sleep_ns + ex
+            continue
+
+        _account(acc[c], A_OVERHEAD, t, t + poll_cost, stat_lo, stat_hi)
+        head = ri[r, RI_HEAD]
+        d = t + poll_cost
+        for k in range(n):
+            j = head + k
+            if j >= width:
+                j -= width
+            w = rwork[r, j]
+            _account(acc[c], A_USEFUL, d, d + w, stat_lo, stat_hi)
+            d += w
+            out_dep[n_out] = d
+            out_pick[n_out] = t
+            out_arr[n_out] = rt[r, j]
+            out_t0[n_out] = rt0[r, j]
+            out_size[n_out] = rsize[r, j]
+            out_flow[n_out] = rflow[r, j]
+            out_pid[n_out] = rpid[r, j]
+            out_ring[n_out] = r
+            n_out += 1
+        head += n
+        if head >= width:
+            head -= width
+        ri[r, RI_HEAD] = head
+        ri[r, RI_COUNT] = cnt - n
+        acc[c, A_PACKETS] += n
+        t = d
+        if mode == MODE_INTERRUPT:
+            if n == batch:
+                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
+                if pos >= nr:
+                    pos -= nr
+                plist[c, pos] = l
+                ist[c, I_PL_LEN] += 1
+                ri[r, RI_IN_LIST] = 1
+            else:
+                ri[r, RI_ARMED] = 1
+                rf[r, RF_ARM_TIME] = t
+        else:
+            ist[c, I_EMPTY] = 0
+            fs[c, F_LAST_BUSY] = t
+
+    fs[c, F_T] = t
+    ist[c, I_STATE] = state
+    return i, n_out, n_drop
+
+
+# ----------------------------------------------------------------------------------------------
+# State and the Python-side driver (one call per chunk, one kernel call per core).
+
+
+from dataclasses import dataclass, field  # noqa: E402
+
+from vnetsim.engine.packets import Packets  # noqa: E402
+
+
+@dataclass(frozen=True)
+class CoreSpec:
+    """How one core serves its rings (all times in ns)."""
+
+    mode: str = "interrupt"
+    batch: int = 64
+    poll_cost_ns: float = 0.0
+    empty_poll_cost_ns: float = 0.0
+    irq_cost_ns: float = 0.0
+    wakeup_ns: float = 0.0
+    cstates: tuple[tuple[float, float], ...] = ()  # (exit latency, target residency), ns
+    sleep_after_empty_polls: int = 0
+    sleep_ns: float = 0.0
+    block_after_empty_polls: int = 0
+    block_after_idle_ns: float = 0.0
+
+    def vector(self) -> np.ndarray:
+        p = np.zeros(N_CORE_PARAMS)
+        p[P_MODE] = MODES[self.mode]
+        p[P_BATCH] = self.batch
+        p[P_POLL] = self.poll_cost_ns
+        p[P_EMPTY] = self.empty_poll_cost_ns
+        p[P_IRQ] = self.irq_cost_ns
+        p[P_WAKE] = self.wakeup_ns
+        p[P_SLEEP_AFTER] = self.sleep_after_empty_polls
+        p[P_SLEEP_NS] = self.sleep_ns
+        p[P_BLOCK_POLLS] = self.block_after_empty_polls
+        p[P_BLOCK_IDLE] = self.block_after_idle_ns
+        return p
+
+
+@dataclass(frozen=True)
+class RingSpec:
+    """One descriptor ring: its size, the core that serves it, and its interrupt moderation."""
+
+    capacity: int
+    core: int
+    coalesce_delay_ns: float = 0.0
+    coalesce_frames: int = 1
+    coalesce_min_interval_ns: float = 0.0
+
+
+@dataclass
+class ServerOutput:
+    """What left the rings in one chunk (time-ordered) and what was dropped at them."""
+
+    departures: Packets          # t_ns = departure time
+    pick_ns: np.ndarray          # when the poll took the packet
+    arrival_ns: np.ndarray       # when it reached the ring
+    ring: np.ndarray             # global ring index
+    drop_pid: np.ndarray
+    drop_ring: np.ndarray
+    drop_t_ns: np.ndarray
+    drop_t0_ns: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+_PENDING = ("t", "ring", "t0", "size", "flow", "pid", "work")
+_PENDING_DTYPES = (np.float64, np.int64, np.float64, np.int32, np.int32, np.int64, np.float64)
+
+
+class RingServer:
+    """Rings served by cores, advanced chunk by chunk with all state carried."""
+
+    def __init__(self, cores: list[CoreSpec], rings: list[RingSpec], stat_lo_ns: float = 0.0,
+                 stat_hi_ns: float = np.inf) -> None:
+        for r in rings:
+            if not 0 <= r.core < len(cores):
+                raise ValueError(f"ring served by core {r.core}, but there are {len(cores)} cores")
+            if r.capacity < 1:
+                raise ValueError("a ring holds at least one descriptor")
+        self.cores = cores
+        self.rings = rings
+        self.stat_lo_ns = stat_lo_ns
+        self.stat_hi_ns = stat_hi_ns
+        n_c, n_r = len(cores), len(rings)
+        width = max(r.capacity for r in rings)
+        self.core_params = np.stack([c.vector() for c in cores])
+        depth = max(1, max(len(c.cstates) for c in cores))
+        self.cs_exit = np.zeros((n_c, depth))
+        self.cs_res = np.full((n_c, depth), np.inf)
+        for k, c in enumerate(cores):
+            for j, (ex, res) in enumerate(sorted(c.cstates, key=lambda s: s[1])):
+                self.cs_exit[k, j] = ex
+                self.cs_res[k, j] = res
+        self.ring_params = np.zeros((n_r, N_RING_PARAMS))
+        for k, r in enumerate(rings):
+            self.ring_params[k] = (r.capacity, r.coalesce_delay_ns, r.coalesce_frames, r.coalesce_min_interval_ns)
+        self.rf = np.zeros((n_r, 2))
+        self.rf[:, RF_LAST_FIRE] = -np.inf
+        self.ri = np.zeros((n_r, 4), np.int64)
+        self.rt = np.zeros((n_r, width))
+        self.rt0 = np.zeros((n_r, width))
+        self.rsize = np.zeros((n_r, width), np.int32)
+        self.rflow = np.zeros((n_r, width), np.int32)
+        self.rpid = np.zeros((n_r, width), np.int64)
+        self.rwork = np.zeros((n_r, width))
+        self.fs = np.zeros((n_c, 3))
+        self.ist = np.zeros((n_c, 5), np.int64)
+        self.plist = np.zeros((n_c, max(1, n_r)), np.int64)
+        self.acc = np.zeros((n_c, N_ACC))
+        self.drops = np.zeros(n_r, np.int64)
+        self.rings_of_core = [np.array([k for k, r in enumerate(rings) if r.core == c], np.int64)
+                              for c in range(n_c)]
+        self.local_index = np.zeros(n_r, np.int64)
+        self.core_of_ring = np.array([r.core for r in rings], np.int64)
+        for c in range(n_c):
+            self.local_index[self.rings_of_core[c]] = np.arange(len(self.rings_of_core[c]))
+        for c, spec in enumerate(cores):
+            interrupt = spec.mode == "interrupt"
+            self.ist[c, I_STATE] = BLOCKED if interrupt else RUN
+            if interrupt:
+                self.ri[self.rings_of_core[c], RI_ARMED] = 1
+        self.pending = [tuple(np.empty(0, d) for d in _PENDING_DTYPES) for _ in range(n_c)]
+
+    def occupancy(self) -> np.ndarray:
+        """Packets held in each ring now."""
+        return self.ri[:, RI_COUNT].copy()
+
+    def pending_count(self) -> int:
+        """Arrivals handed in but not yet admitted (they are later than the last horizon)."""
+        return sum(len(p[0]) for p in self.pending)
+
+    def advance(self, arrivals: Packets, ring: np.ndarray, work_ns: np.ndarray, horizon_ns: float) -> ServerOutput:
+        """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``."""
+        ring = np.asarray(ring, np.int64)
+        cores_of = self.core_of_ring[ring] if len(ring) else np.empty(0, np.int64)
+        parts = []
+        for c in range(len(self.cores)):
+            sel = cores_of == c if len(self.cores) > 1 else slice(None)
+            new = (arrivals.t_ns[sel], self.local_index[ring[sel]], arrivals.t0_ns[sel],
+                   arrivals.size_bytes[sel], arrivals.flow[sel], arrivals.pkt_id[sel],
+                   np.asarray(work_ns, np.float64)[sel])
+            old = self.pending[c]
+            if len(old[0]) and len(new[0]):
+                both = [np.concatenate((o, n)) for o, n in zip(old, new)]
+                order = np.argsort(both[0], kind="stable")
+                inp = tuple(np.ascontiguousarray(x[order]) for x in both)
+            elif len(old[0]):
+                inp = old
+            else:
+                inp = tuple(np.ascontiguousarray(x, d) for x, d in zip(new, _PENDING_DTYPES))
+            parts.append(self._serve(c, inp, horizon_ns))
+        return _merge_outputs(parts)
+
+    def _serve(self, c: int, inp, horizon_ns: float):
+        rings = self.rings_of_core[c]
+        held = int(self.ri[rings, RI_COUNT].sum())
+        n_in = len(inp[0])
+        cap = n_in + held
+        out = (np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap, np.int32),
+               np.empty(cap, np.int32), np.empty(cap, np.int64), np.empty(cap, np.int64))
+        drop = (np.empty(n_in), np.empty(n_in, np.int64), np.empty(n_in, np.int64))
+        used, n_out, n_drop = serve_core(
+            c, rings, self.core_params[c], self.cs_exit[c], self.cs_res[c],
+            self.ring_params, self.rf, self.ri, self.rt, self.rt0, self.rsize, self.rflow, self.rpid,
+            self.rwork, self.fs, self.ist, self.plist, self.acc, *inp, horizon_ns,
+            self.stat_lo_ns, self.stat_hi_ns, *out, *drop, self.drops)
+        self.pending[c] = tuple(x[used:] for x in inp)
+        dropped_t0 = _t0_of_drops(inp, used, drop[1][:n_drop])
+        return tuple(x[:n_out] for x in out), tuple(x[:n_drop] for x in drop), dropped_t0
+
+
+def _t0_of_drops(inp, used, drop_pid):
+    """Source times of dropped packets (for warm-up filtering), found among the admitted inputs."""
+    if not len(drop_pid):
+        return np.empty(0)
+    pid = inp[5][:used]
+    order = np.argsort(pid, kind="stable")
+    pos = np.searchsorted(pid[order], drop_pid)
+    return inp[2][:used][order[pos]]
+
+
+def _merge_outputs(parts) -> ServerOutput:
+    deps = [p[0] for p in parts]
+    drops = [p[1] for p in parts]
+    t0s = [p[2] for p in parts]
+    cat = [np.concatenate([d[k] for d in deps]) for k in range(8)]
+    if len(parts) > 1:
+        order = np.argsort(cat[0], kind="stable")
+        cat = [x[order] for x in cat]
+    dep, pick, arr, t0, size, flow, pid, ring = cat
+    dcat = [np.concatenate([d[k] for d in drops]) for k in range(3)]
+    return ServerOutput(
+        departures=Packets(dep, t0, size, flow, pid), pick_ns=pick, arrival_ns=arr, ring=ring,
+        drop_t_ns=dcat[0], drop_pid=dcat[1], drop_ring=dcat[2], drop_t0_ns=np.concatenate(t0s))
