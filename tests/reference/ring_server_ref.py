@@ -1,0 +1,304 @@
+"""Reference model of the ring server (docs/models/engine.md, "Ring server"), on SimPy.
+
+Written from the spec only. One SimPy process per core; each ring is a plain list of packets.
+Arrivals are events of priority FIRST scheduled up front (input order); every decision of a core
+(poll, interrupt fire, block, sleep) is an event of priority THEN, so a decision at ``t`` sees every
+arrival with time ``<= t`` (and an arrival at the very time a poll frees slots is checked before).
+
+Horizon: a core takes only decisions at times ``< horizon``; arrivals at ``>= horizon`` are not
+admitted (they are reported as pending). A poll taken before the horizon emits all its packets
+(their departures may lie beyond it). CPU intervals are clipped to ``[stat_lo, stat_hi]``; a core
+still blocked at the horizon is idle from ``idle_since`` up to the horizon.
+
+Counters per core (names): interrupts (fires, including the one that wakes a blocked core),
+polls (empty ones included), empty_polls, wakeups (a blocked core woken), cstate_exits (C-state
+exits with a non-zero latency, on wake-up or after a hybrid sleep), packets (taken by polls),
+sleeps (hybrid sleeps).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import simpy
+
+from . import FIRST, THEN, At
+
+INF = math.inf
+COUNTERS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps")
+BUCKETS = ("useful", "overhead", "spin", "idle")
+
+
+@dataclass
+class Pkt:
+    t: float
+    pid: int
+    work: float
+
+
+@dataclass
+class Ring:
+    index: int          # global ring index
+    local: int          # position among its core's rings
+    cap: int
+    delay: float
+    frames: int
+    min_interval: float
+    pkts: list = field(default_factory=list)
+    armed: bool = False
+    arm_time: float = 0.0
+    last_fire: float = -INF
+
+    def fire_time(self) -> float:
+        """max(arm_time, last_fire + min_interval, min(oldest + delay, arrival of the frames-th))."""
+        if not self.armed or not self.pkts:
+            return INF
+        oldest = self.pkts[0].t
+        frames_th = self.pkts[self.frames - 1].t if len(self.pkts) >= self.frames else INF
+        return max(self.arm_time, self.last_fire + self.min_interval, min(oldest + self.delay, frames_th))
+
+
+@dataclass
+class RefResult:
+    departed: dict            # pid -> (departure, pick, ring)
+    dropped: dict             # pid -> (ring, arrival time)
+    held: dict                # ring -> [pid, ...] still in the ring at the end (oldest first)
+    pending: list             # pids of arrivals at or after the horizon (never admitted)
+    counters: list            # per core: {name: int}
+    cpu: list                 # per core: {bucket: ns}
+
+
+class Core:
+    def __init__(self, env, spec, rings, horizon, lo, hi, departed):
+        self.env = env
+        self.mode = spec.mode
+        self.batch = int(spec.batch)
+        self.poll_cost = float(spec.poll_cost_ns)
+        self.empty_cost = float(spec.empty_poll_cost_ns)
+        self.irq = float(spec.irq_cost_ns)
+        self.wakeup = float(spec.wakeup_ns)
+        self.cstates = [(float(ex), float(res)) for ex, res in spec.cstates]
+        self.sleep_after = int(spec.sleep_after_empty_polls)
+        self.sleep_ns = float(spec.sleep_ns)
+        self.block_polls = int(spec.block_after_empty_polls)
+        self.block_idle = float(spec.block_after_idle_ns)
+        self.rings = rings
+        self.H, self.lo, self.hi = horizon, lo, hi
+        self.departed = departed
+        self.blocked = False
+        self.idle_since = 0.0
+        self.signal = None
+        self.count = dict.fromkeys(COUNTERS, 0)
+        self.cpu = dict.fromkeys(BUCKETS, 0.0)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def spend(self, bucket, s, e):
+        s, e = max(s, self.lo), min(e, self.hi)
+        if e > s:
+            self.cpu[bucket] += e - s
+
+    def cstate_exit(self, idle_ns):
+        """Exit latency of the deepest C-state (largest target residency) whose residency <= idle."""
+        fit = [(res, ex) for ex, res in self.cstates if res <= idle_ns]
+        return max(fit)[1] if fit else 0.0
+
+    def on_arrival(self):
+        if self.blocked and self.signal is not None and not self.signal.triggered:
+            self.signal.succeed()      # priority NORMAL == THEN, after all arrivals at this time
+
+    # -- one poll ------------------------------------------------------------------------------
+    def poll(self, ring, t):
+        n = min(self.batch, len(ring.pkts))
+        taken, ring.pkts[:n] = ring.pkts[:n], []
+        self.count["polls"] += 1
+        if n == 0:
+            self.count["empty_polls"] += 1
+            self.spend("spin", t, t + self.empty_cost)
+            return 0, t + self.empty_cost
+        self.spend("overhead", t, t + self.poll_cost)
+        x = t + self.poll_cost
+        for p in taken:
+            self.spend("useful", x, x + p.work)
+            x += p.work
+            self.departed[p.pid] = (x, t, ring.index)
+        self.count["packets"] += n
+        return n, x
+
+    def earliest_fire(self):
+        best, which = INF, None
+        for r in self.rings:             # in index order: ties go to the lower index
+            f = r.fire_time()
+            if f < best:
+                best, which = f, r
+        return best, which
+
+    # -- blocked: wait for an interrupt, then wake ---------------------------------------------
+    def block(self, t):
+        """Generator: blocks at ``t``; returns (ring that fired, wake-up end) or None at the horizon."""
+        env = self.env
+        self.blocked, self.idle_since = True, t
+        while True:
+            f, ring = self.earliest_fire()
+            assert f >= env.now, (f, env.now)
+            if f <= env.now:
+                break
+            self.signal = env.event()
+            yield (At(env, f, THEN) | self.signal) if f < self.H else self.signal
+        f = env.now
+        if f >= self.H:
+            return None
+        self.blocked = False
+        ring.armed, ring.last_fire = False, f
+        self.count["interrupts"] += 1
+        self.count["wakeups"] += 1
+        self.spend("idle", self.idle_since, f)
+        ex = self.cstate_exit(f - self.idle_since)
+        if ex > 0:
+            self.count["cstate_exits"] += 1
+        end = f + ex + self.irq + self.wakeup
+        self.spend("overhead", f, end)
+        return ring, end
+
+    # -- the core's process ----------------------------------------------------------------------
+    def run(self):
+        if self.mode == "interrupt":
+            yield from self.run_interrupt()
+        elif self.mode == "poll":
+            yield from self.run_poll()
+        elif self.mode == "hybrid":
+            yield from self.run_hybrid()
+        else:
+            raise ValueError(self.mode)
+
+    def at(self, t):
+        """Move to decision time ``t`` (after arrivals <= t); False when ``t`` is at the horizon."""
+        yield At(self.env, t, THEN)
+        return t < self.H
+
+    def run_interrupt(self):
+        for r in self.rings:
+            r.armed, r.arm_time = True, 0.0
+        woke = yield from self.block(0.0)
+        if woke is None:
+            return
+        ring, t = woke
+        poll_list = [ring]
+        while True:
+            if not (yield from self.at(t)):
+                return
+            f, ring = self.earliest_fire()
+            if f <= t:                                   # an interrupt fired while running
+                ring.armed, ring.last_fire = False, f
+                self.count["interrupts"] += 1
+                self.spend("overhead", t, t + self.irq)
+                t += self.irq
+                poll_list.append(ring)
+                continue
+            if not poll_list:
+                woke = yield from self.block(t)
+                if woke is None:
+                    return
+                ring, t = woke
+                poll_list = [ring]
+                continue
+            ring = poll_list.pop(0)
+            n, end = self.poll(ring, t)
+            if n == self.batch:
+                poll_list.append(ring)
+            else:
+                ring.armed, ring.arm_time = True, end
+            t = end
+
+    def run_poll(self):
+        assert self.empty_cost > 0
+        t, rr = 0.0, 0
+        while True:
+            if not (yield from self.at(t)):
+                return
+            ring = self.rings[rr]
+            rr = (rr + 1) % len(self.rings)
+            _, t = self.poll(ring, t)
+
+    def run_hybrid(self):
+        t, rr, empties, last_busy = 0.0, 0, 0, 0.0
+        while True:
+            if not (yield from self.at(t)):
+                return
+            ring = self.rings[rr]
+            rr = (rr + 1) % len(self.rings)
+            n, t = self.poll(ring, t)
+            if n > 0:
+                empties, last_busy = 0, t
+                continue
+            empties += 1
+            if not (yield from self.at(t)):              # the decision after an empty poll ending at t
+                return
+            if ((self.block_polls > 0 and empties >= self.block_polls)
+                    or (self.block_idle > 0 and t - last_busy >= self.block_idle)):
+                for r in self.rings:
+                    r.armed, r.arm_time = True, t
+                woke = yield from self.block(t)
+                if woke is None:
+                    return
+                fired, t = woke
+                for r in self.rings:
+                    r.armed = False
+                empties, last_busy, rr = 0, t, fired.local
+            elif self.sleep_after > 0 and empties >= self.sleep_after:
+                self.count["sleeps"] += 1
+                self.spend("idle", t, t + self.sleep_ns)
+                ex = self.cstate_exit(self.sleep_ns)
+                if ex > 0:
+                    self.count["cstate_exits"] += 1
+                self.spend("overhead", t + self.sleep_ns, t + self.sleep_ns + ex)
+                t = t + self.sleep_ns + ex
+
+    def finish(self):
+        if self.blocked:
+            self.spend("idle", self.idle_since, self.H)
+
+
+def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_ns,
+                          stat_lo_ns=0.0, stat_hi_ns=INF) -> RefResult:
+    """Run arrivals (time-ordered; ties keep input order) through the rings up to ``horizon_ns``.
+
+    ``cores`` / ``rings`` are ``CoreSpec`` / ``RingSpec``-like objects (plain attributes only).
+    """
+    env = simpy.Environment()
+    departed, dropped = {}, {}
+    per_core = [[] for _ in cores]
+    ring_objs = []
+    for k, rs in enumerate(rings):
+        r = Ring(k, len(per_core[rs.core]), int(rs.capacity), float(rs.coalesce_delay_ns),
+                 int(rs.coalesce_frames), float(rs.coalesce_min_interval_ns))
+        per_core[rs.core].append(r)
+        ring_objs.append(r)
+    core_objs = [Core(env, spec, per_core[c], float(horizon_ns), float(stat_lo_ns), float(stat_hi_ns), departed)
+                 for c, spec in enumerate(cores)]
+    owner = [core_objs[rs.core] for rs in rings]
+
+    def arrive(k, t, pid, work):
+        r = ring_objs[k]
+        if len(r.pkts) >= r.cap:
+            dropped[pid] = (k, t)                       # tail drop
+        else:
+            r.pkts.append(Pkt(t, pid, work))
+            owner[k].on_arrival()
+
+    pending = []
+    for t, k, pid, w in zip(t_ns, ring_of, pkt_id, work_ns):
+        t, k, pid, w = float(t), int(k), int(pid), float(w)
+        if t >= horizon_ns:
+            pending.append(pid)
+            continue
+        ev = At(env, t, FIRST)
+        ev.callbacks.append(lambda _e, a=(k, t, pid, w): arrive(*a))
+    for c in core_objs:
+        if c.rings or c.mode == "interrupt":
+            env.process(c.run())
+    env.run()
+    for c in core_objs:
+        c.finish()
+    return RefResult(departed, dropped, {r.index: [p.pid for p in r.pkts] for r in ring_objs}, pending,
+                     [c.count for c in core_objs], [c.cpu for c in core_objs])
