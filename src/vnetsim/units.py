@@ -87,8 +87,8 @@ def parse_frequency_hz(text: object) -> float:
     """``"4000/s"``, ``"4kHz"`` or ``"2.3GHz"`` -> events per second."""
     value, unit = _split(text, "a rate per second", "4000/s")
     m = re.fullmatch(r"([kKMGT]?)(?:Hz|/s)", unit)
-    if unit == "" and value == 0:
-        return 0.0
+    if unit == "":
+        return _non_negative(value, text, "a rate")
     if not m:
         raise ValueError(f"expected a rate per second like '4000/s' or '2.3GHz', got {text!r}")
     return _non_negative(value * _SI[m.group(1)], text, "a rate")

@@ -1,0 +1,134 @@
+"""`vnetsim`: run scenarios, search zero-loss throughput, print the scenario schema.
+
+Every user mistake ends with one line on stderr and exit status 2; output files are written
+whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+from vnetsim.errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Simulate how a virtual data center's network behaves before you deploy it.")
+console = Console()
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: whole or not at all."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"--json {path}", "is a directory", "name a file, e.g. out/result.json")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.exists():
+        raise UserError(f"--json {path}", f"folder {parent} does not exist", "create it first")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render(result) -> None:
+    from vnetsim.api import render
+
+    render(result, console)
+
+
+SetOpt = typer.Option(None, "--set", help="override any field: --set host.pnic.ring_size=1024 "
+                      "(list items by index or name: host.vms.pgw.guest.vcpus=2)")
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="scenario file (YAML)"),
+    seed: Optional[int] = typer.Option(None, help="random seed (overrides the file's)"),
+    duration: Optional[str] = typer.Option(None, help="simulated time, e.g. 200ms (overrides the file's)"),
+    set_: Optional[list[str]] = SetOpt,
+    variant: Optional[str] = typer.Option(None, help="run only this variant"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="also write the result as JSON here ('-' for stdout)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
+) -> None:
+    """Run every variant of a scenario and print them side by side."""
+    from vnetsim.api import run as api_run
+
+    result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant)
+    if not quiet and json_out != "-":
+        _render(result)
+    if json_out:
+        write_atomic(json_out, result.to_json())
+
+
+@app.command()
+def throughput(
+    scenario: Path = typer.Argument(..., help="scenario file (YAML)"),
+    seed: Optional[int] = typer.Option(None, help="random seed"),
+    duration: Optional[str] = typer.Option(None, help="duration of each trial, e.g. 50ms"),
+    set_: Optional[list[str]] = SetOpt,
+    variant: Optional[str] = typer.Option(None, help="search only this variant"),
+    resolution: float = typer.Option(0.005, min=1e-4, max=0.5, help="stop when the bracket is this fraction of line rate"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="also write the result as JSON here"),
+) -> None:
+    """RFC 2544-style search for the highest zero-loss rate of each variant."""
+    from vnetsim.throughput import throughput as api_throughput
+
+    result = api_throughput(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
+                            resolution=resolution)
+    if json_out != "-":
+        _render(result)
+    if json_out:
+        write_atomic(json_out, result.to_json())
+
+
+@app.command()
+def schema(
+    kind: str = typer.Argument("host", help="which scenario schema: host (more as domains arrive)"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="write it to this file instead of stdout"),
+) -> None:
+    """Print the JSON Schema of scenario files."""
+    from vnetsim.api import schema_for
+
+    text = json.dumps(schema_for(kind), indent=2) + "\n"
+    if json_out:
+        write_atomic(json_out, text)
+    else:
+        sys.stdout.write(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        print(f"vnetsim: {exc.line()}", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        print("vnetsim: aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        cmd = ctx.command_path if ctx is not None else "vnetsim"
+        print(f"{cmd}: {exc.format_message()} (see `{cmd} --help`)", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

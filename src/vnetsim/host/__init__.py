@@ -1,0 +1,1 @@
+"""The host data path: pNIC, host RX threads, vSwitch, vNIC, guest."""

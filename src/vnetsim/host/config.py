@@ -1,0 +1,251 @@
+"""Scenario models for the host data path: pNIC, host threads and cores, vSwitch, VMs.
+
+Every default names its source (shared/reference/defaults.md, or the cited document);
+docs/models/host.md lists them with their confidence. Costs may be written in ns or in
+cycles of the host clock (``cpu_clock``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vnetsim.units import BitRateBps, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- interrupt moderation ----------------------------------------------------------------------
+
+class Coalescing(Strict):
+    """When a device raises its interrupt for pending packets (docs/models/engine.md).
+
+    - ``off``: at once, for every packet found pending (VMXNET3 "disabled", ethtool rx-usecs 0).
+    - ``rate``: at most ``rate`` interrupts per second, a pending packet waits for the next slot
+      (VMXNET3 "rbc", default 4000/s, range 100-100,000; ixgbe/i40e ITR).
+    - ``timer``: ``usecs`` after the first pending packet or when ``frames`` are pending, whichever
+      comes first (ethtool rx-usecs / rx-frames; mlx5 16 us / 32 packets).
+    - ``static``: when ``frames`` packets are pending, but never later than 4 ms after the first
+      (VMXNET3 "static", 1-64 packets, default 64).
+    """
+
+    scheme: Literal["off", "rate", "timer", "static"] = "off"
+    rate: FrequencyHz | None = Field(None, description="interrupts per second (scheme rate)")
+    usecs: DurationNs | None = Field(None, description="delay after the first pending packet (scheme timer)")
+    frames: int | None = Field(None, ge=1, le=65536, description="pending packets that trigger the interrupt")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Coalescing":
+        if self.scheme == "rate" and (self.rate is None or self.rate <= 0):
+            raise ValueError("scheme 'rate' needs rate > 0, e.g. rate: 4000/s")
+        if self.scheme == "rate" and not 100 <= self.rate <= 1_000_000:
+            raise ValueError("rate must be between 100/s and 1000000/s")
+        if self.scheme == "timer" and self.usecs is None and self.frames is None:
+            raise ValueError("scheme 'timer' needs usecs and/or frames, e.g. usecs: 16us, frames: 32")
+        if self.scheme == "static" and self.frames is not None and self.frames > 64:
+            raise ValueError("VMXNET3 static coalescing queues 1 to 64 packets")
+        return self
+
+    def moderation(self) -> tuple[float, int, float]:
+        """(delay_ns, frames, min_interval_ns) of the ring-server interrupt rule."""
+        if self.scheme == "rate":
+            return 0.0, 1, 1e9 / self.rate
+        if self.scheme == "timer":
+            delay = self.usecs if self.usecs is not None else float("inf")
+            return delay, self.frames or 0, 0.0
+        if self.scheme == "static":
+            return 4e6, self.frames or 64, 0.0
+        return 0.0, 1, 0.0
+
+
+def coalescing(scheme: str, **kw) -> Coalescing:
+    return Coalescing(scheme=scheme, **kw)
+
+
+# --- how a core serves its rings ---------------------------------------------------------------
+
+class CState(Strict):
+    name: str = "C"
+    exit_latency: DurationNs
+    target_residency: DurationNs
+
+
+# intel_idle (drivers/idle/intel_idle.c, skx_cstates: Skylake/Cascade Lake server).
+CSTATE_TABLES: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "none": (),
+    "c1": (("C1", 2e3, 2e3),),
+    "c1e": (("C1", 2e3, 2e3), ("C1E", 10e3, 20e3)),
+    "skx": (("C1", 2e3, 2e3), ("C1E", 10e3, 20e3), ("C6", 133e3, 600e3)),
+}
+
+
+class Hybrid(Strict):
+    """Poll, then back off to interrupts when idle.
+
+    ``l3fwd-power`` (DPDK examples/l3fwd-power): after 10 empty polls sleep 1 us between polls,
+    after 300 arm the interrupt and block. ``busy-poll`` (Linux net.core.busy_poll): keep polling
+    for 50 us after the last packet, then arm the interrupt and block.
+    """
+
+    style: Literal["l3fwd-power", "busy-poll"] = "l3fwd-power"
+    sleep_after_empty_polls: int | None = Field(None, ge=0)
+    sleep: DurationNs | None = None
+    block_after_empty_polls: int | None = Field(None, ge=0)
+    block_after_idle: DurationNs | None = None
+
+    def resolved(self) -> tuple[int, float, int, float]:
+        if self.style == "l3fwd-power":
+            base = (10, 1e3, 300, 0.0)
+        else:
+            base = (0, 0.0, 0, 50e3)
+        given = (self.sleep_after_empty_polls, self.sleep, self.block_after_empty_polls, self.block_after_idle)
+        out = tuple(b if g is None else g for b, g in zip(base, given))
+        if out[2] == 0 and out[3] == 0:
+            raise ValueError("a hybrid core must block at some point: set block_after_empty_polls or block_after_idle")
+        return out  # type: ignore[return-value]
+
+
+class Service(Strict):
+    """How a core serves descriptor rings: interrupt-driven NAPI, a poll-mode driver, or hybrid.
+
+    Unset costs take the defaults of the mode and of the role (host thread or guest vCPU);
+    see ``ROLE_DEFAULTS`` and docs/models/host.md.
+    """
+
+    mode: Literal["interrupt", "poll", "hybrid"] = "interrupt"
+    batch: int | None = Field(None, ge=1, le=4096, description="packets per poll: NAPI budget "
+                              "(dev_weight, 64) in interrupt mode, burst (32) in poll/hybrid mode")
+    per_packet: CostSpec | None = Field(None, description="driver work per packet")
+    per_byte: CostSpec | None = Field(None, description="driver work per byte (copies)")
+    poll_cost: CostSpec | None = Field(None, description="fixed cost of a poll that finds packets")
+    empty_poll_cost: CostSpec | None = Field(None, description="cost of a poll that finds nothing")
+    irq_cost: CostSpec | None = Field(None, description="interrupt delivery and handler (or virtual interrupt injection)")
+    wakeup: CostSpec | None = Field(None, description="waking the blocked thread / halted vCPU")
+    cstates: Literal["none", "c1", "c1e", "skx"] | list[CState] = Field(
+        "skx", description="idle states of the core (exit latency, target residency)")
+    hybrid: Hybrid = Field(default_factory=Hybrid)
+
+
+# Per role and mode: (per_packet, poll_cost, empty_poll_cost, irq_cost, wakeup), as cost strings.
+# Sources (defaults.md): kernel per-packet RX ~500 cycles and DPDK ~50 cycles (Emmerich, 34C3);
+# a poll's fixed cost and an empty poll: one cache miss, 32 ns (Brouer); thread wake-up: a pinned
+# context switch, 1.1-1.9 us (tsuna) -> 1.5 us; a halted vCPU: unpinned, 3-4.5 us -> 3.75 us.
+# The interrupt handler cost has no published figure here: 1 us is an assumption (low confidence).
+ROLE_DEFAULTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
+    ("host", "interrupt"): ("500cycles", "32ns", "32ns", "1us", "1.5us"),
+    ("host", "poll"): ("50cycles", "32ns", "32ns", "1us", "1.5us"),
+    ("host", "hybrid"): ("50cycles", "32ns", "32ns", "1us", "1.5us"),
+    ("guest", "interrupt"): ("500cycles", "32ns", "32ns", "1us", "3.75us"),
+    ("guest", "poll"): ("50cycles", "32ns", "32ns", "1us", "3.75us"),
+    ("guest", "hybrid"): ("50cycles", "32ns", "32ns", "1us", "3.75us"),
+}
+DEFAULT_BATCH = {"interrupt": 64, "poll": 32, "hybrid": 32}
+
+
+def resolve_costs(service: Service, role: str) -> dict[str, Cost]:
+    pp, poll, empty, irq, wake = ROLE_DEFAULTS[(role, service.mode)]
+    return {
+        "per_packet": service.per_packet or parse_cost(pp),
+        "per_byte": service.per_byte or Cost(0.0, "ns"),
+        "poll_cost": service.poll_cost or parse_cost(poll),
+        "empty_poll_cost": service.empty_poll_cost or parse_cost(empty),
+        "irq_cost": service.irq_cost or parse_cost(irq),
+        "wakeup": service.wakeup or parse_cost(wake),
+    }
+
+
+# --- devices and stages ------------------------------------------------------------------------
+
+class Pnic(Strict):
+    """The physical NIC's receive side."""
+
+    model: str = Field("generic-10G", description="a label for reports")
+    line_rate: BitRateBps = Field(10e9, description="port speed (default 10 Gb/s)")
+    rx_queues: int = Field(1, ge=1, le=256)
+    ring_size: int = Field(512, ge=1, le=65536, description="RX descriptors per queue "
+                           "(ixgbe and i40e default 512; mlx5 1024)")
+    coalescing: Coalescing = Field(default_factory=lambda: Coalescing(scheme="rate", rate=20000.0),
+                                   description="RX interrupt moderation (ixgbe dynamic ITR starts at "
+                                   "20,000 interrupts/s, about 50 us)")
+
+
+class VSwitch(Strict):
+    """The virtual switch's work per packet, run by the host thread that polled the pNIC queue."""
+
+    per_packet: CostSpec = Field(default_factory=lambda: parse_cost("400cycles"),
+                                 description="switching work per packet (assumption: the kernel's "
+                                 "~400 cycles of skb handling, Emmerich; low confidence)")
+    per_byte: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"),
+                               description="copy into the guest per byte (not modelled by default)")
+
+
+class Vnic(Strict):
+    """The VM's virtual NIC: its receive rings and how it notifies the guest."""
+
+    type: Literal["vmxnet3", "virtio"] = "vmxnet3"
+    queues: int = Field(1, ge=1, le=64)
+    ring_size: int | None = Field(None, ge=1, le=8192, description="RX descriptors per queue "
+                                  "(VMXNET3 1024, multiple of 32; virtio-net 256)")
+    coalescing: Coalescing | None = Field(None, description="virtual interrupt coalescing "
+                                          "(VMXNET3 default: rbc, 4000/s; virtio: off)")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Vnic":
+        if self.type == "vmxnet3" and self.ring_size is not None and self.ring_size % 32:
+            raise ValueError("a VMXNET3 ring size must be a multiple of 32 (VMXNET3_RING_SIZE_ALIGN)")
+        if self.type == "virtio" and self.ring_size is not None and self.ring_size < 256:
+            raise ValueError("a virtio-net queue holds at least 256 descriptors (QEMU)")
+        return self
+
+    def resolved_ring_size(self) -> int:
+        return self.ring_size or (1024 if self.type == "vmxnet3" else 256)
+
+    def resolved_coalescing(self) -> Coalescing:
+        if self.coalescing is not None:
+            return self.coalescing
+        return Coalescing(scheme="rate", rate=4000.0) if self.type == "vmxnet3" else Coalescing()
+
+
+class App(Strict):
+    """The application in the guest (e.g. GTP-U decapsulation and forwarding in a PGW)."""
+
+    per_packet: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"))
+    per_byte: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"))
+
+
+class Guest(Strict):
+    vcpus: int = Field(1, ge=1, le=256, description="vCPUs serving the vNIC queues (queue q -> vCPU q mod vcpus)")
+    service: Service = Field(default_factory=Service)
+    app: App = Field(default_factory=App)
+
+
+class Vm(Strict):
+    name: str = "vm0"
+    vnic: Vnic = Field(default_factory=Vnic)
+    guest: Guest = Field(default_factory=Guest)
+
+
+class Host(Strict):
+    """An ESXi-like host: pNIC queues served by host threads, a vSwitch, and VMs."""
+
+    cpu_clock: FrequencyHz = Field(2.3e9, description="clock that converts cycles to time (Xeon "
+                                   "E5-2658 v4 base clock, the CPU named in the seed post)")
+    pnic: Pnic = Field(default_factory=Pnic)
+    cores: int | None = Field(None, ge=1, le=256, description="host cores running the RX threads "
+                              "(default: one per pNIC queue; queue q -> core q mod cores)")
+    service: Service = Field(default_factory=Service, description="how the host threads serve pNIC queues")
+    vswitch: VSwitch = Field(default_factory=VSwitch)
+    latency_sensitivity: Literal["normal", "high"] = Field(
+        "normal", description="'high': virtual interrupt coalescing off, a dedicated core per queue, "
+        "vCPUs pinned (no deep C-states, pinned wake-up) - the vCloud NFV guide preset")
+    vms: list[Vm] = Field(default_factory=lambda: [Vm()], min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_vms(self) -> "Host":
+        names = [v.name for v in self.vms]
+        if len(set(names)) != len(names):
+            raise ValueError("VM names must be unique")
+        return self

@@ -1,0 +1,214 @@
+"""The host data path, run chunk by chunk: source -> wire -> pNIC rings and host threads (driver,
+vSwitch) -> vNIC rings and guest vCPUs (driver, application) -> sink.
+
+Stages and what their latency means (each measured on the packets that left that stage):
+- ``wire``: queueing behind earlier frames and serialization at line rate, (frame + 20 B) * 8 / rate;
+- ``pnic_ring``: waiting in the pNIC RX ring until a host thread's poll takes it (interrupt
+  moderation, wake-up, C-state exit, other packets of the batch and other queues of the core);
+- ``vswitch``: the host thread's work until the packet is in the vNIC ring (driver + vSwitch);
+- ``vnic_ring``: waiting in the vNIC ring until the guest polls it (virtual interrupt coalescing,
+  vCPU wake-up, or the guest PMD's poll loop);
+- ``guest``: the guest driver's and the application's work on the packet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vnetsim.engine.histogram import LogHistogram
+from vnetsim.engine.fifo import lindley_single
+from vnetsim.engine.packets import Packets
+from vnetsim.engine.ring_server import N_ACC, RingServer
+from vnetsim.host.plan import HostPlan, compile_host
+from vnetsim.scenario.schema import HostScenario
+from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
+from vnetsim.traffic.source import TrafficSource
+
+STAGES = ("wire", "pnic_ring", "vswitch", "vnic_ring", "guest")
+DROP_STAGES = ("pnic_ring", "vnic_ring")
+
+
+@dataclass
+class PacketTrace:
+    """Per-packet outcomes, kept only when asked for (small runs, differential tests)."""
+
+    delivered_pid: list = field(default_factory=list)
+    delivered_t_ns: list = field(default_factory=list)
+    dropped_pid: list = field(default_factory=list)
+    dropped_stage: list = field(default_factory=list)
+
+    def arrays(self):
+        cat = lambda xs, d: np.concatenate(xs) if xs else np.empty(0, d)  # noqa: E731
+        return (cat(self.delivered_pid, np.int64), cat(self.delivered_t_ns, np.float64),
+                cat(self.dropped_pid, np.int64), cat(self.dropped_stage, np.int64))
+
+
+@dataclass
+class HostRun:
+    """The raw outcome of one run; ``vnetsim.results.host`` turns it into the published result."""
+
+    plan: HostPlan
+    window_ns: tuple[float, float]
+    offered: int
+    offered_bits: float
+    delivered: int
+    drops: dict[str, int]
+    latency: LogHistogram
+    stages: dict[str, LogHistogram]
+    queue_packets: np.ndarray       # pNIC queue arrivals (window)
+    queue_drops: np.ndarray
+    vnic_packets: np.ndarray
+    vnic_drops: np.ndarray
+    host_acc: np.ndarray            # per host core: CPU buckets (window) and counters (window)
+    guest_acc: np.ndarray
+    host_core_packets: np.ndarray
+    guest_core_packets: np.ndarray
+    in_flight_state: int            # packets inside the model at the end (all, not only the window)
+    offered_total: int
+    delivered_total: int
+    dropped_total: int
+    trace: PacketTrace | None
+
+
+def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk_packets: int) -> list[float]:
+    """Chunk horizons covering ``(0, duration]``, one of them exactly at the end of warm-up."""
+    step = chunk_packets / offered_pps * 1e9 if offered_pps > 0 else duration_ns
+    step = max(step, 1.0)
+    bounds = list(np.arange(step, duration_ns, step)) + [duration_ns]
+    if 0 < warmup_ns < duration_ns and warmup_ns not in bounds:
+        bounds.append(warmup_ns)
+    return sorted(set(float(b) for b in bounds))
+
+
+class HostPath:
+    """One variant's host path, ready to run."""
+
+    def __init__(self, scenario: HostScenario, *, rate_scale: float = 1.0, seed: int | None = None,
+                 duration_ns: float | None = None, trace: bool = False) -> None:
+        self.scenario = scenario
+        self.plan = compile_host(scenario.host, scenario.traffic.flows)
+        self.seed = scenario.seed if seed is None else seed
+        self.t_end = float(duration_ns if duration_ns is not None else scenario.duration)
+        self.t_lo = float(min(scenario.warmup, self.t_end))
+        self.source = TrafficSource(scenario.traffic.flows, self.seed, rate_scale)
+        self.trace = PacketTrace() if trace else None
+
+    def run(self) -> HostRun:
+        plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
+        host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end)
+        guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end)
+        wire_last = -np.inf
+        ns_per_bit = 1e9 / plan.line_rate_bps
+        h_pp, h_pb = plan.host_work_ns
+        g_pp, g_pb = plan.guest_work_ns
+        latency = LogHistogram()
+        stages = {s: LogHistogram() for s in STAGES}
+        n_q, n_v = len(plan.host.rings), len(plan.guest.rings)
+        queue_packets = np.zeros(n_q, np.int64)
+        vnic_packets = np.zeros(n_v, np.int64)
+        queue_drops = np.zeros(n_q, np.int64)
+        vnic_drops = np.zeros(n_v, np.int64)
+        host_core_packets = np.zeros(len(plan.host.cores), np.int64)
+        guest_core_packets = np.zeros(len(plan.guest.cores), np.int64)
+        host_ring_core = np.array([r.core for r in plan.host.rings], np.int64)
+        guest_ring_core = np.array([r.core for r in plan.guest.rings], np.int64)
+        offered = delivered = 0
+        offered_bits = 0.0
+        offered_total = delivered_total = dropped_total = 0
+        drops = {s: 0 for s in DROP_STAGES}
+        snap_host = np.zeros((len(plan.host.cores), N_ACC))
+        snap_guest = np.zeros((len(plan.guest.cores), N_ACC))
+        chunk = self.scenario.chunk_packets
+        guest_late = 0
+
+        for horizon in chunk_bounds(t_end, t_lo, self.source.offered_pps, chunk):
+            pk = self.source.until(horizon)
+            offered_total += len(pk)
+            in_win = pk.t0_ns >= t_lo
+            offered += int(in_win.sum())
+            offered_bits += float(((pk.size_bytes[in_win] + WIRE_OVERHEAD_BYTES) * 8.0).sum())
+
+            # wire: FIFO at line rate, unbounded (the sender's queue)
+            service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
+            t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
+            _record(stages["wire"], t_nic - pk.t0_ns, in_win & (t_nic <= t_end))
+
+            # pNIC rings, host threads (driver + vSwitch)
+            ring = plan.flow_pnic_ring[pk.flow]
+            queue_packets += np.bincount(ring[in_win], minlength=n_q)
+            work = h_pp + h_pb * pk.size_bytes
+            out = host.advance(pk.with_times(t_nic), ring, work, horizon)
+            self._account_stage(out, t_lo, t_end, stages["pnic_ring"], stages["vswitch"], queue_drops,
+                                host_core_packets, host_ring_core)
+            win_drops = out.drop_t0_ns >= t_lo
+            drops["pnic_ring"] += int(win_drops.sum())
+            dropped_total += len(out.drop_pid)
+            if self.trace is not None and len(out.drop_pid):
+                self.trace.dropped_pid.append(out.drop_pid)
+                self.trace.dropped_stage.append(np.zeros(len(out.drop_pid), np.int64))
+
+            # vNIC rings, guest vCPUs (driver + application)
+            dep = out.departures
+            vring = plan.flow_vnic_ring[dep.flow]
+            vnic_packets += np.bincount(vring[dep.t0_ns >= t_lo], minlength=n_v)
+            vm = plan.flow_vm[dep.flow]
+            gwork = g_pp[vm] + g_pb[vm] * dep.size_bytes
+            out2 = guest.advance(dep, vring, gwork, horizon)
+            self._account_stage(out2, t_lo, t_end, stages["vnic_ring"], stages["guest"], vnic_drops,
+                                guest_core_packets, guest_ring_core)
+            drops["vnic_ring"] += int((out2.drop_t0_ns >= t_lo).sum())
+            dropped_total += len(out2.drop_pid)
+            if self.trace is not None and len(out2.drop_pid):
+                self.trace.dropped_pid.append(out2.drop_pid)
+                self.trace.dropped_stage.append(np.ones(len(out2.drop_pid), np.int64))
+
+            # sink
+            fin = out2.departures
+            done = fin.t_ns <= t_end
+            guest_late += int((~done).sum())
+            delivered_total += int(done.sum())
+            ok = done & (fin.t0_ns >= t_lo)
+            delivered += int(ok.sum())
+            _record(latency, fin.t_ns - fin.t0_ns, ok)
+            if self.trace is not None:
+                self.trace.delivered_pid.append(fin.pkt_id[done])
+                self.trace.delivered_t_ns.append(fin.t_ns[done])
+            if horizon == t_lo:
+                snap_host = host.acc.copy()
+                snap_guest = guest.acc.copy()
+
+        in_flight_state = (int(host.occupancy().sum()) + host.pending_count() + int(guest.occupancy().sum())
+                           + guest.pending_count() + guest_late)
+        host_acc = host.acc.copy()
+        guest_acc = guest.acc.copy()
+        host_acc[:, 4:] -= snap_host[:, 4:]
+        guest_acc[:, 4:] -= snap_guest[:, 4:]
+        return HostRun(
+            plan=plan, window_ns=(t_lo, t_end), offered=offered, offered_bits=offered_bits,
+            delivered=delivered, drops=drops, latency=latency, stages=stages,
+            queue_packets=queue_packets, queue_drops=queue_drops, vnic_packets=vnic_packets,
+            vnic_drops=vnic_drops, host_acc=host_acc, guest_acc=guest_acc,
+            host_core_packets=host_core_packets, guest_core_packets=guest_core_packets,
+            in_flight_state=in_flight_state, offered_total=offered_total, delivered_total=delivered_total,
+            dropped_total=dropped_total, trace=self.trace)
+
+    @staticmethod
+    def _account_stage(out, t_lo, t_end, wait_hist, work_hist, ring_drops, core_packets, ring_core):
+        """Record a ring-server stage's wait and work latencies, drops and per-core packets (window)."""
+        dep = out.departures
+        win = (dep.t0_ns >= t_lo) & (dep.t_ns <= t_end)
+        _record(wait_hist, out.pick_ns - out.arrival_ns, win)
+        _record(work_hist, dep.t_ns - out.pick_ns, win)
+        core_packets += np.bincount(ring_core[out.ring[win]], minlength=len(core_packets))
+        dwin = out.drop_t0_ns >= t_lo
+        ring_drops += np.bincount(out.drop_ring[dwin], minlength=len(ring_drops))
+
+
+def _record(hist: LogHistogram, values: np.ndarray, mask: np.ndarray) -> None:
+    hist.record(values[mask] if not mask.all() else values)
+
+
+def run_host(scenario: HostScenario, **kw) -> HostRun:
+    return HostPath(scenario, **kw).run()

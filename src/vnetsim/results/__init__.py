@@ -1,0 +1,1 @@
+"""Results: JSON-ready dictionaries, pandas views and terminal tables."""

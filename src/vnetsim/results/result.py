@@ -1,0 +1,67 @@
+"""A run's result: one JSON-ready dictionary per variant, with JSON, pandas and terminal views."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null. numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _flatten(prefix: str, value: Any, out: dict) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, list):
+        out[prefix] = json.dumps(value)
+    else:
+        out[prefix] = value
+
+
+@dataclass
+class Result:
+    """What ``vnetsim.run`` returns: the scenario's name and one dictionary per variant."""
+
+    scenario: str
+    kind: str
+    variants: list[dict]
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _clean({"scenario": self.scenario, "kind": self.kind, "source": self.source,
+                       "variants": self.variants, **self.extra})
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Deterministic JSON: same scenario and seed give the same bytes."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+
+    def to_dataframe(self):
+        """One row per variant, nested fields flattened to dotted column names."""
+        import pandas as pd
+
+        rows = []
+        for v in self.to_dict()["variants"]:
+            row: dict = {}
+            _flatten("", v, row)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("name")
+
+    def variant(self, name: str) -> dict:
+        for v in self.variants:
+            if v["name"] == name:
+                return v
+        raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Scenario files: YAML in, validated models out, one per variant."""

@@ -1,0 +1,177 @@
+"""Load a scenario file: YAML -> variants -> overrides -> validated models, or one clear error line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from vnetsim.errors import ScenarioError
+from vnetsim.scenario.merge import OverrideError, deep_merge, parse_assignment, set_path
+
+
+@dataclass
+class LoadedVariant:
+    """One variant: its name, the merged document, and the validated model."""
+
+    name: str
+    description: str
+    doc: dict
+    model: Any
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Parse a scenario file into plain data; problems become ScenarioError."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(str(p), "no such file", "check the path")
+    if p.is_dir():
+        raise ScenarioError(str(p), "is a directory, not a scenario file", "name a .yaml file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(p), f"cannot be read ({exc.__class__.__name__})", "is it a text file?") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ScenarioError(where, f"YAML syntax error: {problem}", "fix the indentation or quoting there") from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(str(p), "a scenario must be a mapping of fields at the top level",
+                            "start with e.g. 'name: ...' and 'traffic: ...'")
+    return doc
+
+
+def format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """Field names accepted where ``loc`` points (for 'unknown field' hints)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return None
+        if part not in fields:
+            # discriminator tags appear in loc: search the union members for the tag
+            return None
+        current = _model_in(fields[part].annotation)
+        if current is None:
+            return None
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (list[M], M | None, Annotated[...])."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        return _model_in(origin)
+    return None
+
+
+def _hint(err: dict, model: type[BaseModel]) -> tuple[str, str]:
+    kind = err["type"]
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if msg.startswith("Assertion failed, "):
+        msg = msg[len("Assertion failed, "):]
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, tuple(err["loc"]))
+        fix = f"expected one of: {', '.join(allowed)}" if allowed else "remove it or check its spelling"
+        return f"unknown field {err['loc'][-1]!r}", fix
+    if kind == "missing":
+        return "missing required field", "add it (see `vnetsim schema`)"
+    if kind == "union_tag_invalid":
+        return msg, "set 'kind' to one of the listed values"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{msg}, got {err.get('input')!r}", "change the value"
+    return msg, ""
+
+
+def validation_error(source: str, variant: str | None, exc: ValidationError, model: type[BaseModel]) -> ScenarioError:
+    """The first validation problem as a one-line ScenarioError."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    what, fix = _hint(err, model)
+    where = f"{source}: " + (f"variant {variant!r}: " if variant else "") + format_loc(loc)
+    extra = len(exc.errors()) - 1
+    if extra:
+        fix = (fix + "; " if fix else "") + f"{extra} more problem{'s' if extra > 1 else ''} after this one"
+    return ScenarioError(where, what, fix)
+
+
+def expand_variants(doc: dict, source: str, overrides: list[str] = ()) -> list[tuple[str, str, dict]]:
+    """(name, description, merged document) for each variant; ``--set`` overrides apply to all."""
+    base = {k: v for k, v in doc.items() if k != "variants"}
+    raw = doc.get("variants") or []
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{source}: variants", "must be a list of mappings with a 'name'",
+                            "write '- name: ...' items")
+    parsed = []
+    try:
+        assignments = [parse_assignment(o) for o in overrides]
+    except OverrideError as exc:
+        raise ScenarioError("", str(exc)) from None
+    items = raw or [{"name": base.get("name", "base")}]
+    seen = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ScenarioError(f"{source}: variants[{i}]", "a variant needs a 'name' (a string)",
+                                "add 'name: ...' to it")
+        if item["name"] in seen:
+            raise ScenarioError(f"{source}: variants[{i}].name", f"repeated variant name {item['name']!r}",
+                                "give every variant its own name")
+        seen.add(item["name"])
+        over = {k: v for k, v in item.items() if k not in ("name", "description")}
+        merged = deep_merge(base, over)
+        for keys, value in assignments:
+            try:
+                merged = set_path(merged, keys, value)
+            except OverrideError as exc:
+                raise ScenarioError("", str(exc)) from None
+        parsed.append((item["name"], str(item.get("description", "")), merged))
+    return parsed
+
+
+def load_variants(doc: dict, source: str, model: type[BaseModel], overrides: list[str] = (),
+                  only: str | None = None,
+                  prepare: Callable[[dict], dict] | None = None) -> list[LoadedVariant]:
+    """Validate every variant of ``doc`` with ``model``; the first problem raises ScenarioError."""
+    out = []
+    variants = expand_variants(doc, source, overrides)
+    if only is not None:
+        names = [v[0] for v in variants]
+        if only not in names:
+            raise ScenarioError(f"{source}", f"no variant named {only!r}", f"choose one of: {', '.join(names)}")
+        variants = [v for v in variants if v[0] == only]
+    multiple = len(variants) > 1 or bool(doc.get("variants"))
+    for name, description, merged in variants:
+        data = prepare(merged) if prepare else merged
+        try:
+            model_obj = model.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(source, name if multiple else None, exc, model) from None
+        out.append(LoadedVariant(name, description, merged, model_obj))
+    return out

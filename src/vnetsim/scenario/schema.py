@@ -1,0 +1,57 @@
+"""The host scenario: run settings, traffic, the host, and variants to compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vnetsim.host.config import Host
+from vnetsim.traffic.config import TrafficConfig
+from vnetsim.units import DurationNs
+
+
+class Variant(BaseModel):
+    """A named set of overrides, deep-merged over the base scenario (lists of named items merge by name)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    description: str = ""
+
+
+class HostScenario(BaseModel):
+    """Traffic into one host: the pNIC, the host's RX threads, the vSwitch and the VMs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = Field(1, ge=0, description="one seed makes the run reproducible bit for bit")
+    duration: DurationNs = Field(100e6, description="simulated time (default 100ms)")
+    warmup: DurationNs = Field(0.0, description="start of the statistics window (default 0)")
+    chunk_packets: int = Field(250_000, ge=1000, le=50_000_000,
+                               description="packets per streaming chunk: bounds memory, not results")
+    traffic: TrafficConfig
+    host: Host = Field(default_factory=Host)
+    variants: list[Variant] = Field(default_factory=list, description="side-by-side alternatives")
+
+    @model_validator(mode="after")
+    def _check(self) -> "HostScenario":
+        if self.duration <= 0:
+            raise ValueError("duration must be > 0, e.g. '100ms'")
+        if self.warmup >= self.duration:
+            raise ValueError("warmup must be shorter than duration")
+        vms = {v.name for v in self.host.vms}
+        for g in self.traffic.flows:
+            if g.vm is not None and g.vm not in vms:
+                raise ValueError(f"flow group {g.name!r} is for VM {g.vm!r}, but the VMs are {sorted(vms)}")
+            if g.queue is not None and g.queue >= self.host.pnic.rx_queues:
+                raise ValueError(f"flow group {g.name!r} is pinned to queue {g.queue}, but the pNIC has "
+                                 f"{self.host.pnic.rx_queues} RX queues (0..{self.host.pnic.rx_queues - 1})")
+        return self
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a host scenario file."""
+    return HostScenario.model_json_schema(mode="validation")

@@ -1,0 +1,155 @@
+"""Arrival processes, generated chunk by chunk with state carried, independent of chunk size.
+
+Every process yields the arrival times (ns) before a horizon and which of its flows each packet
+belongs to. Random numbers are drawn in fixed-size blocks, so the sequence of arrivals is the same
+whatever the chunking; same seed, same arrivals.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+BLOCK = 1 << 16
+
+
+class _Buffered:
+    """Keeps a buffer of future arrivals and hands out those before each horizon."""
+
+    def __init__(self) -> None:
+        self._t = np.empty(0)
+        self._flow = np.empty(0, np.int32)
+
+    def _refill(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray]:
+        parts_t, parts_f = [self._t], [self._flow]
+        while not len(parts_t[-1]) or parts_t[-1][-1] < horizon_ns:
+            t, f = self._refill()
+            if not len(t):
+                break
+            parts_t.append(t)
+            parts_f.append(f)
+        t = np.concatenate(parts_t) if len(parts_t) > 1 else parts_t[0]
+        f = np.concatenate(parts_f) if len(parts_f) > 1 else parts_f[0]
+        cut = int(np.searchsorted(t, horizon_ns, side="left"))
+        self._t, self._flow = t[cut:], f[cut:]
+        return t[:cut], f[:cut]
+
+
+class PoissonArrivals(_Buffered):
+    """Superposed Poisson flows: exponential gaps at the total rate, each packet's flow uniform."""
+
+    def __init__(self, rate_pps: float, n_flows: int, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.mean_gap_ns = 1e9 / rate_pps if rate_pps > 0 else np.inf
+        self.n_flows = n_flows
+        self.rng = rng
+        self.last_ns = 0.0
+
+    def _refill(self):
+        if not np.isfinite(self.mean_gap_ns):
+            return np.empty(0), np.empty(0, np.int32)
+        t = self.last_ns + np.cumsum(self.rng.standard_exponential(BLOCK) * self.mean_gap_ns)
+        self.last_ns = float(t[-1])
+        flows = (self.rng.integers(0, self.n_flows, BLOCK, dtype=np.int32) if self.n_flows > 1
+                 else np.zeros(BLOCK, np.int32))
+        return t, flows
+
+
+class ConstantArrivals(_Buffered):
+    """Evenly spaced packets at the total rate (random phase), flows taking turns."""
+
+    def __init__(self, rate_pps: float, n_flows: int, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.period_ns = 1e9 / rate_pps if rate_pps > 0 else np.inf
+        self.n_flows = n_flows
+        self.phase_ns = float(rng.uniform(0.0, self.period_ns)) if np.isfinite(self.period_ns) else 0.0
+        self.k = 0
+
+    def _refill(self):
+        if not np.isfinite(self.period_ns):
+            return np.empty(0), np.empty(0, np.int32)
+        k = np.arange(self.k, self.k + BLOCK, dtype=np.int64)
+        self.k += BLOCK
+        return self.phase_ns + k * self.period_ns, (k % self.n_flows).astype(np.int32)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _uniform(seed, flow, k, salt):
+    """A counter-based uniform in (0, 1): splitmix64 of (seed, flow, period, salt)."""
+    z = np.uint64(seed) ^ (np.uint64(flow) * np.uint64(0x9E3779B97F4A7C15)) \
+        ^ (np.uint64(k) * np.uint64(0xBF58476D1CE4E5B9)) ^ (np.uint64(salt) * np.uint64(0x94D049BB133111EB))
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (float(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t, out_t, out_f):
+    """Emit each flow's packets before ``horizon``; returns count, or -1 if ``out`` is too small."""
+    n = 0
+    cap = out_t.shape[0]
+    for f in range(k.shape[0]):
+        p = next_t[f]
+        e = on_end[f]
+        kk = k[f]
+        while p < horizon:
+            if p < e:
+                if n == cap:
+                    return -1
+                out_t[n] = p
+                out_f[n] = f
+                n += 1
+                p += gap
+            else:
+                off = off_xm * _uniform(seed, f, kk, 1) ** (-inv_alpha)
+                on = on_xm * _uniform(seed, f, kk, 2) ** (-inv_alpha)
+                kk += 1
+                p = e + off
+                e = p + on
+        next_t[f] = p
+        on_end[f] = e
+        k[f] = kk
+    return n
+
+
+class OnOffArrivals:
+    """Independent ON/OFF flows with Pareto periods; evenly spaced packets at the peak rate when ON.
+
+    Each flow starts with an ON period at a uniform random time within one mean cycle. A packet
+    is sent at the start of an ON period and every 1/peak after it while the period lasts.
+    """
+
+    def __init__(self, rate_pps: float, n_flows: int, on_ns: float, off_ns: float, shape: float,
+                 rng: np.random.Generator) -> None:
+        cycle = on_ns + off_ns
+        self.peak_pps = rate_pps / n_flows * cycle / on_ns if rate_pps > 0 else 0.0
+        self.gap_ns = 1e9 / self.peak_pps if self.peak_pps > 0 else np.inf
+        self.inv_alpha = 1.0 / shape
+        self.on_xm = on_ns * (shape - 1.0) / shape
+        self.off_xm = off_ns * (shape - 1.0) / shape
+        self.seed = int(rng.integers(0, 2**63 - 1))
+        self.next_t = rng.uniform(0.0, cycle, n_flows)
+        self.on_end = self.next_t + self.on_xm * rng.uniform(0.0, 1.0, n_flows) ** (-self.inv_alpha)
+        self.k = np.zeros(n_flows, np.int64)
+        self.rate_pps = rate_pps
+        self._cap = BLOCK
+
+    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray]:
+        if self.peak_pps <= 0:
+            return np.empty(0), np.empty(0, np.int32)
+        while True:
+            saved = (self.next_t.copy(), self.on_end.copy(), self.k.copy())
+            out_t = np.empty(self._cap)
+            out_f = np.empty(self._cap, np.int32)
+            n = _onoff_until(horizon_ns, self.seed, self.gap_ns, self.on_xm, self.off_xm, self.inv_alpha,
+                             self.k, self.on_end, self.next_t, out_t, out_f)
+            if n >= 0:
+                order = np.argsort(out_t[:n], kind="stable")
+                return out_t[:n][order], out_f[:n][order]
+            self.next_t, self.on_end, self.k = saved
+            self._cap *= 2

@@ -1,0 +1,151 @@
+"""Scenario models for traffic: flow groups, arrival processes, packet sizes.
+
+Sizes are Ethernet frame sizes in bytes including the 4-byte FCS (64..9018); on the wire each
+frame also costs 20 bytes of preamble, start delimiter and inter-frame gap (facts.md, "Wire and
+line rate"). A rate in bits per second is converted to packets per second with that overhead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vnetsim.units import DurationNs, RateSpec
+
+WIRE_OVERHEAD_BYTES = 20
+MIN_FRAME_BYTES = 64
+MAX_FRAME_BYTES = 9018 + 70  # jumbo frame plus an IPv6 VXLAN outer header
+
+# Simple IMIX (7:4:1 of IP packets 40, 576 and 1500 bytes), as Ethernet frames with the
+# 18-byte header and FCS (40-byte packets padded to the 64-byte minimum).
+IMIX_SIMPLE = ((64, 7), (594, 4), (1518, 1))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Poisson(Strict):
+    """Independent exponential gaps: the memoryless arrivals of many uncoordinated senders."""
+
+    kind: Literal["poisson"] = "poisson"
+
+
+class Constant(Strict):
+    """Evenly spaced packets (a traffic generator, RFC 2544 style)."""
+
+    kind: Literal["constant"] = "constant"
+
+
+class OnOff(Strict):
+    """Each flow alternates ON and OFF periods with Pareto (heavy-tailed) lengths; during ON it
+    sends evenly spaced packets at the peak rate that gives the flow's mean rate."""
+
+    kind: Literal["onoff"] = "onoff"
+    on: DurationNs = Field(1e6, description="mean ON period (default 1ms)")
+    off: DurationNs = Field(9e6, description="mean OFF period (default 9ms)")
+    shape: float = Field(1.5, gt=1.0, description="Pareto shape alpha of both periods (1 < alpha; "
+                         "alpha < 2 gives infinite variance, the self-similar case)")
+
+    @model_validator(mode="after")
+    def _positive(self) -> "OnOff":
+        if self.on <= 0:
+            raise ValueError("on: the mean ON period must be > 0, e.g. '1ms'")
+        return self
+
+
+Arrival = Annotated[Union[Poisson, Constant, OnOff], Field(discriminator="kind")]
+
+
+class FixedSize(Strict):
+    kind: Literal["fixed"] = "fixed"
+    bytes: int = Field(64, ge=MIN_FRAME_BYTES, le=MAX_FRAME_BYTES)
+
+
+class Imix(Strict):
+    """The simple IMIX: 64, 594 and 1518-byte frames in the ratio 7:4:1 (mean 353.8 bytes)."""
+
+    kind: Literal["imix"] = "imix"
+
+
+class Empirical(Strict):
+    """Frame sizes drawn from a list with weights (e.g. a measured size histogram)."""
+
+    kind: Literal["empirical"] = "empirical"
+    sizes: list[int] = Field(min_length=1)
+    weights: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Empirical":
+        if len(self.sizes) != len(self.weights):
+            raise ValueError("sizes and weights must have the same length")
+        if any(s < MIN_FRAME_BYTES or s > MAX_FRAME_BYTES for s in self.sizes):
+            raise ValueError(f"every size must be between {MIN_FRAME_BYTES} and {MAX_FRAME_BYTES} bytes")
+        if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+            raise ValueError("weights must be >= 0 and not all 0")
+        return self
+
+
+SizeSpec = Annotated[Union[FixedSize, Imix, Empirical], Field(discriminator="kind")]
+
+
+def _size_shorthand(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return {"kind": "fixed", "bytes": value}
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "imix":
+            return {"kind": "imix"}
+        if text.upper().endswith("B") and text[:-1].strip().isdigit():
+            return {"kind": "fixed", "bytes": int(text[:-1])}
+        if text.isdigit():
+            return {"kind": "fixed", "bytes": int(text)}
+        raise ValueError(f"expected a frame size like 64, '128B', 'imix' or a mapping, got {value!r}")
+    return value
+
+
+def _arrival_shorthand(value):
+    if isinstance(value, str):
+        if value not in ("poisson", "constant", "onoff"):
+            raise ValueError(f"expected one of 'poisson', 'constant', 'onoff', got {value!r}")
+        return {"kind": value}
+    return value
+
+
+class FlowGroup(Strict):
+    """``count`` flows sharing one description; ``rate`` is their total."""
+
+    name: str = "flows"
+    count: int = Field(1, ge=1, le=10_000_000, description="number of distinct flows (5-tuples)")
+    rate: RateSpec = Field(description="total offered rate: packets ('2Mpps') or bits on the wire ('5Gbps')")
+    arrival: Arrival = Field(default_factory=Poisson)
+    size: SizeSpec = Field(default_factory=FixedSize)
+    vm: str | None = Field(None, description="the VM the flows are for (default: the first VM)")
+    queue: int | None = Field(None, ge=0, description="pin the flows to this pNIC RX queue "
+                              "(default: spread over the queues by the NIC's steering)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data):
+        if isinstance(data, dict):
+            data = dict(data)
+            if "size" in data:
+                data["size"] = _size_shorthand(data["size"])
+            if "arrival" in data:
+                data["arrival"] = _arrival_shorthand(data["arrival"])
+        return data
+
+
+class TrafficConfig(Strict):
+    flows: list[FlowGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "TrafficConfig":
+        names = [g.name for g in self.flows]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"flow group names must be unique; repeated: {sorted(dup)}")
+        return self
