@@ -22,7 +22,8 @@ independently, are written out in docs/models/engine.md ("Ring server"). In shor
   interrupt wakes it as in interrupt mode and it resumes polling with interrupts off.
 - Chunking: the kernel takes only decisions at times ``< horizon``; pending state is carried, and
   arrivals it has not admitted stay with the caller for the next chunk. CPU time is accounted in
-  four buckets (useful, overhead, spin, idle), clipped to the statistics window.
+  four buckets (useful, overhead, spin, idle), clipped to the statistics window; a C-state exit is
+  latency, not work, so it counts as idle.
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
             acc[c, A_INTERRUPTS] += 1.0
             acc[c, A_WAKEUPS] += 1.0
             t = f_min
-            cost = ex + irq_cost + wake_cost
+            _account(acc[c], A_IDLE, t, t + ex, stat_lo, stat_hi)
+            t += ex
+            cost = irq_cost + wake_cost
             _account(acc[c], A_OVERHEAD, t, t + cost, stat_lo, stat_hi)
             t += cost
             state = RUN
@@ -321,8 +324,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                     fs[c, F_IDLE_SINCE] = t
                 elif sleep_after > 0 and e >= sleep_after:
                     ex = _cstate_exit(sleep_ns, cstate_exit_ns, cstate_res_ns)
-                    _account(acc[c], A_IDLE, t, t + sleep_ns, stat_lo, stat_hi)
-                    _account(acc[c], A_OVERHEAD, t + sleep_ns, t + sleep_ns + ex, stat_lo, stat_hi)
+                    _account(acc[c], A_IDLE, t, t + sleep_ns + ex, stat_lo, stat_hi)
                     acc[c, A_SLEEPS] += 1.0
                     if ex > 0.0:
                         acc[c, A_CSTATE_EXITS] += 1.0
