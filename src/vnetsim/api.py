@@ -23,7 +23,7 @@ class Kind:
 
     detect: Callable[[dict], bool]
     model: Any
-    runner: Callable[[LoadedVariant], dict]
+    runner: Callable[[LoadedVariant], list[dict]]
     render: Callable[[Result, Any], None]
 
 
@@ -35,12 +35,27 @@ def register_kind(name: str, kind: Kind) -> None:
     _KINDS[name] = kind
 
 
-def _host_runner(v: LoadedVariant) -> dict:
+def _host_runner(v: LoadedVariant) -> list[dict]:
+    """One entry per load level (or one at the scenario's own rates), plus the zero-loss search."""
     from vnetsim.host.path import run_host
     from vnetsim.results.host import variant_result
+    from vnetsim.throughput import load_scales, zero_loss_search
 
     scenario: HostScenario = v.model
-    return variant_result(v.name, v.description, run_host(scenario), scenario.seed)
+    zero_loss = None
+    if scenario.throughput.enabled:
+        zero_loss = zero_loss_search(scenario, v.name, v.description)
+    rows = []
+    for label, scale in load_scales(scenario):
+        row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description,
+                             run_host(scenario, rate_scale=scale), scenario.seed)
+        row["variant"] = v.name
+        row["load"] = label
+        if zero_loss is not None:
+            row["zero_loss"] = {k: zero_loss[k] for k in ("zero_loss_pps", "zero_loss_bps", "line_rate_fraction",
+                                                          "resolution", "trial_s", "at_zero_loss")}
+        rows.append(row)
+    return rows
 
 
 def _host_render(result: Result, console) -> None:
@@ -114,6 +129,6 @@ def run(scenario: str | Path | dict, *, seed: int | None = None, duration: str |
         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None) -> Result:
     """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``)."""
     kind, source, variants = load(scenario, seed=seed, duration=duration, overrides=overrides, variant=variant)
-    rows = [_KINDS[kind].runner(v) for v in variants]
+    rows = [row for v in variants for row in _KINDS[kind].runner(v)]
     name = variants[0].doc.get("name", "scenario") if variants else "scenario"
     return Result(scenario=str(name), kind=kind, variants=rows, source=source)

@@ -20,9 +20,26 @@ from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
 from vnetsim.traffic.source import TrafficSource
 
 
-def zero_loss_search(scenario, name: str, description: str, *, resolution: float = 0.005,
+def load_scales(scenario) -> list[tuple[str | None, float]]:
+    """(label, rate scale) for each of the scenario's load levels, or [(None, 1.0)]."""
+    if not scenario.loads:
+        return [(None, 1.0)]
+    src = TrafficSource(scenario.traffic.flows, scenario.seed)
+    base = src.offered_pps
+    if base <= 0:
+        raise ScenarioError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
+    out = []
+    for load in scenario.loads:
+        pps = load.to_pps(src.mean_frame_bytes, WIRE_OVERHEAD_BYTES)
+        out.append((str(load), pps / base))
+    return out
+
+
+def zero_loss_search(scenario, name: str, description: str, *, resolution: float | None = None,
                      max_trials: int = 20) -> dict:
     """Search one validated host scenario; returns the throughput entry of its variant."""
+    resolution = scenario.throughput.resolution if resolution is None else resolution
+    trial_ns = scenario.throughput.trial
     src = TrafficSource(scenario.traffic.flows, scenario.seed)
     base_pps = src.offered_pps
     if base_pps <= 0:
@@ -32,7 +49,7 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
     trials = []
 
     def trial(scale: float) -> dict:
-        run = HostPath(scenario, rate_scale=scale).run()
+        run = HostPath(scenario, rate_scale=scale, duration_ns=trial_ns).run()
         res = variant_result(name, description, run, scenario.seed)
         trials.append({"rate_pps": scale * base_pps, "line_rate_fraction": scale / top,
                        "dropped": res["packets"]["dropped"], "offered": res["packets"]["offered"]})
@@ -60,7 +77,7 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
         "zero_loss_bps": best_scale * base_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0,
         "line_rate_fraction": best_scale / top,
         "resolution": resolution,
-        "trial_s": scenario.duration / 1e9,
+        "trial_s": (trial_ns or scenario.duration) / 1e9,
         "trials": trials,
         "at_zero_loss": None,
     }
@@ -70,7 +87,7 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
 
 
 def throughput(scenario: str | Path | dict, *, seed: int | None = None, duration: str | None = None,
-               overrides=(), variant: str | None = None, resolution: float = 0.005) -> Result:
+               overrides=(), variant: str | None = None, resolution: float | None = None) -> Result:
     """Zero-loss throughput of every variant (see module docstring)."""
     kind, source, variants = load(scenario, seed=seed, duration=duration, overrides=overrides, variant=variant)
     if kind != "host":

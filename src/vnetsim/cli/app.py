@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 
@@ -82,7 +81,8 @@ def throughput(
     duration: Optional[str] = typer.Option(None, help="duration of each trial, e.g. 50ms"),
     set_: Optional[list[str]] = SetOpt,
     variant: Optional[str] = typer.Option(None, help="search only this variant"),
-    resolution: float = typer.Option(0.005, min=1e-4, max=0.5, help="stop when the bracket is this fraction of line rate"),
+    resolution: Optional[float] = typer.Option(None, min=1e-4, max=0.5,
+                                               help="stop when the bracket is this fraction of line rate (default 0.005)"),
     json_out: Optional[str] = typer.Option(None, "--json", help="also write the result as JSON here"),
 ) -> None:
     """RFC 2544-style search for the highest zero-loss rate of each variant."""
@@ -111,6 +111,19 @@ def schema(
         sys.stdout.write(text)
 
 
+def _click_exceptions(name: str) -> tuple[type, ...]:
+    """The click exception class ``name`` wherever it lives (typer >= 0.29 vendors click)."""
+    import importlib
+
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
     try:
@@ -118,15 +131,17 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         print(f"vnetsim: {exc.line()}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except _click_exceptions("Abort"):
         print("vnetsim: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
+    except _click_exceptions("ClickException") as exc:
         ctx = getattr(exc, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "vnetsim"
-        print(f"{cmd}: {exc.format_message()} (see `{cmd} --help`)", file=sys.stderr)
+        message = " ".join(exc.format_message().split())
+        if message:  # an empty message: the help was already printed (no arguments given)
+            print(f"{cmd}: {message} (see `{cmd} --help`)", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except _click_exceptions("Exit") as exc:
         sys.exit(exc.exit_code)
 
 

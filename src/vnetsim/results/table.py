@@ -17,35 +17,50 @@ def _pct(x) -> str:
 
 
 def render_host(result, console: Console) -> None:
-    """Print host-path variants side by side: rates, drops, latency, stage latency and CPU."""
+    """Print host-path variants as rows: rates, drops, latency; then where latency goes; then CPU."""
     variants = result.variants
-    table = Table(title=f"{result.scenario}", show_lines=False, title_justify="left")
-    table.add_column("", style="bold")
+    zero_loss = any("zero_loss" in v for v in variants)
+    table = Table(title=f"{result.scenario}", title_justify="left")
+    for col in ("variant", "offered", "delivered", "dropped", "p50", "p99", "p99.9", "max", "CPU busy"):
+        table.add_column(col, justify="left" if col == "variant" else "right", overflow="fold")
+    if zero_loss:
+        table.add_column("zero-loss rate", justify="right")
     for v in variants:
-        table.add_column(v["name"], justify="right", overflow="fold")
-
-    def row(label, fn, style=None):
-        table.add_row(label, *[fn(v) for v in variants], style=style)
-
-    row("offered", lambda v: f"{format_rate(v['offered_pps'], 'pps')} ({format_rate(v['offered_bps'], 'bps')})")
-    row("delivered", lambda v: format_rate(v["delivered_pps"], "pps"))
-    row("dropped", lambda v: _drops(v))
-    table.add_section()
-    for q in ("p50", "p90", "p99", "p999", "max", "mean"):
-        row(f"latency {q.replace('p999', 'p99.9')}", lambda v, q=q: _us(v["latency_ns"][q]),
-            style="cyan" if q in ("p50", "p99") else None)
-    table.add_section()
-    for stage in variants[0]["stage_latency_ns"]:
-        row(f"  {stage} (mean)", lambda v, s=stage: _us(v["stage_latency_ns"][s]))
-    table.add_section()
-    cores = list(dict.fromkeys(k for v in variants for k in v["cpu"]))
-    for core in cores:
-        row(f"cpu {core}", lambda v, c=core: _cpu(v["cpu"].get(c)))
-        row("  interrupts/s, pkts/intr", lambda v, c=core: _irq(v["cores"].get(c)))
+        lat = v["latency_ns"]
+        cells = [v["name"], format_rate(v["offered_pps"], "pps"), format_rate(v["delivered_pps"], "pps"),
+                 _drops(v), _us(lat["p50"]), _us(lat["p99"]), _us(lat["p999"]), _us(lat["max"]), _busy(v)]
+        if zero_loss:
+            z = v.get("zero_loss")
+            cells.append(f"{format_rate(z['zero_loss_pps'], 'pps')}" if z else "-")
+        table.add_row(*cells)
     console.print(table)
-    console.print("cpu = busy% (useful / overhead / spin); latency percentiles within "
-                  f"{100 * variants[0].get('histogram_relative_error', 0):.2f}% (log-bucketed histogram)",
-                  style="dim")
+
+    stages = list(variants[0]["stage_latency_ns"])
+    where = Table(title="where the latency goes (mean per stage)", title_justify="left")
+    where.add_column("variant")
+    for s in stages:
+        where.add_column(s, justify="right")
+    for v in variants:
+        where.add_row(v["name"], *[_us(v["stage_latency_ns"][s]) for s in stages])
+    console.print(where)
+
+    cpu = Table(title="CPU per core (share of the window)", title_justify="left")
+    for col in ("variant", "core", "useful", "overhead", "spin", "idle", "interrupts/s", "pkts/interrupt"):
+        cpu.add_column(col, justify="left" if col in ("variant", "core") else "right")
+    for v in variants:
+        for k, (core, c) in enumerate(v["cpu"].items()):
+            counters = v["cores"][core]
+            ppi = counters["packets_per_interrupt"]
+            cpu.add_row(v["name"] if k == 0 else "", core, _pct(c["useful"]), _pct(c["overhead"]), _pct(c["spin"]),
+                        _pct(c["idle"]), f"{counters['interrupts_per_s']:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
+        cpu.add_section()
+    console.print(cpu)
+    console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
+                  "(log-bucketed histogram); CPU busy = useful + overhead + spin", style="dim")
+
+
+def _busy(v) -> str:
+    return " ".join(f"{_pct(1 - c['idle'])}" for c in v["cpu"].values())
 
 
 def _drops(v) -> str:
@@ -57,21 +72,6 @@ def _drops(v) -> str:
     return f"{total} ({share:.2%}: {parts})"
 
 
-def _cpu(c) -> str:
-    if c is None:
-        return "-"
-    busy = c["useful"] + c["overhead"] + c["spin"]
-    return f"{_pct(busy)} ({100 * c['useful']:.0f}/{100 * c['overhead']:.0f}/{100 * c['spin']:.0f})"
-
-
-def _irq(c) -> str:
-    if c is None:
-        return "-"
-    irq = c["interrupts_per_s"]
-    if not irq:
-        return "0"
-    ppi = c["packets_per_interrupt"]
-    return f"{irq:,.0f}, {ppi:.1f}" if ppi is not None else f"{irq:,.0f}"
 
 
 def render_throughput(result, console: Console) -> None:

@@ -23,6 +23,25 @@ class LoadedVariant:
     model: Any
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """Safe YAML where only true/false are booleans (YAML 1.2): ``scheme: off`` and ``on: 2ms``
+    mean the words, not False and True."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
+
+
+def parse_yaml_text(text: str):
+    """YAML text to plain data, with YAML 1.2 booleans."""
+    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: str | Path) -> dict:
     """Parse a scenario file into plain data; problems become ScenarioError."""
     p = Path(path)
@@ -35,7 +54,7 @@ def read_yaml(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(p), f"cannot be read ({exc.__class__.__name__})", "is it a text file?") from None
     try:
-        doc = yaml.safe_load(text)
+        doc = parse_yaml_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)

@@ -45,7 +45,9 @@ def parse_assignment(text: str) -> tuple[list[str], Any]:
     if not path.strip() or any(not k for k in keys):
         raise OverrideError(f"--set {text!r}: the path must be dotted field names, e.g. host.pnic.ring_size")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        from vnetsim.scenario.loader import parse_yaml_text
+
+        value = parse_yaml_text(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return keys, value

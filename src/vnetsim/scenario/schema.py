@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vnetsim.host.config import Host
 from vnetsim.traffic.config import TrafficConfig
-from vnetsim.units import DurationNs
+from vnetsim.units import DurationNs, RateSpec
 
 
 class Variant(BaseModel):
@@ -18,6 +18,16 @@ class Variant(BaseModel):
 
     name: str
     description: str = ""
+
+
+class ThroughputSearch(BaseModel):
+    """Also search each variant's zero-loss throughput during ``vnetsim run`` (RFC 2544 style)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    trial: DurationNs | None = Field(None, description="simulated time per trial (default: duration)")
+    resolution: float = Field(0.005, gt=0, le=0.5, description="stop when the bracket is this fraction of line rate")
 
 
 class HostScenario(BaseModel):
@@ -34,6 +44,9 @@ class HostScenario(BaseModel):
                                description="packets per streaming chunk: bounds memory, not results")
     traffic: TrafficConfig
     host: Host = Field(default_factory=Host)
+    loads: list[RateSpec] = Field(default_factory=list, description="run every variant at each of these "
+                                  "total offered rates (all flows scaled together), e.g. [50kpps, 2Mpps]")
+    throughput: ThroughputSearch = Field(default_factory=ThroughputSearch)
     variants: list[Variant] = Field(default_factory=list, description="side-by-side alternatives")
 
     @model_validator(mode="after")
@@ -42,6 +55,8 @@ class HostScenario(BaseModel):
             raise ValueError("duration must be > 0, e.g. '100ms'")
         if self.warmup >= self.duration:
             raise ValueError("warmup must be shorter than duration")
+        if self.throughput.trial is not None and self.throughput.trial <= self.warmup:
+            raise ValueError("throughput.trial must be longer than warmup")
         vms = {v.name for v in self.host.vms}
         for g in self.traffic.flows:
             if g.vm is not None and g.vm not in vms:

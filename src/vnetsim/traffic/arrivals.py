@@ -106,11 +106,14 @@ def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t
                 n += 1
                 p += gap
             else:
+                # The send clock runs only while ON: carry the time left to the next packet.
+                credit = p - e
                 off = off_xm * _uniform(seed, f, kk, 1) ** (-inv_alpha)
                 on = on_xm * _uniform(seed, f, kk, 2) ** (-inv_alpha)
                 kk += 1
-                p = e + off
-                e = p + on
+                start = e + off
+                e = start + on
+                p = start + credit
         next_t[f] = p
         on_end[f] = e
         k[f] = kk
@@ -120,8 +123,9 @@ def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t
 class OnOffArrivals:
     """Independent ON/OFF flows with Pareto periods; evenly spaced packets at the peak rate when ON.
 
-    Each flow starts with an ON period at a uniform random time within one mean cycle. A packet
-    is sent at the start of an ON period and every 1/peak after it while the period lasts.
+    Each flow starts with an ON period at a uniform random time within one mean cycle. While ON,
+    packets are 1/peak apart on a clock that stops during OFF periods, so a flow sends exactly
+    ``peak * (total ON time)`` packets on average, however short its ON periods are.
     """
 
     def __init__(self, rate_pps: float, n_flows: int, on_ns: float, off_ns: float, shape: float,
@@ -133,8 +137,9 @@ class OnOffArrivals:
         self.on_xm = on_ns * (shape - 1.0) / shape
         self.off_xm = off_ns * (shape - 1.0) / shape
         self.seed = int(rng.integers(0, 2**63 - 1))
-        self.next_t = rng.uniform(0.0, cycle, n_flows)
-        self.on_end = self.next_t + self.on_xm * rng.uniform(0.0, 1.0, n_flows) ** (-self.inv_alpha)
+        start = rng.uniform(0.0, cycle, n_flows)
+        self.on_end = start + self.on_xm * rng.uniform(0.0, 1.0, n_flows) ** (-self.inv_alpha)
+        self.next_t = start + (rng.uniform(0.0, self.gap_ns, n_flows) if np.isfinite(self.gap_ns) else 0.0)
         self.k = np.zeros(n_flows, np.int64)
         self.rate_pps = rate_pps
         self._cap = BLOCK

@@ -1,0 +1,118 @@
+"""The command line: tables, JSON, one-line errors with exit status 2, nothing half-written."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL = """
+name: small
+duration: 5ms
+traffic:
+  flows: [{name: f, count: 8, rate: 200kpps, size: 128}]
+variants:
+  - name: interrupt
+  - name: poll
+    host: {service: {mode: poll}, vms: [{name: vm0, guest: {service: {mode: poll}}}]}
+"""
+
+
+def vnetsim(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vnetsim.cli.app", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    f = tmp_path / "small.yaml"
+    f.write_text(SMALL)
+    return f
+
+
+def test_run_prints_table_and_writes_json(small: Path, tmp_path: Path):
+    out = tmp_path / "r.json"
+    res = vnetsim("run", small, "--json", out)
+    assert res.returncode == 0, res.stderr
+    assert "interrupt" in res.stdout and "poll" in res.stdout and "p99" in res.stdout
+    data = json.loads(out.read_text())
+    names = [v["name"] for v in data["variants"]]
+    assert names == ["interrupt", "poll"]
+    v = data["variants"][0]
+    for key in ("offered_pps", "delivered_pps", "packets", "drops_by_stage", "latency_ns",
+                "stage_latency_ns", "cpu"):
+        assert key in v
+    assert set(v["latency_ns"]) == {"mean", "p50", "p90", "p99", "p999", "max"}
+    assert set(v["packets"]) >= {"offered", "delivered", "dropped"}
+    for core in v["cpu"].values():
+        assert set(core) == {"useful", "overhead", "spin", "idle"}
+
+
+def test_same_seed_same_json_bytes(small: Path, tmp_path: Path):
+    a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    assert vnetsim("run", small, "-q", "--seed", "5", "--json", a).returncode == 0
+    assert vnetsim("run", small, "-q", "--seed", "5", "--json", b).returncode == 0
+    assert vnetsim("run", small, "-q", "--seed", "6", "--json", c).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+@pytest.mark.parametrize("body, expect", [
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic: {ring_sise: 4}\n", "unknown field 'ring_sise'"),
+    ("traffic:\n  flows: [{rate: -1Mpps}]\n", "traffic.flows[0].rate"),
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic: {ring_size: 0}\n", "host.pnic.ring_size"),
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic: {line_rate: 10Gbsp}\n", "Gbsp"),
+    ("traffic: [\n", "YAML syntax error"),
+])
+def test_bad_scenarios_one_line_exit_2(tmp_path: Path, body: str, expect: str):
+    f = tmp_path / "bad.yaml"
+    f.write_text(body)
+    out = tmp_path / "out.json"
+    res = vnetsim("run", f, "--json", out)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert expect in lines[0] and str(f) in lines[0]
+    assert "Traceback" not in res.stderr
+    assert not out.exists()
+
+
+def test_unwritable_json_target_keeps_nothing(small: Path, tmp_path: Path):
+    res = vnetsim("run", small, "-q", "--json", tmp_path / "missing-dir" / "r.json")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "does not exist" in res.stderr
+
+
+def test_existing_json_is_not_clobbered_by_a_failed_run(tmp_path: Path):
+    out = tmp_path / "keep.json"
+    out.write_text('{"kept": true}')
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("traffic:\n  flows: [{rate: 1Mpps, size: 12}]\n")
+    res = vnetsim("run", bad, "--json", out)
+    assert res.returncode == 2
+    assert out.read_text() == '{"kept": true}'
+
+
+def test_usage_errors_are_one_line(small: Path):
+    res = vnetsim("run", small, "--sedd", "3")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    res = vnetsim("run", small, "--set", "host.pnic.ring_size")
+    assert res.returncode == 2 and "PATH=VALUE" in res.stderr
+
+
+def test_schema_is_json_schema():
+    res = vnetsim("schema")
+    assert res.returncode == 0
+    schema = json.loads(res.stdout)
+    assert schema["type"] == "object" and "traffic" in schema["properties"]
+    assert "host" in schema["properties"] and "variants" in schema["properties"]
+
+
+def test_throughput_command(small: Path, tmp_path: Path):
+    out = tmp_path / "t.json"
+    res = vnetsim("throughput", small, "--resolution", "0.05", "--json", out)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    rates = {v["name"]: v["zero_loss_pps"] for v in data["variants"]}
+    assert rates["poll"] > rates["interrupt"] > 0
