@@ -209,9 +209,22 @@ class FlowTable:
         return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
     def unique(self) -> tuple["FlowTable", np.ndarray]:
-        """(table of distinct rows in order of first appearance, int32 index of each row into it)."""
-        rec = self.records()
-        first, inverse = _unique_rows(rec)
+        """(table of distinct rows in order of first appearance, int32 index of each row into it).
+
+        Exact: rows are grouped by a 64-bit hash of all columns, then every row is compared with
+        its group's first row; should two different rows ever share a hash, a full-row exact
+        method takes over.
+        """
+        if len(self) == 0:
+            return self.take(slice(0, 0)), np.zeros(0, np.int32)
+        h = _hash_columns(*(getattr(self, name) for name in COLUMNS))
+        first, inverse = _unique_u64(h)
+        rep = first[inverse]
+        for name in COLUMNS:
+            col = getattr(self, name)
+            if not np.array_equal(col, col[rep]):
+                first, inverse = _unique_rows(self.records())
+                break
         return self.take(first), inverse
 
     # -- presentation ---------------------------------------------------------------------
@@ -242,6 +255,89 @@ class FlowTable:
             if self.tunnel[i] == encap.TUNNEL_GENEVE:
                 out["geneve_opt_bytes"] = int(self.geneve_opt_bytes[i])
         return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _mix64(h, v):
+    h ^= np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)
+    h = (h << np.uint64(31)) | (h >> np.uint64(33))
+    return h * np.uint64(0xBF58476D1CE4E5B9)
+
+
+@numba.njit(cache=True, nogil=True)
+def _addr_words(a, i):
+    hi = np.uint64(0)
+    lo = np.uint64(0)
+    for k in range(8):
+        hi = (hi << np.uint64(8)) | np.uint64(a[i, k])
+        lo = (lo << np.uint64(8)) | np.uint64(a[i, 8 + k])
+    return hi, lo
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash_columns(eth_src, eth_dst, vlan, ethertype, ipv, ip_src, ip_dst, proto, sport, dport, tunnel, vni, gopt,
+                  o_eth_src, o_eth_dst, o_vlan, o_ipv, o_ip_src, o_ip_dst, o_sport, o_dport):
+    """A 64-bit hash of every column of each row (the grouping key of ``unique``)."""
+    n = eth_src.shape[0]
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0x243F6A8885A308D3)
+        h = _mix64(h, eth_src[i])
+        h = _mix64(h, eth_dst[i])
+        small = ((np.uint64(vlan[i] & 0xFFFF) << np.uint64(48)) | (np.uint64(ethertype[i]) << np.uint64(32))
+                 | (np.uint64(ipv[i]) << np.uint64(24)) | (np.uint64(proto[i]) << np.uint64(16))
+                 | (np.uint64(tunnel[i]) << np.uint64(8)) | np.uint64(o_ipv[i]))
+        h = _mix64(h, small)
+        h = _mix64(h, (np.uint64(sport[i]) << np.uint64(48)) | (np.uint64(dport[i]) << np.uint64(32))
+                   | (np.uint64(o_sport[i]) << np.uint64(16)) | np.uint64(o_dport[i]))
+        h = _mix64(h, (np.uint64(vni[i] & 0xFFFFFFFF) << np.uint64(32)) | (np.uint64(gopt[i]) << np.uint64(16))
+                   | np.uint64(o_vlan[i] & 0xFFFF))
+        a, b = _addr_words(ip_src, i)
+        h = _mix64(_mix64(h, a), b)
+        a, b = _addr_words(ip_dst, i)
+        h = _mix64(_mix64(h, a), b)
+        if tunnel[i] != 0:
+            h = _mix64(h, o_eth_src[i])
+            h = _mix64(h, o_eth_dst[i])
+            a, b = _addr_words(o_ip_src, i)
+            h = _mix64(_mix64(h, a), b)
+            a, b = _addr_words(o_ip_dst, i)
+            h = _mix64(_mix64(h, a), b)
+        h ^= h >> np.uint64(29)
+        out[i] = h
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _unique_u64(h):
+    """Distinct values of ``h`` in order of first appearance: (first index of each, inverse)."""
+    n = h.shape[0]
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slot_row = np.full(size, -1, np.int64)
+    slot_id = np.empty(size, np.int32)
+    inverse = np.empty(n, np.int32)
+    first = np.empty(n, np.int64)
+    count = 0
+    for i in range(n):
+        v = h[i]
+        s = (v * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20) & mask
+        while True:
+            r = slot_row[s]
+            if r < 0:
+                slot_row[s] = i
+                slot_id[s] = count
+                first[count] = i
+                inverse[i] = count
+                count += 1
+                break
+            if h[r] == v:
+                inverse[i] = slot_id[s]
+                break
+            s = (s + np.uint64(1)) & mask
+    return first[:count].copy(), inverse
 
 
 @numba.njit(cache=True, nogil=True)
