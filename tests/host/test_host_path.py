@@ -1,0 +1,146 @@
+"""The host path end to end: conservation, CPU accounting, chunk independence, throughput bounds."""
+
+import json
+
+import numpy as np
+import pytest
+
+from vnetsim.api import load, run
+from vnetsim.host.path import HostPath
+from vnetsim.host.plan import compile_host
+from vnetsim.throughput import zero_loss_search
+
+
+def scenario(**over):
+    doc = {
+        "name": "t",
+        "duration": "20ms",
+        "traffic": {"flows": [{"name": "f", "count": 64, "rate": "1Mpps", "size": 128}]},
+        "host": {"vms": [{"name": "vm", "guest": {"app": {"per_packet": "300cycles"}}}]},
+    }
+    for path, value in over.items():
+        node = doc
+        keys = path.split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return doc
+
+
+def model(doc):
+    return load(doc)[2][0].model
+
+
+MODES = ["interrupt", "poll", "hybrid"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_conservation_with_drops(mode):
+    """offered = delivered + dropped + in flight, and in flight is what the model still holds."""
+    doc = scenario(**{"traffic.flows": [{"name": "f", "count": 64, "rate": "6Mpps", "size": 64}],
+                      "host.pnic.ring_size": 64})
+    doc["host"]["service"] = {"mode": mode}
+    doc["host"]["vms"][0]["guest"]["service"] = {"mode": mode}
+    run_ = HostPath(model(doc), trace=True).run()
+    assert run_.window_ns[0] == 0.0
+    assert sum(run_.drops.values()) > 0, "the scenario must overload a ring"
+    assert run_.offered == run_.offered_total
+    in_flight = run_.offered - run_.delivered - sum(run_.drops.values())
+    assert in_flight == run_.in_flight_state >= 0
+    delivered, _, dropped, _ = run_.trace.arrays()
+    assert len(np.intersect1d(delivered, dropped)) == 0
+    assert len(np.unique(delivered)) == run_.delivered
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cpu_fractions_sum_to_one(mode):
+    doc = scenario(warmup="3ms")
+    doc["host"]["service"] = {"mode": mode}
+    doc["host"]["vms"][0]["guest"]["service"] = {"mode": mode}
+    res = run(doc).variants[0]
+    for core, c in res["cpu"].items():
+        parts = [c["useful"], c["overhead"], c["spin"], c["idle"]]
+        assert all(p >= 0 for p in parts)
+        assert sum(parts) == pytest.approx(1.0, abs=1e-9), core
+    if mode == "poll":
+        assert all(c["idle"] < 1e-9 for c in res["cpu"].values()), "a poll-mode core never idles"
+
+
+def test_results_do_not_depend_on_chunk_size():
+    doc = scenario(warmup="2ms")
+    doc["traffic"]["flows"].append({"name": "g", "count": 5, "rate": "300kpps", "arrival": {"kind": "onoff"},
+                                    "size": "imix"})
+    a = run(dict(doc, chunk_packets=1000)).to_json()
+    b = run(dict(doc, chunk_packets=1_000_000)).to_json()
+    assert a == b
+
+
+def test_same_seed_same_bytes_other_seed_differs():
+    assert run(scenario()).to_json() == run(scenario()).to_json()
+    assert run(scenario()).to_json() != run(scenario(seed=2)).to_json()
+
+
+def test_zero_loss_throughput_matches_capacity():
+    """Constant arrivals through two poll-mode stages with fixed costs: nothing is lost below the
+    slower stage's capacity B / (poll_cost + B * work); above it the ring overflows within the trial
+    unless the excess is too small to fill it (the upper bound allows for that)."""
+    doc = scenario(duration="40ms")
+    doc["traffic"]["flows"] = [{"name": "f", "count": 16, "rate": "1Mpps", "size": 64, "arrival": "constant"}]
+    doc["host"]["service"] = {"mode": "poll", "per_packet": "100ns", "poll_cost": "50ns", "batch": 32}
+    doc["host"]["vswitch"] = {"per_packet": "60ns"}
+    doc["host"]["vms"][0]["guest"] = {"service": {"mode": "poll", "per_packet": "50ns", "poll_cost": "50ns"},
+                                      "app": {"per_packet": "100ns"}}
+    m = model(doc)
+    cap = min(32 / (50 + 32 * 160), 32 / (50 + 32 * 150)) * 1e9
+    entry = zero_loss_search(m, "t", "", resolution=0.002)
+    ring = m.host.pnic.ring_size
+    assert cap * (1 - 0.006) <= entry["zero_loss_pps"] <= cap + 2 * ring / 0.04
+
+
+def test_latency_sensitivity_high_preset():
+    doc = scenario()
+    doc["host"]["latency_sensitivity"] = "high"
+    doc["host"]["pnic"] = {"rx_queues": 4}
+    doc["host"]["cores"] = 1
+    plan = compile_host(model(doc).host, model(doc).traffic.flows)
+    assert len(plan.host.cores) == 4, "a dedicated core per queue"
+    assert all(r.coalesce_min_interval_ns == 0 and r.coalesce_frames == 1 for r in plan.guest.rings)
+    assert all(c.cstates == () for c in plan.guest.cores)
+    normal = compile_host(model(scenario()).host, model(scenario()).traffic.flows)
+    assert normal.guest.rings[0].coalesce_min_interval_ns == pytest.approx(250e3), "VMXNET3 rbc 4000/s"
+
+
+def test_queues_cores_and_vms():
+    doc = scenario()
+    doc["traffic"]["flows"] = [
+        {"name": "a", "count": 8, "rate": "400kpps", "vm": "vm"},
+        {"name": "b", "count": 1, "rate": "100kpps", "vm": "other", "queue": 3},
+    ]
+    doc["host"]["pnic"] = {"rx_queues": 4}
+    doc["host"]["cores"] = 2
+    doc["host"]["vms"].append({"name": "other", "vnic": {"queues": 2}, "guest": {"vcpus": 2}})
+    res = run(doc).variants[0]
+    q = res["queues"]
+    assert q["other/vnic/q0"]["packets"] > 0 and q["other/vnic/q1"]["packets"] == 0, "one flow, one vNIC queue"
+    assert q["pnic/q3"]["packets"] > q["pnic/q0"]["packets"], "flow b pinned to queue 3"
+    assert set(res["cpu"]) == {"host/core0", "host/core1", "vm/vcpu0", "other/vcpu0", "other/vcpu1"}
+    assert res["cores"]["other/vcpu1"]["packets"] == 0
+    total_q = sum(v["packets"] for k, v in q.items() if k.startswith("pnic"))
+    assert total_q == res["packets"]["offered"]
+
+
+def test_json_has_documented_fields():
+    res = json.loads(run(scenario()).to_json())
+    v = res["variants"][0]
+    assert v["stage_latency_ns"].keys() == {"wire", "pnic_ring", "vswitch", "vnic_ring", "guest"}
+    assert v["drops_by_stage"].keys() == {"pnic_ring", "vnic_ring"}
+    assert v["packets"]["offered"] == v["packets"]["delivered"] + v["packets"]["dropped"] + v["packets"]["in_flight"]
+
+
+def test_wire_serialisation_at_line_rate():
+    """Constant 64-byte frames far below line rate: the wire stage is exactly one serialization,
+    (64 + 20) * 8 bits at 10 Gb/s = 67.2 ns."""
+    doc = scenario()
+    doc["traffic"]["flows"] = [{"name": "f", "rate": "100kpps", "size": 64, "arrival": "constant"}]
+    res = run(doc).variants[0]
+    assert res["stage_latency_ns"]["wire"] == pytest.approx(67.2, rel=1e-9)
