@@ -5,10 +5,11 @@ Arrivals are events of priority FIRST scheduled up front (input order); every de
 (poll, interrupt fire, block, sleep) is an event of priority THEN, so a decision at ``t`` sees every
 arrival with time ``<= t`` (and an arrival at the very time a poll frees slots is checked before).
 
-Horizon: a core takes only decisions at times ``< horizon``; arrivals at ``>= horizon`` are not
-admitted (they are reported as pending). A poll taken before the horizon emits all its packets
+Horizon: a core takes only decisions at times ``< horizon``; every arrival before the horizon is
+admitted or dropped, arrivals at ``>= horizon`` are not (they are reported as pending). A poll taken before the horizon emits all its packets
 (their departures may lie beyond it). CPU intervals are clipped to ``[stat_lo, stat_hi]``; a core
-still blocked at the horizon is idle from ``idle_since`` up to the horizon.
+still blocked at the horizon is idle from ``idle_since`` up to the horizon (reported apart as
+``open_idle`` too, so that a test can tell it from the closed intervals).
 
 Counters per core (names): interrupts (fires, including the one that wakes a blocked core),
 polls (empty ones included), empty_polls, wakeups (a blocked core woken), cstate_exits (C-state
@@ -66,11 +67,13 @@ class RefResult:
     held: dict                # ring -> [pid, ...] still in the ring at the end (oldest first)
     pending: list             # pids of arrivals at or after the horizon (never admitted)
     counters: list            # per core: {name: int}
-    cpu: list                 # per core: {bucket: ns}
+    cpu: list                 # per core: {bucket: ns}, the spec's accounting over the whole window
+    open_idle: list           # per core: the part of cpu["idle"] still open at the horizon (blocked core)
+    exit_ns: list             # per core: the part of cpu["overhead"] that is C-state exit latency
 
 
 class Core:
-    def __init__(self, env, spec, rings, horizon, lo, hi, departed):
+    def __init__(self, env, spec, rings, horizon, lo, hi, departed, strict_after_poll=True):
         self.env = env
         self.mode = spec.mode
         self.batch = int(spec.batch)
@@ -91,12 +94,23 @@ class Core:
         self.signal = None
         self.count = dict.fromkeys(COUNTERS, 0)
         self.cpu = dict.fromkeys(BUCKETS, 0.0)
+        self.exit_ns = 0.0             # the part of cpu["overhead"] that is C-state exit latency
+        self.open_idle = 0.0
+        self.strict_after_poll = strict_after_poll
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def spend(self, bucket, s, e):
         s, e = max(s, self.lo), min(e, self.hi)
         if e > s:
             self.cpu[bucket] += e - s
+            return e - s
+        return 0.0
+
+    def exit_latency(self, s, ex):
+        """Pay a C-state exit of ``ex`` from ``s``: overhead (the core is not available)."""
+        if ex > 0:
+            self.count["cstate_exits"] += 1
+        self.exit_ns += self.spend("overhead", s, s + ex)
 
     def cstate_exit(self, idle_ns):
         """Exit latency of the deepest C-state (largest target residency) whose residency <= idle."""
@@ -154,10 +168,9 @@ class Core:
         self.count["wakeups"] += 1
         self.spend("idle", self.idle_since, f)
         ex = self.cstate_exit(f - self.idle_since)
-        if ex > 0:
-            self.count["cstate_exits"] += 1
+        self.exit_latency(f, ex)
         end = f + ex + self.irq + self.wakeup
-        self.spend("overhead", f, end)
+        self.spend("overhead", f + ex, end)
         return ring, end
 
     # -- the core's process ----------------------------------------------------------------------
@@ -232,8 +245,8 @@ class Core:
                 empties, last_busy = 0, t
                 continue
             empties += 1
-            if not (yield from self.at(t)):              # the decision after an empty poll ending at t
-                return
+            if not (yield from self.at(t)) and self.strict_after_poll:
+                return                                   # the decision after an empty poll ending at t
             if ((self.block_polls > 0 and empties >= self.block_polls)
                     or (self.block_idle > 0 and t - last_busy >= self.block_idle)):
                 for r in self.rings:
@@ -249,21 +262,27 @@ class Core:
                 self.count["sleeps"] += 1
                 self.spend("idle", t, t + self.sleep_ns)
                 ex = self.cstate_exit(self.sleep_ns)
-                if ex > 0:
-                    self.count["cstate_exits"] += 1
-                self.spend("overhead", t + self.sleep_ns, t + self.sleep_ns + ex)
+                self.exit_latency(t + self.sleep_ns, ex)
                 t = t + self.sleep_ns + ex
 
     def finish(self):
+        """A core still blocked at the horizon has been idle since ``idle_since``."""
+        before = self.cpu["idle"]
         if self.blocked:
-            self.spend("idle", self.idle_since, self.H)
+            self.spend("idle", self.idle_since, min(self.H, self.hi))
+        self.open_idle = self.cpu["idle"] - before
 
 
 def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_ns,
-                          stat_lo_ns=0.0, stat_hi_ns=INF) -> RefResult:
+                          stat_lo_ns=0.0, stat_hi_ns=INF, strict_after_poll=True) -> RefResult:
     """Run arrivals (time-ordered; ties keep input order) through the rings up to ``horizon_ns``.
 
     ``cores`` / ``rings`` are ``CoreSpec`` / ``RingSpec``-like objects (plain attributes only).
+
+    ``strict_after_poll``: the hybrid step "after each empty poll ending at t" (sleep or block) is a
+    decision at ``t``, so it is not taken when ``t >= horizon``. With False it belongs to the poll
+    (taken whenever the poll was): the spec does not say which; only counters (sleeps, C-state
+    exits) and CPU time past the horizon can tell them apart.
     """
     env = simpy.Environment()
     departed, dropped = {}, {}
@@ -274,8 +293,8 @@ def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_
                  int(rs.coalesce_frames), float(rs.coalesce_min_interval_ns))
         per_core[rs.core].append(r)
         ring_objs.append(r)
-    core_objs = [Core(env, spec, per_core[c], float(horizon_ns), float(stat_lo_ns), float(stat_hi_ns), departed)
-                 for c, spec in enumerate(cores)]
+    core_objs = [Core(env, spec, per_core[c], float(horizon_ns), float(stat_lo_ns), float(stat_hi_ns), departed,
+                      strict_after_poll) for c, spec in enumerate(cores)]
     owner = [core_objs[rs.core] for rs in rings]
 
     def arrive(k, t, pid, work):
@@ -301,4 +320,5 @@ def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_
     for c in core_objs:
         c.finish()
     return RefResult(departed, dropped, {r.index: [p.pid for p in r.pkts] for r in ring_objs}, pending,
-                     [c.count for c in core_objs], [c.cpu for c in core_objs])
+                     [c.count for c in core_objs], [c.cpu for c in core_objs],
+                     [c.open_idle for c in core_objs], [c.exit_ns for c in core_objs])

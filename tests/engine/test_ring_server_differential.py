@@ -1,0 +1,338 @@
+"""The compiled ring server agrees packet for packet with the SimPy reference model.
+
+Scenarios are small and random (hypothesis): 1-3 cores, 1-4 rings, capacities 1-8 (drops happen),
+batches 1-4, every mode (interrupt, poll, hybrid with small sleep/block thresholds), coalescing
+delay/frames/min_interval including zeros, C-state tables including empty ones, 0-60 packets.
+Every time and cost is an integer number of nanoseconds (held in float64), so all sums are exact
+and ties (arrival at a poll's time, fires at equal times, ...) are frequent: ties are the point.
+
+The kernel is run twice, in one call and in random chunks; both must equal the reference:
+the same dropped packets, identical departure and pick times, identical counters, the same
+packets still held at the end, and CPU buckets equal to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.reference.ring_server_ref import BUCKETS, ring_server_reference  # noqa: E402
+from vnetsim.engine.packets import Packets  # noqa: E402
+from vnetsim.engine.ring_server import (  # noqa: E402
+    A_CSTATE_EXITS, A_EMPTY_POLLS, A_IDLE, A_INTERRUPTS, A_OVERHEAD, A_PACKETS, A_POLLS, A_SLEEPS,
+    A_SPIN, A_USEFUL, A_WAKEUPS, RI_COUNT, RI_HEAD, CoreSpec, RingServer, RingSpec)
+
+COUNTER_COLS = {"interrupts": A_INTERRUPTS, "polls": A_POLLS, "empty_polls": A_EMPTY_POLLS,
+                "wakeups": A_WAKEUPS, "cstate_exits": A_CSTATE_EXITS, "packets": A_PACKETS,
+                "sleeps": A_SLEEPS}
+BUCKET_COLS = {"useful": A_USEFUL, "overhead": A_OVERHEAD, "spin": A_SPIN, "idle": A_IDLE}
+
+EXAMPLES = 400
+
+# Known disagreements between the kernel and the spec (each has a strict xfail test below with its
+# minimal case). The property tests normalize them away, exactly, so that they keep checking
+# everything else; when the kernel is fixed, the xfail tests turn XPASS (a failure, strict) and
+# the matching flag here goes to False.
+KERNEL_EXIT_AS_IDLE = True        # C-state exit latency is booked as idle, not overhead
+KERNEL_OPEN_IDLE_UNCOUNTED = True  # a core blocked at the end: [idle_since, end) is not booked
+# Spec ambiguities (see the tests at the bottom): the reading the kernel took.
+AFTER_POLL_STEP_BELONGS_TO_POLL = True   # hybrid sleep/block after an empty poll ending at t >= H
+
+
+@dataclass
+class Scenario:
+    cores: list
+    rings: list
+    t: np.ndarray        # arrival times (time-ordered, integer ns)
+    ring: np.ndarray
+    work: np.ndarray
+    horizon: float       # the final horizon: it ends the run
+    cuts: list           # intermediate horizons (chunked run)
+    feed: list           # how many arrivals have been handed in after each chunk call
+    stat_lo: float
+
+    @property
+    def n(self) -> int:
+        return len(self.t)
+
+
+small_ns = st.one_of(st.just(0), st.integers(1, 5), st.integers(0, 40))
+
+
+@st.composite
+def core_specs(draw, mode=None):
+    mode = draw(st.sampled_from(["interrupt", "poll", "hybrid"])) if mode is None else mode
+    n_cs = draw(st.integers(0, 3))
+    residencies = draw(st.lists(st.integers(0, 300), min_size=n_cs, max_size=n_cs, unique=True))
+    cstates = tuple((float(draw(st.one_of(st.just(0), st.integers(0, 40)))), float(r)) for r in residencies)
+    return CoreSpec(
+        mode=mode,
+        batch=draw(st.integers(1, 4)),
+        poll_cost_ns=float(draw(small_ns)),
+        empty_poll_cost_ns=float(draw(st.integers(0 if mode == "interrupt" else 1, 30))),
+        irq_cost_ns=float(draw(small_ns)),
+        wakeup_ns=float(draw(small_ns)),
+        cstates=cstates,
+        sleep_after_empty_polls=draw(st.integers(0, 3)),
+        sleep_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
+        block_after_empty_polls=draw(st.integers(0, 4)),
+        block_after_idle_ns=float(draw(st.one_of(st.just(0), st.integers(0, 200)))),
+    )
+
+
+@st.composite
+def scenarios(draw, mode=None):
+    n_cores = draw(st.integers(1, 3))
+    n_rings = draw(st.integers(n_cores, 4))
+    owner = list(range(n_cores)) + [draw(st.integers(0, n_cores - 1)) for _ in range(n_rings - n_cores)]
+    owner = draw(st.permutations(owner))                     # every core serves at least one ring
+    cores = [draw(core_specs(mode)) for _ in range(n_cores)]
+    rings = [RingSpec(capacity=draw(st.integers(1, 8)), core=owner[k],
+                      coalesce_delay_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
+                      coalesce_frames=draw(st.integers(1, 4)),
+                      coalesce_min_interval_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))))
+             for k in range(n_rings)]
+    n = draw(st.integers(0, 60))
+    gaps = draw(st.lists(st.one_of(st.just(0), st.integers(0, 8), st.integers(0, 60)), min_size=n, max_size=n))
+    t = np.cumsum(np.asarray(gaps, np.int64)).astype(np.float64)
+    ring = np.asarray(draw(st.lists(st.integers(0, n_rings - 1), min_size=n, max_size=n)), np.int64)
+    work = np.asarray(draw(st.lists(st.one_of(st.just(0), st.integers(0, 60)), min_size=n, max_size=n)),
+                      np.float64)
+    last = int(t[-1]) if n else 0
+    horizon = float(draw(st.integers(max(1, last // 2), last + 400)))
+    cuts = sorted(set(draw(st.lists(st.integers(0, int(horizon)), min_size=1, max_size=5))))
+    cuts = [float(c) for c in cuts if c < horizon]
+    feed, done = [], 0
+    for c in cuts:                 # every arrival before a horizon is handed in by that call, maybe more
+        need = int(np.searchsorted(t, c, side="left"))
+        done = max(done, need, draw(st.integers(0, n)))
+        feed.append(done)
+    stat_lo = float(draw(st.one_of(st.just(0), st.integers(0, int(horizon)))))
+    return Scenario(cores, rings, t, ring, work, horizon, cuts, feed, stat_lo)
+
+
+def packets(sc: Scenario, sl=slice(None)) -> Packets:
+    n = sc.n
+    return Packets(sc.t.copy(), sc.t.copy(), np.full(n, 64, np.int32), np.zeros(n, np.int32),
+                   np.arange(n, dtype=np.int64)).take(sl)
+
+
+def run_kernel(sc: Scenario, chunked: bool):
+    srv = RingServer(sc.cores, sc.rings, stat_lo_ns=sc.stat_lo, stat_hi_ns=sc.horizon)
+    pk = packets(sc)
+    outs = []
+    if chunked:
+        fed = 0
+        for c, upto in zip(sc.cuts, sc.feed):
+            sl = slice(fed, upto)
+            outs.append((c, srv.advance(pk.take(sl), sc.ring[sl], sc.work[sl], c)))
+            fed = upto
+        sl = slice(fed, sc.n)
+        outs.append((sc.horizon, srv.advance(pk.take(sl), sc.ring[sl], sc.work[sl], sc.horizon)))
+    else:
+        outs.append((sc.horizon, srv.advance(pk, sc.ring, sc.work, sc.horizon)))
+    departed, dropped = {}, {}
+    prev_h = -np.inf
+    for h, out in outs:
+        d = out.departures
+        assert np.all(np.diff(d.t_ns) >= 0), "departures of one call are time-ordered"
+        assert np.all(d.t_ns >= prev_h), "a departure emitted after horizon H comes from a decision >= H"
+        assert np.all(out.pick_ns >= prev_h) and np.all(out.pick_ns < h), "picks are decisions in [prev H, H)"
+        assert np.array_equal(out.arrival_ns, sc.t[d.pkt_id])
+        assert np.array_equal(d.t0_ns, sc.t[d.pkt_id])
+        for pid, dep, pick, r in zip(d.pkt_id.tolist(), d.t_ns.tolist(), out.pick_ns.tolist(), out.ring.tolist()):
+            assert pid not in departed
+            departed[pid] = (dep, pick, r)
+        for pid, r, t in zip(out.drop_pid.tolist(), out.drop_ring.tolist(), out.drop_t_ns.tolist()):
+            assert pid not in dropped
+            dropped[pid] = (r, t)
+        prev_h = h
+    return srv, departed, dropped
+
+
+def cpu_close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def kernel_held(srv: RingServer):
+    """(ring -> pids in the ring, oldest first; [(t, ring, pid)] handed in but not yet admitted)."""
+    width = srv.rpid.shape[1]
+    in_rings = {r: [int(srv.rpid[r, (srv.ri[r, RI_HEAD] + j) % width]) for j in range(srv.ri[r, RI_COUNT])]
+                for r in range(len(srv.rings))}
+    pending = []
+    for c, pend in enumerate(srv.pending):
+        t, local, pid = pend[0], pend[1], pend[5]
+        pending += [(float(a), int(srv.rings_of_core[c][k]), int(p)) for a, k, p in zip(t, local, pid)]
+    return in_rings, pending
+
+
+def admit_lagging(sc: Scenario, srv: RingServer, dropped):
+    """The kernel's end state with its not-yet-admitted arrivals before the horizon admitted.
+
+    The kernel admits arrivals lazily (only up to its last decision before the horizon), the
+    reference admits every arrival before the horizon. No decision happens between those
+    arrivals and the horizon, so admitting them (tail drop) is all that separates the two.
+    """
+    in_rings, pending = kernel_held(srv)
+    dropped = dict(dropped)
+    later = []
+    for t, r, pid in sorted(pending, key=lambda x: x[0]):   # stable: equal times keep their order
+        if t >= sc.horizon:
+            later.append(pid)
+        elif len(in_rings[r]) >= sc.rings[r].capacity:
+            dropped[pid] = (r, t)
+        else:
+            in_rings[r].append(pid)
+    return in_rings, dropped, later
+
+
+def compare(sc: Scenario, srv: RingServer, departed, dropped, ref, label: str):
+    assert departed == ref.departed, f"{label}: departures/picks differ"
+    held = set(range(sc.n)) - set(departed) - set(dropped)
+    in_rings, pending = kernel_held(srv)
+    assert held == {p for pids in in_rings.values() for p in pids} | {p for _, _, p in pending}
+    assert int(srv.occupancy().sum()) + srv.pending_count() == len(held)
+    assert set(dropped) <= set(ref.dropped) and all(dropped[p] == ref.dropped[p] for p in dropped)
+    in_rings, all_dropped, later = admit_lagging(sc, srv, dropped)
+    assert all_dropped == ref.dropped, f"{label}: drops differ"
+    assert in_rings == ref.held, f"{label}: ring contents at the end differ"
+    assert sorted(later) == sorted(ref.pending), f"{label}: arrivals after the horizon differ"
+    drops_now = [sum(1 for r, _ in dropped.values() if r == k) for k in range(len(sc.rings))]
+    assert srv.drops.tolist() == drops_now
+    for c in range(len(sc.cores)):
+        got = {name: int(srv.acc[c, col]) for name, col in COUNTER_COLS.items()}
+        assert got == ref.counters[c], f"{label}: counters of core {c}"
+        want_cpu = dict(ref.cpu[c])
+        if KERNEL_OPEN_IDLE_UNCOUNTED:
+            want_cpu["idle"] -= ref.open_idle[c]
+        if KERNEL_EXIT_AS_IDLE:
+            want_cpu["idle"] += ref.exit_ns[c]
+            want_cpu["overhead"] -= ref.exit_ns[c]
+        for b in BUCKETS:
+            want = want_cpu[b]
+            assert cpu_close(srv.acc[c, BUCKET_COLS[b]], want), \
+                f"{label}: core {c} {b}: kernel {srv.acc[c, BUCKET_COLS[b]]} reference {want}"
+
+
+def reference(sc: Scenario, strict_after_poll=not AFTER_POLL_STEP_BELONGS_TO_POLL):
+    return ring_server_reference(sc.cores, sc.rings, sc.t, sc.ring, np.arange(sc.n), sc.work, sc.horizon,
+                                 sc.stat_lo, sc.horizon, strict_after_poll=strict_after_poll)
+
+
+def check(sc: Scenario):
+    ref = reference(sc)
+    for chunked in (False, True):
+        srv, departed, dropped = run_kernel(sc, chunked)
+        compare(sc, srv, departed, dropped, ref, "chunked" if chunked else "one call")
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SETTINGS
+@given(scenarios())
+def test_ring_server_matches_reference(sc):
+    check(sc)
+
+
+@settings(SETTINGS, max_examples=150)
+@given(scenarios(mode="hybrid"))
+def test_hybrid_matches_reference(sc):
+    check(sc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Disagreements found by the properties above, shrunk to plain cases. Each asserts what the SPEC
+# (docs/models/engine.md) says; the kernel does otherwise, so they are strict xfails: when the
+# kernel (or the spec) is fixed they XPASS, which fails the suite until the marker and the
+# matching flag at the top of this file are removed.
+# ---------------------------------------------------------------------------------------------
+
+def one_core(core: CoreSpec, t, work, horizon, capacity=1, stat_lo=0.0):
+    n = len(t)
+    return Scenario([core], [RingSpec(capacity=capacity, core=0)], np.asarray(t, np.float64),
+                    np.zeros(n, np.int64), np.asarray(work, np.float64), float(horizon), [], [], stat_lo)
+
+
+def kernel_acc(sc: Scenario):
+    srv, departed, dropped = run_kernel(sc, chunked=False)
+    return srv, departed, dropped, srv.acc[0]
+
+
+@pytest.mark.xfail(strict=True, reason="kernel books C-state exit latency as idle; spec (C-states): "
+                   "'Exit latency is counted as overhead CPU time (the core is not available)'")
+def test_cstate_exit_on_wakeup_is_overhead():
+    # Interrupt core, one C-state (exit 1 ns, residency 0): the packet at 0 fires at 0, the core
+    # pays exit(0) = 1 ns, then picks the packet at 1. Window [0, 10]: overhead must be 1 ns.
+    sc = one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0)
+    _, departed, _, acc = kernel_acc(sc)
+    assert departed == {0: (1.0, 1.0, 0)}            # the timing itself agrees
+    assert acc[A_OVERHEAD] == 1.0                      # kernel: 0.0 (and idle 1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="kernel books C-state exit latency as idle; spec (C-states, Hybrid "
+                   "step 2): 'then pay the C-state exit for an idle period of sleep_ns (overhead)'")
+def test_cstate_exit_after_hybrid_sleep_is_overhead():
+    # Hybrid core, no packets: empty poll [0, 1) (spin), sleep [1, 6) (idle), exit [6, 8) (overhead).
+    core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, cstates=((2.0, 0.0),),
+                    sleep_after_empty_polls=1, sleep_ns=5.0)
+    _, _, _, acc = kernel_acc(one_core(core, [], [], 8.0))
+    assert (acc[A_SPIN], acc[A_IDLE], acc[A_OVERHEAD]) == (1.0, 5.0, 2.0)   # kernel: (1, 7, 0)
+
+
+@pytest.mark.xfail(strict=True, reason="a core still blocked at the end is not booked idle up to the end; "
+                   "spec (CPU accounting): 'Intervals are clipped to the statistics window [warm-up, end]; "
+                   "the four fractions sum to 1'")
+def test_blocked_core_is_idle_up_to_the_end():
+    # Interrupt core, no packets, window [0, 1] = the run: the core was idle the whole time.
+    _, _, _, acc = kernel_acc(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0))
+    assert acc[A_USEFUL] + acc[A_OVERHEAD] + acc[A_SPIN] + acc[A_IDLE] == 1.0   # kernel: 0.0
+
+
+@pytest.mark.xfail(strict=True, reason="spec ambiguity (Chunks and horizons): which arrivals before H a call "
+                   "must admit. The kernel admits only up to its last decision, so after the final call a "
+                   "packet that arrived before H into a full ring is neither delivered nor dropped")
+def test_every_arrival_before_the_final_horizon_is_admitted_or_dropped():
+    # Interrupt core, ring of 1, batch 1. Packet 0 at 0 (work 2) is picked at 0 and keeps the core
+    # busy until 2 = H. Packets 1 and 2 arrive at 1: packet 1 takes the free slot, packet 2 finds
+    # the ring full (tail drop: 'An arrival at time a to a ring holding cap packets is dropped').
+    sc = one_core(CoreSpec(mode="interrupt", batch=1), [0.0, 1.0, 1.0], [2.0, 0.0, 0.0], 2.0)
+    srv, departed, dropped, _ = kernel_acc(sc)
+    assert departed == {0: (2.0, 0.0, 0)}
+    assert srv.pending_count() == 0 and list(dropped) == [2]   # kernel: both still pending, no drop
+
+
+@pytest.mark.xfail(strict=True, reason="spec ambiguity (Hybrid, Chunks and horizons): is the step 'after "
+                   "each empty poll ending at t' a decision at t (not taken when t >= H) or part of the poll? "
+                   "The kernel sleeps (and counts the sleep) even when t >= H")
+def test_hybrid_no_sleep_decided_at_or_after_the_horizon():
+    # Hybrid core, no packets: the empty poll at 0 ends at 1 = H; sleeping at 1 is a decision at
+    # 1 >= H ('a stage takes only decisions at times < H').
+    core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
+    _, _, _, acc = kernel_acc(one_core(core, [], [], 1.0))
+    assert (acc[A_POLLS], acc[A_EMPTY_POLLS], acc[A_SLEEPS]) == (1, 1, 0)     # kernel: sleeps 1
+
+
+def test_reference_minimal_cases_follow_the_spec():
+    """The reference gives the spec's answers on the minimal cases above (strict readings)."""
+    def ref(sc):
+        return reference(sc, strict_after_poll=True)
+    r = ref(one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0))
+    assert r.departed == {0: (1.0, 1.0, 0)} and r.cpu[0] == {"useful": 0.0, "overhead": 1.0, "spin": 0.0, "idle": 9.0}
+    core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, cstates=((2.0, 0.0),),
+                    sleep_after_empty_polls=1, sleep_ns=5.0)
+    assert ref(one_core(core, [], [], 8.0)).cpu[0] == {"useful": 0.0, "overhead": 2.0, "spin": 1.0, "idle": 5.0}
+    assert ref(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0)).cpu[0]["idle"] == 1.0
+    r = ref(one_core(CoreSpec(mode="interrupt", batch=1), [0.0, 1.0, 1.0], [2.0, 0.0, 0.0], 2.0))
+    assert r.departed == {0: (2.0, 0.0, 0)} and r.dropped == {2: (0, 1.0)} and r.held == {0: [1]}
+    core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
+    c = ref(one_core(core, [], [], 1.0)).counters[0]
+    assert (c["polls"], c["empty_polls"], c["sleeps"]) == (1, 1, 0)
