@@ -1,0 +1,253 @@
+"""Scenario models of the fabric capability: the ``fabric`` and ``traffic`` parts of a scenario.
+
+Every field names its default's source in its description (see docs/models/fabric.md). Values
+may carry units (``"25Gbps"``, ``"500ns"``, ``"32MB"``); they are parsed once, here.
+Unknown fields are rejected (``extra="forbid"``), so a typo cannot silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vnetsim.fabric.ports import parse_groups
+from vnetsim.units import BitRateBps, Bytes, DurationNs
+
+TOPOLOGIES = ("single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spine", "fat_tree")
+
+ISSUE_EXAMPLE = "issue 4 example design (vnetsim fabric plan ...)"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_port_model(text: str) -> str:
+    parse_groups(text)
+    return text.strip()
+
+
+PortModel = Annotated[str, AfterValidator(_check_port_model)]
+
+
+class HostConfig(_Strict):
+    """Hosts as traffic endpoints with NICs (the host data-path model plugs in later)."""
+
+    nics: int = Field(1, ge=1, le=8, description="NICs per host; NIC i goes to leaf i mod leaves_per_rack. "
+                      "Assumption: one NIC per host unless stated.")
+    nic_speed: BitRateBps = Field(25e9, description="Host NIC speed: 25 GbE, the vSAN ESA host NIC "
+                                  "(defaults.md: docs 8.0 GUID-AFF133BC).")
+
+
+class LeafConfig(_Strict):
+    """The top-of-rack switch model (leaf, ToR or access switch)."""
+
+    ports: PortModel = Field("48x25G+8x100G", description=f"Port model COUNTxSPEED[+...]; source: {ISSUE_EXAMPLE}.")
+    uplinks: int | None = Field(None, ge=0, description="Fabric-facing ports; default: the fastest port group "
+                                "(vnetsim.fabric.ports convention).")
+
+
+class SpineConfig(_Strict):
+    """Spine switches of a spine-leaf fabric (also aggregation/core ports of three-tier)."""
+
+    ports: PortModel = Field("32x100G", description=f"Port model; source: {ISSUE_EXAMPLE}.")
+    count: int | None = Field(None, ge=1, description="Spines; default: leaf uplinks / links_per_spine "
+                              "(facts.md Fabric: spines <= leaf uplinks).")
+    links_per_spine: int = Field(1, ge=1, description="Parallel links from each leaf to each spine. "
+                                 "Assumption: 1.")
+
+
+class SuperSpineConfig(_Strict):
+    """The third tier of a super-spine fabric: spine j of every pod joins plane j."""
+
+    pods: int | None = Field(None, ge=1, description="Pods (spine-leaf blocks); default: racks / racks_per_pod.")
+    racks_per_pod: int | None = Field(None, ge=1, description="Leaves per pod; default: spine down ports "
+                                      "(half the spine ports, non-blocking spine).")
+    ports: PortModel = Field("32x100G", description=f"Super-spine port model; source: {ISSUE_EXAMPLE}.")
+    per_plane: int | None = Field(None, ge=1, description="Super-spines per plane; default: as many as the "
+                                  "spine's down links (non-blocking spine), at most its free ports.")
+
+
+class FatTreeConfig(_Strict):
+    """A k-ary fat-tree (Al-Fares et al. 2008): k pods, k/2 edge + k/2 aggregation switches per pod,
+    (k/2)^2 core switches, k/2 hosts per edge switch: k^3/4 hosts, 5k^2/4 switches (facts.md)."""
+
+    k: int = Field(4, ge=2, description="Ports per switch (even). Assumption: 4, the smallest useful tree.")
+    link_speed: BitRateBps = Field(25e9, description="Every link's speed; default: the host NIC default "
+                                   "(defaults.md: 25 GbE).")
+
+    @field_validator("k")
+    @classmethod
+    def _even(cls, k: int) -> int:
+        if k % 2:
+            raise ValueError(f"k must be even (k/2 ports face down, k/2 up), got {k}")
+        return k
+
+
+class ThreeTierConfig(_Strict):
+    """Classic core / aggregation / access: access switches dual-homed to an aggregation pair per
+    pod, an L2 domain with spanning tree inside each pod, routed (ECMP) aggregation-to-core."""
+
+    racks_per_pod: int = Field(4, ge=1, description="Access switches per aggregation pair. Assumption.")
+    aggregation_per_pod: int = Field(2, ge=1, description="Aggregation switches per pod: a redundant pair "
+                                     "(classic design). Assumption.")
+    core: int = Field(2, ge=1, description="Core switches; every aggregation switch links to each. Assumption.")
+    stp_in_pod: bool = Field(True, description="Access-aggregation is layer 2 with spanning tree (blocked "
+                             "links computed); false = routed access (ECMP up to every aggregation switch).")
+    peer_link: bool = Field(True, description="A link between the aggregation switches of a pod (classic design).")
+
+
+class L2Config(_Strict):
+    """A flat layer-2 network of ToR switches under one spanning tree."""
+
+    interconnect: Literal["ring", "chain", "mesh", "dual_core"] = Field(
+        "ring", description="How ToRs connect: a ring (STP blocks one link), a chain, a full mesh, or "
+        "every ToR to two core switches (STP blocks one uplink per ToR). Assumption: ring.")
+    link_speed: BitRateBps | None = Field(None, description="Inter-switch link speed; default: the leaf "
+                                          "uplink speed.")
+    protocol: Literal["stp", "rstp"] = Field("stp", description="Only sets the reported reconvergence time "
+                                             "(defaults.md: 30 s 802.1D, about 1-2 s RSTP).")
+    bridge_priority: dict[str, int] = Field(default_factory=dict, description="Bridge priority per switch name "
+                                            "(default 32768, IEEE 802.1D; dual_core cores 24576/28672).")
+
+
+class SingleSwitchConfig(_Strict):
+    ports: PortModel | None = Field(None, description="Port model; default: exactly enough ports at the host NIC "
+                              "speed (an ideal non-blocking switch). Assumption.")
+
+
+class BufferConfig(_Strict):
+    """Egress buffer per switch port. ``shared``: a shared pool under a dynamic threshold, modelled as
+    a static per-port limit ``size * alpha / (1 + alpha)`` (what one congested port can take)."""
+
+    kind: Literal["shared", "per_port"] = Field("shared", description="Shared pool (default) or fixed per port.")
+    size: Bytes = Field(32_000_000, description="Shared pool per switch: 32 MB ToR shared buffer "
+                        "(defaults.md: port-buffers; ucsc Bufs pages).")
+    per_port: Bytes | None = Field(None, description="Bytes per egress port when kind=per_port; default: "
+                                   "size / ports of the switch.")
+    alpha: float = Field(1.0, gt=0, description="Dynamic-threshold alpha for kind=shared. Assumption: 1.")
+
+
+class SwitchConfig(_Strict):
+    mode: Literal["cut_through", "store_and_forward"] = Field(
+        "cut_through", description="Cut-through forwards after the header when the egress is not faster than "
+        "the ingress; otherwise store-and-forward (facts.md: wire and line rate).")
+    latency: DurationNs = Field(500.0, description="Port-to-port latency: 0.5 us cut-through (defaults.md: "
+                                "ipspace Tomahawk 101; Arista 7050X).")
+    buffer: BufferConfig = Field(default_factory=BufferConfig)
+
+
+class EcmpConfig(_Strict):
+    seeds: Literal["per_switch", "same"] = Field(
+        "per_switch", description="Hash seed per switch (default) or one seed everywhere (hash polarization); "
+        "defaults.md: 5-tuple + per-switch seed, H mod n (dipsingh ECMP).")
+
+
+class FailureConfig(_Strict):
+    """One failed link (all parallel cables between two switches, or a host's NIC cable) or one switch."""
+
+    link: tuple[str, str] | None = Field(None, description="The two node names, e.g. [leaf0, spine1].")
+    switch: str | None = Field(None, description="A switch name, e.g. spine0.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "FailureConfig":
+        if (self.link is None) == (self.switch is None):
+            raise ValueError("give exactly one of link: [a, b] or switch: name")
+        return self
+
+
+class EngineConfig(_Strict):
+    level: Literal["auto", "packet", "flow"] = Field(
+        "auto", description="packet: every packet through the link queues; flow: link loads from ECMP; "
+        "auto: packet up to packet_max_hosts hosts.")
+    packet_max_hosts: int = Field(2000, ge=1, description="auto picks packet level up to this many hosts "
+                                  "(issue 4: packet level for up to ~1,000 hosts).")
+    flow_model: Literal["hashed", "expected"] = Field(
+        "hashed", description="hashed: each flow takes its hashed path (what packets do); expected: every "
+        "switch splits a destination's load equally over its next hops (independent hashing assumed).")
+    chunk_packets: int = Field(200_000, ge=1000, description="Source packets per chunk: bounds memory.")
+    pair_stats_limit: int = Field(20_000, ge=0, description="Above this many host pairs, per-pair summaries keep "
+                                  "count/mean/max only (no per-pair p99).")
+    pair_sub_bits: int = Field(3, ge=1, le=8, description="Per-pair histogram resolution: 2**sub_bits buckets per "
+                                "octave, relative error 2**(1/2**(sub_bits+1))-1 (4.4 % at 3).")
+
+
+class FabricConfig(_Strict):
+    """The fabric: which topology, how many racks and hosts, the switch and link parameters."""
+
+    topology: Literal["single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spine", "fat_tree"] = Field(
+        "spine_leaf", description="Topology builder. Assumption: spine-leaf.")
+    racks: int = Field(4, ge=1, description="Racks (one ToR/leaf each, or leaves_per_rack). Assumption.")
+    hosts_per_rack: int = Field(16, ge=1, description="Hosts per rack. Assumption.")
+    leaves_per_rack: int = Field(1, ge=1, le=2, description="ToR/leaf switches per rack (2 = dual-homed hosts "
+                                 "when host.nics >= 2). Assumption: 1.")
+    host: HostConfig = Field(default_factory=HostConfig)
+    leaf: LeafConfig = Field(default_factory=LeafConfig)
+    spine: SpineConfig = Field(default_factory=SpineConfig)
+    super_spine: SuperSpineConfig = Field(default_factory=SuperSpineConfig)
+    fat_tree: FatTreeConfig = Field(default_factory=FatTreeConfig)
+    three_tier: ThreeTierConfig = Field(default_factory=ThreeTierConfig)
+    l2: L2Config = Field(default_factory=L2Config)
+    single_switch: SingleSwitchConfig = Field(default_factory=SingleSwitchConfig)
+    switch: SwitchConfig = Field(default_factory=SwitchConfig)
+    cable_length_m: float = Field(10.0, ge=0, description="Cable length of every link. Assumption: 10 m, "
+                                  "in-row cabling (low confidence; override).")
+    propagation_ns_per_m: float = Field(4.9, ge=0, description="Fiber propagation, 4.9 us/km one-way "
+                                        "(defaults.md: mapyourtech 5-us rule).")
+    ecmp: EcmpConfig = Field(default_factory=EcmpConfig)
+    failures: list[FailureConfig] = Field(default_factory=list, description="Failed links or switches; routes "
+                                          "and spanning trees are recomputed without them.")
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+
+class FlowSpec(_Strict):
+    src: Union[int, str] = Field(description="Host index or name (host12).")
+    dst: Union[int, str] = Field(description="Host index or name.")
+    rate: BitRateBps = Field(description="Offered rate on the wire (frame + 20 B preamble/IFG).")
+    frame_size: Bytes | None = Field(None, description="Frame size; default: traffic.frame_size.")
+
+
+class ReplicationConfig(_Strict):
+    replicas: int = Field(2, ge=1, le=4, description="Hosts in other racks each write goes to: 2 (RAID-1 "
+                          "FTT=1 keeps 2 copies, facts.md Storage) or 3 (FTT=2).")
+    objects_per_host: int = Field(4, ge=1, description="Objects each host writes, each with its own replica "
+                                  "hosts. Assumption: 4.")
+
+
+class IncastConfig(_Strict):
+    receivers: int = Field(1, ge=1, description="Hosts that receive an incast. Assumption: 1.")
+    fan_in: int = Field(8, ge=1, description="Senders per receiver. Assumption: 8.")
+
+
+class TrafficConfig(_Strict):
+    """Who sends to whom, how much, in what frames, with what arrivals."""
+
+    pattern: Literal["uniform", "incast", "permutation", "replication", "flows"] = Field(
+        "replication", description="Traffic matrix. Assumption: storage replication.")
+    load: float = Field(0.3, gt=0, description="Offered load per sending host as a fraction of its NIC "
+                        "bandwidth (all NICs). Assumption: 0.3.")
+    rate: BitRateBps | None = Field(None, description="Offered rate per sending host; overrides load.")
+    frame_size: Bytes = Field(1518, description="Ethernet frame incl. header and FCS: 1518 B = 1500 MTU "
+                              "(defaults.md: MTU 9000 if end-to-end else 1500, KB 2149261).")
+    arrivals: Literal["poisson", "constant"] = Field("poisson", description="Packet arrivals per flow: Poisson "
+                                                     "or evenly spaced with a random phase. Assumption: Poisson.")
+    flows_per_host: int = Field(4, ge=1, description="uniform: flows each host opens. Assumption: 4.")
+    rack_local_fraction: float | None = Field(None, ge=0, le=1, description="uniform: share of flows that stay "
+                                              "in the rack; default: destinations uniform over all hosts.")
+    cross_rack_only: bool = Field(True, description="permutation: every host sends to a host in another rack.")
+    replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
+    incast: IncastConfig = Field(default_factory=IncastConfig)
+    flows: list[FlowSpec] = Field(default_factory=list, description="pattern=flows: the explicit flow list.")
+
+
+class FabricScenario(_Strict):
+    """A whole fabric scenario document after variants were merged (``variants`` is ignored here)."""
+
+    name: str = "fabric"
+    description: str = ""
+    seed: int = Field(1, ge=0)
+    duration: DurationNs = Field(1e6, description="Simulated time. Assumption: 1 ms.")
+    fabric: FabricConfig = Field(default_factory=FabricConfig)
+    traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    variants: list[dict] = Field(default_factory=list)

@@ -1,0 +1,193 @@
+"""Compiled kernels of the fabric: ECMP hashing, BFS distances, per-flow paths, expected splits.
+
+Mechanics only; routing.py and flowlevel.py say what they mean. All integer hashing is done in
+uint64 so that numba never promotes to float.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def mix64(z):
+    """splitmix64 finalizer: a bijective 64-bit mixer with full avalanche."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(cache=True, nogil=True)
+def ecmp_hash(key0, key1, seed):
+    """H(5-tuple, seed): the tuple packed in two words, mixed with the switch's seed."""
+    return mix64(mix64(key0 ^ seed) ^ key1)
+
+
+@numba.njit(cache=True, nogil=True)
+def ecmp_hash_many(key0, key1, seed):
+    out = np.empty(key0.shape[0], np.uint64)
+    for i in range(key0.shape[0]):
+        out[i] = ecmp_hash(key0[i], key1[i], seed)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def bfs_to_groups(group_ptr, group_sw, out_ptr, out_link, link_dst, is_switch, n_nodes):
+    """dist[g, node]: switch hops from a switch to the nearest attachment switch of group g
+    over active switch-to-switch links; -1 for hosts and unreachable switches."""
+    n_groups = group_ptr.shape[0] - 1
+    dist = np.full((n_groups, n_nodes), -1, np.int32)
+    queue = np.empty(n_nodes, np.int64)
+    for g in range(n_groups):
+        head = 0
+        tail = 0
+        for j in range(group_ptr[g], group_ptr[g + 1]):
+            s = group_sw[j]
+            if dist[g, s] < 0:
+                dist[g, s] = 0
+                queue[tail] = s
+                tail += 1
+        while head < tail:
+            x = queue[head]
+            head += 1
+            for j in range(out_ptr[x], out_ptr[x + 1]):
+                v = link_dst[out_link[j]]
+                if is_switch[v] and dist[g, v] < 0:
+                    dist[g, v] = dist[g, x] + 1
+                    queue[tail] = v
+                    tail += 1
+    return dist
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _eligible(g, node, v, target, dist, is_host, want):
+    if is_host[node]:
+        return dist[g, v] == want
+    d0 = dist[g, node]
+    if d0 == 0:
+        return v == target
+    return (not is_host[v]) and dist[g, v] == d0 - 1
+
+
+@numba.njit(cache=True, nogil=True)
+def flow_paths(src, dst, grp, key0, key1, dist, out_ptr, out_link, link_dst, is_host, seeds, max_len):
+    """Hop-by-hop ECMP walk of each flow: at every node, the next hops that bring it one switch
+    hop closer to the destination group (a host: its NICs on the nearest switches; the last switch:
+    the cables to the destination host); pick = H(5-tuple, node seed) mod count, candidates in
+    link-id order. Returns paths (link ids, -1 padded) and lengths (0: unreachable)."""
+    n = src.shape[0]
+    paths = np.full((n, max_len), -1, np.int32)
+    plen = np.zeros(n, np.int32)
+    for f in range(n):
+        g = grp[f]
+        if g < 0:
+            continue
+        node = src[f]
+        target = dst[f]
+        k = 0
+        ok = True
+        while node != target:
+            want = 1 << 30
+            if is_host[node]:
+                for j in range(out_ptr[node], out_ptr[node + 1]):
+                    d = dist[g, link_dst[out_link[j]]]
+                    if d >= 0 and d < want:
+                        want = d
+            count = 0
+            for j in range(out_ptr[node], out_ptr[node + 1]):
+                if _eligible(g, node, link_dst[out_link[j]], target, dist, is_host, want):
+                    count += 1
+            if count == 0 or k >= max_len:
+                ok = False
+                break
+            pick = np.int64(ecmp_hash(key0[f], key1[f], seeds[node]) % np.uint64(count))
+            chosen = -1
+            for j in range(out_ptr[node], out_ptr[node + 1]):
+                if _eligible(g, node, link_dst[out_link[j]], target, dist, is_host, want):
+                    if pick == 0:
+                        chosen = out_link[j]
+                        break
+                    pick -= 1
+            paths[f, k] = chosen
+            k += 1
+            node = link_dst[chosen]
+        plen[f] = k if ok else 0
+    return paths, plen
+
+
+@numba.njit(cache=True, nogil=True)
+def expected_loads(inj_ptr, inj_node, inj_rate, in_ptr, in_node, in_rate, group_ptr, group_sw, dist,
+                   out_ptr, out_link, link_dst, is_host, n_links):
+    """Expected link loads when every node splits each destination group's load equally over its
+    next hops (the mean of per-flow hashing with independent per-switch seeds).
+
+    Per group g: ``inj_*[inj_ptr[g]:inj_ptr[g+1]]`` are (source host, rate) injections and
+    ``in_*[in_ptr[g]:...]`` (destination host, inbound rate) the deliveries."""
+    n_groups = inj_ptr.shape[0] - 1
+    n_nodes = dist.shape[1]
+    load = np.zeros(n_links, np.float64)
+    for g in range(n_groups):
+        node_load = np.zeros(n_nodes, np.float64)
+        maxd = 0
+        for x in range(n_nodes):
+            if dist[g, x] > maxd:
+                maxd = dist[g, x]
+        for j in range(inj_ptr[g], inj_ptr[g + 1]):
+            h = inj_node[j]
+            want = 1 << 30
+            for m in range(out_ptr[h], out_ptr[h + 1]):
+                d = dist[g, link_dst[out_link[m]]]
+                if d >= 0 and d < want:
+                    want = d
+            count = 0
+            for m in range(out_ptr[h], out_ptr[h + 1]):
+                if dist[g, link_dst[out_link[m]]] == want:
+                    count += 1
+            for m in range(out_ptr[h], out_ptr[h + 1]):
+                l = out_link[m]
+                if count > 0 and dist[g, link_dst[l]] == want:
+                    share = inj_rate[j] / count
+                    load[l] += share
+                    node_load[link_dst[l]] += share
+        for d in range(maxd, 0, -1):
+            for x in range(n_nodes):
+                if dist[g, x] != d or node_load[x] == 0.0:
+                    continue
+                count = 0
+                for m in range(out_ptr[x], out_ptr[x + 1]):
+                    v = link_dst[out_link[m]]
+                    if (not is_host[v]) and dist[g, v] == d - 1:
+                        count += 1
+                for m in range(out_ptr[x], out_ptr[x + 1]):
+                    l = out_link[m]
+                    v = link_dst[l]
+                    if (not is_host[v]) and dist[g, v] == d - 1:
+                        share = node_load[x] / count
+                        load[l] += share
+                        node_load[v] += share
+        total = 0.0
+        for a in range(group_ptr[g], group_ptr[g + 1]):
+            total += node_load[group_sw[a]]
+        if total == 0.0:
+            continue
+        for j in range(in_ptr[g], in_ptr[g + 1]):
+            h = in_node[j]
+            for a in range(group_ptr[g], group_ptr[g + 1]):
+                x = group_sw[a]
+                if node_load[x] == 0.0:
+                    continue
+                count = 0
+                for m in range(out_ptr[x], out_ptr[x + 1]):
+                    if link_dst[out_link[m]] == h:
+                        count += 1
+                for m in range(out_ptr[x], out_ptr[x + 1]):
+                    if link_dst[out_link[m]] == h:
+                        load[out_link[m]] += in_rate[j] * node_load[x] / total / count
+    return load

@@ -1,0 +1,124 @@
+"""Terminal tables (rich) for fabric results and variant comparisons."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from vnetsim.units import format_duration_ns
+
+
+def _ns(x) -> str:
+    return "-" if x is None else format_duration_ns(float(x))
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * float(x):.1f}%"
+
+
+def _bps(x) -> str:
+    if x is None:
+        return "-"
+    for unit, scale in (("Tb/s", 1e12), ("Gb/s", 1e9), ("Mb/s", 1e6)):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g} {unit}"
+    return f"{x:.4g} b/s"
+
+
+def _hops(d: dict) -> str:
+    return ", ".join(f"{h}:{n}" for h, n in sorted(d.items(), key=lambda kv: int(kv[0]))) or "-"
+
+
+def render_result(d: dict, console) -> None:
+    topo = d["topology"]
+    console.print(f"[bold]{d['name']}[/bold]: {topo['kind']}, {topo['hosts']} hosts in {topo['racks']} racks, "
+                  f"{d['level']} level, {format_duration_ns(d['duration_ns'])}, seed {d['seed']}")
+    t = Table(title="Fabric")
+    t.add_column("item")
+    t.add_column("value")
+    t.add_row("switches", ", ".join(f"{k} {v}" for k, v in topo["switches"].items()))
+    t.add_row("cables / optics", f"{topo['cables']['total']} / {topo['optics']['total']}")
+    t.add_row("switch ports used", f"{topo['switch_ports']['used']} of {topo['switch_ports']['total']}")
+    for tier, o in d["oversubscription"].items():
+        u = o.get("usable", o.get("built"))
+        t.add_row(f"oversubscription {tier}", f"{u['max']:.2f}:1 usable" if u else "-")
+    t.add_row("bisection", _bps(d["bisection_bps"]))
+    if d.get("stp"):
+        blocked = sum((x["blocked"] for x in d["stp"]["domains"]), [])
+        t.add_row("spanning tree", f"{len(blocked)} links blocked: {', '.join(blocked[:6])}"
+                  + (" ..." if len(blocked) > 6 else ""))
+    if d.get("failures"):
+        t.add_row("failed", ", ".join(str(f.get("switch") or "-".join(f["link"])) for f in d["failures"]))
+    console.print(t)
+
+    t = Table(title="Hops (switches crossed) and unloaded latency")
+    t.add_column("pairs")
+    t.add_column("hops: pairs")
+    t.add_column("unloaded min")
+    t.add_column("max")
+    t.add_column("spread")
+    for key, label in (("all_pairs", "all host pairs"), ("cross_rack", "cross-rack pairs")):
+        u = d["unloaded_latency_ns"][key]
+        t.add_row(label, _hops(d["hops"][key]), _ns(u.get("min_ns")), _ns(u.get("max_ns")), _ns(u.get("spread_ns")))
+    console.print(t)
+
+    if "latency_ns" in d:
+        lat = d["latency_ns"]
+        t = Table(title="Loaded latency (offer to destination NIC)")
+        for c in ("", "mean", "p50", "p99", "p99.9", "max"):
+            t.add_column(c)
+        o = lat["overall"]
+        t.add_row("all packets", _ns(o["mean"]), _ns(o["p50"]), _ns(o["p99"]), _ns(o["p999"]), _ns(o["max"]))
+        for key, label in (("pair_mean", "per-pair mean"), ("pair_p99", "per-pair p99")):
+            s = lat[key]
+            if s.get("pairs"):
+                t.add_row(f"{label} (min..max over {s['pairs']} pairs)", _ns(s["mean"]), "", "", "",
+                          f"{_ns(s['min'])}..{_ns(s['max'])}")
+        console.print(t)
+        p = d["packets"]
+        console.print(f"packets: {p['offered']} offered, {p['delivered']} delivered, {p['dropped']} dropped "
+                      f"({_pct(p['drop_fraction'])}), {p['link_hops']} link hops")
+
+    links = d["links"]
+    tab = links["table"]
+    util = tab.get("utilization", tab["offered_utilization"])
+    order = sorted(range(len(tab["link"])), key=lambda i: (-(util[i] or 0), i))[:8]
+    t = Table(title=f"Most loaded links ({links['overloaded']} offered above line rate)")
+    for c in ("link", "speed", "offered", "utilization", "drops"):
+        t.add_column(c)
+    for i in order:
+        t.add_row(tab["link"][i], _bps(tab["speed_bps"][i]), _pct(tab["offered_utilization"][i]), _pct(util[i]),
+                  str(tab["drops"][i]))
+    console.print(t)
+
+
+def comparison_rows(results: dict) -> list[dict]:
+    """One summary row per variant (the figures the comparison table shows)."""
+    rows = []
+    for name, r in results.items():
+        d = r.data
+        cross = d["unloaded_latency_ns"]["cross_rack"]
+        lat = d.get("latency_ns", {})
+        rows.append({
+            "variant": name, "topology": d["topology"]["kind"], "switches": d["topology"]["switches"]["total"],
+            "cross_rack_hops": sorted(int(h) for h in d["hops"]["cross_rack"]),
+            "unloaded_cross_rack_spread_ns": cross.get("spread_ns"),
+            "p50_ns": lat.get("overall", {}).get("p50"), "p99_ns": lat.get("overall", {}).get("p99"),
+            "pair_p99_spread_ns": lat.get("pair_p99", {}).get("spread"),
+            "max_link": d["links"]["max"]["link"], "max_link_utilization": d["links"]["max"]["utilization"],
+            "drops": d["drops"]["total"], "bisection_bps": d["bisection_bps"],
+            "blocked_links": (d.get("stp") or {}).get("blocked_links", 0),
+        })
+    return rows
+
+
+def render_comparison(results: dict, console) -> None:
+    t = Table(title="Fabric variants, same racks and traffic")
+    for c in ("variant", "switches", "cross-rack hops", "unloaded spread", "p50", "p99", "pair p99 spread",
+              "busiest link", "util", "drops", "bisection", "STP blocked"):
+        t.add_column(c)
+    for row in comparison_rows(results):
+        t.add_row(row["variant"], str(row["switches"]), ",".join(map(str, row["cross_rack_hops"])),
+                  _ns(row["unloaded_cross_rack_spread_ns"]), _ns(row["p50_ns"]), _ns(row["p99_ns"]),
+                  _ns(row["pair_p99_spread_ns"]), row["max_link"], _pct(row["max_link_utilization"]),
+                  str(row["drops"]), _bps(row["bisection_bps"]), str(row["blocked_links"]))
+    console.print(t)
