@@ -146,7 +146,8 @@ class SteeringConfig(_Model):
     queues: int = Field(8, ge=1, le=1024, description="RX queues of the port (assumption, low confidence: "
                         "no published default; drivers default to min(cores, hardware max))")
     rss: RssConfig = Field(default_factory=RssConfig, description="RSS for mode 'rss' and for default-queue RSS")
-    netqueue: NetQueueConfig = Field(default_factory=NetQueueConfig)
+    netqueue: NetQueueConfig = Field(default_factory=NetQueueConfig, description="filters, default queue and "
+                                     "DRSS for mode 'netqueue' (facts.md NetQueue)")
 
     @model_validator(mode="after")
     def _fit(self) -> "SteeringConfig":
@@ -281,10 +282,11 @@ class OffloadCostConfig(_Model):
 class NicConfig(_Model):
     """A NIC port: steering, overlay and offloads."""
 
-    steering: SteeringConfig = Field(default_factory=SteeringConfig)
+    steering: SteeringConfig = Field(default_factory=SteeringConfig, description="RX queue selection")
     overlay: OverlayConfig | None = Field(None, description="tunnel and VTEPs; None = plain traffic")
-    offloads: OffloadConfig = Field(default_factory=OffloadConfig)
-    offload_costs: OffloadCostConfig = Field(default_factory=OffloadCostConfig)
+    offloads: OffloadConfig = Field(default_factory=OffloadConfig, description="offloads on/off (ethtool -k)")
+    offload_costs: OffloadCostConfig = Field(default_factory=OffloadCostConfig, description="CPU costs of "
+                                             "the work offloads move")
 
 
 def parse_config(model: type[BaseModel], data: dict, where: str = "nic") -> BaseModel:

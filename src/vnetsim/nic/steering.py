@@ -14,6 +14,7 @@ import numpy as np
 
 from ..net.ethernet import mac_to_int
 from ..net.flows import FlowTable
+from .ballsbins import expected_max_load, max_load_quantile
 from .config import NicConfig, SteeringConfig, VtepConfig
 from .netqueue import NO_MATCH, NetQueue, QueueFilter
 from .rss import HashFields, Reta, Rss
@@ -168,53 +169,30 @@ def queues_used(counts: np.ndarray) -> int:
 
 @dataclass(frozen=True)
 class BallsIntoBins:
-    """What uniform hashing of ``balls`` flows onto ``bins`` queues predicts."""
+    """What uniform hashing of ``balls`` flows onto ``bins`` queues predicts (multinomial, exact)."""
 
     balls: int
     bins: int
-    mean: float           # per bin
-    std: float            # per-bin count std, binomial(m, 1/n)
+    mean: float            # per bin
+    std: float             # per-bin count std, binomial(m, 1/n)
     expected_empty: float  # n (1 - 1/n)^m
-    expected_max: float   # E[max] from the exact binomial marginal, independence approximation
-    expected_jain: float  # E[sum^2] / (n E[sum x^2]) (ratio of expectations)
+    expected_jain: float   # E[sum]^2 / (n E[sum x^2]) (ratio of expectations)
+
+    @property
+    def expected_max(self) -> float:
+        """E[max load], exact (computed on demand: it sums the tail of the max-load CDF)."""
+        return expected_max_load(self.balls, self.bins)
 
     def max_quantile(self, p: float) -> int:
-        """Smallest k with P(max load <= k) >= p, under the (slightly conservative) independence bound."""
-        return _max_quantile(self.balls, self.bins, p)
-
-
-def _binom_cdf_table(m: int, p: float) -> np.ndarray:
-    """Exact Binomial(m, p) CDF at k = 0..K, K well past the mean (log-space recurrence)."""
-    mean = m * p
-    kmax = int(min(m, mean + 40 * math.sqrt(max(mean, 1.0)) + 50))
-    j = np.arange(kmax, dtype=np.float64)
-    steps = np.log(m - j) - np.log(j + 1) + math.log(p) - math.log1p(-p)
-    logpmf = np.concatenate([[m * math.log1p(-p)], m * math.log1p(-p) + np.cumsum(steps)])
-    cdf = np.minimum(np.cumsum(np.exp(logpmf)), 1.0)
-    cdf[-1] = 1.0 if kmax == m else cdf[-1]
-    return cdf
-
-
-def _max_cdf(m: int, n: int) -> np.ndarray:
-    """P(max load <= k) ~= F(k)^n. Bin counts are negatively associated, so this product is a
-    lower bound on the true CDF: quantiles taken from it are slightly conservative."""
-    return _binom_cdf_table(m, 1.0 / n) ** n
-
-
-def _max_quantile(m: int, n: int, p: float) -> int:
-    cdf = _max_cdf(m, n)
-    hit = np.flatnonzero(cdf >= p)
-    return int(hit[0]) if hit.size else m
+        """Smallest k with P(max load <= k) >= p (exact)."""
+        return max_load_quantile(self.balls, self.bins, p)
 
 
 def balls_into_bins(balls: int, bins: int) -> BallsIntoBins:
-    """Statistics of ``balls`` flows hashed uniformly onto ``bins`` queues (multinomial)."""
+    """Statistics of ``balls`` flows hashed uniformly onto ``bins`` queues."""
     m, n = int(balls), int(bins)
     p = 1.0 / n
     mean = m * p
     var = m * p * (1 - p)
-    # E[max] = sum_k P(max > k)
-    e_max = float((1.0 - _max_cdf(m, n)).sum()) if m else 0.0
     e_sum_sq = n * (var + mean * mean)
-    return BallsIntoBins(m, n, mean, math.sqrt(var), n * (1 - p) ** m, e_max,
-                         (m * m) / (n * e_sum_sq) if m else 1.0)
+    return BallsIntoBins(m, n, mean, math.sqrt(var), n * (1 - p) ** m, (m * m) / (n * e_sum_sq) if m else 1.0)
