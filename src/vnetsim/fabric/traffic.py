@@ -5,7 +5,7 @@ rate counts the 20 B of preamble and inter-frame gap per frame, so load 1.0 is l
 ``pps = rate / ((frame + 20) * 8)`` (facts.md, wire and line rate). Patterns:
 - uniform: each host opens ``flows_per_host`` flows to hosts drawn uniformly (all other hosts,
   or ``rack_local_fraction`` of them in the own rack and the rest in other racks);
-- incast: ``receivers`` hosts each receive from ``fan_in`` senders in other racks;
+- incast: ``receivers`` hosts each receive from ``fan_in`` distinct senders in other racks;
 - permutation: every host sends to exactly one host and receives from exactly one
   (in another rack when ``cross_rack_only``);
 - replication: each host writes ``objects_per_host`` objects, each to ``replicas`` hosts in
@@ -163,9 +163,14 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
         fan = tcfg.incast.fan_in
         if m > n:
             raise ScenarioError("traffic.incast.receivers", f"{m} receivers but {n} hosts", f"use at most {n}")
+        if fan > n - hpr:
+            raise ScenarioError("traffic.incast.fan_in", f"{fan} senders in other racks but only {n - hpr} hosts "
+                                "are outside a receiver's rack", f"use at most {n - hpr}")
         recv = rng.choice(n, size=m, replace=False)
         dst = np.repeat(recv, fan)
-        src, _ = _other_rack_hosts(rng, fabric.host_rack[dst], racks, hpr)
+        # distinct senders per receiver, drawn from the hosts outside its rack
+        src = np.concatenate([rng.choice(np.nonzero(fabric.host_rack != fabric.host_rack[r])[0], size=fan,
+                                         replace=False) for r in recv])
         return make_flows(src, dst, rate, frame, seed)
     if tcfg.pattern == "permutation":
         if tcfg.cross_rack_only:
@@ -283,7 +288,8 @@ class PacketSource:
             return np.empty(0), np.empty(0, np.int64), np.inf
         if self.kind == "poisson":
             gaps = self.gaps.standard_exponential(self.chunk) * self.mean_gap_ns
-            times = self.next_t + np.concatenate(([0.0], np.cumsum(gaps)))
+            # a running sum from the carried time: the same additions whatever the chunk size
+            times = np.cumsum(np.concatenate(([self.next_t], gaps)))
             t, horizon = times[:-1], float(times[-1])
             self.next_t = horizon
             flow = alias_draw(self.pick.random(len(t)), self.prob, self.alias)
