@@ -169,6 +169,10 @@ class EngineConfig(_Strict):
     chunk_packets: int = Field(200_000, ge=1000, description="Source packets per chunk: bounds memory.")
     pair_stats_limit: int = Field(20_000, ge=0, description="Above this many host pairs, per-pair summaries keep "
                                   "count/mean/max only (no per-pair p99).")
+    pair_table_limit: int = Field(2000, ge=0, description="Host pairs listed in the result's per_pair table; "
+                                  "above it the pairs with the highest mean (or unloaded) latency are kept.")
+    link_table_limit: int = Field(2000, ge=0, description="Links listed in the result's link table; above it "
+                                  "the most utilized are kept (summaries cover all links).")
     pair_sub_bits: int = Field(3, ge=1, le=8, description="Per-pair histogram resolution: 2**sub_bits buckets per "
                                 "octave, relative error 2**(1/2**(sub_bits+1))-1 (4.4 % at 3).")
 

@@ -67,17 +67,30 @@ def bfs_to_groups(group_ptr, group_sw, out_ptr, out_link, link_dst, is_switch, n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _eligible(g, node, v, target, dist, is_host, want):
+def _candidates(g, node, target, dist, is_host, out_ptr, out_link, sw_ptr, sw_link, hin_ptr, hin_link,
+                link_src, link_dst):
+    """(array, start, stop, mode) of the links to scan at ``node`` and how to filter them:
+    mode 0: a host's NICs at the minimal distance ``want``; 1: the cables from this switch to the
+    target host; 2: switch neighbours one hop closer."""
     if is_host[node]:
-        return dist[g, v] == want
-    d0 = dist[g, node]
-    if d0 == 0:
-        return v == target
-    return (not is_host[v]) and dist[g, v] == d0 - 1
+        return out_link, out_ptr[node], out_ptr[node + 1], 0
+    if dist[g, node] == 0:
+        return hin_link, hin_ptr[target], hin_ptr[target + 1], 1
+    return sw_link, sw_ptr[node], sw_ptr[node + 1], 2
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ok(mode, l, g, node, want, dist, link_src, link_dst):
+    if mode == 0:
+        return dist[g, link_dst[l]] == want
+    if mode == 1:
+        return link_src[l] == node
+    return dist[g, link_dst[l]] == dist[g, node] - 1
 
 
 @numba.njit(cache=True, nogil=True)
-def flow_paths(src, dst, grp, key0, key1, dist, out_ptr, out_link, link_dst, is_host, seeds, max_len):
+def flow_paths(src, dst, grp, key0, key1, dist, out_ptr, out_link, sw_ptr, sw_link, hin_ptr, hin_link,
+               link_src, link_dst, is_host, seeds, max_len):
     """Hop-by-hop ECMP walk of each flow: at every node, the next hops that bring it one switch
     hop closer to the destination group (a host: its NICs on the nearest switches; the last switch:
     the cables to the destination host); pick = H(5-tuple, node seed) mod count, candidates in
@@ -94,25 +107,27 @@ def flow_paths(src, dst, grp, key0, key1, dist, out_ptr, out_link, link_dst, is_
         k = 0
         ok = True
         while node != target:
+            arr, a, b, mode = _candidates(g, node, target, dist, is_host, out_ptr, out_link, sw_ptr, sw_link,
+                                          hin_ptr, hin_link, link_src, link_dst)
             want = 1 << 30
-            if is_host[node]:
-                for j in range(out_ptr[node], out_ptr[node + 1]):
-                    d = dist[g, link_dst[out_link[j]]]
+            if mode == 0:
+                for j in range(a, b):
+                    d = dist[g, link_dst[arr[j]]]
                     if d >= 0 and d < want:
                         want = d
             count = 0
-            for j in range(out_ptr[node], out_ptr[node + 1]):
-                if _eligible(g, node, link_dst[out_link[j]], target, dist, is_host, want):
+            for j in range(a, b):
+                if _ok(mode, arr[j], g, node, want, dist, link_src, link_dst):
                     count += 1
             if count == 0 or k >= max_len:
                 ok = False
                 break
             pick = np.int64(ecmp_hash(key0[f], key1[f], seeds[node]) % np.uint64(count))
             chosen = -1
-            for j in range(out_ptr[node], out_ptr[node + 1]):
-                if _eligible(g, node, link_dst[out_link[j]], target, dist, is_host, want):
+            for j in range(a, b):
+                if _ok(mode, arr[j], g, node, want, dist, link_src, link_dst):
                     if pick == 0:
-                        chosen = out_link[j]
+                        chosen = arr[j]
                         break
                     pick -= 1
             paths[f, k] = chosen
@@ -124,7 +139,7 @@ def flow_paths(src, dst, grp, key0, key1, dist, out_ptr, out_link, link_dst, is_
 
 @numba.njit(cache=True, nogil=True)
 def expected_loads(inj_ptr, inj_node, inj_rate, in_ptr, in_node, in_rate, group_ptr, group_sw, dist,
-                   out_ptr, out_link, link_dst, is_host, n_links):
+                   out_ptr, out_link, sw_ptr, sw_link, hin_ptr, hin_link, link_src, link_dst, n_links):
     """Expected link loads when every node splits each destination group's load equally over its
     next hops (the mean of per-flow hashing with independent per-switch seeds).
 
@@ -161,14 +176,13 @@ def expected_loads(inj_ptr, inj_node, inj_rate, in_ptr, in_node, in_rate, group_
                 if dist[g, x] != d or node_load[x] == 0.0:
                     continue
                 count = 0
-                for m in range(out_ptr[x], out_ptr[x + 1]):
-                    v = link_dst[out_link[m]]
-                    if (not is_host[v]) and dist[g, v] == d - 1:
+                for m in range(sw_ptr[x], sw_ptr[x + 1]):
+                    if dist[g, link_dst[sw_link[m]]] == d - 1:
                         count += 1
-                for m in range(out_ptr[x], out_ptr[x + 1]):
-                    l = out_link[m]
+                for m in range(sw_ptr[x], sw_ptr[x + 1]):
+                    l = sw_link[m]
                     v = link_dst[l]
-                    if (not is_host[v]) and dist[g, v] == d - 1:
+                    if dist[g, v] == d - 1:
                         share = node_load[x] / count
                         load[l] += share
                         node_load[v] += share
@@ -184,10 +198,10 @@ def expected_loads(inj_ptr, inj_node, inj_rate, in_ptr, in_node, in_rate, group_
                 if node_load[x] == 0.0:
                     continue
                 count = 0
-                for m in range(out_ptr[x], out_ptr[x + 1]):
-                    if link_dst[out_link[m]] == h:
+                for m in range(hin_ptr[h], hin_ptr[h + 1]):
+                    if link_src[hin_link[m]] == x:
                         count += 1
-                for m in range(out_ptr[x], out_ptr[x + 1]):
-                    if link_dst[out_link[m]] == h:
-                        load[out_link[m]] += in_rate[j] * node_load[x] / total / count
+                for m in range(hin_ptr[h], hin_ptr[h + 1]):
+                    if link_src[hin_link[m]] == x:
+                        load[hin_link[m]] += in_rate[j] * node_load[x] / total / count
     return load

@@ -29,6 +29,11 @@ class Routing:
     fabric: Fabric
     out_ptr: np.ndarray
     out_link: np.ndarray
+    sw_ptr: np.ndarray
+    sw_link: np.ndarray
+    hin_ptr: np.ndarray
+    hin_link: np.ndarray
+    link_src: np.ndarray
     link_dst: np.ndarray
     is_host: np.ndarray
     group_of_host: np.ndarray
@@ -52,7 +57,8 @@ class Routing:
         src_ok = self.group_of_host[np.asarray(src_host, np.int64)] >= 0
         grp = np.where(src_ok, grp, -1).astype(np.int64)
         return flow_paths(src, dst, grp, np.asarray(key0, np.uint64), np.asarray(key1, np.uint64), self.dist,
-                          self.out_ptr, self.out_link, self.link_dst, self.is_host, self.seeds, max_len)
+                          self.out_ptr, self.out_link, self.sw_ptr, self.sw_link, self.hin_ptr, self.hin_link,
+                          self.link_src, self.link_dst, self.is_host, self.seeds, max_len)
 
 
 def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing:
@@ -63,11 +69,15 @@ def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing
     links = np.nonzero(active_link)[0]
     order = np.lexsort((links, src[links]))
     out_link = links[order].astype(np.int64)
-    counts = np.bincount(src[out_link], minlength=fabric.n_nodes)
-    out_ptr = np.zeros(fabric.n_nodes + 1, np.int64)
-    out_ptr[1:] = np.cumsum(counts)
     is_host = fabric.is_host
     is_switch = ~is_host
+    out_ptr = _ptr(src[out_link], fabric.n_nodes)
+    # the same links split two ways: towards switches (by source), and into hosts (by host)
+    sw_link = out_link[is_switch[dst[out_link]]]
+    sw_ptr = _ptr(src[sw_link], fabric.n_nodes)
+    into = out_link[is_host[dst[out_link]]]
+    hin_link = into[np.lexsort((into, dst[into]))]
+    hin_ptr = _ptr(dst[hin_link], fabric.n_nodes)
 
     # destination groups: hosts with the same set of (live) attachment switches
     cu, cv = fabric.cable_u, fabric.cable_v
@@ -99,4 +109,12 @@ def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing
         seeds = np.full(fabric.n_nodes, rng.integers(0, 2**63, dtype=np.uint64), np.uint64)
     else:
         seeds = rng.integers(0, 2**63, size=fabric.n_nodes, dtype=np.uint64)
-    return Routing(fabric, out_ptr, out_link, dst, is_host, group_of_host, group_ptr, group_sw, dist, seeds)
+    return Routing(fabric, out_ptr, out_link, sw_ptr, sw_link, hin_ptr, hin_link, src, dst, is_host, group_of_host,
+                   group_ptr, group_sw, dist, seeds)
+
+
+def _ptr(keys: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers for ``keys`` already grouped in ascending order."""
+    ptr = np.zeros(n + 1, np.int64)
+    ptr[1:] = np.cumsum(np.bincount(keys, minlength=n))
+    return ptr

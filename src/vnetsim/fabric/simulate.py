@@ -28,9 +28,6 @@ from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
 from vnetsim.fabric.traffic import PacketSource, build_flows
 
-LINK_TABLE_LIMIT = 5000
-
-
 def _clean(x):
     """Plain JSON types: numpy scalars to Python, NaN/inf to None, dict keys to str."""
     if isinstance(x, dict):
@@ -152,8 +149,8 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
                               "pair_mean": _spread(pc.mean[pc.count > 0]),
                               "pair_p99": _spread(per_pair["p99_ns"][pc.count > 0]),
                               "pair_histogram_sub_bits": sub_bits}
-    data["per_pair"] = per_pair
-    data["links"] = _links(fabric, offered, offered_util, measured_util, drops)
+    data["per_pair"] = _limit_pairs(per_pair, eng.pair_table_limit)
+    data["links"] = _links(fabric, offered, offered_util, measured_util, drops, eng.link_table_limit)
     data["link_classes"] = link_classes(fabric, offered_util)
     data["drops"] = {"total": int(drops.sum()),
                      "per_link": {n: int(d) for n, d in zip(fabric.link_names(), drops.tolist()) if d > 0}}
@@ -185,15 +182,26 @@ def _stp_info(fabric) -> dict | None:
     }
 
 
-def _links(fabric, offered, offered_util, measured_util, drops) -> dict:
+def _limit_pairs(cols: dict, limit: int) -> dict:
+    """Keep at most ``limit`` pairs: those with the highest mean (else unloaded) latency."""
+    n = len(cols["src"])
+    if n <= limit:
+        return {**cols, "truncated": 0}
+    key = cols.get("mean_ns", cols["unloaded_ns"])
+    key = np.where(np.isfinite(key), key, -np.inf)
+    keep = np.sort(np.argsort(-key, kind="stable")[:limit])
+    return {**{k: np.asarray(v)[keep] for k, v in cols.items()}, "truncated": n - limit}
+
+
+def _links(fabric, offered, offered_util, measured_util, drops, limit: int) -> dict:
     names = fabric.link_names()
     active = np.repeat(fabric.active_cable, 2)
     util = measured_util if measured_util is not None else offered_util
     show = np.nonzero((offered > 0) | (drops > 0))[0]
     truncated = 0
-    if len(show) > LINK_TABLE_LIMIT:
-        top = np.argsort(-util[show], kind="stable")[:LINK_TABLE_LIMIT]
-        truncated = len(show) - LINK_TABLE_LIMIT
+    if len(show) > limit:
+        top = np.argsort(-util[show], kind="stable")[:limit]
+        truncated = len(show) - limit
         show = np.sort(show[top])
     table = {"link": [names[i] for i in show], "speed_bps": fabric.link_speed_bps[show],
              "offered_bps": offered[show], "offered_utilization": offered_util[show], "drops": drops[show]}

@@ -1,0 +1,138 @@
+"""Whole runs: the storage example (the post's claim), result fields, bad input, scale."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from rich.console import Console
+
+from vnetsim.errors import ScenarioError
+from vnetsim.fabric.simulate import deep_merge, load_and_run, run_fabric_scenario, variant_documents
+
+
+@pytest.fixture(scope="module")
+def example():
+    from tests.fabric.conftest import EXAMPLE
+    return load_and_run(EXAMPLE, duration_ns=0.5e6)
+
+
+def _cross_hops(r):
+    return sorted(int(h) for h in r.data["hops"]["cross_rack"])
+
+
+def test_example_spine_leaf_latency_is_predictable(example):
+    res = example.results
+    sl, l2, t3 = res["spine-leaf"], res["l2-stp"], res["three-tier"]
+    # spine-leaf: every cross-rack pair crosses leaf-spine-leaf, so the unloaded latency is one number
+    assert _cross_hops(sl) == [3]
+    assert sl.data["unloaded_latency_ns"]["cross_rack"]["spread_ns"] == 0.0
+    # flat L2 under a spanning tree and three-tier: the hop count, and so the latency, depends on the pair
+    assert len(_cross_hops(l2)) >= 5 and l2.data["unloaded_latency_ns"]["cross_rack"]["spread_ns"] > 1000
+    assert _cross_hops(t3) == [3, 5]
+    assert t3.data["unloaded_latency_ns"]["cross_rack"]["spread_ns"] > 0
+    # loaded: the per-pair p99 spreads less on spine-leaf, and its busiest link is a host link
+    for other in (l2, t3):
+        assert sl.data["latency_ns"]["pair_p99"]["spread"] < other.data["latency_ns"]["pair_p99"]["spread"]
+        assert sl.data["latency_ns"]["overall"]["p99"] < other.data["latency_ns"]["overall"]["p99"]
+    assert sl.data["bisection_bps"] > max(l2.data["bisection_bps"], t3.data["bisection_bps"])
+
+
+def test_example_failures(example):
+    res = example.results
+    base, failed = res["spine-leaf"].data, res["spine-leaf-spine0-failed"].data
+    assert failed["topology"]["failed_switches"] == {"spine": 1}
+    assert not any("spine0" in n for n in failed["links"]["table"]["link"])
+    assert failed["bisection_bps"] == pytest.approx(base["bisection_bps"] * 3 / 4)
+    # the same traffic over 3 spines instead of 4: the mean uplink load rises by 4/3
+    up_b, up_f = base["link_classes"]["leaf->spine"], failed["link_classes"]["leaf->spine"]
+    assert up_f["mean"] * up_f["links"] == pytest.approx(up_b["mean"] * up_b["links"])
+    assert up_f["links"] * 4 == up_b["links"] * 3
+    l2f = res["l2-stp-link-failed"].data
+    assert l2f["stp"]["blocked_links"] == 0 and res["l2-stp"].data["stp"]["blocked_links"] == 1
+    assert l2f["stp"]["reconvergence_s"] == 30.0
+
+
+def test_result_fields_and_render(example):
+    d = example.results["spine-leaf"].to_dict()
+    for key in ("hops", "unloaded_latency_ns", "latency_ns", "per_pair", "links", "drops", "bisection_bps",
+                "oversubscription", "topology", "link_classes", "packets"):
+        assert key in d
+    pp = d["per_pair"]
+    n = len(pp["src"])
+    assert n == d["traffic"]["pairs"] and all(len(pp[k]) == n for k in ("dst", "hops", "count", "mean_ns", "p99_ns"))
+    assert d["links"]["max"]["link"] and 0 < d["links"]["max"]["utilization"] <= 1
+    assert d["topology"]["switches"] == {"total": 12, "leaf": 8, "spine": 4}
+    assert d["topology"]["cables"]["total"] == 128 + 32 and d["topology"]["optics"] == {"total": 64, "100G": 64}
+    assert d["oversubscription"]["leaf"]["built"] == {"min": 1.0, "max": 1.0}
+    json.dumps(example.to_dict(), allow_nan=False)
+    con = Console(record=True, width=200)
+    example.render(con)
+    example.results["l2-stp"].render(con)
+    text = con.export_text()
+    assert "spine-leaf-spine0-failed" in text and "tor4-tor5" in text
+
+
+def test_variant_merge_rules():
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1, "variants": [{"name": "v", "a": {"c": [3]}, "d": 2}]}
+    assert deep_merge(base, {"a": {"b": 2}}) == {"a": {"b": 2, "c": [1, 2]}, "d": 1, "variants": base["variants"]}
+    assert variant_documents(base) == {"v": {"a": {"b": 1, "c": [3]}, "d": 2}}
+
+
+def test_bad_input_one_line(small_doc, tmp_path):
+    bad = json.loads(json.dumps(small_doc))
+    bad["fabric"]["spines"] = 4  # unknown field
+    with pytest.raises(ValidationError):
+        run_fabric_scenario(bad)
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\nfabric: {racks: 2, colour: red}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_and_run(p)
+    assert "fabric.colour" in e.value.where and "\n" not in str(e.value)
+    cases = [
+        ({"fabric": {"spine": {"count": 9}}}, "fabric.spine.count"),
+        ({"traffic": {"replication": {"replicas": 4}}}, "traffic.replication.replicas"),
+        ({"traffic": {"pattern": "flows", "flows": [{"src": 0, "dst": "host99", "rate": "1Gbps"}]}},
+         "traffic.flows[0].dst"),
+        ({"fabric": {"topology": "fat_tree", "racks": 5}}, "fabric.racks"),
+        ({"fabric": {"failures": [{"link": ["leaf0", "host9"]}]}}, "fabric.failures[0].link"),
+    ]
+    for over, where in cases:
+        with pytest.raises(ScenarioError) as e:
+            run_fabric_scenario(deep_merge(small_doc, over))
+        assert e.value.where == where, (over, str(e.value))
+        assert "\n" not in str(e.value) and e.value.fix
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_and_run(tmp_path / "missing.yaml")
+
+
+def test_flow_level_10000_hosts():
+    doc = {"seed": 5, "fabric": {"topology": "super_spine", "racks": 209, "hosts_per_rack": 48},
+           "traffic": {"pattern": "replication", "replication": {"replicas": 3, "objects_per_host": 2}}}
+    r = run_fabric_scenario(doc).to_dict()
+    assert r["level"] == "flow" and r["topology"]["hosts"] == 10032
+    assert sorted(int(h) for h in r["hops"]["cross_rack"]) == [3, 5]
+    assert r["traffic"]["flows"] == 10032 * 6 and r["traffic"]["unreachable_flows"] == 0
+    # every flow adds its rate to each link of its path: total link load = sum(rate * links)
+    hops = r["hops"]["traffic_flows"]
+    per_flow = r["traffic"]["offered_bps"] / r["traffic"]["flows"]
+    total = sum((int(h) + 1) * n for h, n in hops.items()) * per_flow
+    assert r["links"]["truncated"] > 0 and len(r["per_pair"]["src"]) == 2000
+    cls = r["link_classes"]
+    assert cls["leaf->spine"]["idle_fraction"] == 0.0
+    up = sum(c["mean"] * c["links"] for name, c in cls.items()) * 100e9
+    assert up < total  # switch-to-switch links carry part of it; host links the rest
+
+
+def test_expected_and_hashed_flow_models_agree_on_average(small_doc):
+    small_doc["traffic"] = {"pattern": "uniform", "flows_per_host": 64}
+    small_doc["fabric"]["engine"] = {"level": "flow", "flow_model": "hashed"}
+    h = run_fabric_scenario(small_doc).to_dict()
+    small_doc["fabric"]["engine"]["flow_model"] = "expected"
+    e = run_fabric_scenario(small_doc).to_dict()
+    ch, ce = h["link_classes"]["leaf->spine"], e["link_classes"]["leaf->spine"]
+    assert ch["mean"] == pytest.approx(ce["mean"])
+    assert ce["max_over_mean"] < ch["max_over_mean"]  # the expectation is smoother than any one hashing
+    assert ce["max_over_mean"] < 1.2
