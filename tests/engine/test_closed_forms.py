@@ -8,7 +8,7 @@ SE = sd(batch averages) / sqrt(B). A test asserts
     |estimate - theory| <= Z * SE,   Z = 4,
 
 whose false-failure probability, for a correct engine, is P(|t_99| > 4) ~= 1.2e-4 per assertion
-(about 1e-3 for the ~10 assertions of this file together). The seeds are fixed, so a given
+(about 2e-3 for the 16 such assertions of this file together). The seeds are fixed, so a given
 version of the code passes or fails deterministically; the probability is the chance that the
 fixed seed is an unlucky one. Each test also asserts that its band is tight: Z * SE must be at
 most 3 % of the theoretical value (the sample is large enough that the check has teeth).
