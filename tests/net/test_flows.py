@@ -81,3 +81,11 @@ def test_unique_stays_exact_when_hashes_collide(monkeypatch):
 def test_records_width_covers_every_column():
     assert FlowTable.empty(2).records().shape == (2, flows_mod.RECORD_BYTES)
     assert set(COLUMNS) == set(FlowTable.__dataclass_fields__)
+
+
+def test_canonical_resets_meaningless_columns():
+    t = _table()
+    c = t.canonical()
+    assert c.outer_src_port.tolist() == [50000, 0] and c.outer_vlan.tolist() == [10, -1]
+    assert (c.outer_ip_src[1] == 0).all() and c.vni.tolist() == [7, -1]
+    assert c.describe(0) == t.describe(0)

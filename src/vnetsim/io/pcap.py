@@ -29,7 +29,7 @@ from ..net.frames import FrameTemplates, fill_frames, frame_len_bytes
 from ..net.geneve import GENEVE_PORT
 from ..net.vxlan import VXLAN_PORT_IANA
 from .dissect import STATUS_TRUNCATED, SUPPORTED_LINKS, dissect_records
-from .records import PCAP_HDR_BYTES, PCAP_REC_BYTES, walk
+from .records import PCAP_REC_BYTES, walk
 
 PCAP_MAGIC_NS = 0xA1B23C4D
 LINKTYPE_ETHERNET = 1

@@ -41,7 +41,8 @@ class Records:
 @numba.njit(cache=True, nogil=True)
 def _u32(buf, off, swapped):
     if swapped:
-        return (np.int64(buf[off]) << 24) | (np.int64(buf[off + 1]) << 16) | (np.int64(buf[off + 2]) << 8) | buf[off + 3]
+        return ((np.int64(buf[off]) << 24) | (np.int64(buf[off + 1]) << 16) | (np.int64(buf[off + 2]) << 8)
+                | buf[off + 3])
     return (np.int64(buf[off + 3]) << 24) | (np.int64(buf[off + 2]) << 16) | (np.int64(buf[off + 1]) << 8) | buf[off]
 
 

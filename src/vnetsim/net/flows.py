@@ -111,7 +111,8 @@ class FlowTable:
     def build(cls, n: int | None = None, **columns) -> "FlowTable":
         """Build from columns; scalars broadcast, MACs and IPs may be text.
 
-        IP text columns also set the matching version column unless it is given.
+        IP text columns also set the matching version column unless it is given; the EtherType
+        follows the IP version unless given.
         ``n`` defaults to the length of the longest column given.
         """
         unknown = set(columns) - set(COLUMNS)
@@ -142,6 +143,8 @@ class FlowTable:
         for vname, versions in versions_from_text.items():
             if vname not in columns:
                 getattr(table, vname)[...] = np.broadcast_to(versions, (n,))
+        if "ethertype" not in columns:  # follow the IP version
+            table.ethertype[table.ip_version == 6] = 0x86DD
         return table
 
     @classmethod
@@ -169,6 +172,18 @@ class FlowTable:
             if arr.dtype != np.dtype(dtype) or arr.shape != shape:
                 raise ValueError(f"flow table column {name}: expected {np.dtype(dtype)} {shape}, "
                                  f"got {arr.dtype} {arr.shape}")
+
+    def canonical(self) -> "FlowTable":
+        """A copy with the meaningless columns reset: outer headers, VNI and options of plain flows,
+        Geneve options of VXLAN flows. Two tables that mean the same flows are then equal."""
+        out = self.copy()
+        plain = out.tunnel == 0
+        defaults = FlowTable.empty(1)
+        for name in COLUMNS:
+            if name.startswith("outer_") or name in ("vni", "geneve_opt_bytes"):
+                getattr(out, name)[plain] = getattr(defaults, name)[0]
+        out.geneve_opt_bytes[out.tunnel != 2] = 0
+        return out
 
     @property
     def encapsulated(self) -> np.ndarray:
