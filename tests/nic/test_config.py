@@ -81,3 +81,8 @@ def test_units_parse_at_the_edge():
     assert c.mss_bytes == 1448 and c.tso_max_bytes == 65536
     with pytest.raises(ValidationError):
         OffloadConfig(mss_bytes="fast")
+
+
+def test_filter_rss_group_must_fit():
+    msg = _one_line({"steering": {"queues": 4, "netqueue": {"filter_rss_queues": 4}}})
+    assert "filter_rss_queues: 4 queues per filter do not fit beside 1 default queue(s) in 4 RX queues" in msg

@@ -13,7 +13,7 @@ from scipy import stats
 
 from vnetsim.nic.config import (NetQueueConfig, NicConfig, OverlayConfig, RssConfig, RssFieldsConfig,
                                 SteeringConfig)
-from vnetsim.nic.steering import (BY_DEFAULT_RSS, BY_FILTER, balls_into_bins, jain_index, max_mean, queue_counts,
+from vnetsim.nic.steering import (BY_DEFAULT_RSS, BY_FILTER, BY_FILTER_RSS, balls_into_bins, jain_index, max_mean, queue_counts,
                                   queues_used, steer)
 
 ALPHA = 1e-6  # chance that a correct uniform spread fails one of these checks
@@ -140,3 +140,21 @@ def test_listing_says_where_each_flow_went(inner_flows):
     rows = s.listing(flows, limit=3)
     assert [r["queue"] for r in rows] == s.queue[:3].tolist()
     assert rows[0]["reason"] == "rss" and rows[0]["tunnel"] == "vxlan" and "outer_src_port" in rows[0]
+
+
+def test_filter_rss_spreads_one_vteps_overlay_over_its_queue_group(inner_flows):
+    """NetQueue RSS behind the VTEP's filter, hashing inner headers: the VTEP's traffic uses the
+    whole group like balls into bins, and nothing else."""
+    nic = _nic(n_vteps=1, rss=RssConfig(layer="inner"), netqueue=NetQueueConfig(filter_rss_queues=4))
+    s = steer(overlay(inner_flows, nic.overlay), nic)
+    counts = queue_counts(s.queue, QUEUES)
+    used = np.flatnonzero(counts)
+    assert used.tolist() == [1, 2, 3, 4]  # the first group after the default queue
+    _spread_like_balls_into_bins(counts[1:5])
+    assert (s.reason == BY_FILTER_RSS).all()
+
+
+def test_filter_rss_groups_per_vtep(inner_flows):
+    nic = _nic(n_vteps=2, rss=RssConfig(layer="inner"), netqueue=NetQueueConfig(filter_rss_queues=4))
+    s = steer(overlay(inner_flows, nic.overlay), nic)
+    assert np.flatnonzero(queue_counts(s.queue, QUEUES)).tolist() == list(range(1, 9))

@@ -135,6 +135,9 @@ class NetQueueConfig(_Model):
                                               "default queue (None = unlimited; assumption)")
     default_queue_rss: int = Field(1, ge=1, description="queues of default-queue RSS (DRSS); 1 = off, "
                                    "e.g. 4 (defaults.md 'ESXi RX threads', NSX docs)")
+    filter_rss_queues: int = Field(1, ge=1, description="queues behind each filter, spread by RSS (NetQueue "
+                                   "RSS, e.g. inner RSS for a VTEP); 1 = off (assumption: group size is "
+                                   "driver-specific, e.g. 4)")
 
 
 class SteeringConfig(_Model):
@@ -157,7 +160,13 @@ class SteeringConfig(_Model):
             if self.netqueue.default_queue_rss > self.queues:
                 raise ValueError(f"netqueue.default_queue_rss: {self.netqueue.default_queue_rss} queues do not fit "
                                  f"in {self.queues} RX queues; use at most {self.queues}")
-            self.rss.check_reta_queues(self.netqueue.default_queue_rss, "rss")
+            sets = [k for k in (self.netqueue.default_queue_rss, self.netqueue.filter_rss_queues) if k > 1]
+            self.rss.check_reta_queues(min(sets) if sets else 1, "rss")
+            used = self.netqueue.default_queue_rss + self.netqueue.filter_rss_queues
+            if self.netqueue.filter_rss_queues > 1 and used > self.queues:
+                raise ValueError(f"netqueue.filter_rss_queues: {self.netqueue.filter_rss_queues} queues per filter "
+                                 f"do not fit beside {self.netqueue.default_queue_rss} default queue(s) in "
+                                 f"{self.queues} RX queues")
         return self
 
 

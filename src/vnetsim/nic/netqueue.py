@@ -6,7 +6,10 @@ Model (facts.md "NetQueue and the default queue"; NSX docs):
 - Unmatched, broadcast and multicast frames go to the default queue, queue 0.
 - Default-queue RSS (DRSS): with ``drss_queues = k > 1`` the default traffic is spread by RSS
   over queues 0..k-1 (the default queue and k-1 companions); filter queues are k..n-1.
-- The load balancer places each filter on one non-default queue: ``round_robin`` in filter
+- Filter RSS (NetQueue RSS, e.g. for a VTEP's traffic): with ``rss_group = r > 1`` the filter
+  queues are groups of r consecutive queues; a filter is placed on a group (named by its first
+  queue) and its traffic is spread over the group by RSS.
+- The load balancer places each filter on one non-default queue (or group): ``round_robin`` in filter
   order, or ``least_loaded`` (largest filter first onto the least-loaded queue, by the given
   per-filter loads). With ``max_filters_per_queue`` set, a filter that fits nowhere stays on
   the default queue (as when the NIC runs out of filters).
@@ -141,19 +144,25 @@ class NetQueue:
     filters: list[QueueFilter]
     filter_queue: np.ndarray
     drss_queues: int = 1
+    rss_group: int = 1
 
     @classmethod
     def place(cls, n_queues: int, filters: list[QueueFilter], policy: str = "round_robin",
               loads: np.ndarray | None = None, max_filters_per_queue: int | None = None,
-              drss_queues: int = 1, where: str = "netqueue") -> "NetQueue":
+              drss_queues: int = 1, rss_group: int = 1, where: str = "netqueue") -> "NetQueue":
         if n_queues < 1:
             raise ScenarioError(f"{where}.queues", f"a NIC needs at least one RX queue, got {n_queues}")
         if not 1 <= drss_queues <= n_queues:
             raise ScenarioError(f"{where}.default_queue_rss.queues",
                                 f"{drss_queues} default-RSS queues do not fit in {n_queues} RX queues",
                                 f"use 1 to {n_queues}")
-        fq = place_filters(len(filters), np.arange(drss_queues, n_queues), policy, loads, max_filters_per_queue)
-        return cls(n_queues, list(filters), fq, drss_queues)
+        if rss_group < 1 or (filters and drss_queues + rss_group > n_queues):
+            raise ScenarioError(f"{where}.filter_rss_queues", f"an RSS group of {rss_group} queues does not fit "
+                                f"beside {drss_queues} default queue(s) in {n_queues} RX queues",
+                                f"use at most {n_queues - drss_queues}")
+        starts = np.arange(drss_queues, n_queues - rss_group + 1, rss_group)
+        fq = place_filters(len(filters), starts, policy, loads, max_filters_per_queue)
+        return cls(n_queues, list(filters), fq, drss_queues, rss_group)
 
     def classify(self, eth_dst: np.ndarray, vlan: np.ndarray) -> np.ndarray:
         """Filter queue per frame, ``NO_MATCH`` where the frame belongs to the default queue."""

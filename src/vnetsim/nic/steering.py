@@ -21,9 +21,9 @@ from .rss import HashFields, Reta, Rss
 from .toeplitz import Toeplitz
 
 # why a flow landed where it did
-BY_SINGLE, BY_RSS, BY_FILTER, BY_DEFAULT, BY_DEFAULT_RSS = range(5)
+BY_SINGLE, BY_RSS, BY_FILTER, BY_DEFAULT, BY_DEFAULT_RSS, BY_FILTER_RSS = range(6)
 REASONS = {BY_SINGLE: "single", BY_RSS: "rss", BY_FILTER: "filter", BY_DEFAULT: "default",
-           BY_DEFAULT_RSS: "default-rss"}
+           BY_DEFAULT_RSS: "default-rss", BY_FILTER_RSS: "filter-rss"}
 
 
 @dataclass
@@ -117,12 +117,19 @@ def steer(flows: FlowTable, config: SteeringConfig | NicConfig, *, filters: list
         hit = filt >= 0
         loads = np.bincount(filt[hit], weights=w[hit], minlength=len(all_filters))
     netq = NetQueue.place(n_queues, all_filters, nq.load_balancer, loads, nq.max_filters_per_queue,
-                          nq.default_queue_rss, "netqueue")
+                          nq.default_queue_rss, nq.filter_rss_queues, "netqueue")
     placed = np.concatenate([netq.filter_queue, np.zeros(1, np.int32)])  # index -1 -> default queue
     filter_queue = placed[filt].astype(np.int32)
     on_filter = (filt >= 0) & (filter_queue != 0)
     queue = np.where(on_filter, filter_queue, 0).astype(np.int32)
     reason = np.where(on_filter, BY_FILTER, BY_DEFAULT).astype(np.uint8)
+    if nq.filter_rss_queues > 1 and on_filter.any():
+        rss = build_rss(steering.rss, nq.filter_rss_queues)  # RETA over 0..r-1, offset by the group start
+        fq = np.flatnonzero(on_filter)
+        q, h, hashed = rss.queues(flows.take(fq))
+        queue[fq] = queue[fq] + q
+        reason[fq] = BY_FILTER_RSS
+        hash_out[fq] = np.where(hashed, h, 0)
     if nq.default_queue_rss > 1:
         rss = build_rss(steering.rss, nq.default_queue_rss)
         dq = np.flatnonzero(~on_filter)
