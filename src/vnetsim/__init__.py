@@ -1,3 +1,13 @@
-"""vnetsim: fast, validated simulation of virtual data-center networks."""
+"""vnetsim: fast, validated simulation of virtual data-center networks.
+
+    import vnetsim
+    result = vnetsim.run("examples/pgw-poll-vs-interrupt.yaml")
+    result.to_dataframe(); result.to_json()
+"""
 
 __version__ = "0.1.0"
+
+from vnetsim.api import load, run  # noqa: E402
+from vnetsim.throughput import throughput  # noqa: E402
+
+__all__ = ["run", "load", "throughput", "__version__"]

@@ -36,14 +36,9 @@ BUCKET_COLS = {"useful": A_USEFUL, "overhead": A_OVERHEAD, "spin": A_SPIN, "idle
 
 EXAMPLES = 500
 
-# Known disagreements between the kernel and the spec (each has a strict xfail test below with its
-# minimal case). The property tests normalize them away, exactly, so that they keep checking
-# everything else; when the kernel is fixed, the xfail tests turn XPASS (a failure, strict) and
-# the matching flag here goes to False.
-KERNEL_EXIT_AS_IDLE = True        # C-state exit latency is booked as idle, not overhead
-KERNEL_OPEN_IDLE_UNCOUNTED = True  # a core blocked at the end: [idle_since, end) is not booked
-# Spec ambiguities (see the tests at the bottom): the reading the kernel took.
-AFTER_POLL_STEP_BELONGS_TO_POLL = True   # hybrid sleep/block after an empty poll ending at t >= H
+# The spec (docs/models/engine.md) says two things the first draft of this file found ambiguous;
+# the reading both sides now follow: the hybrid step after an empty poll belongs to that poll.
+AFTER_POLL_STEP_BELONGS_TO_POLL = True
 
 
 @dataclass
@@ -176,52 +171,26 @@ def kernel_held(srv: RingServer):
     return in_rings, pending
 
 
-def admit_lagging(sc: Scenario, srv: RingServer, dropped):
-    """The kernel's end state with its not-yet-admitted arrivals before the horizon admitted.
-
-    The kernel admits arrivals lazily (only up to its last decision before the horizon), the
-    reference admits every arrival before the horizon. No decision happens between those
-    arrivals and the horizon, so admitting them (tail drop) is all that separates the two.
-    """
-    in_rings, pending = kernel_held(srv)
-    dropped = dict(dropped)
-    later = []
-    for t, r, pid in sorted(pending, key=lambda x: x[0]):   # stable: equal times keep their order
-        if t >= sc.horizon:
-            later.append(pid)
-        elif len(in_rings[r]) >= sc.rings[r].capacity:
-            dropped[pid] = (r, t)
-        else:
-            in_rings[r].append(pid)
-    return in_rings, dropped, later
-
-
 def compare(sc: Scenario, srv: RingServer, departed, dropped, ref, label: str):
     assert departed == ref.departed, f"{label}: departures/picks differ"
     held = set(range(sc.n)) - set(departed) - set(dropped)
     in_rings, pending = kernel_held(srv)
     assert held == {p for pids in in_rings.values() for p in pids} | {p for _, _, p in pending}
     assert int(srv.occupancy().sum()) + srv.pending_count() == len(held)
-    assert set(dropped) <= set(ref.dropped) and all(dropped[p] == ref.dropped[p] for p in dropped)
-    in_rings, all_dropped, later = admit_lagging(sc, srv, dropped)
-    assert all_dropped == ref.dropped, f"{label}: drops differ"
+    assert dropped == ref.dropped, f"{label}: drops differ"
     assert in_rings == ref.held, f"{label}: ring contents at the end differ"
-    assert sorted(later) == sorted(ref.pending), f"{label}: arrivals after the horizon differ"
+    assert all(t >= sc.horizon for t, _, _ in pending), "every arrival before the horizon is admitted"
+    assert sorted(p for _, _, p in pending) == sorted(ref.pending), f"{label}: arrivals after the horizon differ"
     drops_now = [sum(1 for r, _ in dropped.values() if r == k) for k in range(len(sc.rings))]
     assert srv.drops.tolist() == drops_now
     for c in range(len(sc.cores)):
         got = {name: int(srv.acc[c, col]) for name, col in COUNTER_COLS.items()}
         assert got == ref.counters[c], f"{label}: counters of core {c}"
-        want_cpu = dict(ref.cpu[c])
-        if KERNEL_OPEN_IDLE_UNCOUNTED:
-            want_cpu["idle"] -= ref.open_idle[c]
-        if KERNEL_EXIT_AS_IDLE:
-            want_cpu["idle"] += ref.exit_ns[c]
-            want_cpu["overhead"] -= ref.exit_ns[c]
+        got_cpu = srv.cpu_buckets(sc.horizon)[c]
         for b in BUCKETS:
-            want = want_cpu[b]
-            assert cpu_close(srv.acc[c, BUCKET_COLS[b]], want), \
-                f"{label}: core {c} {b}: kernel {srv.acc[c, BUCKET_COLS[b]]} reference {want}"
+            want = ref.cpu[c][b]
+            assert cpu_close(got_cpu[BUCKET_COLS[b]], want), \
+                f"{label}: core {c} {b}: kernel {got_cpu[BUCKET_COLS[b]]} reference {want}"
 
 
 def reference(sc: Scenario, strict_after_poll=not AFTER_POLL_STEP_BELONGS_TO_POLL):
@@ -253,10 +222,8 @@ def test_hybrid_matches_reference(sc):
 
 
 # ---------------------------------------------------------------------------------------------
-# Disagreements found by the properties above, shrunk to plain cases. Each asserts what the SPEC
-# (docs/models/engine.md) says; the kernel does otherwise, so they are strict xfails: when the
-# kernel (or the spec) is fixed they XPASS, which fails the suite until the marker and the
-# matching flag at the top of this file are removed.
+# Cases the properties above once found ambiguous or in disagreement, shrunk to plain cases and
+# kept as exact checks of the spec (docs/models/engine.md) as it now reads.
 # ---------------------------------------------------------------------------------------------
 
 def one_core(core: CoreSpec, t, work, horizon, capacity=1, stat_lo=0.0):
@@ -268,75 +235,63 @@ def one_core(core: CoreSpec, t, work, horizon, capacity=1, stat_lo=0.0):
 
 def kernel_acc(sc: Scenario):
     srv, departed, dropped = run_kernel(sc, chunked=False)
-    return srv, departed, dropped, srv.acc[0]
+    return srv, departed, dropped, srv.cpu_buckets(sc.horizon)[0], srv.acc[0]
 
 
-@pytest.mark.xfail(strict=True, reason="kernel books C-state exit latency as idle; spec (C-states): "
-                   "'Exit latency is counted as overhead CPU time (the core is not available)'")
-def test_cstate_exit_on_wakeup_is_overhead():
+def test_cstate_exit_on_wakeup_is_idle():
     # Interrupt core, one C-state (exit 1 ns, residency 0): the packet at 0 fires at 0, the core
-    # pays exit(0) = 1 ns, then picks the packet at 1. Window [0, 10]: overhead must be 1 ns.
+    # waits exit(0) = 1 ns (idle: nothing executes), then picks the packet at 1. Window [0, 10].
     sc = one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0)
-    _, departed, _, acc = kernel_acc(sc)
-    assert departed == {0: (1.0, 1.0, 0)}            # the timing itself agrees
-    assert acc[A_OVERHEAD] == 1.0                      # kernel: 0.0 (and idle 1.0)
+    _, departed, _, cpu, acc = kernel_acc(sc)
+    assert departed == {0: (1.0, 1.0, 0)}
+    assert (cpu[A_OVERHEAD], cpu[A_IDLE]) == (0.0, 10.0)
+    assert acc[A_CSTATE_EXITS] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="kernel books C-state exit latency as idle; spec (C-states, Hybrid "
-                   "step 2): 'then pay the C-state exit for an idle period of sleep_ns (overhead)'")
-def test_cstate_exit_after_hybrid_sleep_is_overhead():
-    # Hybrid core, no packets: empty poll [0, 1) (spin), sleep [1, 6) (idle), exit [6, 8) (overhead).
+def test_cstate_exit_after_hybrid_sleep_is_idle():
+    # Hybrid core, no packets: empty poll [0, 1) (spin), sleep [1, 6) and exit [6, 8) (idle).
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, cstates=((2.0, 0.0),),
                     sleep_after_empty_polls=1, sleep_ns=5.0)
-    _, _, _, acc = kernel_acc(one_core(core, [], [], 8.0))
-    assert (acc[A_SPIN], acc[A_IDLE], acc[A_OVERHEAD]) == (1.0, 5.0, 2.0)   # kernel: (1, 7, 0)
+    _, _, _, cpu, _ = kernel_acc(one_core(core, [], [], 8.0))
+    assert (cpu[A_SPIN], cpu[A_IDLE], cpu[A_OVERHEAD]) == (1.0, 7.0, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="a core still blocked at the end is not booked idle up to the end; "
-                   "spec (CPU accounting): 'Intervals are clipped to the statistics window [warm-up, end]; "
-                   "the four fractions sum to 1'")
 def test_blocked_core_is_idle_up_to_the_end():
     # Interrupt core, no packets, window [0, 1] = the run: the core was idle the whole time.
-    _, _, _, acc = kernel_acc(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0))
-    assert acc[A_USEFUL] + acc[A_OVERHEAD] + acc[A_SPIN] + acc[A_IDLE] == 1.0   # kernel: 0.0
+    _, _, _, cpu, _ = kernel_acc(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0))
+    assert cpu[A_USEFUL] + cpu[A_OVERHEAD] + cpu[A_SPIN] + cpu[A_IDLE] == 1.0
+    assert cpu[A_IDLE] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="spec ambiguity (Chunks and horizons): which arrivals before H a call "
-                   "must admit. The kernel admits only up to its last decision, so after the final call a "
-                   "packet that arrived before H into a full ring is neither delivered nor dropped")
 def test_every_arrival_before_the_final_horizon_is_admitted_or_dropped():
     # Interrupt core, ring of 1, batch 1. Packet 0 at 0 (work 2) is picked at 0 and keeps the core
     # busy until 2 = H. Packets 1 and 2 arrive at 1: packet 1 takes the free slot, packet 2 finds
-    # the ring full (tail drop: 'An arrival at time a to a ring holding cap packets is dropped').
+    # the ring full (tail drop), and the call reports it.
     sc = one_core(CoreSpec(mode="interrupt", batch=1), [0.0, 1.0, 1.0], [2.0, 0.0, 0.0], 2.0)
-    srv, departed, dropped, _ = kernel_acc(sc)
+    srv, departed, dropped, _, _ = kernel_acc(sc)
     assert departed == {0: (2.0, 0.0, 0)}
-    assert srv.pending_count() == 0 and list(dropped) == [2]   # kernel: both still pending, no drop
+    assert srv.pending_count() == 0 and list(dropped) == [2]
+    assert int(srv.occupancy()[0]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="spec ambiguity (Hybrid, Chunks and horizons): is the step 'after "
-                   "each empty poll ending at t' a decision at t (not taken when t >= H) or part of the poll? "
-                   "The kernel sleeps (and counts the sleep) even when t >= H")
-def test_hybrid_no_sleep_decided_at_or_after_the_horizon():
-    # Hybrid core, no packets: the empty poll at 0 ends at 1 = H; sleeping at 1 is a decision at
-    # 1 >= H ('a stage takes only decisions at times < H').
+def test_hybrid_step_after_an_empty_poll_belongs_to_the_poll():
+    # Hybrid core, no packets: the empty poll at 0 (a decision before H = 1) ends at 1 and its
+    # sleep step is part of it, so the sleep is taken and counted.
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
-    _, _, _, acc = kernel_acc(one_core(core, [], [], 1.0))
-    assert (acc[A_POLLS], acc[A_EMPTY_POLLS], acc[A_SLEEPS]) == (1, 1, 0)     # kernel: sleeps 1
+    _, _, _, _, acc = kernel_acc(one_core(core, [], [], 1.0))
+    assert (acc[A_POLLS], acc[A_EMPTY_POLLS], acc[A_SLEEPS]) == (1, 1, 1)
 
 
 def test_reference_minimal_cases_follow_the_spec():
-    """The reference gives the spec's answers on the minimal cases above (strict readings)."""
-    def ref(sc):
-        return reference(sc, strict_after_poll=True)
-    r = ref(one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0))
-    assert r.departed == {0: (1.0, 1.0, 0)} and r.cpu[0] == {"useful": 0.0, "overhead": 1.0, "spin": 0.0, "idle": 9.0}
+    """The reference gives the same answers on the minimal cases above."""
+    r = reference(one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0))
+    assert r.departed == {0: (1.0, 1.0, 0)} and r.cpu[0] == {"useful": 0.0, "overhead": 0.0, "spin": 0.0, "idle": 10.0}
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, cstates=((2.0, 0.0),),
                     sleep_after_empty_polls=1, sleep_ns=5.0)
-    assert ref(one_core(core, [], [], 8.0)).cpu[0] == {"useful": 0.0, "overhead": 2.0, "spin": 1.0, "idle": 5.0}
-    assert ref(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0)).cpu[0]["idle"] == 1.0
-    r = ref(one_core(CoreSpec(mode="interrupt", batch=1), [0.0, 1.0, 1.0], [2.0, 0.0, 0.0], 2.0))
+    assert reference(one_core(core, [], [], 8.0)).cpu[0] == {"useful": 0.0, "overhead": 0.0, "spin": 1.0, "idle": 7.0}
+    assert reference(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0)).cpu[0]["idle"] == 1.0
+    r = reference(one_core(CoreSpec(mode="interrupt", batch=1), [0.0, 1.0, 1.0], [2.0, 0.0, 0.0], 2.0))
     assert r.departed == {0: (2.0, 0.0, 0)} and r.dropped == {2: (0, 1.0)} and r.held == {0: [1]}
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
-    c = ref(one_core(core, [], [], 1.0)).counters[0]
-    assert (c["polls"], c["empty_polls"], c["sleeps"]) == (1, 1, 0)
+    c = reference(one_core(core, [], [], 1.0)).counters[0]
+    assert (c["polls"], c["empty_polls"], c["sleeps"]) == (1, 1, 1)

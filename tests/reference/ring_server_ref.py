@@ -69,7 +69,7 @@ class RefResult:
     counters: list            # per core: {name: int}
     cpu: list                 # per core: {bucket: ns}, the spec's accounting over the whole window
     open_idle: list           # per core: the part of cpu["idle"] still open at the horizon (blocked core)
-    exit_ns: list             # per core: the part of cpu["overhead"] that is C-state exit latency
+    exit_ns: list             # per core: the part of cpu["idle"] that is C-state exit latency
 
 
 class Core:
@@ -94,7 +94,7 @@ class Core:
         self.signal = None
         self.count = dict.fromkeys(COUNTERS, 0)
         self.cpu = dict.fromkeys(BUCKETS, 0.0)
-        self.exit_ns = 0.0             # the part of cpu["overhead"] that is C-state exit latency
+        self.exit_ns = 0.0             # the part of cpu["idle"] that is C-state exit latency
         self.open_idle = 0.0
         self.strict_after_poll = strict_after_poll
 
@@ -107,10 +107,10 @@ class Core:
         return 0.0
 
     def exit_latency(self, s, ex):
-        """Pay a C-state exit of ``ex`` from ``s``: overhead (the core is not available)."""
+        """Pay a C-state exit of ``ex`` from ``s``: idle (the core waits, executing nothing)."""
         if ex > 0:
             self.count["cstate_exits"] += 1
-        self.exit_ns += self.spend("overhead", s, s + ex)
+        self.exit_ns += self.spend("idle", s, s + ex)
 
     def cstate_exit(self, idle_ns):
         """Exit latency of the deepest C-state (largest target residency) whose residency <= idle."""

@@ -31,6 +31,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from vnetsim.engine.histogram import SUB_BITS as HIST_SUB_BITS
+from vnetsim.engine.histogram import LogHistogram, bucket_index
+
 MODE_INTERRUPT = 0
 MODE_POLL = 1
 MODE_HYBRID = 2
@@ -61,13 +64,13 @@ RI_HEAD, RI_COUNT, RI_ARMED, RI_IN_LIST = 0, 1, 2, 3
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _account(acc, col, s, e, lo, hi):
+def _clip(s, e, lo, hi):
+    """Length of [s, e) inside the statistics window [lo, hi] (scalars only: no array refcounts)."""
     if e > hi:
         e = hi
     if s < lo:
         s = lo
-    if e > s:
-        acc[col] += e - s
+    return e - s if e > s else 0.0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -108,11 +111,15 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                rp, rf, ri, rt, rt0, rsize, rflow, rpid, rwork,
                fs, ist, plist, acc,
                in_t, in_ring, in_t0, in_size, in_flow, in_pid, in_work,
-               horizon, stat_lo, stat_hi,
-               out_dep, out_pick, out_arr, out_t0, out_size, out_flow, out_pid, out_ring,
-               drop_t, drop_pid, drop_ring, drop_acc):
+               horizon, stat_lo, stat_hi, detail,
+               out_dep, out_t0, out_size, out_flow, out_pid, out_pick, out_arr, out_ring,
+               drop_t, drop_t0, drop_pid, drop_ring, drop_acc,
+               wait_counts, wait_stats, work_counts, work_stats, ring_packets):
     """Advance core ``c`` over its time-ordered arrivals up to ``horizon``.
 
+    Departures go to ``out_*`` (pick/arrival/ring only when ``detail``); packets offered inside
+    the statistics window and departing inside it are also recorded in the wait (arrival to
+    pick) and work (pick to departure) histograms and counted per ring in ``ring_packets``.
     Returns (arrivals admitted or dropped, departures written, drops written).
     """
     nr = rings.shape[0]
@@ -128,6 +135,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
     block_polls = int(cp[P_BLOCK_POLLS])
     block_idle = cp[P_BLOCK_IDLE]
 
+    top_bucket = wait_counts.shape[0] - 1
     n_in = in_t.shape[0]
     i = 0
     n_out = 0
@@ -137,47 +145,61 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
 
     while True:
         if state == BLOCKED:
-            # Admit arrivals until the earliest interrupt; arrivals at the fire time come first.
+            # The earliest interrupt; arrivals up to it are admitted first (they may bring it forward).
             f_min = np.inf
             l_min = -1
-            while True:
-                f_min = np.inf
-                l_min = -1
-                for l in range(nr):
-                    f = _fire_time(rings[l], rp, rf, ri, rt, width)
-                    if f < f_min:
-                        f_min = f
-                        l_min = l
-                if i < n_in and in_t[i] < horizon and in_t[i] <= f_min:
-                    # admit arrival i
-                    l = in_ring[i]
-                    r = rings[l]
-                    cnt = ri[r, RI_COUNT]
-                    if cnt >= int(rp[r, R_CAP]):
-                        drop_t[n_drop] = in_t[i]
-                        drop_pid[n_drop] = in_pid[i]
-                        drop_ring[n_drop] = r
-                        n_drop += 1
-                        drop_acc[r] += 1
-                    else:
-                        j = ri[r, RI_HEAD] + cnt
-                        if j >= width:
-                            j -= width
-                        rt[r, j] = in_t[i]
-                        rt0[r, j] = in_t0[i]
-                        rsize[r, j] = in_size[i]
-                        rflow[r, j] = in_flow[i]
-                        rpid[r, j] = in_pid[i]
-                        rwork[r, j] = in_work[i]
-                        ri[r, RI_COUNT] = cnt + 1
-                    i += 1
-                else:
-                    break
+            for l in range(nr):
+                f = _fire_time(rings[l], rp, rf, ri, rt, width)
+                if f < f_min:
+                    f_min = f
+                    l_min = l
+            limit = f_min
+        else:
+            # at or past the horizon nothing more can free a slot before it: admit every
+            # arrival before the horizon, then stop
+            limit = t if t < horizon else np.inf
+
+        # Admit (or tail-drop) due arrivals: the one place arrivals enter rings. A blocked core
+        # re-examines its interrupts after each arrival (one may bring an interrupt forward).
+        admitted = False
+        while i < n_in and in_t[i] < horizon and in_t[i] <= limit:
+            r = rings[in_ring[i]]
+            cnt = ri[r, RI_COUNT]
+            if cnt >= int(rp[r, R_CAP]):
+                drop_t[n_drop] = in_t[i]
+                drop_t0[n_drop] = in_t0[i]
+                drop_pid[n_drop] = in_pid[i]
+                drop_ring[n_drop] = r
+                n_drop += 1
+                drop_acc[r, 0] += 1
+                if in_t0[i] >= stat_lo:
+                    drop_acc[r, 1] += 1
+            else:
+                j = ri[r, RI_HEAD] + cnt
+                if j >= width:
+                    j -= width
+                rt[r, j] = in_t[i]
+                rt0[r, j] = in_t0[i]
+                rsize[r, j] = in_size[i]
+                rflow[r, j] = in_flow[i]
+                rpid[r, j] = in_pid[i]
+                rwork[r, j] = in_work[i]
+                ri[r, RI_COUNT] = cnt + 1
+            i += 1
+            if state == BLOCKED:
+                admitted = True
+                break
+        if admitted:
+            continue
+        if state == RUN and t >= horizon:
+            break
+
+        if state == BLOCKED:
             if f_min >= horizon:
                 break
             # The interrupt wakes the core.
             idle_since = fs[c, F_IDLE_SINCE]
-            _account(acc[c], A_IDLE, idle_since, f_min, stat_lo, stat_hi)
+            acc[c, A_IDLE] += _clip(idle_since, f_min, stat_lo, stat_hi)
             ex = _cstate_exit(f_min - idle_since, cstate_exit_ns, cstate_res_ns)
             if ex > 0.0:
                 acc[c, A_CSTATE_EXITS] += 1.0
@@ -187,10 +209,10 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
             acc[c, A_INTERRUPTS] += 1.0
             acc[c, A_WAKEUPS] += 1.0
             t = f_min
-            _account(acc[c], A_IDLE, t, t + ex, stat_lo, stat_hi)
+            acc[c, A_IDLE] += _clip(t, t + ex, stat_lo, stat_hi)
             t += ex
             cost = irq_cost + wake_cost
-            _account(acc[c], A_OVERHEAD, t, t + cost, stat_lo, stat_hi)
+            acc[c, A_OVERHEAD] += _clip(t, t + cost, stat_lo, stat_hi)
             t += cost
             state = RUN
             if mode == MODE_HYBRID:
@@ -209,33 +231,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                 ri[r, RI_IN_LIST] = 1
             continue
 
-        # RUN: a decision at time t.
-        if t >= horizon:
-            break
-        # Admit every arrival at or before t.
-        while i < n_in and in_t[i] <= t and in_t[i] < horizon:
-            l = in_ring[i]
-            r = rings[l]
-            cnt = ri[r, RI_COUNT]
-            if cnt >= int(rp[r, R_CAP]):
-                drop_t[n_drop] = in_t[i]
-                drop_pid[n_drop] = in_pid[i]
-                drop_ring[n_drop] = r
-                n_drop += 1
-                drop_acc[r] += 1
-            else:
-                j = ri[r, RI_HEAD] + cnt
-                if j >= width:
-                    j -= width
-                rt[r, j] = in_t[i]
-                rt0[r, j] = in_t0[i]
-                rsize[r, j] = in_size[i]
-                rflow[r, j] = in_flow[i]
-                rpid[r, j] = in_pid[i]
-                rwork[r, j] = in_work[i]
-                ri[r, RI_COUNT] = cnt + 1
-            i += 1
-
+        # RUN: a decision at time t (every arrival at or before t is in its ring by now).
         if mode == MODE_INTERRUPT:
             # Interrupts raised while the core was running: handler cost, ring to the poll list.
             fired = False
@@ -251,7 +247,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                 ri[r, RI_ARMED] = 0
                 rf[r, RF_LAST_FIRE] = f_min
                 acc[c, A_INTERRUPTS] += 1.0
-                _account(acc[c], A_OVERHEAD, t, t + irq_cost, stat_lo, stat_hi)
+                acc[c, A_OVERHEAD] += _clip(t, t + irq_cost, stat_lo, stat_hi)
                 t += irq_cost
                 pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
                 if pos >= nr:
@@ -291,7 +287,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                         if m < 1.0:
                             m = 1.0
                         t_new = t + m * empty_cost
-                        _account(acc[c], A_SPIN, t, t_new, stat_lo, stat_hi)
+                        acc[c, A_SPIN] += _clip(t, t_new, stat_lo, stat_hi)
                         acc[c, A_POLLS] += m
                         acc[c, A_EMPTY_POLLS] += m
                         ist[c, I_RR] = (ist[c, I_RR] + int(m)) % nr
@@ -307,7 +303,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
         acc[c, A_POLLS] += 1.0
         if n == 0:
             acc[c, A_EMPTY_POLLS] += 1.0
-            _account(acc[c], A_SPIN, t, t + empty_cost, stat_lo, stat_hi)
+            acc[c, A_SPIN] += _clip(t, t + empty_cost, stat_lo, stat_hi)
             t += empty_cost
             if mode == MODE_INTERRUPT:
                 ri[r, RI_ARMED] = 1
@@ -324,32 +320,52 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                     fs[c, F_IDLE_SINCE] = t
                 elif sleep_after > 0 and e >= sleep_after:
                     ex = _cstate_exit(sleep_ns, cstate_exit_ns, cstate_res_ns)
-                    _account(acc[c], A_IDLE, t, t + sleep_ns + ex, stat_lo, stat_hi)
+                    acc[c, A_IDLE] += _clip(t, t + sleep_ns + ex, stat_lo, stat_hi)
                     acc[c, A_SLEEPS] += 1.0
                     if ex > 0.0:
                         acc[c, A_CSTATE_EXITS] += 1.0
                     t += sleep_ns + ex
             continue
 
-        _account(acc[c], A_OVERHEAD, t, t + poll_cost, stat_lo, stat_hi)
+        acc[c, A_OVERHEAD] += _clip(t, t + poll_cost, stat_lo, stat_hi)
         head = ri[r, RI_HEAD]
         d = t + poll_cost
+        d0 = d
         for k in range(n):
             j = head + k
             if j >= width:
                 j -= width
-            w = rwork[r, j]
-            _account(acc[c], A_USEFUL, d, d + w, stat_lo, stat_hi)
-            d += w
+            d += rwork[r, j]
+            t0 = rt0[r, j]
             out_dep[n_out] = d
-            out_pick[n_out] = t
-            out_arr[n_out] = rt[r, j]
-            out_t0[n_out] = rt0[r, j]
+            out_t0[n_out] = t0
             out_size[n_out] = rsize[r, j]
             out_flow[n_out] = rflow[r, j]
             out_pid[n_out] = rpid[r, j]
-            out_ring[n_out] = r
+            if detail:
+                out_pick[n_out] = t
+                out_arr[n_out] = rt[r, j]
+                out_ring[n_out] = r
+            if t0 >= stat_lo and d <= stat_hi:
+                ring_packets[r] += 1
+                x = t - rt[r, j]
+                b = min(bucket_index(x, HIST_SUB_BITS), top_bucket)
+                wait_counts[b] += 1
+                wait_stats[0] += 1.0
+                wait_stats[1] += x
+                wait_stats[4] += x * x
+                wait_stats[2] = min(wait_stats[2], x)
+                wait_stats[3] = max(wait_stats[3], x)
+                x = d - t
+                b = min(bucket_index(x, HIST_SUB_BITS), top_bucket)
+                work_counts[b] += 1
+                work_stats[0] += 1.0
+                work_stats[1] += x
+                work_stats[4] += x * x
+                work_stats[2] = min(work_stats[2], x)
+                work_stats[3] = max(work_stats[3], x)
             n_out += 1
+        acc[c, A_USEFUL] += _clip(d0, d, stat_lo, stat_hi)
         head += n
         if head >= width:
             head -= width
@@ -381,8 +397,9 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
 # State and the Python-side driver (one call per chunk, one kernel call per core).
 
 
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
+from vnetsim.engine.merge import merge_order  # noqa: E402
 from vnetsim.engine.packets import Packets  # noqa: E402
 
 
@@ -430,16 +447,19 @@ class RingSpec:
 
 @dataclass
 class ServerOutput:
-    """What left the rings in one chunk (time-ordered) and what was dropped at them."""
+    """What left the rings in one chunk (time-ordered) and what was dropped at them.
+
+    ``pick_ns``, ``arrival_ns`` and ``ring`` are filled only by a server made with ``detail=True``.
+    """
 
     departures: Packets          # t_ns = departure time
-    pick_ns: np.ndarray          # when the poll took the packet
-    arrival_ns: np.ndarray       # when it reached the ring
-    ring: np.ndarray             # global ring index
     drop_pid: np.ndarray
     drop_ring: np.ndarray
     drop_t_ns: np.ndarray
-    drop_t0_ns: np.ndarray = field(default_factory=lambda: np.empty(0))
+    drop_t0_ns: np.ndarray
+    pick_ns: np.ndarray | None = None      # when the poll took the packet
+    arrival_ns: np.ndarray | None = None   # when it reached the ring
+    ring: np.ndarray | None = None         # global ring index
 
 
 _PENDING = ("t", "ring", "t0", "size", "flow", "pid", "work")
@@ -450,7 +470,7 @@ class RingServer:
     """Rings served by cores, advanced chunk by chunk with all state carried."""
 
     def __init__(self, cores: list[CoreSpec], rings: list[RingSpec], stat_lo_ns: float = 0.0,
-                 stat_hi_ns: float = np.inf) -> None:
+                 stat_hi_ns: float = np.inf, detail: bool = True) -> None:
         for r in rings:
             if not 0 <= r.core < len(cores):
                 raise ValueError(f"ring served by core {r.core}, but there are {len(cores)} cores")
@@ -486,7 +506,11 @@ class RingServer:
         self.ist = np.zeros((n_c, 5), np.int64)
         self.plist = np.zeros((n_c, max(1, n_r)), np.int64)
         self.acc = np.zeros((n_c, N_ACC))
-        self.drops = np.zeros(n_r, np.int64)
+        self.detail = detail
+        self.drop_acc = np.zeros((n_r, 2), np.int64)   # all drops, drops of window packets
+        self.ring_packets = np.zeros(n_r, np.int64)    # window packets served per ring
+        self.wait = LogHistogram()                      # arrival at the ring -> picked by a poll
+        self.work = LogHistogram()                      # picked -> departed (poll cost + batch work)
         self.rings_of_core = [np.array([k for k, r in enumerate(rings) if r.core == c], np.int64)
                               for c in range(n_c)]
         self.local_index = np.zeros(n_r, np.int64)
@@ -511,13 +535,22 @@ class RingServer:
     def advance(self, arrivals: Packets, ring: np.ndarray, work_ns: np.ndarray, horizon_ns: float) -> ServerOutput:
         """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``."""
         ring = np.asarray(ring, np.int64)
-        cores_of = self.core_of_ring[ring] if len(ring) else np.empty(0, np.int64)
+        work_ns = np.asarray(work_ns, np.float64)
+        n_cores = len(self.cores)
+        if n_cores > 1:
+            # split by core with one stable radix sort: each core's arrivals stay in time order
+            cores_of = self.core_of_ring[ring].astype(np.int16)
+            order = np.argsort(cores_of, kind="stable")
+            bounds = np.searchsorted(cores_of[order], np.arange(n_cores + 1), side="left")
+            cols = [x[order] for x in (arrivals.t_ns, self.local_index[ring], arrivals.t0_ns,
+                                       arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, work_ns)]
+        else:
+            bounds = np.array([0, len(ring)])
+            cols = [arrivals.t_ns, self.local_index[ring], arrivals.t0_ns, arrivals.size_bytes,
+                    arrivals.flow, arrivals.pkt_id, work_ns]
         parts = []
-        for c in range(len(self.cores)):
-            sel = cores_of == c if len(self.cores) > 1 else slice(None)
-            new = (arrivals.t_ns[sel], self.local_index[ring[sel]], arrivals.t0_ns[sel],
-                   arrivals.size_bytes[sel], arrivals.flow[sel], arrivals.pkt_id[sel],
-                   np.asarray(work_ns, np.float64)[sel])
+        for c in range(n_cores):
+            new = tuple(x[bounds[c]:bounds[c + 1]] for x in cols)
             old = self.pending[c]
             if len(old[0]) and len(new[0]):
                 both = [np.concatenate((o, n)) for o, n in zip(old, new)]
@@ -528,46 +561,56 @@ class RingServer:
             else:
                 inp = tuple(np.ascontiguousarray(x, d) for x, d in zip(new, _PENDING_DTYPES))
             parts.append(self._serve(c, inp, horizon_ns))
-        return _merge_outputs(parts)
+        return _merge_outputs(parts, self.detail)
+
+    def cpu_buckets(self, t_end_ns: float) -> np.ndarray:
+        """CPU time per core (useful, overhead, spin, idle) in the statistics window up to ``t_end_ns``.
+
+        The kernel books an idle period when it ends; a core still blocked at ``t_end_ns`` has been
+        idle since it blocked, and that open period is added here.
+        """
+        out = self.acc[:, :4].copy()
+        hi = min(t_end_ns, self.stat_hi_ns)
+        for c in range(len(self.cores)):
+            if self.ist[c, I_STATE] == BLOCKED:
+                out[c, A_IDLE] += _clip(self.fs[c, F_IDLE_SINCE], hi, self.stat_lo_ns, hi)
+        return out
+
+    @property
+    def drops(self) -> np.ndarray:
+        """Tail drops per ring since the start."""
+        return self.drop_acc[:, 0]
 
     def _serve(self, c: int, inp, horizon_ns: float):
         rings = self.rings_of_core[c]
         held = int(self.ri[rings, RI_COUNT].sum())
         n_in = len(inp[0])
         cap = n_in + held
-        out = (np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap, np.int32),
-               np.empty(cap, np.int32), np.empty(cap, np.int64), np.empty(cap, np.int64))
-        drop = (np.empty(n_in), np.empty(n_in, np.int64), np.empty(n_in, np.int64))
+        dcap = cap if self.detail else 1
+        out = (np.empty(cap), np.empty(cap), np.empty(cap, np.int32), np.empty(cap, np.int32),
+               np.empty(cap, np.int64), np.empty(dcap), np.empty(dcap), np.empty(dcap, np.int64))
+        drop = (np.empty(n_in), np.empty(n_in), np.empty(n_in, np.int64), np.empty(n_in, np.int64))
         used, n_out, n_drop = serve_core(
             c, rings, self.core_params[c], self.cs_exit[c], self.cs_res[c],
             self.ring_params, self.rf, self.ri, self.rt, self.rt0, self.rsize, self.rflow, self.rpid,
             self.rwork, self.fs, self.ist, self.plist, self.acc, *inp, horizon_ns,
-            self.stat_lo_ns, self.stat_hi_ns, *out, *drop, self.drops)
+            self.stat_lo_ns, self.stat_hi_ns, self.detail, *out, *drop, self.drop_acc,
+            self.wait.counts, self.wait.stats, self.work.counts, self.work.stats, self.ring_packets)
         self.pending[c] = tuple(x[used:] for x in inp)
-        dropped_t0 = _t0_of_drops(inp, used, drop[1][:n_drop])
-        return tuple(x[:n_out] for x in out), tuple(x[:n_drop] for x in drop), dropped_t0
+        keep = n_out if self.detail else 0
+        return tuple(x[:n_out] for x in out[:5]) + tuple(x[:keep] for x in out[5:]), tuple(x[:n_drop] for x in drop)
 
 
-def _t0_of_drops(inp, used, drop_pid):
-    """Source times of dropped packets (for warm-up filtering), found among the admitted inputs."""
-    if not len(drop_pid):
-        return np.empty(0)
-    pid = inp[5][:used]
-    order = np.argsort(pid, kind="stable")
-    pos = np.searchsorted(pid[order], drop_pid)
-    return inp[2][:used][order[pos]]
-
-
-def _merge_outputs(parts) -> ServerOutput:
+def _merge_outputs(parts, detail: bool) -> ServerOutput:
     deps = [p[0] for p in parts]
     drops = [p[1] for p in parts]
-    t0s = [p[2] for p in parts]
-    cat = [np.concatenate([d[k] for d in deps]) for k in range(8)]
+    ncols = 8 if detail else 5
+    cat = [np.concatenate([d[k] for d in deps]) if len(deps) > 1 else deps[0][k] for k in range(ncols)]
     if len(parts) > 1:
-        order = np.argsort(cat[0], kind="stable")
+        order = merge_order(cat[0], [len(d[0]) for d in deps])
         cat = [x[order] for x in cat]
-    dep, pick, arr, t0, size, flow, pid, ring = cat
-    dcat = [np.concatenate([d[k] for d in drops]) for k in range(3)]
+    dcat = [np.concatenate([d[k] for d in drops]) if len(drops) > 1 else drops[0][k] for k in range(4)]
     return ServerOutput(
-        departures=Packets(dep, t0, size, flow, pid), pick_ns=pick, arrival_ns=arr, ring=ring,
-        drop_t_ns=dcat[0], drop_pid=dcat[1], drop_ring=dcat[2], drop_t0_ns=np.concatenate(t0s))
+        departures=Packets(*cat[:5]), drop_t_ns=dcat[0], drop_t0_ns=dcat[1], drop_pid=dcat[2],
+        drop_ring=dcat[3], pick_ns=cat[5] if detail else None, arrival_ns=cat[6] if detail else None,
+        ring=cat[7] if detail else None)

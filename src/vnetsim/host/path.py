@@ -97,27 +97,20 @@ class HostPath:
 
     def run(self) -> HostRun:
         plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
-        host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end)
-        guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end)
+        host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False)
+        guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False)
         wire_last = -np.inf
         ns_per_bit = 1e9 / plan.line_rate_bps
         h_pp, h_pb = plan.host_work_ns
         g_pp, g_pb = plan.guest_work_ns
         latency = LogHistogram()
-        stages = {s: LogHistogram() for s in STAGES}
+        wire_hist = LogHistogram()
         n_q, n_v = len(plan.host.rings), len(plan.guest.rings)
         queue_packets = np.zeros(n_q, np.int64)
         vnic_packets = np.zeros(n_v, np.int64)
-        queue_drops = np.zeros(n_q, np.int64)
-        vnic_drops = np.zeros(n_v, np.int64)
-        host_core_packets = np.zeros(len(plan.host.cores), np.int64)
-        guest_core_packets = np.zeros(len(plan.guest.cores), np.int64)
-        host_ring_core = np.array([r.core for r in plan.host.rings], np.int64)
-        guest_ring_core = np.array([r.core for r in plan.guest.rings], np.int64)
         offered = delivered = 0
         offered_bits = 0.0
         offered_total = delivered_total = dropped_total = 0
-        drops = {s: 0 for s in DROP_STAGES}
         snap_host = np.zeros((len(plan.host.cores), N_ACC))
         snap_guest = np.zeros((len(plan.guest.cores), N_ACC))
         chunk = self.scenario.chunk_packets
@@ -133,17 +126,13 @@ class HostPath:
             # wire: FIFO at line rate, unbounded (the sender's queue)
             service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
             t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
-            _record(stages["wire"], t_nic - pk.t0_ns, in_win & (t_nic <= t_end))
+            _record(wire_hist, t_nic - pk.t0_ns, in_win & (t_nic <= t_end))
 
             # pNIC rings, host threads (driver + vSwitch)
             ring = plan.flow_pnic_ring[pk.flow]
             queue_packets += np.bincount(ring[in_win], minlength=n_q)
             work = h_pp + h_pb * pk.size_bytes
             out = host.advance(pk.with_times(t_nic), ring, work, horizon)
-            self._account_stage(out, t_lo, t_end, stages["pnic_ring"], stages["vswitch"], queue_drops,
-                                host_core_packets, host_ring_core)
-            win_drops = out.drop_t0_ns >= t_lo
-            drops["pnic_ring"] += int(win_drops.sum())
             dropped_total += len(out.drop_pid)
             if self.trace is not None and len(out.drop_pid):
                 self.trace.dropped_pid.append(out.drop_pid)
@@ -156,9 +145,6 @@ class HostPath:
             vm = plan.flow_vm[dep.flow]
             gwork = g_pp[vm] + g_pb[vm] * dep.size_bytes
             out2 = guest.advance(dep, vring, gwork, horizon)
-            self._account_stage(out2, t_lo, t_end, stages["vnic_ring"], stages["guest"], vnic_drops,
-                                guest_core_packets, guest_ring_core)
-            drops["vnic_ring"] += int((out2.drop_t0_ns >= t_lo).sum())
             dropped_total += len(out2.drop_pid)
             if self.trace is not None and len(out2.drop_pid):
                 self.trace.dropped_pid.append(out2.drop_pid)
@@ -181,6 +167,11 @@ class HostPath:
 
         in_flight_state = (int(host.occupancy().sum()) + host.pending_count() + int(guest.occupancy().sum())
                            + guest.pending_count() + guest_late)
+        drops = {"pnic_ring": int(host.drop_acc[:, 1].sum()), "vnic_ring": int(guest.drop_acc[:, 1].sum())}
+        stages = {"wire": wire_hist, "pnic_ring": host.wait, "vswitch": host.work, "vnic_ring": guest.wait,
+                  "guest": guest.work}
+        host_core_packets = _per_core(host.ring_packets, plan.host)
+        guest_core_packets = _per_core(guest.ring_packets, plan.guest)
         host_acc = host.acc.copy()
         guest_acc = guest.acc.copy()
         host_acc[:, 4:] -= snap_host[:, 4:]
@@ -188,22 +179,16 @@ class HostPath:
         return HostRun(
             plan=plan, window_ns=(t_lo, t_end), offered=offered, offered_bits=offered_bits,
             delivered=delivered, drops=drops, latency=latency, stages=stages,
-            queue_packets=queue_packets, queue_drops=queue_drops, vnic_packets=vnic_packets,
-            vnic_drops=vnic_drops, host_acc=host_acc, guest_acc=guest_acc,
+            queue_packets=queue_packets, queue_drops=host.drop_acc[:, 1].copy(), vnic_packets=vnic_packets,
+            vnic_drops=guest.drop_acc[:, 1].copy(), host_acc=host_acc, guest_acc=guest_acc,
             host_core_packets=host_core_packets, guest_core_packets=guest_core_packets,
             in_flight_state=in_flight_state, offered_total=offered_total, delivered_total=delivered_total,
             dropped_total=dropped_total, trace=self.trace)
 
-    @staticmethod
-    def _account_stage(out, t_lo, t_end, wait_hist, work_hist, ring_drops, core_packets, ring_core):
-        """Record a ring-server stage's wait and work latencies, drops and per-core packets (window)."""
-        dep = out.departures
-        win = (dep.t0_ns >= t_lo) & (dep.t_ns <= t_end)
-        _record(wait_hist, out.pick_ns - out.arrival_ns, win)
-        _record(work_hist, dep.t_ns - out.pick_ns, win)
-        core_packets += np.bincount(ring_core[out.ring[win]], minlength=len(core_packets))
-        dwin = out.drop_t0_ns >= t_lo
-        ring_drops += np.bincount(out.drop_ring[dwin], minlength=len(ring_drops))
+
+def _per_core(ring_packets: np.ndarray, stage) -> np.ndarray:
+    cores = np.array([r.core for r in stage.rings], np.int64)
+    return np.bincount(cores, weights=ring_packets, minlength=len(stage.cores)).astype(np.int64)
 
 
 def _record(hist: LogHistogram, values: np.ndarray, mask: np.ndarray) -> None:

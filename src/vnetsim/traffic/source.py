@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from vnetsim.engine.merge import merge_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
 from vnetsim.traffic.arrivals import ConstantArrivals, OnOffArrivals, PoissonArrivals
@@ -32,25 +32,6 @@ def plan_groups(groups: list[FlowGroup], rate_scale: float = 1.0) -> list[GroupP
         plans.append(GroupPlan(g, g.rate.to_pps(mean, WIRE_OVERHEAD_BYTES) * rate_scale, first, mean))
         first += g.count
     return plans
-
-
-@numba.njit(cache=True, nogil=True)
-def _merge_runs(times, starts):
-    """Stable k-way merge of sorted runs: the order in which to take the concatenated packets."""
-    n = times.shape[0]
-    k = starts.shape[0] - 1
-    pos = starts[:-1].copy()
-    order = np.empty(n, np.int64)
-    for i in range(n):
-        best = -1
-        bt = np.inf
-        for r in range(k):
-            if pos[r] < starts[r + 1] and (best < 0 or times[pos[r]] < bt):
-                best = r
-                bt = times[pos[r]]
-        order[i] = pos[best]
-        pos[best] += 1
-    return order
 
 
 class TrafficSource:
@@ -96,10 +77,8 @@ class TrafficSource:
         if len(ts) == 1:
             t, f, s = ts[0], fs[0], ss[0]
         else:
-            starts = np.zeros(len(ts) + 1, np.int64)
-            starts[1:] = np.cumsum([len(x) for x in ts])
             t, f, s = np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
-            order = _merge_runs(t, starts) if len(ts) <= 16 else np.argsort(t, kind="stable")
+            order = merge_order(t, [len(x) for x in ts])
             t, f, s = t[order], f[order], s[order]
         n = len(t)
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
