@@ -117,3 +117,11 @@ def test_pcapng_bad_trailer(tmp_path):
     p = tmp_path / "b.pcapng"
     p.write_bytes(_shb() + bytes(idb))
     assert "trailer does not repeat the block length" in _error(p)
+
+
+def test_pcapng_captured_length_past_its_block(tmp_path):
+    idb = _block(1, (1).to_bytes(2, "little") + bytes(2) + (65535).to_bytes(4, "little"))
+    epb = _block(6, bytes(4) + bytes(8) + (200).to_bytes(4, "little") * 2 + bytes(60))
+    p = tmp_path / "c.pcapng"
+    p.write_bytes(_shb() + idb + epb)
+    assert "captured length 200 does not fit in its pcapng block; the file is corrupt" in _error(p)

@@ -24,7 +24,8 @@ MAX_CAPLEN_BYTES = 262144  # libpcap's MAXIMUM_SNAPLEN: larger means corruption
 MAX_INTERFACES = 1024
 
 # error codes
-OK, E_REC_HDR, E_REC_DATA, E_CAPLEN, E_BLOCK_LEN, E_BLOCK_PAST, E_BLOCK_TRAILER, E_IFACE, E_NO_SHB, E_BOM = range(10)
+(OK, E_REC_HDR, E_REC_DATA, E_CAPLEN, E_BLOCK_LEN, E_BLOCK_PAST, E_BLOCK_TRAILER, E_IFACE, E_NO_SHB, E_BOM,
+ E_BLOCK_DATA) = range(11)
 
 
 @dataclass
@@ -184,7 +185,7 @@ def walk_pcapng(buf, fill, offset, cap_len, orig_len, t_ns, link_type):
             if ifc >= n_if:
                 return i, E_IFACE, i, off, ifc - iface_base
             if data + cap > end:
-                return i, E_REC_DATA, i, off, cap
+                return i, E_BLOCK_DATA, i, off, cap
             if fill:
                 offset[i] = data
                 cap_len[i] = cap
@@ -237,6 +238,9 @@ def check(path: str, err: int, record: int, offset: int, detail: int) -> None:
     if err == E_BLOCK_TRAILER:
         raise InputFileError(where, "pcapng block trailer does not repeat the block length; the file is corrupt",
                              "repair it (pcapfix) or copy it again")
+    if err == E_BLOCK_DATA:
+        raise InputFileError(where, f"captured length {detail} does not fit in its pcapng block; the file is corrupt",
+                             "repair it (pcapfix) or copy it again")
     if err == E_IFACE:
         raise InputFileError(where, f"packet refers to interface {detail}, which no Interface Description Block "
                              "declared", "the file is corrupt; repair it (pcapfix)")
@@ -268,7 +272,7 @@ def walk(buf: np.ndarray, path: str, allow_truncated: bool = False) -> Records:
     if magic == b"\x0a\x0d\x0d\x0a":
         arrays = _alloc(buf.shape[0] // 16 + 1)  # a packet block takes >= 16 bytes
         n, err, rec, off, detail = walk_pcapng(buf, True, *arrays)
-        if err != OK and not (allow_truncated and err in (E_BLOCK_PAST, E_BLOCK_LEN, E_REC_DATA)):
+        if err != OK and not (allow_truncated and err in (E_BLOCK_PAST, E_BLOCK_LEN)):
             check(path, err, rec, off, detail)
         return _trim(arrays, n)
     table = {b"\xd4\xc3\xb2\xa1": (False, False), b"\xa1\xb2\xc3\xd4": (True, False),
