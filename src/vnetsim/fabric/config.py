@@ -236,6 +236,8 @@ class TrafficConfig(_Strict):
                               "(defaults.md: MTU 9000 if end-to-end else 1500, KB 2149261).")
     arrivals: Literal["poisson", "constant"] = Field("poisson", description="Packet arrivals per flow: Poisson "
                                                      "or evenly spaced with a random phase. Assumption: Poisson.")
+    phase: Literal["random", "aligned"] = Field("random", description="constant arrivals: each flow starts at a "
+                                                "uniform random phase, or all at time 0 (synchronized senders).")
     flows_per_host: int = Field(4, ge=1, description="uniform: flows each host opens. Assumption: 4.")
     rack_local_fraction: float | None = Field(None, ge=0, le=1, description="uniform: share of flows that stay "
                                               "in the rack; default: destinations uniform over all hosts.")

@@ -45,5 +45,6 @@ def expected_link_loads(routing: Routing, flows: Flows) -> np.ndarray:
     inj_ptr, inj_node, inj_rate = csr(g, f.hosts[src], rate)
     in_ptr, in_node, in_rate = csr(g, f.hosts[dst], rate)
     return expected_loads(inj_ptr, inj_node, inj_rate, in_ptr, in_node, in_rate, routing.group_ptr, routing.group_sw,
-                          routing.dist, routing.out_ptr, routing.out_link, routing.sw_ptr, routing.sw_link,
-                          routing.hin_ptr, routing.hin_link, routing.link_src, routing.link_dst, f.n_links)
+                          routing.dist, routing.swi, routing.sw_nodes, routing.out_ptr, routing.out_link,
+                          routing.sw_ptr, routing.sw_link, routing.hin_ptr, routing.hin_link, routing.link_src,
+                          routing.link_dst, f.n_links)

@@ -68,13 +68,14 @@ def group_pairs(fabric: Fabric, routing: Routing, frame_bytes: int) -> dict:
     g1, g2 = np.meshgrid(np.arange(G), np.arange(G), indexing="ij")
     g1, g2 = g1.ravel(), g2.ravel()
     pairs = size[g1] * size[g2] - np.where(g1 == g2, size[g1], 0)
-    same_rack = (M[g1] * M[g2]).sum(axis=1) - np.where(g1 == g2, size[g1], 0)
+    same_rack = (M @ M.T)[g1, g2] - np.where(g1 == g2, size[g1], 0)
     cross = pairs - same_rack
     keep = pairs > 0
     g1, g2, pairs, cross = g1[keep], g2[keep], pairs[keep], cross[keep]
-    h1 = np.array([members[a][0] for a in g1], np.int64)
-    h2 = np.array([members[b][0] if members[b][0] != members[a][0] else members[b][1] for a, b in zip(g1, g2)],
-                  np.int64)
+    first = np.array([m[0] for m in members], np.int64)
+    second = np.array([m[1] if len(m) > 1 else -1 for m in members], np.int64)
+    h1 = first[g1]
+    h2 = np.where(g1 == g2, second[g2], first[g2])
     rep = make_flows(h1, h2, 0.0, frame_bytes, 0)
     rep.sport[:] = 49152
     paths, plen = routing.paths(h1, h2, rep.key0, rep.key1)

@@ -66,21 +66,33 @@ def link_levels(paths: np.ndarray, plen: np.ndarray, n_links: int) -> np.ndarray
 
 
 @numba.njit(cache=True, nogil=True)
-def _level_step(t, t0, flow, hop, pid, paths, wire, ns_per_byte, prop, lat, cut, speed, link_level,
-                n_out, last_dep, cap_pkts, cap_bytes, bytes_per_ns, ring, ring_head, ring_count, acc,
+def _level_step(t_all, t0_all, flow_all, hop_all, pid_all, order, paths, wire, ns_per_byte, prop, lat, cut, speed,
+                link_level, n_out, last_dep, cap_pkts, cap_bytes, bytes_per_ns, ring, ring_head, ring_count, acc,
                 busy_win, t_end):
-    """Serve one level's time-ordered arrivals and route the survivors, grouped by their next
-    level (``n_out - 1`` = delivered). Returns grouped arrays and level offsets. ``busy_win[l]``
-    adds the part of each transmission that falls in ``[0, t_end)``."""
-    m = t.shape[0]
+    """Serve one level's arrivals ``order`` (indices into the ``*_all`` arrays, in time order) and
+    route the survivors, grouped by their next level (``n_out - 1`` = delivered). Returns grouped
+    arrays and level offsets. ``busy_win[l]`` adds the part of each transmission in ``[0, t_end)``."""
+    m = order.shape[0]
     width = paths.shape[1]
+    t = np.empty(m, np.float64)
+    t0 = np.empty(m, np.float64)
+    flow = np.empty(m, np.int64)
+    hop = np.empty(m, np.int64)
+    pid = np.empty(m, np.int64)
     link = np.empty(m, np.int64)
     size = np.empty(m, np.int64)
     service = np.empty(m, np.float64)
     for i in range(m):
-        l = paths[flow[i], hop[i]]
+        j = order[i]
+        t[i] = t_all[j]
+        t0[i] = t0_all[j]
+        f = flow_all[j]
+        flow[i] = f
+        hop[i] = hop_all[j]
+        pid[i] = pid_all[j]
+        l = paths[f, hop[i]]
         link[i] = l
-        size[i] = wire[flow[i]]
+        size[i] = wire[f]
         service[i] = size[i] * ns_per_byte[l]
     dep = fifo_advance(t, link, service, size, last_dep, cap_pkts, cap_bytes, bytes_per_ns, ring, ring_head,
                        ring_count, acc)
@@ -204,14 +216,15 @@ class PacketRunner:
                 batch = _take_before(pending, k, horizon)
                 if batch is None:
                     continue
-                t, t0, fl, hp, pi = batch
+                arrays, order = batch
                 if k == n_out - 1:
+                    t, t0, fl, _hp, pi = (a[order] for a in arrays)
                     delivered += len(t)
                     self._deliver(t, t0, fl, pi)
                     continue
-                hops += len(t)
+                hops += len(order)
                 o_t, o_t0, o_fl, o_hp, o_pi, off = _level_step(
-                    t, t0, fl, hp, pi, self.paths, self.wire, self.ns_per_byte, self.prop, self.lat, self.cut,
+                    *arrays, order, self.paths, self.wire, self.ns_per_byte, self.prop, self.lat, self.cut,
                     self.speed, self.level, n_out, q.last_dep, q.cap_pkts, q.cap_bytes, q.bytes_per_ns, q.ring,
                     q.ring_head, q.ring_count, q.acc, self.busy_window_ns, self.window_ns)
                 for j in range(k + 1, n_out):
@@ -237,14 +250,17 @@ class PacketRunner:
 
 @numba.njit(cache=True, nogil=True)
 def _break_ties(order, t, pid):
-    """Within runs of equal times, order by packet id (insertion sort; runs are rare and short)."""
+    """Within runs of equal times, order by packet id (insertion sort for short runs)."""
     n = order.shape[0]
     i = 0
     while i < n:
         j = i + 1
         while j < n and t[order[j]] == t[order[i]]:
             j += 1
-        if j - i > 1:
+        if j - i > 16:
+            run = order[i:j].copy()
+            order[i:j] = run[np.argsort(pid[run], kind="mergesort")]
+        elif j - i > 1:
             for a in range(i + 1, j):
                 x = order[a]
                 b = a - 1
@@ -263,18 +279,23 @@ def time_order(t: np.ndarray, pid: np.ndarray) -> np.ndarray:
 
 
 def _take_before(pending: list[list[tuple]], k: int, horizon: float):
-    """Merge level k's held arrivals, sort by time, return those < horizon and hold the rest."""
+    """Level k's held arrivals merged: (arrays, indices of those < horizon in time order); the
+    rest stay held. None when nothing is due."""
     parts = pending[k]
     if not parts:
         return None
     if len(parts) == 1:
-        t, t0, fl, hp, pi = parts[0]
+        arrays = parts[0]
     else:
-        t, t0, fl, hp, pi = (np.concatenate([p[i] for p in parts]) for i in range(5))
+        arrays = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+    t, pi = arrays[0], arrays[4]
     order = time_order(t, pi)
-    t, t0, fl, hp, pi = t[order], t0[order], fl[order], hp[order], pi[order]
-    cut = len(t) if horizon == np.inf else int(np.searchsorted(t, horizon, side="left"))
-    pending[k] = [] if cut == len(t) else [(t[cut:], t0[cut:], fl[cut:], hp[cut:], pi[cut:])]
-    if cut == 0:
+    due = len(t) if horizon == np.inf else int(np.count_nonzero(t < horizon))
+    if due == len(t):
+        pending[k] = []
+    else:
+        rest = order[due:]
+        pending[k] = [tuple(a[rest] for a in arrays)]
+    if due == 0:
         return None
-    return t[:cut], t0[:cut], fl[:cut], hp[:cut], pi[:cut]
+    return arrays, order[:due]

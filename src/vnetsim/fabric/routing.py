@@ -39,6 +39,8 @@ class Routing:
     group_of_host: np.ndarray
     group_ptr: np.ndarray
     group_sw: np.ndarray
+    swi: np.ndarray
+    sw_nodes: np.ndarray
     dist: np.ndarray
     seeds: np.ndarray
 
@@ -57,8 +59,8 @@ class Routing:
         src_ok = self.group_of_host[np.asarray(src_host, np.int64)] >= 0
         grp = np.where(src_ok, grp, -1).astype(np.int64)
         return flow_paths(src, dst, grp, np.asarray(key0, np.uint64), np.asarray(key1, np.uint64), self.dist,
-                          self.out_ptr, self.out_link, self.sw_ptr, self.sw_link, self.hin_ptr, self.hin_link,
-                          self.link_src, self.link_dst, self.is_host, self.seeds, max_len)
+                          self.swi, self.is_host, self.out_ptr, self.out_link, self.sw_ptr, self.sw_link,
+                          self.hin_ptr, self.hin_link, self.link_src, self.link_dst, self.seeds, max_len)
 
 
 def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing:
@@ -102,7 +104,10 @@ def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing
         group_sw_list.extend(sig)
         group_ptr[g + 1] = len(group_sw_list)
     group_sw = np.array(group_sw_list, np.int64)
-    dist = bfs_to_groups(group_ptr, group_sw, out_ptr, out_link, dst, is_switch, fabric.n_nodes)
+    sw_nodes = np.nonzero(is_switch)[0]
+    swi = np.full(fabric.n_nodes, -1, np.int64)
+    swi[sw_nodes] = np.arange(len(sw_nodes))
+    dist = bfs_to_groups(group_ptr, group_sw, sw_ptr, sw_link, dst, swi, len(sw_nodes))
 
     rng = stream(seed, "fabric.ecmp")
     if same_seed:
@@ -110,7 +115,7 @@ def build_routing(fabric: Fabric, seed: int, same_seed: bool = False) -> Routing
     else:
         seeds = rng.integers(0, 2**63, size=fabric.n_nodes, dtype=np.uint64)
     return Routing(fabric, out_ptr, out_link, sw_ptr, sw_link, hin_ptr, hin_link, src, dst, is_host, group_of_host,
-                   group_ptr, group_sw, dist, seeds)
+                   group_ptr, group_sw, swi, sw_nodes, dist, seeds)
 
 
 def _ptr(keys: np.ndarray, n: int) -> np.ndarray:

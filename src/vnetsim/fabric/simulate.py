@@ -135,7 +135,7 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
                       "unloaded_ns": flow_unloaded[first_flow]}
     if level == "packet":
         sub_bits = eng.pair_sub_bits if n_pairs <= eng.pair_stats_limit else None
-        source = PacketSource(flows, dur, seed, tc.arrivals, eng.chunk_packets)
+        source = PacketSource(flows, dur, seed, tc.arrivals, eng.chunk_packets, tc.phase)
         runner = PacketRunner(fabric, flows, paths, plen, source, pair_of_flow, n_pairs, sub_bits, on_deliver)
         st = runner.run()
         measured_util = st.link_busy_window_ns / dur if dur > 0 else np.zeros(fabric.n_links)

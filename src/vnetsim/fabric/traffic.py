@@ -255,11 +255,12 @@ class PacketSource:
     Poisson: the superposition of the flows' Poisson processes is one Poisson process of the total
     rate whose packets belong to flow f with probability pps_f / total (gaps from stream
     ``fabric.traffic.arrivals``, flow draws from ``fabric.traffic.flowpick``). Constant: flow f
-    sends every 1/pps_f with a uniform random phase. Draws do not depend on the chunk size.
+    sends every 1/pps_f from a uniform random phase (or
+    from time 0 for every flow: ``phase="aligned"``). Draws do not depend on the chunk size.
     """
 
     def __init__(self, flows: Flows, duration_ns: float, seed: int, arrivals: str = "poisson",
-                 chunk_packets: int = 200_000) -> None:
+                 chunk_packets: int = 200_000, phase: str = "random") -> None:
         self.flows = flows
         self.duration_ns = duration_ns
         self.kind = arrivals
@@ -277,7 +278,8 @@ class PacketSource:
         if arrivals == "constant":
             safe = np.where(pps > 0, pps, 1.0)
             self.period_ns = np.where(pps > 0, 1e9 / safe, np.inf)
-            self.phase_ns = self.pick.random(len(flows)) * np.where(pps > 0, self.period_ns, 0.0)
+            u = self.pick.random(len(flows)) if phase == "random" else np.zeros(len(flows))
+            self.phase_ns = u * np.where(pps > 0, self.period_ns, 0.0)
             self.window_ns = self.chunk * self.mean_gap_ns
             self.t_ns = 0.0
 
