@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 
-from vnetsim.engine.rng import stream
 from vnetsim.fabric.config import FabricScenario
 from vnetsim.fabric.packetlevel import PacketRunner
 from vnetsim.fabric.routing import build_routing
@@ -147,12 +146,6 @@ def bench_ns_py(quick: bool) -> None:
           f"mean latency {m2 * 1e3:.1f} ms")
     print(f"  ratio       : {r2 / r1:.0f}x hops per second (paths differ: ns.py picks a random shortest path "
           f"per flow, vnetsim an ECMP hash)")
-    rng = stream(1, "bench.nspy.pairs")
-    big = rng.integers(0, k ** 3 // 4, (4000, 2))
-    big = big[big[:, 0] != big[:, 1]]
-    d3, h3, w3, _ = vnetsim_fattree(k, big, until, 1)
-    print(f"  vnetsim, same topology and pattern with {len(big)} flows: {h3:,} link hops in {w3:.3f} s -> "
-          f"{h3 / w3 / 1e6:.1f} M hops/s")
 
 
 def main() -> None:

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from vnetsim.fabric.config import FabricConfig, TrafficConfig
+from vnetsim.fabric.config import FabricConfig
 from vnetsim.fabric.metrics import unloaded_latency_ns
 from vnetsim.fabric.packetlevel import PacketRunner
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.simulate import run_fabric_scenario
 from vnetsim.fabric.topology import build_fabric
-from vnetsim.fabric.traffic import PacketSource, build_flows, make_flows
+from vnetsim.fabric.traffic import PacketSource, make_flows
 
 
 def _batch_ci(x: np.ndarray, batches: int = 40, level: float = 0.999):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from pydantic import ValidationError
 from rich.console import Console
@@ -136,3 +135,18 @@ def test_expected_and_hashed_flow_models_agree_on_average(small_doc):
     assert ch["mean"] == pytest.approx(ce["mean"])
     assert ce["max_over_mean"] < ch["max_over_mean"]  # the expectation is smoother than any one hashing
     assert ce["max_over_mean"] < 1.2
+
+
+def test_flow_level_result_renders_and_hook_sees_every_delivery(small_doc):
+    from vnetsim.fabric.simulate import FabricComparison
+    small_doc["fabric"]["engine"] = {"level": "flow"}
+    r = run_fabric_scenario(small_doc)
+    assert "latency_ns" not in r.data and "mean_ns" not in r.data["per_pair"]
+    con = Console(record=True, width=160)
+    FabricComparison({"flow": r}).render(con)
+    r.render(con)
+    assert "flow level" in con.export_text()
+    small_doc["fabric"]["engine"] = {"level": "packet"}
+    seen = []
+    p = run_fabric_scenario(small_doc, on_deliver=lambda dst, pk: seen.append(len(pk))).data
+    assert sum(seen) == p["packets"]["delivered"] > 0

@@ -39,8 +39,8 @@ def render_result(d: dict, console) -> None:
     t.add_row("cables / optics", f"{topo['cables']['total']} / {topo['optics']['total']}")
     t.add_row("switch ports used", f"{topo['switch_ports']['used']} of {topo['switch_ports']['total']}")
     for tier, o in d["oversubscription"].items():
-        u = o.get("usable", o.get("built"))
-        t.add_row(f"oversubscription {tier}", f"{u['max']:.2f}:1 usable" if u else "-")
+        parts = [f"{o[k]['max']:.2f}:1 {k}" for k in ("built", "usable") if k in o]
+        t.add_row(f"oversubscription {tier}", ", ".join(parts) or "-")
     t.add_row("bisection", _bps(d["bisection_bps"]))
     if d.get("stp"):
         blocked = sum((x["blocked"] for x in d["stp"]["domains"]), [])

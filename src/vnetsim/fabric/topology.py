@@ -21,7 +21,7 @@ import numpy as np
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.config import FabricConfig
 from vnetsim.fabric.ports import SwitchModel, format_speed, parse_switch_model
-from vnetsim.fabric.stp import DEFAULT_PRIORITY, spanning_tree
+from vnetsim.fabric.stp import spanning_tree
 
 TIER_RANK = {"host": 0, "leaf": 1, "tor": 1, "access": 1, "edge": 1, "switch": 1,
              "spine": 2, "aggregation": 2, "super_spine": 3, "core": 3}
@@ -84,29 +84,29 @@ class Fabric:
     def n_hosts(self) -> int:
         return len(self.hosts)
 
-    @property
+    @cached_property
     def is_host(self) -> np.ndarray:
         return np.array([t == "host" for t in self.tier])
 
-    @property
+    @cached_property
     def link_src(self) -> np.ndarray:
         out = np.empty(self.n_links, np.int64)
         out[0::2] = self.cable_u
         out[1::2] = self.cable_v
         return out
 
-    @property
+    @cached_property
     def link_dst(self) -> np.ndarray:
         out = np.empty(self.n_links, np.int64)
         out[0::2] = self.cable_v
         out[1::2] = self.cable_u
         return out
 
-    @property
+    @cached_property
     def link_speed_bps(self) -> np.ndarray:
         return np.repeat(self.cable_speed_bps, 2)
 
-    @property
+    @cached_property
     def link_prop_ns(self) -> np.ndarray:
         return np.repeat(self.cable_prop_ns, 2)
 
