@@ -274,15 +274,14 @@ class Core:
 
 
 def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_ns,
-                          stat_lo_ns=0.0, stat_hi_ns=INF, strict_after_poll=True) -> RefResult:
+                          stat_lo_ns=0.0, stat_hi_ns=INF, strict_after_poll=False) -> RefResult:
     """Run arrivals (time-ordered; ties keep input order) through the rings up to ``horizon_ns``.
 
     ``cores`` / ``rings`` are ``CoreSpec`` / ``RingSpec``-like objects (plain attributes only).
 
-    ``strict_after_poll``: the hybrid step "after each empty poll ending at t" (sleep or block) is a
-    decision at ``t``, so it is not taken when ``t >= horizon``. With False it belongs to the poll
-    (taken whenever the poll was): the spec does not say which; only counters (sleeps, C-state
-    exits) and CPU time past the horizon can tell them apart.
+    ``strict_after_poll``: False (the spec) - the hybrid step "after each empty poll ending at t"
+    (sleep or block) belongs to the poll and is taken with it; True reads it as a decision at ``t``,
+    not taken when ``t >= horizon`` (kept to show the tests can tell the two apart).
     """
     env = simpy.Environment()
     departed, dropped = {}, {}

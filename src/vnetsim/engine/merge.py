@@ -7,11 +7,11 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def kway_merge_order(times, starts):
-    """The order that merges ``times[starts[r]:starts[r+1]]`` (each sorted) into one sorted run.
+def kway_merge_order(times, keys, starts):
+    """The order that merges runs ``[starts[r], starts[r+1])``, each sorted by (time, key), into one.
 
-    Stable: on equal times the earlier run comes first. Linear in the number of elements times
-    the number of runs, which is small (cores of a stage, flow groups).
+    Equal times go by ``key`` (the packet id: the order the sources offered them), then by run.
+    Linear in the number of elements times the number of runs, which is small (cores, groups).
     """
     n = times.shape[0]
     k = starts.shape[0] - 1
@@ -20,19 +20,29 @@ def kway_merge_order(times, starts):
     for i in range(n):
         best = -1
         bt = np.inf
+        bk = 0
         for r in range(k):
-            if pos[r] < starts[r + 1] and (best < 0 or times[pos[r]] < bt):
-                best = r
-                bt = times[pos[r]]
+            p = pos[r]
+            if p < starts[r + 1]:
+                t = times[p]
+                if best < 0 or t < bt or (t == bt and keys[p] < bk):
+                    best = r
+                    bt = t
+                    bk = keys[p]
         order[i] = pos[best]
         pos[best] += 1
     return order
 
 
-def merge_order(times: np.ndarray, lengths: list[int]) -> np.ndarray:
-    """Order merging consecutive sorted runs of the given lengths (k-way for few runs, else sort)."""
+def merge_order(times: np.ndarray, lengths: list[int], keys: np.ndarray | None = None) -> np.ndarray:
+    """Order merging consecutive runs of the given lengths, each sorted by (time, key).
+
+    Without keys, equal times keep run order. Many runs fall back to a sort.
+    """
+    if keys is None:
+        keys = np.zeros(len(times), np.int64)
     if len(lengths) > 16:
-        return np.argsort(times, kind="stable")
+        return np.lexsort((keys, times))
     starts = np.zeros(len(lengths) + 1, np.int64)
     starts[1:] = np.cumsum(lengths)
-    return kway_merge_order(times, starts)
+    return kway_merge_order(times, keys, starts)

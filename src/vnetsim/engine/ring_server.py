@@ -135,6 +135,8 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
     block_polls = int(cp[P_BLOCK_POLLS])
     block_idle = cp[P_BLOCK_IDLE]
 
+    if nr == 0:
+        return 0, 0, 0  # a core with no rings does nothing (it stays blocked: idle)
     top_bucket = wait_counts.shape[0] - 1
     n_in = in_t.shape[0]
     i = 0
@@ -519,7 +521,7 @@ class RingServer:
             self.local_index[self.rings_of_core[c]] = np.arange(len(self.rings_of_core[c]))
         for c, spec in enumerate(cores):
             interrupt = spec.mode == "interrupt"
-            self.ist[c, I_STATE] = BLOCKED if interrupt else RUN
+            self.ist[c, I_STATE] = BLOCKED if interrupt or not len(self.rings_of_core[c]) else RUN
             if interrupt:
                 self.ri[self.rings_of_core[c], RI_ARMED] = 1
         self.pending = [tuple(np.empty(0, d) for d in _PENDING_DTYPES) for _ in range(n_c)]
@@ -554,7 +556,7 @@ class RingServer:
             old = self.pending[c]
             if len(old[0]) and len(new[0]):
                 both = [np.concatenate((o, n)) for o, n in zip(old, new)]
-                order = np.argsort(both[0], kind="stable")
+                order = merge_order(both[0], [len(old[0]), len(new[0])], both[5])
                 inp = tuple(np.ascontiguousarray(x[order]) for x in both)
             elif len(old[0]):
                 inp = old
@@ -607,7 +609,7 @@ def _merge_outputs(parts, detail: bool) -> ServerOutput:
     ncols = 8 if detail else 5
     cat = [np.concatenate([d[k] for d in deps]) if len(deps) > 1 else deps[0][k] for k in range(ncols)]
     if len(parts) > 1:
-        order = merge_order(cat[0], [len(d[0]) for d in deps])
+        order = merge_order(cat[0], [len(d[0]) for d in deps], cat[4])
         cat = [x[order] for x in cat]
     dcat = [np.concatenate([d[k] for d in drops]) if len(drops) > 1 else drops[0][k] for k in range(4)]
     return ServerOutput(
