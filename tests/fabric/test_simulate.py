@@ -14,7 +14,7 @@ from vnetsim.fabric.simulate import deep_merge, load_and_run, run_fabric_scenari
 
 @pytest.fixture(scope="module")
 def example():
-    from tests.fabric.conftest import EXAMPLE
+    from .conftest import EXAMPLE
     return load_and_run(EXAMPLE, duration_ns=0.5e6)
 
 

@@ -32,7 +32,8 @@ def write_json_atomic(path: Path, data: dict, option: str = "--json") -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
     except OSError as exc:
-        raise UserError(option, f"cannot write {str(path)!r}: {exc.strerror}", "give a path in a writable folder") from None
+        raise UserError(option, f"cannot write {str(path)!r}: {exc.strerror}",
+                        "give a path in a writable folder") from None
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, sort_keys=True, indent=2, allow_nan=False)
@@ -50,7 +51,8 @@ def plan(
     leaf: str = typer.Option("48x25G+8x100G", "--leaf", help="Leaf port model COUNTxSPEED[+...]; the fastest group "
                              "is the uplinks."),
     spine: str = typer.Option("32x100G", "--spine", help="Spine port model."),
-    super_spine: Optional[str] = typer.Option(None, "--super-spine", help="Super-spine port model (default: the spine's)."),
+    super_spine: Optional[str] = typer.Option(None, "--super-spine",
+                                              help="Super-spine port model (default: the spine's)."),
     nics: int = typer.Option(1, "--nics", help="NICs per host."),
     spines: Optional[int] = typer.Option(None, "--spines", help="Spines (default: one per leaf uplink)."),
     links_per_spine: int = typer.Option(1, "--links-per-spine", help="Parallel links from each leaf to each spine."),

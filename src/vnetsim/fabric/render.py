@@ -29,6 +29,7 @@ def _hops(d: dict) -> str:
 
 
 def render_result(d: dict, console) -> None:
+    """Tables for one run (a FabricResult dictionary)."""
     topo = d["topology"]
     console.print(f"[bold]{d['name']}[/bold]: {topo['kind']}, {topo['hosts']} hosts in {topo['racks']} racks, "
                   f"{d['level']} level, {format_duration_ns(d['duration_ns'])}, seed {d['seed']}")
@@ -95,7 +96,7 @@ def comparison_rows(results: dict) -> list[dict]:
     """One summary row per variant (the figures the comparison table shows)."""
     rows = []
     for name, r in results.items():
-        d = r.data
+        d = r.data if hasattr(r, "data") else r
         cross = d["unloaded_latency_ns"]["cross_rack"]
         lat = d.get("latency_ns", {})
         rows.append({
@@ -112,6 +113,7 @@ def comparison_rows(results: dict) -> list[dict]:
 
 
 def render_comparison(results: dict, console) -> None:
+    """One row per variant; ``results`` maps names to FabricResults or their dictionaries."""
     t = Table(title="Fabric variants, same racks and traffic")
     for c in ("variant", "switches", "cross-rack hops", "unloaded spread", "p50", "p99", "pair p99 spread",
               "busiest link", "util", "drops", "bisection", "STP blocked"):

@@ -24,9 +24,11 @@ from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
 from vnetsim.fabric.metrics import (bisection_bps, counts, group_pairs, hop_distribution, link_classes,
                                     oversubscription, unloaded_latency_ns)
 from vnetsim.fabric.packetlevel import DeliverHook, PacketRunner
+from vnetsim.fabric.render import comparison_rows, render_comparison, render_result
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
 from vnetsim.fabric.traffic import PacketSource, build_flows
+
 
 def _clean(x):
     """Plain JSON types: numpy scalars to Python, NaN/inf to None, dict keys to str."""
@@ -57,7 +59,7 @@ class FabricResult:
         return json.dumps(self.data, sort_keys=True, indent=2, allow_nan=False)
 
     def render(self, console) -> None:
-        from vnetsim.fabric.render import render_result
+        """Readable rich tables of this run."""
         render_result(self.data, console)
 
 
@@ -68,12 +70,11 @@ class FabricComparison:
     results: dict[str, FabricResult]
 
     def to_dict(self) -> dict:
-        from vnetsim.fabric.render import comparison_rows
         return {"kind": "fabric_comparison", "variants": {k: v.to_dict() for k, v in self.results.items()},
                 "summary": comparison_rows(self.results)}
 
     def render(self, console) -> None:
-        from vnetsim.fabric.render import render_comparison
+        """One table row per variant."""
         render_comparison(self.results, console)
 
 

@@ -123,7 +123,8 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
         raise ScenarioError("traffic.frame_size", f"{frame} B is below the 64 B Ethernet minimum", "use 64B or more")
     if tcfg.pattern == "flows":
         if not tcfg.flows:
-            raise ScenarioError("traffic.flows", "pattern 'flows' needs a list of flows", "add flows: [{src, dst, rate}]")
+            raise ScenarioError("traffic.flows", "pattern 'flows' needs a list of flows",
+                                "add flows: [{src, dst, rate}]")
         src = [_host_ref(f.src, fabric, f"traffic.flows[{i}].src") for i, f in enumerate(tcfg.flows)]
         dst = [_host_ref(f.dst, fabric, f"traffic.flows[{i}].dst") for i, f in enumerate(tcfg.flows)]
         for i, (a, b) in enumerate(zip(src, dst)):
