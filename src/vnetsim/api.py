@@ -38,17 +38,20 @@ def register_kind(name: str, kind: Kind) -> None:
 def _host_runner(v: LoadedVariant) -> list[dict]:
     """One entry per load level (or one at the scenario's own rates), plus the zero-loss search."""
     from vnetsim.host.path import run_host
+    from vnetsim.host.plan import compile_host
     from vnetsim.results.host import variant_result
     from vnetsim.throughput import load_scales, zero_loss_search
 
     scenario: HostScenario = v.model
+    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
     zero_loss = None
     if scenario.throughput.enabled:
-        zero_loss = zero_loss_search(scenario, v.name, v.description)
+        zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan)
     rows = []
-    for label, scale in load_scales(scenario):
+    for label, scale in load_scales(scenario, plan):
         row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description,
-                             run_host(scenario, rate_scale=scale), scenario.seed)
+                             run_host(scenario, rate_scale=scale, plan=plan), scenario.seed,
+                             scenario.report.flow_listing, scenario.host.cpu_clock)
         row["variant"] = v.name
         row["load"] = label
         if zero_loss is not None:

@@ -14,17 +14,22 @@ from pathlib import Path
 from vnetsim.api import load
 from vnetsim.errors import ScenarioError
 from vnetsim.host.path import HostPath
+from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.results.host import variant_result
 from vnetsim.results.result import Result
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
-from vnetsim.traffic.source import TrafficSource
 
 
-def load_scales(scenario) -> list[tuple[str | None, float]]:
+def _source(scenario, plan: HostPlan | None = None):
+    plan = plan or compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    return plan, plan.source(scenario.traffic.flows, scenario.seed)
+
+
+def load_scales(scenario, plan: HostPlan | None = None) -> list[tuple[str | None, float]]:
     """(label, rate scale) for each of the scenario's load levels, or [(None, 1.0)]."""
     if not scenario.loads:
         return [(None, 1.0)]
-    src = TrafficSource(scenario.traffic.flows, scenario.seed)
+    _, src = _source(scenario, plan)
     base = src.offered_pps
     if base <= 0:
         raise ScenarioError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
@@ -36,11 +41,11 @@ def load_scales(scenario) -> list[tuple[str | None, float]]:
 
 
 def zero_loss_search(scenario, name: str, description: str, *, resolution: float | None = None,
-                     max_trials: int = 20) -> dict:
+                     max_trials: int = 20, plan: HostPlan | None = None) -> dict:
     """Search one validated host scenario; returns the throughput entry of its variant."""
     resolution = scenario.throughput.resolution if resolution is None else resolution
     trial_ns = scenario.throughput.trial
-    src = TrafficSource(scenario.traffic.flows, scenario.seed)
+    plan, src = _source(scenario, plan)
     base_pps = src.offered_pps
     if base_pps <= 0:
         raise ScenarioError(name, "the traffic offers no packets", "give the flows a rate > 0")
@@ -49,8 +54,8 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
     trials = []
 
     def trial(scale: float) -> dict:
-        run = HostPath(scenario, rate_scale=scale, duration_ns=trial_ns).run()
-        res = variant_result(name, description, run, scenario.seed)
+        run = HostPath(scenario, rate_scale=scale, duration_ns=trial_ns, plan=plan).run()
+        res = variant_result(name, description, run, scenario.seed, 0, scenario.host.cpu_clock)
         trials.append({"rate_pps": scale * base_pps, "line_rate_fraction": scale / top,
                        "dropped": res["packets"]["dropped"], "offered": res["packets"]["offered"]})
         return res

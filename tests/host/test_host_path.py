@@ -121,10 +121,11 @@ def test_queues_cores_and_vms():
     doc["host"]["vms"].append({"name": "other", "vnic": {"queues": 2}, "guest": {"vcpus": 2}})
     res = run(doc).variants[0]
     q = res["queues"]
-    assert q["other/vnic/q0"]["packets"] > 0 and q["other/vnic/q1"]["packets"] == 0, "one flow, one vNIC queue"
+    per_q = sorted([q["other/vnic/q0"]["packets"], q["other/vnic/q1"]["packets"]])
+    assert per_q[0] == 0 and per_q[1] > 0, "one flow, one vNIC queue"
     assert q["pnic/q3"]["packets"] > q["pnic/q0"]["packets"], "flow b pinned to queue 3"
     assert set(res["cpu"]) == {"host/core0", "host/core1", "vm/vcpu0", "other/vcpu0", "other/vcpu1"}
-    assert res["cores"]["other/vcpu1"]["packets"] == 0
+    assert sorted([res["cores"]["other/vcpu0"]["packets"], res["cores"]["other/vcpu1"]["packets"]])[0] == 0
     total_q = sum(v["packets"] for k, v in q.items() if k.startswith("pnic"))
     assert total_q == res["packets"]["offered"]
 

@@ -117,7 +117,7 @@ def reference(plan, t, size, flow, end):
     wire = fifo_reference(t, np.zeros(n, np.int64), (size + 20).astype(float), size, 1).departure
     h_pp, h_pb = plan.host_work_ns
     host = ring_server_reference(plan.host.cores, plan.host.rings, wire, plan.flow_pnic_ring[flow], pid,
-                                 h_pp + h_pb * size, end)
+                                 h_pp[flow] + h_pb[flow] * size, end)
     dropped = {p: 0 for p in host.dropped}
     left = sorted(host.departed.items(), key=lambda kv: (kv[1][0], kv[0]))   # (time, packet id)
     g_pid = np.array([p for p, _ in left], np.int64)

@@ -98,7 +98,7 @@ def throughput(
 
 @app.command()
 def schema(
-    kind: str = typer.Argument("host", help="which scenario schema: host (more as domains arrive)"),
+    kind: str = typer.Argument("host", help="which scenario schema: host or fabric"),
     json_out: Optional[str] = typer.Option(None, "--json", help="write it to this file instead of stdout"),
 ) -> None:
     """Print the JSON Schema of scenario files."""
@@ -124,10 +124,22 @@ def _click_exceptions(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
+def _mount_domains() -> None:
+    """Domain packages bring their own sub-commands (``vnetsim fabric plan``)."""
+    from vnetsim.fabric.cli import app as fabric_app
+
+    app.add_typer(fabric_app, name="fabric", help="Data-center fabrics: plan leaves, spines and oversubscription.")
+
+
+_mount_domains()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        status = app(args=argv, standalone_mode=False)
+        if isinstance(status, int) and status:  # a command that exited with a status (typer.Exit)
+            sys.exit(status)
     except UserError as exc:
         print(f"vnetsim: {exc.line()}", file=sys.stderr)
         sys.exit(2)

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vnetsim.units import BitRateBps, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
+from vnetsim.nic.config import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
+from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
 
 class Strict(BaseModel):
@@ -160,7 +161,7 @@ def resolve_costs(service: Service, role: str) -> dict[str, Cost]:
 # --- devices and stages ------------------------------------------------------------------------
 
 class Pnic(Strict):
-    """The physical NIC's receive side."""
+    """The physical NIC's receive side: port, queues and rings, steering, overlay, offloads."""
 
     model: str = Field("generic-10G", description="a label for reports")
     line_rate: BitRateBps = Field(10e9, description="port speed (default 10 Gb/s)")
@@ -170,6 +171,35 @@ class Pnic(Strict):
     coalescing: Coalescing = Field(default_factory=lambda: Coalescing(scheme="rate", rate=20000.0),
                                    description="RX interrupt moderation (ixgbe dynamic ITR starts at "
                                    "20,000 interrupts/s, about 50 us)")
+    steering: SteeringConfig = Field(default_factory=lambda: SteeringConfig(mode="rss", queues=1),
+                                     description="how a flow's headers pick its RX queue: 'rss' (Toeplitz, "
+                                     "default), 'netqueue' (MAC/VLAN filters and a default queue, ESXi) or "
+                                     "'single'; its queue count is rx_queues")
+    overlay: OverlayConfig | None = Field(None, description="VXLAN/Geneve overlay: this host's VTEPs; flows "
+                                          "arrive encapsulated (None: plain traffic)")
+    offloads: OffloadConfig = Field(default_factory=OffloadConfig, description="offloads on or off "
+                                    "(ethtool -k names)")
+    offload_costs: OffloadCostConfig = Field(default_factory=OffloadCostConfig,
+                                             description="CPU cost of the work offloads move")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _queues_from_rx_queues(cls, data):
+        """The steering's queue count is the port's rx_queues: one number, set in one place."""
+        if isinstance(data, dict):
+            data = dict(data)
+            queues = data.get("rx_queues", 1)
+            steering = data.get("steering")
+            if steering is None:
+                steering = {"mode": "rss"}
+            if isinstance(steering, dict):
+                steering = dict(steering)
+                if "queues" in steering and steering["queues"] != queues:
+                    raise ValueError(f"steering.queues ({steering['queues']}) must equal rx_queues ({queues}); "
+                                     "set rx_queues only")
+                steering["queues"] = queues
+                data["steering"] = steering
+        return data
 
 
 class VSwitch(Strict):
@@ -222,10 +252,22 @@ class Guest(Strict):
     app: App = Field(default_factory=App)
 
 
+class TxTraffic(Strict):
+    """What the VM transmits: application sends that the host's TX thread for this VM segments,
+    checksums and encapsulates in software, or hands to the NIC's offloads."""
+
+    rate: BitRateBps = Field(description="payload bits per second the application sends, e.g. 5Gbps")
+    send_bytes: Bytes = Field(65536, ge=1, description="bytes per application send (64 KiB: a full TSO "
+                              "super-packet, Linux GSO_MAX_SIZE)")
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
 class Vm(Strict):
     name: str = "vm0"
     vnic: Vnic = Field(default_factory=Vnic)
     guest: Guest = Field(default_factory=Guest)
+    tx: TxTraffic | None = Field(None, description="traffic the VM sends (its TX CPU cost, with and without "
+                                 "offloads)")
 
 
 class Host(Strict):

@@ -24,7 +24,6 @@ from vnetsim.engine.ring_server import N_ACC, RingServer
 from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.scenario.schema import HostScenario
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
-from vnetsim.traffic.source import TrafficSource
 
 STAGES = ("wire", "pnic_ring", "vswitch", "vnic_ring", "guest")
 DROP_STAGES = ("pnic_ring", "vnic_ring")
@@ -86,13 +85,14 @@ class HostPath:
     """One variant's host path, ready to run."""
 
     def __init__(self, scenario: HostScenario, *, rate_scale: float = 1.0, seed: int | None = None,
-                 duration_ns: float | None = None, trace: bool = False) -> None:
+                 duration_ns: float | None = None, trace: bool = False, plan: HostPlan | None = None) -> None:
         self.scenario = scenario
-        self.plan = compile_host(scenario.host, scenario.traffic.flows)
         self.seed = scenario.seed if seed is None else seed
+        self.plan = plan if plan is not None else compile_host(scenario.host, scenario.traffic.flows, self.seed)
         self.t_end = float(duration_ns if duration_ns is not None else scenario.duration)
         self.t_lo = float(min(scenario.warmup, self.t_end))
-        self.source = TrafficSource(scenario.traffic.flows, self.seed, rate_scale)
+        self.source = self.plan.source(scenario.traffic.flows, self.seed, rate_scale)
+        self.pcap = None  # a PcapWriter: offered packets (on the wire) are written to it
         self.trace = PacketTrace() if trace else None
 
     def run(self) -> HostRun:
@@ -123,6 +123,9 @@ class HostPath:
             offered += int(in_win.sum())
             offered_bits += float(((pk.size_bytes[in_win] + WIRE_OVERHEAD_BYTES) * 8.0).sum())
 
+            if self.pcap is not None:
+                self.pcap.write(pk.t_ns, pk.flow, pk.size_bytes)
+
             # wire: FIFO at line rate, unbounded (the sender's queue)
             service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
             t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
@@ -131,7 +134,7 @@ class HostPath:
             # pNIC rings, host threads (driver + vSwitch)
             ring = plan.flow_pnic_ring[pk.flow]
             queue_packets += np.bincount(ring[in_win], minlength=n_q)
-            work = h_pp + h_pb * pk.size_bytes
+            work = h_pp[pk.flow] + h_pb[pk.flow] * pk.size_bytes
             out = host.advance(pk.with_times(t_nic), ring, work, horizon)
             dropped_total += len(out.drop_pid)
             if self.trace is not None and len(out.drop_pid):

@@ -9,7 +9,15 @@ import numpy as np
 
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
+from vnetsim.host.flows import FlowCatalog, build_catalog
+from vnetsim.net.flows import FlowTable
+from vnetsim.net.synth import vm_macs
+from vnetsim.nic.config import NicConfig, SteeringConfig
+from vnetsim.nic.netqueue import QueueFilter
+from vnetsim.nic.offloads import inner_rss_available, rx_work, tx_work
+from vnetsim.nic.steering import Steering, steer
 from vnetsim.traffic.config import FlowGroup
+from vnetsim.traffic.source import TrafficSource
 from vnetsim.units import Cost
 
 
@@ -33,9 +41,16 @@ class HostPlan:
     flow_pnic_ring: np.ndarray      # per flow: pNIC queue
     flow_vnic_ring: np.ndarray      # per flow: global vNIC ring index
     flow_vm: np.ndarray             # per flow: VM index
-    host_work_ns: tuple[float, float]                 # (per packet, per byte) for host threads
+    host_work_ns: tuple[np.ndarray, float]            # (per packet, per flow; per byte) for host threads
     guest_work_ns: tuple[np.ndarray, np.ndarray]      # per VM: (per packet, per byte)
     vm_names: list[str]
+    catalog: FlowCatalog            # the flows and their headers
+    steering: Steering              # why each flow landed on its pNIC queue
+    tx: list[dict]                  # per VM that transmits: its TX work (analytic)
+
+    def source(self, groups: list[FlowGroup], seed: int, rate_scale: float = 1.0) -> TrafficSource:
+        """The traffic source of these flows (overlay bytes added on the wire)."""
+        return TrafficSource(groups, seed, rate_scale, self.catalog)
 
 
 def _ns(cost: Cost, cpu_hz: float) -> float:
@@ -79,28 +94,95 @@ def ring_spec(capacity: int, core: int, moderation: Coalescing) -> RingSpec:
                     coalesce_min_interval_ns=min_interval)
 
 
-def steer_flows(groups: list[FlowGroup], host: Host) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per flow: pNIC queue, VM index, and vNIC queue within the VM.
-
-    Without pinning, flow ``f`` of the scenario lands on pNIC queue ``f mod queues`` (an ideal
-    hash spread) and on vNIC queue ``f mod vnic queues``.
-    """
-    vm_index = {v.name: i for i, v in enumerate(host.vms)}
-    pnic_q, vm, vnic_q = [], [], []
+def steer_flows(groups: list[FlowGroup], host: Host, catalog: FlowCatalog) -> tuple[np.ndarray, Steering, np.ndarray]:
+    """Per flow: pNIC queue (the NIC's steering on the flow's headers, unless its group pins a
+    queue), the Steering (reasons, hashes), and the vNIC queue within its VM (RSS on the inner
+    headers, as a multi-queue VMXNET3/virtio vNIC does)."""
+    filters = []
+    if host.pnic.steering.mode == "netqueue" and host.pnic.overlay is None:
+        filters = [QueueFilter(int(mac), None) for mac in vm_macs(len(host.vms))]   # a filter per VM MAC
+    nic = NicConfig(steering=host.pnic.steering, overlay=host.pnic.overlay, offloads=host.pnic.offloads,
+                    offload_costs=host.pnic.offload_costs)
+    if host.pnic.steering.mode == "rss" and host.pnic.steering.rss.layer == "inner" \
+            and not inner_rss_available(host.pnic.offloads):
+        raise ValueError("host.pnic.steering.rss.layer: inner RSS needs the NIC to parse the tunnel "
+                         "(offloads.rx_udp_tunnel_port: true)")
+    steering = steer(catalog.flows, nic, filters=filters)
+    pnic_q = steering.queue.astype(np.int64).copy()
     first = 0
-    for g in groups:
-        ids = np.arange(first, first + g.count, dtype=np.int64)
-        first += g.count
-        pnic_q.append(np.full(g.count, g.queue) if g.queue is not None else ids % host.pnic.rx_queues)
-        v = vm_index[g.vm] if g.vm is not None else 0
-        vm.append(np.full(g.count, v))
-        vnic_q.append(ids % host.vms[v].vnic.queues)
-    return (np.concatenate(pnic_q).astype(np.int64), np.concatenate(vm).astype(np.int64),
-            np.concatenate(vnic_q).astype(np.int64))
+    for g, count in zip(groups, catalog.counts):
+        if g.queue is not None:
+            pnic_q[first:first + count] = g.queue
+        first += count
+    vnic_q = np.zeros(len(catalog), np.int64)
+    inner_only = _inner_view(catalog.flows)
+    for v, vm in enumerate(host.vms):
+        rows = np.flatnonzero(catalog.vm == v)
+        if vm.vnic.queues > 1 and len(rows):
+            s = steer(inner_only.take(rows), SteeringConfig(mode="rss", queues=vm.vnic.queues))
+            vnic_q[rows] = s.queue
+    return pnic_q, steering, vnic_q
 
 
-def compile_host(host: Host, groups: list[FlowGroup]) -> HostPlan:
+def _inner_view(flows: FlowTable) -> FlowTable:
+    """The flows as the VM sees them: inner headers only (the vSwitch removed the tunnel)."""
+    out = flows.copy()
+    out.tunnel[:] = 0
+    return out.canonical()
+
+
+def host_offload_work_ns(host: Host, catalog: FlowCatalog) -> np.ndarray:
+    """Per flow: work the host adds (or saves) per wire packet because of offloads, in ns.
+
+    RX per burst of ``segments_per_burst`` wire packets (facts.md Offloads): LRO/GRO merge TCP
+    segments, so the stack and the vSwitch see fewer packets; without checksum offload the CPU sums
+    every byte; a tunnel costs its decapsulation in software. The driver's per-packet cost already
+    counts one stack packet per wire packet (``rx_packet``); this is the difference.
+    """
+    pnic = host.pnic
+    n = len(catalog)
+    if not n:
+        return np.zeros(0)
+    burst = catalog.burst
+    enc = np.asarray(catalog.flows.encapsulated, bool)
+    # checksums are charged per byte on the real sizes (host_checksum_ns_per_byte), so no payload here
+    work = rx_work(burst, np.zeros(n), enc, catalog.is_tcp, pnic.offloads, pnic.offload_costs, burst,
+                   cpu_hz=host.cpu_clock)
+    per_wire_ns = work.cpu_cycles / burst / host.cpu_clock * 1e9
+    return per_wire_ns - pnic.offload_costs.rx_packet.to_ns(host.cpu_clock)
+
+
+def host_checksum_ns_per_byte(host: Host, catalog: FlowCatalog) -> np.ndarray:
+    """Per flow: ns per byte of software checksumming on receive (0 where the NIC does it)."""
+    pnic = host.pnic
+    enc = np.asarray(catalog.flows.encapsulated, bool)
+    offloaded = pnic.offloads.rx_checksum & (~enc | pnic.offloads.rx_udp_tunnel_port)
+    per_byte = pnic.offload_costs.checksum_per_byte.to_ns(host.cpu_clock)
+    return np.where(offloaded, 0.0, per_byte)
+
+
+def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
+    """TX work of each VM that sends (analytic: the host's TX thread for the VM, one per VM)."""
+    out = []
+    for v, vm in enumerate(host.vms):
+        if vm.tx is None:
+            continue
+        enc = host.pnic.overlay is not None
+        send = vm.tx.send_bytes if vm.tx.protocol == "tcp" else min(vm.tx.send_bytes, host.pnic.offloads.mss_bytes)
+        sends_per_s = vm.tx.rate / 8.0 / send
+        work = tx_work(np.array([send]), np.array([enc]), host.pnic.offloads, host.pnic.offload_costs,
+                       cpu_hz=host.cpu_clock)
+        out.append({"vm": vm.name, "core": f"host/tx-{vm.name}", "sends_per_s": sends_per_s,
+                    "stack_packets_per_s": float(work.stack_packets[0] * sends_per_s),
+                    "wire_packets_per_s": float(work.wire_packets[0] * sends_per_s),
+                    "cpu_cycles_per_s": float(work.cpu_cycles[0] * sends_per_s),
+                    "encapsulated": enc})
+    return out
+
+
+def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan:
     """Turn the host model into ring-server stages and per-flow lookup tables."""
+    catalog = build_catalog(groups, host, seed)
     cpu_hz = host.cpu_clock
     high = host.latency_sensitivity == "high"
     n_queues = host.pnic.rx_queues
@@ -114,7 +196,9 @@ def compile_host(host: Host, groups: list[FlowGroup]) -> HostPlan:
         ring_names=[f"pnic/q{q}" for q in range(n_queues)],
     )
     vs = host.vswitch
-    host_work = (h_pp + _ns(vs.per_packet, cpu_hz), h_pb + _ns(vs.per_byte, cpu_hz))
+    # per flow: driver + vSwitch + what offloads add or save; per byte: copies + software checksums
+    per_flow = h_pp + _ns(vs.per_packet, cpu_hz) + host_offload_work_ns(host, catalog)
+    per_byte = h_pb + _ns(vs.per_byte, cpu_hz) + host_checksum_ns_per_byte(host, catalog)
 
     cores, rings, core_names, ring_names = [], [], [], []
     vm_pp, vm_pb, ring_offset = [], [], []
@@ -134,15 +218,18 @@ def compile_host(host: Host, groups: list[FlowGroup]) -> HostPlan:
         vm_pb.append(g_pb + _ns(vm.guest.app.per_byte, cpu_hz))
     guest_stage = StagePlan(cores, rings, core_names, ring_names)
 
-    pnic_q, vm_of_flow, vnic_q = steer_flows(groups, host)
+    pnic_q, steering, vnic_q = steer_flows(groups, host, catalog)
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
         host=host_stage,
         guest=guest_stage,
         flow_pnic_ring=pnic_q,
-        flow_vnic_ring=np.asarray(ring_offset, np.int64)[vm_of_flow] + vnic_q,
-        flow_vm=vm_of_flow,
-        host_work_ns=host_work,
+        flow_vnic_ring=np.asarray(ring_offset, np.int64)[catalog.vm] + vnic_q,
+        flow_vm=catalog.vm,
+        host_work_ns=(np.maximum(per_flow, 0.0), per_byte),
         guest_work_ns=(np.asarray(vm_pp), np.asarray(vm_pb)),
         vm_names=[v.name for v in host.vms],
+        catalog=catalog,
+        steering=steering,
+        tx=tx_plan(host, catalog),
     )

@@ -8,6 +8,7 @@ from vnetsim.engine.histogram import relative_error
 from vnetsim.engine.ring_server import (A_CSTATE_EXITS, A_EMPTY_POLLS, A_IDLE, A_INTERRUPTS, A_OVERHEAD,
                                         A_POLLS, A_SLEEPS, A_SPIN, A_USEFUL, A_WAKEUPS)
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
+from vnetsim.nic.steering import REASONS, balls_into_bins
 
 
 def _cpu(acc: np.ndarray, names: list[str], window_ns: float) -> dict:
@@ -52,13 +53,63 @@ def _imbalance(packets: np.ndarray) -> dict:
     return {"max_over_mean": float(x.max() / mean), "jain": float(x.sum() ** 2 / (len(x) * (x * x).sum()))}
 
 
-def variant_result(name: str, description: str, run: HostRun, seed: int) -> dict:
+def steering_summary(plan, flow_listing: int) -> dict:
+    """How flows were spread over the pNIC queues: reasons, queues used, what hashing predicts,
+    and which queue (and core) each flow landed on (the first ``flow_listing`` flows)."""
+    st = plan.steering
+    n_q = len(plan.host.rings)
+    queue = plan.flow_pnic_ring
+    flows_per_queue = np.bincount(queue, minlength=n_q) if len(queue) else np.zeros(n_q, np.int64)
+    core_of_queue = np.array([r.core for r in plan.host.rings], np.int64)
+    reasons: dict[str, int] = {}
+    for code, label in REASONS.items():
+        k = int((st.reason == code).sum())
+        if k:
+            reasons[label] = k
+    hashed = int(sum(v for k, v in reasons.items() if "rss" in k))
+    bib = balls_into_bins(len(queue), n_q) if n_q > 1 and len(queue) else None
+    listing = []
+    for row in st.listing(plan.catalog.flows, limit=flow_listing):
+        row["queue"] = int(queue[row["flow"]])
+        row["core"] = plan.host.core_names[core_of_queue[row["queue"]]]
+        row["vm"] = plan.vm_names[int(plan.flow_vm[row["flow"]])]
+        listing.append(row)
+    return {
+        "flows": int(len(queue)),
+        "reasons": reasons,
+        "flows_per_queue": [int(x) for x in flows_per_queue],
+        "queues_used": int(np.count_nonzero(flows_per_queue)),
+        "flows_max_over_mean": _imbalance(flows_per_queue)["max_over_mean"],
+        "hashing_prediction": None if bib is None or not hashed else {
+            "expected_max_over_mean": bib.expected_max / bib.mean,
+            "p99_max_over_mean": bib.max_quantile(0.99) / bib.mean,
+            "expected_empty_queues": bib.expected_empty,
+        },
+        "flow_queues": listing,
+    }
+
+
+def tx_summary(plan, cpu_hz: float, window_ns: float) -> tuple[dict, dict]:
+    """(tx section, CPU entries of the host's per-VM TX threads): analytic TX work."""
+    section, cpu = {}, {}
+    for t in plan.tx:
+        load = t["cpu_cycles_per_s"] / cpu_hz
+        section[t["vm"]] = {**{k: v for k, v in t.items() if k != "vm"}, "cores_needed": load,
+                            "saturated": load > 1.0}
+        useful = min(1.0, load)
+        cpu[t["core"]] = {"useful": useful, "overhead": 0.0, "spin": 0.0, "idle": 1.0 - useful}
+    return section, cpu
+
+
+def variant_result(name: str, description: str, run: HostRun, seed: int, flow_listing: int = 64,
+                   cpu_hz: float = 2.3e9) -> dict:
     """A JSON-ready dictionary of one variant's run."""
     lo, hi = run.window_ns
     window_ns = hi - lo
     window_s = window_ns / 1e9
     plan = run.plan
     lat = run.latency.summary()
+    tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
     return {
         "name": name,
         "description": description,
@@ -78,12 +129,14 @@ def variant_result(name: str, description: str, run: HostRun, seed: int) -> dict
         "stage_latency_ns": {s: run.stages[s].mean for s in STAGES},
         "stage_latency_p99_ns": {s: run.stages[s].quantile(0.99) for s in STAGES},
         "cpu": {**_cpu(run.host_acc, plan.host.core_names, window_ns),
-                **_cpu(run.guest_acc, plan.guest.core_names, window_ns)},
+                **_cpu(run.guest_acc, plan.guest.core_names, window_ns), **tx_cpu},
         "cores": {**_core_counters(run.host_acc, plan.host.core_names, run.host_core_packets, window_s),
                   **_core_counters(run.guest_acc, plan.guest.core_names, run.guest_core_packets, window_s)},
         "queues": {**_queues(plan.host.ring_names, run.queue_packets, run.queue_drops),
                    **_queues(plan.guest.ring_names, run.vnic_packets, run.vnic_drops)},
         "imbalance": {"pnic_queues": _imbalance(run.queue_packets),
                       "host_cores": _imbalance(run.host_core_packets)},
+        "steering": steering_summary(plan, flow_listing),
+        "tx": tx_section,
         "histogram_relative_error": relative_error(),
     }

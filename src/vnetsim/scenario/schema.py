@@ -30,6 +30,14 @@ class ThroughputSearch(BaseModel):
     resolution: float = Field(0.005, gt=0, le=0.5, description="stop when the bracket is this fraction of line rate")
 
 
+class Report(BaseModel):
+    """What the result lists besides the figures."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    flow_listing: int = Field(64, ge=0, le=1_000_000, description="flows listed with their queue and core")
+
+
 class HostScenario(BaseModel):
     """Traffic into one host: the pNIC, the host's RX threads, the vSwitch and the VMs."""
 
@@ -47,6 +55,7 @@ class HostScenario(BaseModel):
     loads: list[RateSpec] = Field(default_factory=list, description="run every variant at each of these "
                                   "total offered rates (all flows scaled together), e.g. [50kpps, 2Mpps]")
     throughput: ThroughputSearch = Field(default_factory=ThroughputSearch)
+    report: Report = Field(default_factory=Report)
     variants: list[Variant] = Field(default_factory=list, description="side-by-side alternatives")
 
     @model_validator(mode="after")

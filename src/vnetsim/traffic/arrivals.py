@@ -158,3 +158,40 @@ class OnOffArrivals:
                 return out_t[:n][order], out_f[:n][order]
             self.next_t, self.on_end, self.k = saved
             self._cap *= 2
+
+
+class TraceArrivals:
+    """A capture replayed: its packets' times (relative to the first, stretched by ``time_scale``),
+    flows and sizes; with ``loop`` the capture repeats, one mean gap after its last packet."""
+
+    def __init__(self, t_ns: np.ndarray, flow: np.ndarray, size_bytes: np.ndarray, time_scale: float,
+                 loop: bool) -> None:
+        t = np.asarray(t_ns, np.float64)
+        self.rel = (t - t[0]) * time_scale if len(t) else t
+        self.flow = np.asarray(flow, np.int32)
+        self.size = np.asarray(size_bytes, np.int32)
+        n = len(self.rel)
+        gap = self.rel[-1] / (n - 1) if n > 1 else 1.0
+        self.period = self.rel[-1] + max(gap, 1.0) if n else np.inf
+        self.loop = loop
+        self.pass_no = 0
+        self.pos = 0
+
+    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ts, fs, ss = [], [], []
+        n = len(self.rel)
+        while n:
+            base = self.pass_no * self.period
+            end = int(np.searchsorted(self.rel, horizon_ns - base, side="left"))
+            if end > self.pos:
+                ts.append(self.rel[self.pos:end] + base)
+                fs.append(self.flow[self.pos:end])
+                ss.append(self.size[self.pos:end])
+            self.pos = max(self.pos, end)
+            if self.pos < n or not self.loop:
+                break
+            self.pass_no += 1
+            self.pos = 0
+        if not ts:
+            return np.empty(0), np.empty(0, np.int32), np.empty(0, np.int32)
+        return np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)

@@ -115,17 +115,49 @@ def _arrival_shorthand(value):
     return value
 
 
+class Trace(Strict):
+    """A capture replayed as traffic: its timestamps, sizes and headers (pcap or pcapng)."""
+
+    pcap: str = Field(description="path of the capture (relative paths: from the scenario file's folder)")
+    loop: bool = Field(False, description="replay the capture again and again until the run ends")
+    vxlan_ports: list[int] = Field(default_factory=lambda: [4789], description="outer UDP ports read as "
+                                   "VXLAN (4789 IANA; add 8472 for Linux's legacy port)")
+    geneve_ports: list[int] = Field(default_factory=lambda: [6081], description="outer UDP ports read as Geneve")
+
+
 class FlowGroup(Strict):
-    """``count`` flows sharing one description; ``rate`` is their total."""
+    """``count`` flows sharing one description; ``rate`` is their total.
+
+    Flows get real headers: UDP or TCP from a remote client (random address and ephemeral port)
+    to their VM's MAC and IP, encapsulated by the host's VTEPs when the pNIC has an overlay.
+    A ``trace`` replaces count, arrivals, sizes and headers with those of a capture.
+    """
 
     name: str = "flows"
     count: int = Field(1, ge=1, le=10_000_000, description="number of distinct flows (5-tuples)")
-    rate: RateSpec = Field(description="total offered rate: packets ('2Mpps') or bits on the wire ('5Gbps')")
+    rate: RateSpec | None = Field(None, description="total offered rate: packets ('2Mpps') or bits on the "
+                                  "wire ('5Gbps'); with a trace, the rate it is replayed at (default: its own)")
     arrival: Arrival = Field(default_factory=Poisson)
-    size: SizeSpec = Field(default_factory=FixedSize)
+    size: SizeSpec = Field(default_factory=FixedSize, description="frame size as the sender sent it "
+                           "(an overlay adds its 50/70 bytes on the wire)")
+    protocol: Literal["udp", "tcp"] = "udp"
+    dst_port: int | None = Field(None, ge=1, le=65535, description="destination port (default: 80/443 for "
+                                 "tcp, 2152 (GTP-U) for udp)")
+    ip_version: Literal[4, 6] = 4
+    segments_per_burst: int = Field(1, ge=1, le=1024, description="TCP segments of one flow arriving back "
+                                    "to back: what LRO/GRO can merge into one packet (1 = none)")
+    encapsulated: bool | None = Field(None, description="tunnel these flows through the host's overlay "
+                                      "(default: yes when the pNIC has an overlay)")
+    trace: Trace | None = None
     vm: str | None = Field(None, description="the VM the flows are for (default: the first VM)")
     queue: int | None = Field(None, ge=0, description="pin the flows to this pNIC RX queue "
-                              "(default: spread over the queues by the NIC's steering)")
+                              "(default: the NIC's steering decides)")
+
+    @model_validator(mode="after")
+    def _rate(self) -> "FlowGroup":
+        if self.rate is None and self.trace is None:
+            raise ValueError("rate: a flow group needs a rate, e.g. rate: 2Mpps (or a trace)")
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -9,7 +9,8 @@ import numpy as np
 from vnetsim.engine.merge import merge_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
-from vnetsim.traffic.arrivals import ConstantArrivals, OnOffArrivals, PoissonArrivals
+from vnetsim.net.ethernet import FCS_BYTES
+from vnetsim.traffic.arrivals import ConstantArrivals, OnOffArrivals, PoissonArrivals, TraceArrivals
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES, Constant, FlowGroup, OnOff, Poisson
 from vnetsim.traffic.sizes import SizeSampler
 
@@ -21,31 +22,61 @@ class GroupPlan:
     group: FlowGroup
     rate_pps: float
     first_flow: int
-    mean_frame_bytes: float
+    mean_frame_bytes: float       # on the wire (overlay included), without preamble and gap
+    trace_pps: float = 0.0        # a trace's own packet rate
 
 
-def plan_groups(groups: list[FlowGroup], rate_scale: float = 1.0) -> list[GroupPlan]:
-    """Convert each group's rate to packets per second (bps rates include the 20-byte wire overhead)."""
+def plan_groups(groups: list[FlowGroup], rate_scale: float = 1.0, counts: list[int] | None = None,
+                traces: dict | None = None, added_bytes: list[float] | None = None) -> list[GroupPlan]:
+    """Each group's rate in packets per second (bps rates count the frame as it is on the wire:
+    with the overlay's bytes and the 20-byte preamble and gap) and its first flow index."""
     plans, first = [], 0
-    for g in groups:
-        mean = SizeSampler(g.size, np.random.default_rng(0)).mean_bytes
-        plans.append(GroupPlan(g, g.rate.to_pps(mean, WIRE_OVERHEAD_BYTES) * rate_scale, first, mean))
-        first += g.count
+    for k, g in enumerate(groups):
+        extra = added_bytes[k] if added_bytes else 0.0
+        trace = (traces or {}).get(g.name)
+        if trace is not None:
+            n = len(trace)
+            sizes = trace.orig_len.astype(np.float64) + FCS_BYTES
+            mean = float(sizes.mean()) if n else 0.0
+            span_s = (trace.t_ns[-1] - trace.t_ns[0]) / 1e9 if n > 1 else 0.0
+            own_pps = (n - 1) / span_s if span_s > 0 else 0.0
+        else:
+            mean = SizeSampler(g.size, np.random.default_rng(0)).mean_bytes
+            own_pps = 0.0
+        pps = g.rate.to_pps(mean + extra, WIRE_OVERHEAD_BYTES) if g.rate is not None else own_pps
+        count = counts[k] if counts else g.count
+        plans.append(GroupPlan(g, pps * rate_scale, first, mean + extra, own_pps))
+        first += count
     return plans
 
 
 class TrafficSource:
-    """Generates the offered packets chunk by chunk; ``pkt_id`` numbers them in time order."""
+    """Generates the offered packets chunk by chunk; ``pkt_id`` numbers them in time order.
 
-    def __init__(self, groups: list[FlowGroup], seed: int, rate_scale: float = 1.0) -> None:
-        self.plans = plan_groups(groups, rate_scale)
-        self.n_flows = sum(g.count for g in groups)
+    With a flow catalog (``vnetsim.host.flows``), group sizes come from it (captures define their
+    own flows), and each packet's size grows by the bytes its flow's overlay adds on the wire.
+    """
+
+    def __init__(self, groups: list[FlowGroup], seed: int, rate_scale: float = 1.0, catalog=None) -> None:
+        counts = catalog.counts if catalog is not None else None
+        traces = catalog.traces if catalog is not None else {}
+        self.added_bytes = catalog.added_overhead_bytes.astype(np.int32) if catalog is not None else None
+        added_mean = None
+        if catalog is not None:
+            added_mean = [float(catalog.added_overhead_bytes[catalog.group == k].mean()) if counts[k] else 0.0
+                          for k in range(len(groups))]
+        self.plans = plan_groups(groups, rate_scale, counts, traces, added_mean)
+        self.n_flows = sum(counts) if counts else sum(g.count for g in groups)
         self._gen = []
         self._sizes = []
         for p in self.plans:
             g = p.group
             rng = stream(seed, f"traffic/{g.name}/arrivals")
-            if isinstance(g.arrival, Poisson):
+            if g.name in traces:
+                trace = traces[g.name]
+                scale = p.trace_pps / p.rate_pps if p.rate_pps > 0 and p.trace_pps > 0 else 1.0
+                gen = TraceArrivals(trace.t_ns, trace.flow, trace.orig_len + FCS_BYTES, scale, g.trace.loop)
+            elif isinstance(g.arrival, Poisson):
                 gen = PoissonArrivals(p.rate_pps, g.count, rng)
             elif isinstance(g.arrival, Constant):
                 gen = ConstantArrivals(p.rate_pps, g.count, rng)
@@ -54,7 +85,7 @@ class TrafficSource:
             else:  # pragma: no cover
                 raise TypeError(g.arrival)
             self._gen.append(gen)
-            self._sizes.append(SizeSampler(g.size, stream(seed, f"traffic/{g.name}/sizes")))
+            self._sizes.append(None if g.name in traces else SizeSampler(g.size, stream(seed, f"traffic/{g.name}/sizes")))
         self.next_id = 0
 
     @property
@@ -70,16 +101,22 @@ class TrafficSource:
         """Every packet offered before ``horizon_ns`` and not handed out yet."""
         ts, fs, ss = [], [], []
         for p, gen, sizes in zip(self.plans, self._gen, self._sizes):
-            t, f = gen.until(horizon_ns)
+            if sizes is None:
+                t, f, size = gen.until(horizon_ns)
+            else:
+                t, f = gen.until(horizon_ns)
+                size = sizes.draw(len(t))
             ts.append(t)
             fs.append(f + np.int32(p.first_flow))
-            ss.append(sizes.draw(len(t)))
+            ss.append(size)
         if len(ts) == 1:
             t, f, s = ts[0], fs[0], ss[0]
         else:
             t, f, s = np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
             order = merge_order(t, [len(x) for x in ts])
             t, f, s = t[order], f[order], s[order]
+        if self.added_bytes is not None and len(f):
+            s = s + self.added_bytes[f]
         n = len(t)
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
