@@ -35,9 +35,18 @@ def register_kind(name: str, kind: Kind) -> None:
     _KINDS[name] = kind
 
 
-def _host_runner(v: LoadedVariant) -> list[dict]:
+@dataclass
+class PcapRequest:
+    """Write the offered traffic of the first variant (first load level) as a pcap."""
+
+    path: str
+    limit: int = 1_000_000
+    done: bool = False
+
+
+def _host_runner(v: LoadedVariant, pcap: PcapRequest | None = None) -> list[dict]:
     """One entry per load level (or one at the scenario's own rates), plus the zero-loss search."""
-    from vnetsim.host.path import run_host
+    from vnetsim.host.path import HostPath
     from vnetsim.host.plan import compile_host
     from vnetsim.results.host import variant_result
     from vnetsim.throughput import load_scales, zero_loss_search
@@ -49,9 +58,18 @@ def _host_runner(v: LoadedVariant) -> list[dict]:
         zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan)
     rows = []
     for label, scale in load_scales(scenario, plan):
-        row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description,
-                             run_host(scenario, rate_scale=scale, plan=plan), scenario.seed,
-                             scenario.report.flow_listing, scenario.host.cpu_clock)
+        path = HostPath(scenario, rate_scale=scale, plan=plan)
+        if pcap is not None and not pcap.done:
+            from vnetsim.io.pcap import PcapWriter
+
+            with PcapWriter(pcap.path, plan.catalog.flows, size_is="outer") as writer:
+                path.write_pcap(writer, pcap.limit)
+                run = path.run()
+            pcap.done = True
+        else:
+            run = path.run()
+        row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description, run,
+                             scenario.seed, scenario.report.flow_listing, scenario.host.cpu_clock)
         row["variant"] = v.name
         row["load"] = label
         if zero_loss is not None:
@@ -125,13 +143,43 @@ def load(scenario: str | Path | dict, *, seed: int | None = None, duration: str 
             raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
         extra.append(f"duration={ns!r}ns")
     kind = scenario_kind(doc)
-    return kind, source, load_variants(doc, source, _KINDS[kind].model, extra, only=variant)
+    base = Path(source).parent if not isinstance(scenario, dict) else Path(".")
+    return kind, source, load_variants(doc, source, _KINDS[kind].model, extra, only=variant,
+                                       prepare=lambda d: _resolve_paths(d, base))
+
+
+def _resolve_paths(doc: dict, base: Path) -> dict:
+    """Relative capture paths (traffic.flows[].trace.pcap) are relative to the scenario's folder."""
+    flows = (doc.get("traffic") or {}).get("flows") if isinstance(doc.get("traffic"), dict) else None
+    if not isinstance(flows, list):
+        return doc
+    out = dict(doc)
+    out["traffic"] = dict(doc["traffic"])
+    out["traffic"]["flows"] = []
+    for g in flows:
+        if isinstance(g, dict) and isinstance(g.get("trace"), dict) and isinstance(g["trace"].get("pcap"), str):
+            path = Path(g["trace"]["pcap"])
+            if not path.is_absolute():
+                g = dict(g, trace=dict(g["trace"], pcap=str(base / path)))
+        out["traffic"]["flows"].append(g)
+    return out
 
 
 def run(scenario: str | Path | dict, *, seed: int | None = None, duration: str | float | None = None,
-        overrides: list[str] | tuple[str, ...] = (), variant: str | None = None) -> Result:
-    """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``)."""
+        overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, pcap: str | None = None,
+        pcap_limit: int = 1_000_000) -> Result:
+    """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``).
+
+    ``pcap``: also write the offered traffic of the first variant (its first load level), as it is
+    on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (host scenarios).
+    """
     kind, source, variants = load(scenario, seed=seed, duration=duration, overrides=overrides, variant=variant)
-    rows = [row for v in variants for row in _KINDS[kind].runner(v)]
+    if pcap is not None and kind != "host":
+        raise UserError("--pcap", f"writing traffic as pcap applies to host scenarios, not {kind}")
+    request = PcapRequest(pcap, pcap_limit) if pcap is not None else None
+    if kind == "host":
+        rows = [row for v in variants for row in _host_runner(v, request)]
+    else:
+        rows = [row for v in variants for row in _KINDS[kind].runner(v)]
     name = variants[0].doc.get("name", "scenario") if variants else "scenario"
     return Result(scenario=str(name), kind=kind, variants=rows, source=source)

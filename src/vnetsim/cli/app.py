@@ -62,12 +62,18 @@ def run(
     set_: Optional[list[str]] = SetOpt,
     variant: Optional[str] = typer.Option(None, help="run only this variant"),
     json_out: Optional[str] = typer.Option(None, "--json", help="also write the result as JSON here ('-' for stdout)"),
+    pcap: Optional[Path] = typer.Option(None, "--pcap", help="also write the first variant's offered traffic, "
+                                        "as on the wire, to this pcap file"),
+    pcap_limit: int = typer.Option(1_000_000, "--pcap-limit", min=1, help="at most this many packets in the pcap"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
 ) -> None:
     """Run every variant of a scenario and print them side by side."""
     from vnetsim.api import run as api_run
 
-    result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant)
+    if pcap is not None and not (pcap.parent if str(pcap.parent) else Path(".")).is_dir():
+        raise UserError(f"--pcap {pcap}", f"folder {pcap.parent} does not exist", "create it first")
+    result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
+                     pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit)
     if not quiet and json_out != "-":
         _render(result)
     if json_out:

@@ -36,8 +36,8 @@ class FlowCatalog:
         return len(self.flows)
 
 
-def _synth(group: FlowGroup, vm_index: int, n_vms: int, seed: int) -> FlowTable:
-    """``group.count`` flows from random remote clients to VM ``vm_index`` (its MAC and address)."""
+def _synth(group: FlowGroup, vm_index: np.ndarray, n_vms: int, seed: int) -> FlowTable:
+    """``group.count`` flows from random remote clients, flow i to VM ``vm_index[i]`` (its MAC and address)."""
     rng = stream(seed, f"traffic/{group.name}/headers")
     proto = 6 if group.protocol == "tcp" else 17
     if group.dst_port is not None:
@@ -58,15 +58,18 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
     tables, vms, group_of, added, tcp, burst, counts = [], [], [], [], [], [], []
     traces: dict[str, PcapTrace] = {}
     for k, g in enumerate(groups):
-        v = vm_index[g.vm] if g.vm is not None else 0
         if g.trace is not None:
             trace = read_pcap(g.trace.pcap, vxlan_ports=tuple(g.trace.vxlan_ports),
                               geneve_ports=tuple(g.trace.geneve_ports))
             traces[g.name] = trace
             inner = trace.flows
+        n = len(inner) if g.trace is not None else g.count
+        if g.vm == "*":
+            v = np.arange(n, dtype=np.int64) % n_vms
         else:
+            v = np.full(n, vm_index[g.vm] if g.vm is not None else 0, np.int64)
+        if g.trace is None:
             inner = _synth(g, v, n_vms, seed)
-        n = len(inner)
         encapsulate = (g.encapsulated if g.encapsulated is not None else overlay is not None)
         if encapsulate and overlay is None:
             raise ValueError(f"flow group {g.name!r} is encapsulated, but host.pnic has no overlay")
@@ -76,7 +79,8 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
             table = inner.copy()
             if plain.any():
                 idx = np.flatnonzero(plain)
-                wrapped = host_overlay_flows(inner.take(idx), np.full(len(idx), v, np.int32), n_vms, overlay)
+                wrapped = host_overlay_flows(inner.take(idx), v[idx].astype(np.int32), n_vms, overlay,
+                                             n_remote=overlay.remote_vteps)
                 table = FlowTable.concat([inner.take(np.flatnonzero(already)), wrapped]) if already.any() else wrapped
                 order = np.concatenate([np.flatnonzero(already), idx])
                 table = table.take(np.argsort(order, kind="stable"))
@@ -85,7 +89,7 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
             table = inner
             over = np.zeros(n, np.int64)
         tables.append(table)
-        vms.append(np.full(n, v, np.int64))
+        vms.append(v)
         group_of.append(np.full(n, k, np.int64))
         added.append(np.asarray(over, np.int64))
         tcp.append(inner.ip_proto == 6)

@@ -92,8 +92,13 @@ class HostPath:
         self.t_end = float(duration_ns if duration_ns is not None else scenario.duration)
         self.t_lo = float(min(scenario.warmup, self.t_end))
         self.source = self.plan.source(scenario.traffic.flows, self.seed, rate_scale)
-        self.pcap = None  # a PcapWriter: offered packets (on the wire) are written to it
+        self.pcap = None  # a PcapWriter: offered packets (as on the wire) are written to it
+        self.pcap_room = 0
         self.trace = PacketTrace() if trace else None
+
+    def write_pcap(self, writer, limit: int) -> None:
+        """Also write the first ``limit`` offered packets, as on the wire, to ``writer``."""
+        self.pcap, self.pcap_room = writer, int(limit)
 
     def run(self) -> HostRun:
         plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
@@ -123,8 +128,10 @@ class HostPath:
             offered += int(in_win.sum())
             offered_bits += float(((pk.size_bytes[in_win] + WIRE_OVERHEAD_BYTES) * 8.0).sum())
 
-            if self.pcap is not None:
-                self.pcap.write(pk.t_ns, pk.flow, pk.size_bytes)
+            if self.pcap is not None and self.pcap_room > 0:
+                k = min(len(pk), self.pcap_room)
+                self.pcap.write(pk.t_ns[:k], pk.flow[:k], pk.size_bytes[:k])
+                self.pcap_room -= k
 
             # wire: FIFO at line rate, unbounded (the sender's queue)
             service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit

@@ -215,6 +215,8 @@ class OverlayConfig(_Model):
     geneve_option_bytes: Bytes = Field(0, description="Geneve options length, multiple of 4, 0-252 (RFC 8926)")
     vteps: list[VtepConfig] = Field(default_factory=_default_vteps, min_length=1,
                                     description="this host's VTEPs (one or more)")
+    remote_vteps: int = Field(16, ge=1, le=65536, description="VTEPs of the other hosts that send to this "
+                              "one (flow i comes from remote VTEP i mod remote_vteps; example value)")
     vm_pinning: Literal["port_id", "mac_hash"] = Field(
         "port_id", description="VM -> VTEP under 'load balance by source' teaming (facts.md NetQueue)")
     hash_seed: int = Field(0, description="seed of the inner-flow hash behind the source port")

@@ -35,6 +35,9 @@ def render_host(result, console: Console) -> None:
         table.add_row(*cells)
     console.print(table)
 
+    if any(len(v["steering"]["flows_per_queue"]) > 1 for v in variants if "steering" in v):
+        console.print(_queue_table(variants))
+
     stages = list(variants[0]["stage_latency_ns"])
     where = Table(title="where the latency goes (mean per stage)", title_justify="left")
     where.add_column("variant")
@@ -48,19 +51,66 @@ def render_host(result, console: Console) -> None:
     for col in ("variant", "core", "useful", "overhead", "spin", "idle", "interrupts/s", "pkts/interrupt"):
         cpu.add_column(col, justify="left" if col in ("variant", "core") else "right")
     for v in variants:
-        for k, (core, c) in enumerate(v["cpu"].items()):
-            counters = v["cores"][core]
-            ppi = counters["packets_per_interrupt"]
+        for k, (core, c, counters) in enumerate(_cpu_rows(v)):
+            ppi = counters.get("packets_per_interrupt")
+            irq = counters.get("interrupts_per_s")
             cpu.add_row(v["name"] if k == 0 else "", core, _pct(c["useful"]), _pct(c["overhead"]), _pct(c["spin"]),
-                        _pct(c["idle"]), f"{counters['interrupts_per_s']:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
+                        _pct(c["idle"]), "-" if irq is None else f"{irq:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
         cpu.add_section()
     console.print(cpu)
     console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
                   "(log-bucketed histogram); CPU busy = useful + overhead + spin", style="dim")
 
 
+def _cpu_rows(v, max_guest_rows: int = 4):
+    """(core, cpu, counters) rows: every host core; guest vCPUs one by one, or averaged when many."""
+    guests = [n for n in v["cpu"] if not n.startswith("host/")]
+    rows = [(n, c, v["cores"].get(n, {})) for n, c in v["cpu"].items() if n.startswith("host/")]
+    if len(guests) <= max_guest_rows:
+        return rows + [(n, v["cpu"][n], v["cores"].get(n, {})) for n in guests]
+    mean = {k: sum(v["cpu"][n][k] for n in guests) / len(guests) for k in ("useful", "overhead", "spin", "idle")}
+    irq = sum(v["cores"][n]["interrupts_per_s"] for n in guests) / len(guests)
+    pkts = sum(v["cores"][n]["packets"] for n in guests)
+    irqs = sum(v["cores"][n]["interrupts_per_s"] for n in guests)
+    window = v["window_s"][1] - v["window_s"][0]
+    ppi = pkts / (irqs * window) if irqs else None
+    return rows + [(f"{len(guests)} guest vCPUs (mean)", mean, {"interrupts_per_s": irq, "packets_per_interrupt": ppi})]
+
+
+def _queue_table(variants) -> Table:
+    """Where the packets went: share of each pNIC queue, queues used, imbalance against hashing."""
+    n_q = max(len(v["steering"]["flows_per_queue"]) for v in variants)
+    table = Table(title="pNIC RX queues: share of packets (and the core serving each queue)", title_justify="left")
+    table.add_column("variant")
+    for q in range(n_q):
+        table.add_column(f"q{q}", justify="right")
+    for col in ("used", "max/mean", "hashing E[max/mean]", "busiest host core"):
+        table.add_column(col, justify="right")
+    for v in variants:
+        shares = [v["queues"].get(f"pnic/q{q}", {}).get("share", 0.0) for q in range(n_q)]
+        st = v["steering"]
+        pred = st.get("hashing_prediction")
+        host = {n: 1 - c["idle"] for n, c in v["cpu"].items() if n.startswith("host/core")}
+        busiest = max(host.items(), key=lambda kv: kv[1]) if host else None
+        imb = v["imbalance"]["pnic_queues"]["max_over_mean"]
+        table.add_row(v["name"], *[f"{100 * x:.0f}%" if x else "." for x in shares],
+                      f"{sum(1 for x in shares if x)}/{n_q}", "-" if imb is None else f"{imb:.2f}",
+                      f"{pred['expected_max_over_mean']:.2f}" if pred else "-",
+                      f"{busiest[0]} {_pct(busiest[1])}" if busiest else "-")
+    return table
+
+
 def _busy(v) -> str:
-    return " ".join(f"{_pct(1 - c['idle'])}" for c in v["cpu"].values())
+    """Busy share of each core; with many cores, the busiest and the mean of host and guest cores."""
+    cpu = v["cpu"]
+    if len(cpu) <= 4:
+        return " ".join(f"{_pct(1 - c['idle'])}" for c in cpu.values())
+    parts = []
+    for label, pick in (("host", lambda n: n.startswith("host/")), ("vms", lambda n: not n.startswith("host/"))):
+        busy = [1 - c["idle"] for n, c in cpu.items() if pick(n)]
+        if busy:
+            parts.append(f"{label} max {_pct(max(busy))} mean {_pct(sum(busy) / len(busy))}")
+    return "; ".join(parts)
 
 
 def _drops(v) -> str:

@@ -68,7 +68,7 @@ class HostScenario(BaseModel):
             raise ValueError("throughput.trial must be longer than warmup")
         vms = {v.name for v in self.host.vms}
         for g in self.traffic.flows:
-            if g.vm is not None and g.vm not in vms:
+            if g.vm is not None and g.vm != "*" and g.vm not in vms:
                 raise ValueError(f"flow group {g.name!r} is for VM {g.vm!r}, but the VMs are {sorted(vms)}")
             if g.queue is not None and g.queue >= self.host.pnic.rx_queues:
                 raise ValueError(f"flow group {g.name!r} is pinned to queue {g.queue}, but the pNIC has "

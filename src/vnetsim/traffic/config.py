@@ -149,7 +149,8 @@ class FlowGroup(Strict):
     encapsulated: bool | None = Field(None, description="tunnel these flows through the host's overlay "
                                       "(default: yes when the pNIC has an overlay)")
     trace: Trace | None = None
-    vm: str | None = Field(None, description="the VM the flows are for (default: the first VM)")
+    vm: str | None = Field(None, description="the VM the flows are for (default: the first VM); "
+                           "'*' spreads them over all VMs (flow i to VM i mod VMs)")
     queue: int | None = Field(None, ge=0, description="pin the flows to this pNIC RX queue "
                               "(default: the NIC's steering decides)")
 
