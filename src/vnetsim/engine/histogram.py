@@ -25,6 +25,12 @@ def relative_error(sub_bits: int = SUB_BITS) -> float:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def bucket_of_bits(bits, sub_bits):
+    """Bucket of a value >= 1 from its float64 bits: 1 + octave * 2**sub_bits + linear step."""
+    return 1 + (bits >> (52 - sub_bits)) - (1023 << sub_bits)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def bucket_index(x, sub_bits):
     """Bucket of ``x``: 0 below 1 ns, else 1 + octave * 2**sub_bits + linear step in the octave."""
     if x < 1.0:
@@ -37,15 +43,15 @@ def bucket_index(x, sub_bits):
 def _record(counts, stats, values, sub_bits):
     """Add ``values`` (ns) to ``counts``; stats = [n, sum, min, max, sum of squares]."""
     top = counts.shape[0] - 1
+    bits = values.view(np.int64)
     n = stats[0]
     total = stats[1]
     lo = stats[2]
     hi = stats[3]
     sq = stats[4]
-    for x in values:
-        b = bucket_index(x, sub_bits)
-        if b > top:
-            b = top
+    for i in range(values.shape[0]):
+        x = values[i]
+        b = 0 if x < 1.0 else min(bucket_of_bits(bits[i], sub_bits), top)
         counts[b] += 1
         n += 1.0
         total += x

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from vnetsim.engine.histogram import SUB_BITS as HIST_SUB_BITS
-from vnetsim.engine.histogram import LogHistogram, bucket_index
+from vnetsim.engine.histogram import LogHistogram, bucket_of_bits
 
 MODE_INTERRUPT = 0
 MODE_POLL = 1
@@ -138,6 +138,8 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
     if nr == 0:
         return 0, 0, 0  # a core with no rings does nothing (it stays blocked: idle)
     top_bucket = wait_counts.shape[0] - 1
+    scratch = np.empty(1)                 # a float64 and its bits: histogram buckets without a log
+    scratch_bits = scratch.view(np.int64)
     n_in = in_t.shape[0]
     i = 0
     n_out = 0
@@ -351,7 +353,8 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
             if t0 >= stat_lo and d <= stat_hi:
                 ring_packets[r] += 1
                 x = t - rt[r, j]
-                b = min(bucket_index(x, HIST_SUB_BITS), top_bucket)
+                scratch[0] = x
+                b = 0 if x < 1.0 else min(bucket_of_bits(scratch_bits[0], HIST_SUB_BITS), top_bucket)
                 wait_counts[b] += 1
                 wait_stats[0] += 1.0
                 wait_stats[1] += x
@@ -359,7 +362,8 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
                 wait_stats[2] = min(wait_stats[2], x)
                 wait_stats[3] = max(wait_stats[3], x)
                 x = d - t
-                b = min(bucket_index(x, HIST_SUB_BITS), top_bucket)
+                scratch[0] = x
+                b = 0 if x < 1.0 else min(bucket_of_bits(scratch_bits[0], HIST_SUB_BITS), top_bucket)
                 work_counts[b] += 1
                 work_stats[0] += 1.0
                 work_stats[1] += x
@@ -401,7 +405,7 @@ def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
 
 from dataclasses import dataclass  # noqa: E402
 
-from vnetsim.engine.merge import merge_order  # noqa: E402
+from vnetsim.engine.merge import merge_order, merge_packet_runs  # noqa: E402
 from vnetsim.engine.packets import Packets  # noqa: E402
 
 
@@ -540,12 +544,10 @@ class RingServer:
         work_ns = np.asarray(work_ns, np.float64)
         n_cores = len(self.cores)
         if n_cores > 1:
-            # split by core with one stable radix sort: each core's arrivals stay in time order
-            cores_of = self.core_of_ring[ring].astype(np.int16)
-            order = np.argsort(cores_of, kind="stable")
-            bounds = np.searchsorted(cores_of[order], np.arange(n_cores + 1), side="left")
-            cols = [x[order] for x in (arrivals.t_ns, self.local_index[ring], arrivals.t0_ns,
-                                       arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, work_ns)]
+            # split by core (a counting sort: each core's arrivals stay in time order)
+            *cols, bounds = _split_by_core(self.core_of_ring, self.local_index, ring, arrivals.t_ns,
+                                           arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id,
+                                           work_ns, n_cores)
         else:
             bounds = np.array([0, len(ring)])
             cols = [arrivals.t_ns, self.local_index[ring], arrivals.t0_ns, arrivals.size_bytes,
@@ -555,9 +557,7 @@ class RingServer:
             new = tuple(x[bounds[c]:bounds[c + 1]] for x in cols)
             old = self.pending[c]
             if len(old[0]) and len(new[0]):
-                both = [np.concatenate((o, n)) for o, n in zip(old, new)]
-                order = merge_order(both[0], [len(old[0]), len(new[0])], both[5])
-                inp = tuple(np.ascontiguousarray(x[order]) for x in both)
+                inp = _merge_pending(old, new)
             elif len(old[0]):
                 inp = old
             else:
@@ -603,12 +603,62 @@ class RingServer:
         return tuple(x[:n_out] for x in out[:5]) + tuple(x[:keep] for x in out[5:]), tuple(x[:n_drop] for x in drop)
 
 
+def _merge_pending(old, new):
+    """Held-over arrivals (few) merged into a chunk's new ones (many), both ordered by (time, id).
+
+    Only the new arrivals no later than the last held one can interleave with them; the rest
+    follow as they are.
+    """
+    t_old = old[0]
+    k = int(np.searchsorted(new[0], t_old[-1], side="right"))
+    head = [np.concatenate((o, n[:k])) for o, n in zip(old, new)]
+    order = merge_order(head[0], [len(t_old), k], head[5])
+    return tuple(np.ascontiguousarray(np.concatenate((h[order], n[k:])), dtype=d)
+                 for h, n, d in zip(head, new, _PENDING_DTYPES))
+
+
+@numba.njit(cache=True, nogil=True)
+def _split_by_core(core_of_ring, local_index, ring, t, t0, size, flow, pid, work, n_cores):
+    """Arrivals grouped by the core serving their ring, time order kept within each core."""
+    n = ring.shape[0]
+    bounds = np.zeros(n_cores + 1, np.int64)
+    for i in range(n):
+        bounds[core_of_ring[ring[i]] + 1] += 1
+    for c in range(n_cores):
+        bounds[c + 1] += bounds[c]
+    pos = bounds[:-1].copy()
+    o_t = np.empty(n)
+    o_ring = np.empty(n, np.int64)
+    o_t0 = np.empty(n)
+    o_size = np.empty(n, size.dtype)
+    o_flow = np.empty(n, flow.dtype)
+    o_pid = np.empty(n, np.int64)
+    o_work = np.empty(n)
+    for i in range(n):
+        r = ring[i]
+        c = core_of_ring[r]
+        j = pos[c]
+        pos[c] = j + 1
+        o_t[j] = t[i]
+        o_ring[j] = local_index[r]
+        o_t0[j] = t0[i]
+        o_size[j] = size[i]
+        o_flow[j] = flow[i]
+        o_pid[j] = pid[i]
+        o_work[j] = work[i]
+    return o_t, o_ring, o_t0, o_size, o_flow, o_pid, o_work, bounds
+
+
 def _merge_outputs(parts, detail: bool) -> ServerOutput:
     deps = [p[0] for p in parts]
     drops = [p[1] for p in parts]
     ncols = 8 if detail else 5
     cat = [np.concatenate([d[k] for d in deps]) if len(deps) > 1 else deps[0][k] for k in range(ncols)]
-    if len(parts) > 1:
+    if len(parts) > 1 and not detail:
+        starts = np.zeros(len(deps) + 1, np.int64)
+        starts[1:] = np.cumsum([len(d[0]) for d in deps])
+        cat = list(merge_packet_runs(*cat, starts))
+    elif len(parts) > 1:
         order = merge_order(cat[0], [len(d[0]) for d in deps], cat[4])
         cat = [x[order] for x in cat]
     dcat = [np.concatenate([d[k] for d in drops]) if len(drops) > 1 else drops[0][k] for k in range(4)]

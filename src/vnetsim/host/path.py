@@ -21,6 +21,7 @@ from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.fifo import lindley_single
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.ring_server import N_ACC, RingServer
+from vnetsim.host.kernels import record_window, ring_and_work
 from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.scenario.schema import HostScenario
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
@@ -121,12 +122,14 @@ class HostPath:
         chunk = self.scenario.chunk_packets
         guest_late = 0
 
+        g_pp_flow = g_pp[plan.flow_vm]
+        g_pb_flow = g_pb[plan.flow_vm]
         for horizon in chunk_bounds(t_end, t_lo, self.source.offered_pps, chunk):
             pk = self.source.until(horizon)
             offered_total += len(pk)
-            in_win = pk.t0_ns >= t_lo
-            offered += int(in_win.sum())
-            offered_bits += float(((pk.size_bytes[in_win] + WIRE_OVERHEAD_BYTES) * 8.0).sum())
+            first = int(np.searchsorted(pk.t0_ns, t_lo, side="left"))   # offers are time-ordered
+            offered += len(pk) - first
+            offered_bits += 8.0 * (float(pk.size_bytes[first:].sum()) + WIRE_OVERHEAD_BYTES * (len(pk) - first))
 
             if self.pcap is not None and self.pcap_room > 0:
                 k = min(len(pk), self.pcap_room)
@@ -136,12 +139,11 @@ class HostPath:
             # wire: FIFO at line rate, unbounded (the sender's queue)
             service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
             t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
-            _record(wire_hist, t_nic - pk.t0_ns, in_win & (t_nic <= t_end))
+            record_window(wire_hist.counts, wire_hist.stats, pk.t0_ns, t_nic, pk.t0_ns, t_lo, t_end)
 
             # pNIC rings, host threads (driver + vSwitch)
-            ring = plan.flow_pnic_ring[pk.flow]
-            queue_packets += np.bincount(ring[in_win], minlength=n_q)
-            work = h_pp[pk.flow] + h_pb[pk.flow] * pk.size_bytes
+            ring, work = ring_and_work(pk.flow, pk.size_bytes, plan.flow_pnic_ring, h_pp, h_pb, pk.t0_ns, t_lo,
+                                       queue_packets)
             out = host.advance(pk.with_times(t_nic), ring, work, horizon)
             dropped_total += len(out.drop_pid)
             if self.trace is not None and len(out.drop_pid):
@@ -150,10 +152,8 @@ class HostPath:
 
             # vNIC rings, guest vCPUs (driver + application)
             dep = out.departures
-            vring = plan.flow_vnic_ring[dep.flow]
-            vnic_packets += np.bincount(vring[dep.t0_ns >= t_lo], minlength=n_v)
-            vm = plan.flow_vm[dep.flow]
-            gwork = g_pp[vm] + g_pb[vm] * dep.size_bytes
+            vring, gwork = ring_and_work(dep.flow, dep.size_bytes, plan.flow_vnic_ring, g_pp_flow, g_pb_flow,
+                                         dep.t0_ns, t_lo, vnic_packets)
             out2 = guest.advance(dep, vring, gwork, horizon)
             dropped_total += len(out2.drop_pid)
             if self.trace is not None and len(out2.drop_pid):
@@ -162,13 +162,12 @@ class HostPath:
 
             # sink
             fin = out2.departures
-            done = fin.t_ns <= t_end
-            guest_late += int((~done).sum())
-            delivered_total += int(done.sum())
-            ok = done & (fin.t0_ns >= t_lo)
-            delivered += int(ok.sum())
-            _record(latency, fin.t_ns - fin.t0_ns, ok)
+            n_done = int(np.searchsorted(fin.t_ns, t_end, side="right"))   # departures are time-ordered
+            guest_late += len(fin) - n_done
+            delivered_total += n_done
+            delivered += record_window(latency.counts, latency.stats, fin.t0_ns, fin.t_ns, fin.t0_ns, t_lo, t_end)
             if self.trace is not None:
+                done = fin.t_ns <= t_end
                 self.trace.delivered_pid.append(fin.pkt_id[done])
                 self.trace.delivered_t_ns.append(fin.t_ns[done])
             if horizon == t_lo:
@@ -199,10 +198,6 @@ class HostPath:
 def _per_core(ring_packets: np.ndarray, stage) -> np.ndarray:
     cores = np.array([r.core for r in stage.rings], np.int64)
     return np.bincount(cores, weights=ring_packets, minlength=len(stage.cores)).astype(np.int64)
-
-
-def _record(hist: LogHistogram, values: np.ndarray, mask: np.ndarray) -> None:
-    hist.record(values[mask] if not mask.all() else values)
 
 
 def run_host(scenario: HostScenario, **kw) -> HostRun:

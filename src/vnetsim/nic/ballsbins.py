@@ -9,6 +9,7 @@ squaring with real FFTs, truncated at degree m (exact: coefficients are non-nega
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,7 @@ def _conv_power(p: np.ndarray, n: int, maxlen: int) -> np.ndarray:
     return result
 
 
+@lru_cache(maxsize=4096)
 def max_load_cdf(m: int, n: int, k: int) -> float:
     """Exact P(max load <= k) for ``m`` balls in ``n`` bins (up to floating-point rounding)."""
     if k < 0 or k * n < m:
@@ -55,6 +57,7 @@ def max_load_cdf(m: int, n: int, k: int) -> float:
     return min(1.0, value)
 
 
+@lru_cache(maxsize=256)
 def max_load_quantile(m: int, n: int, prob: float) -> int:
     """Smallest k with P(max load <= k) >= prob."""
     lo, hi = max(0, -(-m // n)), m
@@ -67,6 +70,7 @@ def max_load_quantile(m: int, n: int, prob: float) -> int:
     return lo
 
 
+@lru_cache(maxsize=256)
 def expected_max_load(m: int, n: int) -> float:
     """E[max load] = sum over k of P(max > k)."""
     if m == 0:

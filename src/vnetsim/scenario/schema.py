@@ -48,7 +48,7 @@ class HostScenario(BaseModel):
     seed: int = Field(1, ge=0, description="one seed makes the run reproducible bit for bit")
     duration: DurationNs = Field(100e6, description="simulated time (default 100ms)")
     warmup: DurationNs = Field(0.0, description="start of the statistics window (default 0)")
-    chunk_packets: int = Field(250_000, ge=1000, le=50_000_000,
+    chunk_packets: int = Field(65_536, ge=1000, le=50_000_000,
                                description="packets per streaming chunk: bounds memory, not results")
     traffic: TrafficConfig
     host: Host = Field(default_factory=Host)
