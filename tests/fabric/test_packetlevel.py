@@ -34,7 +34,7 @@ def _two_host_run(frames, rate_bps, duration_ns, seed=1):
     unl = unloaded_latency_ns(fabric, paths, plen, flows.frame_bytes)
     waits = []
 
-    def hook(dst, pk):
+    def hook(dst, pk, horizon):
         assert (dst == 1).all()
         waits.append(pk.t_ns - pk.t0_ns - unl[pk.flow])
 
@@ -156,7 +156,7 @@ def test_unloaded_latency_by_hand():
         got = []
         src = PacketSource(fl, 200e3, 1, "constant", 1000)
         PacketRunner(f, fl, p, l, src, np.zeros(1, np.int64), 1, 3,
-                     lambda d, pk: got.append(pk.t_ns - pk.t0_ns)).run()
+                     lambda d, pk, h: got.append(pk.t_ns - pk.t0_ns)).run()
         lat = np.concatenate(got)
         assert len(lat) > 0 and np.allclose(lat, expect, atol=1e-6)
 
@@ -166,10 +166,14 @@ def test_deliveries_are_time_ordered_across_chunks(build):
     seen = []
     src = PacketSource(b.flows, 300e3, 3, "poisson", 1000)
     st = PacketRunner(b.fabric, b.flows, b.paths, b.plen, src, np.zeros(len(b.flows), np.int64), 1, None,
-                      lambda d, pk: seen.append((d.copy(), pk.t_ns.copy(), pk.flow.copy()))).run()
+                      lambda d, pk, h: seen.append((d.copy(), pk.t_ns.copy(), pk.flow.copy(), h))).run()
     t = np.concatenate([s[1] for s in seen])
     assert len(seen) > 5 and len(t) == st.delivered == st.offered
     assert (np.diff(t) >= 0).all()
+    for k, s in enumerate(seen):          # each call: deliveries before its horizon, later ones after it
+        assert (s[1] < s[3]).all()
+        if k + 1 < len(seen):
+            assert (seen[k + 1][1] >= s[3]).all()
     d = np.concatenate([s[0] for s in seen])
     fl = np.concatenate([s[2] for s in seen])
     assert (b.flows.dst[fl] == d).all()

@@ -44,7 +44,7 @@ def test_engine_matches_reference(topo, racks, hpr, pattern, load, buffer_kb, mo
 
     got: dict[int, float] = {}
 
-    def hook(dst, pk):
+    def hook(dst, pk, horizon):
         got.update(zip(pk.pkt_id.tolist(), pk.t_ns.tolist()))
 
     src = PacketSource(b.flows, duration, seed, arrivals, chunk)

@@ -148,5 +148,5 @@ def test_flow_level_result_renders_and_hook_sees_every_delivery(small_doc):
     assert "flow level" in con.export_text()
     small_doc["fabric"]["engine"] = {"level": "packet"}
     seen = []
-    p = run_fabric_scenario(small_doc, on_deliver=lambda dst, pk: seen.append(len(pk))).data
+    p = run_fabric_scenario(small_doc, on_deliver=lambda dst, pk, horizon: seen.append(len(pk))).data
     assert sum(seen) == p["packets"]["delivered"] > 0

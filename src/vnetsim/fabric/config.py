@@ -19,6 +19,8 @@ TOPOLOGIES = ("single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spin
 ISSUE_EXAMPLE = "issue 4 example design (vnetsim fabric plan ...)"
 
 
+from vnetsim.fabric.edge import EdgeConfig  # noqa: E402
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -256,4 +258,6 @@ class FabricScenario(_Strict):
     duration: DurationNs = Field(1e6, description="Simulated time. Assumption: 1 ms.")
     fabric: FabricConfig = Field(default_factory=FabricConfig)
     traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    edge: EdgeConfig | None = Field(None, description="receiving hosts that run the full host model "
+                                    "(pNIC rings, RX threads, vSwitch, vNIC, guest): packet level only")
     variants: list[dict] = Field(default_factory=list)

@@ -35,7 +35,7 @@ from vnetsim.fabric.pairs import PairStats
 from vnetsim.fabric.topology import Fabric
 from vnetsim.fabric.traffic import WIRE_OVERHEAD_BYTES, Flows, PacketSource
 
-DeliverHook = Callable[[np.ndarray, Packets], None]
+DeliverHook = Callable[[np.ndarray, Packets, float], None]  # (destination hosts, packets, horizon)
 
 
 def link_levels(paths: np.ndarray, plen: np.ndarray, n_links: int) -> np.ndarray:
@@ -220,7 +220,7 @@ class PacketRunner:
                 if k == n_out - 1:
                     t, t0, fl, _hp, pi = (a[order] for a in arrays)
                     delivered += len(t)
-                    self._deliver(t, t0, fl, pi)
+                    self._deliver(t, t0, fl, pi, horizon)
                     continue
                 hops += len(order)
                 o_t, o_t0, o_fl, o_hp, o_pi, off = _level_step(
@@ -239,13 +239,13 @@ class PacketRunner:
                               acc[:, 2].copy(), self.latency,
                               self.pairs)
 
-    def _deliver(self, t, t0, flow, pid) -> None:
+    def _deliver(self, t, t0, flow, pid, horizon) -> None:
         lat = t - t0
         self.latency.record(lat)
         self.pairs.record(self.pair_of_flow[flow], lat)
         if self.on_deliver is not None:
             pk = Packets(t, t0, self.flows.frame_bytes[flow].astype(np.int32), flow.astype(np.int32), pid)
-            self.on_deliver(self.flows.dst[flow], pk)
+            self.on_deliver(self.flows.dst[flow], pk, horizon)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -90,6 +90,26 @@ def render_result(d: dict, console) -> None:
         t.add_row(tab["link"][i], _bps(tab["speed_bps"][i]), _pct(tab["offered_utilization"][i]), _pct(util[i]),
                   str(tab["drops"][i]))
     console.print(t)
+    render_edge(d, console)
+
+
+def render_edge(d: dict, console) -> None:
+    """The receiving hosts' own path (when the scenario models them): sender to application."""
+    e = d.get("edge_hosts")
+    if not e:
+        return
+    t = Table(title=f"Receiving hosts ({e['hosts']} modelled): offer to the application in the VM",
+              title_justify="left")
+    for col in ("", "mean", "p50", "p99", "p99.9", "max"):
+        t.add_column(col, justify="left" if not col else "right")
+    lat = e["latency_ns"]
+    t.add_row("end to end", *[_ns(lat[k]) for k in ("mean", "p50", "p99", "p999", "max")])
+    console.print(t)
+    stages = ", ".join(f"{k} {_ns(v)}" for k, v in e["stage_latency_ns"].items())
+    drops = e["drops_by_stage"]
+    console.print(f"inside the hosts (mean): {stages}; drops: pNIC rings {drops['pnic_ring']}, vNIC rings "
+                  f"{drops['vnic_ring']}; host cores busy max {_pct(e['host_core_busy']['max'])} "
+                  f"mean {_pct(e['host_core_busy']['mean'])}, vCPUs max {_pct(e['vcpu_busy']['max'])}")
 
 
 def comparison_rows(results: dict) -> list[dict]:

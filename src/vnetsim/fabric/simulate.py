@@ -23,6 +23,8 @@ from vnetsim.fabric.config import FabricScenario
 from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
 from vnetsim.fabric.metrics import (bisection_bps, counts, group_pairs, hop_distribution, link_classes,
                                     oversubscription, unloaded_latency_ns)
+from vnetsim.engine.packets import Packets
+from vnetsim.fabric.edge import EdgeHosts
 from vnetsim.fabric.packetlevel import DeliverHook, PacketRunner
 from vnetsim.fabric.render import comparison_rows, render_comparison, render_result
 from vnetsim.fabric.routing import build_routing
@@ -90,6 +92,9 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
     flows = build_flows(fc, tc, fabric, seed)
     paths, plen = routing.paths(flows.src, flows.dst, flows.key0, flows.key1)
     level = eng.level if eng.level != "auto" else ("packet" if fabric.n_hosts <= eng.packet_max_hosts else "flow")
+    if scen.edge is not None and level != "packet":
+        raise ScenarioError("edge", "the host model at the fabric's edge needs the packet level",
+                            "set fabric.engine.level: packet (or remove edge)")
     reachable = plen > 0
     if eng.flow_model == "expected" and level == "flow":
         offered = expected_link_loads(routing, flows)
@@ -137,8 +142,18 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
     if level == "packet":
         sub_bits = eng.pair_sub_bits if n_pairs <= eng.pair_stats_limit else None
         source = PacketSource(flows, dur, seed, tc.arrivals, eng.chunk_packets, tc.phase)
-        runner = PacketRunner(fabric, flows, paths, plen, source, pair_of_flow, n_pairs, sub_bits, on_deliver)
+        edge = EdgeHosts(scen.edge, fabric, flows, dur) if scen.edge is not None else None
+        hook = on_deliver
+        if edge is not None:
+            def hook(dst, pk, horizon):
+                edge.deliver(dst, pk, horizon)
+                if on_deliver is not None:
+                    on_deliver(dst, pk, horizon)
+        runner = PacketRunner(fabric, flows, paths, plen, source, pair_of_flow, n_pairs, sub_bits, hook)
         st = runner.run()
+        if edge is not None:
+            edge.deliver(np.empty(0, np.int64), Packets.empty(), dur)   # run every host to the end
+            data["edge_hosts"] = edge.summary()
         measured_util = st.link_busy_window_ns / dur if dur > 0 else np.zeros(fabric.n_links)
         drops = st.link_dropped
         pc = st.pairs

@@ -82,8 +82,81 @@ def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk
     return sorted(set(float(b) for b in bounds))
 
 
+class HostReceive:
+    """The receiving host, from its NIC on: pNIC rings and host threads (driver, vSwitch), then vNIC
+    rings and guest vCPUs (driver, application). Fed chunk by chunk with packets as they finish
+    arriving at the NIC (``t_ns``), time-ordered; a fabric edge uses it directly."""
+
+    def __init__(self, plan: HostPlan, t_lo: float, t_end: float, trace: PacketTrace | None = None) -> None:
+        self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
+        self.host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False)
+        self.guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False)
+        self.g_pp_flow = plan.guest_work_ns[0][plan.flow_vm]
+        self.g_pb_flow = plan.guest_work_ns[1][plan.flow_vm]
+        self.latency = LogHistogram()               # end to end: source to the application
+        self.queue_packets = np.zeros(len(plan.host.rings), np.int64)
+        self.vnic_packets = np.zeros(len(plan.guest.rings), np.int64)
+        self.delivered = self.delivered_total = self.dropped_total = self.late = 0
+        self.snap_host = np.zeros((len(plan.host.cores), N_ACC))
+        self.snap_guest = np.zeros((len(plan.guest.cores), N_ACC))
+
+    def advance(self, arrivals: Packets, horizon: float) -> None:
+        """Take packets arriving at the NIC and run every decision before ``horizon``."""
+        plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
+        h_pp, h_pb = plan.host_work_ns
+        ring, work = ring_and_work(arrivals.flow, arrivals.size_bytes, plan.flow_pnic_ring, h_pp, h_pb,
+                                   arrivals.t0_ns, t_lo, self.queue_packets)
+        out = self.host.advance(arrivals, ring, work, horizon)
+        self._dropped(out, 0)
+        dep = out.departures
+        vring, gwork = ring_and_work(dep.flow, dep.size_bytes, plan.flow_vnic_ring, self.g_pp_flow, self.g_pb_flow,
+                                     dep.t0_ns, t_lo, self.vnic_packets)
+        out2 = self.guest.advance(dep, vring, gwork, horizon)
+        self._dropped(out2, 1)
+        fin = out2.departures
+        n_done = int(np.searchsorted(fin.t_ns, t_end, side="right"))   # departures are time-ordered
+        self.late += len(fin) - n_done
+        self.delivered_total += n_done
+        self.delivered += record_window(self.latency.counts, self.latency.stats, fin.t0_ns, fin.t_ns, fin.t0_ns,
+                                        t_lo, t_end)
+        if self.trace is not None:
+            self.trace.delivered_pid.append(fin.pkt_id[:n_done])
+            self.trace.delivered_t_ns.append(fin.t_ns[:n_done])
+
+    def _dropped(self, out, stage: int) -> None:
+        self.dropped_total += len(out.drop_pid)
+        if self.trace is not None and len(out.drop_pid):
+            self.trace.dropped_pid.append(out.drop_pid)
+            self.trace.dropped_stage.append(np.full(len(out.drop_pid), stage, np.int64))
+
+    def end_of_warmup(self) -> None:
+        """Counters count from here (CPU time is clipped to the window by the kernels)."""
+        self.snap_host = self.host.acc.copy()
+        self.snap_guest = self.guest.acc.copy()
+
+    def in_flight(self) -> int:
+        """Packets still inside at the end: in rings, held for a later decision, or done too late."""
+        h, g = self.host, self.guest
+        return int(h.occupancy().sum()) + h.pending_count() + int(g.occupancy().sum()) + g.pending_count() + self.late
+
+    def parts(self) -> dict:
+        """The receive side's share of a HostRun."""
+        plan, h, g = self.plan, self.host, self.guest
+        host_acc, guest_acc = h.acc.copy(), g.acc.copy()
+        host_acc[:, 4:] -= self.snap_host[:, 4:]
+        guest_acc[:, 4:] -= self.snap_guest[:, 4:]
+        return dict(
+            delivered=self.delivered, latency=self.latency,
+            drops={"pnic_ring": int(h.drop_acc[:, 1].sum()), "vnic_ring": int(g.drop_acc[:, 1].sum())},
+            receive_stages={"pnic_ring": h.wait, "vswitch": h.work, "vnic_ring": g.wait, "guest": g.work},
+            queue_packets=self.queue_packets, queue_drops=h.drop_acc[:, 1].copy(), vnic_packets=self.vnic_packets,
+            vnic_drops=g.drop_acc[:, 1].copy(), host_acc=host_acc, guest_acc=guest_acc,
+            host_core_packets=_per_core(h.ring_packets, plan.host),
+            guest_core_packets=_per_core(g.ring_packets, plan.guest))
+
+
 class HostPath:
-    """One variant's host path, ready to run."""
+    """One variant's host path, ready to run: source, wire, then the receiving host."""
 
     def __init__(self, scenario: HostScenario, *, rate_scale: float = 1.0, seed: int | None = None,
                  duration_ns: float | None = None, trace: bool = False, plan: HostPlan | None = None) -> None:
@@ -103,96 +176,35 @@ class HostPath:
 
     def run(self) -> HostRun:
         plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
-        host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False)
-        guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False)
+        receive = HostReceive(plan, t_lo, t_end, self.trace)
         wire_last = -np.inf
         ns_per_bit = 1e9 / plan.line_rate_bps
-        h_pp, h_pb = plan.host_work_ns
-        g_pp, g_pb = plan.guest_work_ns
-        latency = LogHistogram()
         wire_hist = LogHistogram()
-        n_q, n_v = len(plan.host.rings), len(plan.guest.rings)
-        queue_packets = np.zeros(n_q, np.int64)
-        vnic_packets = np.zeros(n_v, np.int64)
-        offered = delivered = 0
+        offered = offered_total = 0
         offered_bits = 0.0
-        offered_total = delivered_total = dropped_total = 0
-        snap_host = np.zeros((len(plan.host.cores), N_ACC))
-        snap_guest = np.zeros((len(plan.guest.cores), N_ACC))
-        chunk = self.scenario.chunk_packets
-        guest_late = 0
-
-        g_pp_flow = g_pp[plan.flow_vm]
-        g_pb_flow = g_pb[plan.flow_vm]
-        for horizon in chunk_bounds(t_end, t_lo, self.source.offered_pps, chunk):
+        for horizon in chunk_bounds(t_end, t_lo, self.source.offered_pps, self.scenario.chunk_packets):
             pk = self.source.until(horizon)
             offered_total += len(pk)
             first = int(np.searchsorted(pk.t0_ns, t_lo, side="left"))   # offers are time-ordered
             offered += len(pk) - first
             offered_bits += 8.0 * (float(pk.size_bytes[first:].sum()) + WIRE_OVERHEAD_BYTES * (len(pk) - first))
-
             if self.pcap is not None and self.pcap_room > 0:
                 k = min(len(pk), self.pcap_room)
                 self.pcap.write(pk.t_ns[:k], pk.flow[:k], pk.size_bytes[:k])
                 self.pcap_room -= k
-
             # wire: FIFO at line rate, unbounded (the sender's queue)
             service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
             t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
             record_window(wire_hist.counts, wire_hist.stats, pk.t0_ns, t_nic, pk.t0_ns, t_lo, t_end)
-
-            # pNIC rings, host threads (driver + vSwitch)
-            ring, work = ring_and_work(pk.flow, pk.size_bytes, plan.flow_pnic_ring, h_pp, h_pb, pk.t0_ns, t_lo,
-                                       queue_packets)
-            out = host.advance(pk.with_times(t_nic), ring, work, horizon)
-            dropped_total += len(out.drop_pid)
-            if self.trace is not None and len(out.drop_pid):
-                self.trace.dropped_pid.append(out.drop_pid)
-                self.trace.dropped_stage.append(np.zeros(len(out.drop_pid), np.int64))
-
-            # vNIC rings, guest vCPUs (driver + application)
-            dep = out.departures
-            vring, gwork = ring_and_work(dep.flow, dep.size_bytes, plan.flow_vnic_ring, g_pp_flow, g_pb_flow,
-                                         dep.t0_ns, t_lo, vnic_packets)
-            out2 = guest.advance(dep, vring, gwork, horizon)
-            dropped_total += len(out2.drop_pid)
-            if self.trace is not None and len(out2.drop_pid):
-                self.trace.dropped_pid.append(out2.drop_pid)
-                self.trace.dropped_stage.append(np.ones(len(out2.drop_pid), np.int64))
-
-            # sink
-            fin = out2.departures
-            n_done = int(np.searchsorted(fin.t_ns, t_end, side="right"))   # departures are time-ordered
-            guest_late += len(fin) - n_done
-            delivered_total += n_done
-            delivered += record_window(latency.counts, latency.stats, fin.t0_ns, fin.t_ns, fin.t0_ns, t_lo, t_end)
-            if self.trace is not None:
-                done = fin.t_ns <= t_end
-                self.trace.delivered_pid.append(fin.pkt_id[done])
-                self.trace.delivered_t_ns.append(fin.t_ns[done])
+            receive.advance(pk.with_times(t_nic), horizon)
             if horizon == t_lo:
-                snap_host = host.acc.copy()
-                snap_guest = guest.acc.copy()
-
-        in_flight_state = (int(host.occupancy().sum()) + host.pending_count() + int(guest.occupancy().sum())
-                           + guest.pending_count() + guest_late)
-        drops = {"pnic_ring": int(host.drop_acc[:, 1].sum()), "vnic_ring": int(guest.drop_acc[:, 1].sum())}
-        stages = {"wire": wire_hist, "pnic_ring": host.wait, "vswitch": host.work, "vnic_ring": guest.wait,
-                  "guest": guest.work}
-        host_core_packets = _per_core(host.ring_packets, plan.host)
-        guest_core_packets = _per_core(guest.ring_packets, plan.guest)
-        host_acc = host.acc.copy()
-        guest_acc = guest.acc.copy()
-        host_acc[:, 4:] -= snap_host[:, 4:]
-        guest_acc[:, 4:] -= snap_guest[:, 4:]
-        return HostRun(
-            plan=plan, window_ns=(t_lo, t_end), offered=offered, offered_bits=offered_bits,
-            delivered=delivered, drops=drops, latency=latency, stages=stages,
-            queue_packets=queue_packets, queue_drops=host.drop_acc[:, 1].copy(), vnic_packets=vnic_packets,
-            vnic_drops=guest.drop_acc[:, 1].copy(), host_acc=host_acc, guest_acc=guest_acc,
-            host_core_packets=host_core_packets, guest_core_packets=guest_core_packets,
-            in_flight_state=in_flight_state, offered_total=offered_total, delivered_total=delivered_total,
-            dropped_total=dropped_total, trace=self.trace)
+                receive.end_of_warmup()
+        parts = receive.parts()
+        stages = {"wire": wire_hist, **parts.pop("receive_stages")}
+        return HostRun(plan=plan, window_ns=(t_lo, t_end), offered=offered, offered_bits=offered_bits,
+                       stages=stages, in_flight_state=receive.in_flight(), offered_total=offered_total,
+                       delivered_total=receive.delivered_total, dropped_total=receive.dropped_total,
+                       trace=self.trace, **parts)
 
 
 def _per_core(ring_packets: np.ndarray, stage) -> np.ndarray:

@@ -94,7 +94,18 @@ def ring_spec(capacity: int, core: int, moderation: Coalescing) -> RingSpec:
                     coalesce_min_interval_ns=min_interval)
 
 
-def steer_flows(groups: list[FlowGroup], host: Host, catalog: FlowCatalog) -> tuple[np.ndarray, Steering, np.ndarray]:
+def pinned_queues(groups: list[FlowGroup], catalog: FlowCatalog) -> np.ndarray:
+    """Per flow: the pNIC queue its group pins it to, or -1."""
+    pins = np.full(len(catalog), -1, np.int64)
+    first = 0
+    for g, count in zip(groups, catalog.counts):
+        if g.queue is not None:
+            pins[first:first + count] = g.queue
+        first += count
+    return pins
+
+
+def steer_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray) -> tuple[np.ndarray, Steering, np.ndarray]:
     """Per flow: pNIC queue (the NIC's steering on the flow's headers, unless its group pins a
     queue), the Steering (reasons, hashes), and the vNIC queue within its VM (RSS on the inner
     headers, as a multi-queue VMXNET3/virtio vNIC does)."""
@@ -108,12 +119,7 @@ def steer_flows(groups: list[FlowGroup], host: Host, catalog: FlowCatalog) -> tu
         raise ValueError("host.pnic.steering.rss.layer: inner RSS needs the NIC to parse the tunnel "
                          "(offloads.rx_udp_tunnel_port: true)")
     steering = steer(catalog.flows, nic, filters=filters)
-    pnic_q = steering.queue.astype(np.int64).copy()
-    first = 0
-    for g, count in zip(groups, catalog.counts):
-        if g.queue is not None:
-            pnic_q[first:first + count] = g.queue
-        first += count
+    pnic_q = np.where(pins >= 0, pins, steering.queue).astype(np.int64)
     vnic_q = np.zeros(len(catalog), np.int64)
     inner_only = _inner_view(catalog.flows)
     for v, vm in enumerate(host.vms):
@@ -181,8 +187,14 @@ def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
 
 
 def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan:
-    """Turn the host model into ring-server stages and per-flow lookup tables."""
+    """Turn the host model and its traffic into ring-server stages and per-flow lookup tables."""
     catalog = build_catalog(groups, host, seed)
+    return compile_host_flows(host, catalog, pinned_queues(groups, catalog))
+
+
+def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None = None) -> HostPlan:
+    """The same for a given catalog of flows (e.g. the flows a fabric delivers to this host)."""
+    pins = np.full(len(catalog), -1, np.int64) if pins is None else pins
     cpu_hz = host.cpu_clock
     high = host.latency_sensitivity == "high"
     n_queues = host.pnic.rx_queues
@@ -218,7 +230,7 @@ def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan
         vm_pb.append(g_pb + _ns(vm.guest.app.per_byte, cpu_hz))
     guest_stage = StagePlan(cores, rings, core_names, ring_names)
 
-    pnic_q, steering, vnic_q = steer_flows(groups, host, catalog)
+    pnic_q, steering, vnic_q = steer_flows(host, catalog, pins)
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
         host=host_stage,
