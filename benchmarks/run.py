@@ -163,8 +163,7 @@ def main() -> None:
         else:
             print(f" | ns.py {ns[0] / 1e6:6.3f} M hops/s ({n_ns:,} packets) | ratio {vn / ns[0]:,.0f}x")
         if hops == 1:
-            print(f"   {'':13s} mean sojourn: vnetsim {vn_soj:.1f} ns, M/M/1 theory {theory_ns:.1f} ns"
-                  + (f", ns.py {ns[1]:.1f} ns" if ns else ""))
+            print(f"   {'':13s} mean sojourn: vnetsim {vn_soj:.1f} ns, M/M/1 theory {theory_ns:.1f} ns")
 
     print("\n2. Whole host path (simulated packets per wall-clock second, one core)")
     dur = "0.25s" if args.quick else "1s"
