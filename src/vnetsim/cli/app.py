@@ -20,7 +20,8 @@ from vnetsim.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate how a virtual data center's network behaves before you deploy it.")
-console = Console()
+# A terminal gets its own width; piped or redirected output gets a width the tables fit in.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def write_atomic(path: str, text: str) -> None:
