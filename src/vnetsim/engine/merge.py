@@ -50,33 +50,20 @@ def merge_order(times: np.ndarray, lengths: list[int], keys: np.ndarray | None =
 
 @numba.njit(cache=True, nogil=True)
 def merge_packet_runs(t, t0, size, flow, pid, starts):
-    """Merge runs of packets, each ordered by (time, packet id), into one such run: the five
-    packet columns gathered in the same pass (no order array, no separate gathers)."""
-    n = t.shape[0]
-    k = starts.shape[0] - 1
-    pos = starts[:-1].copy()
+    """Merge runs of packets, each ordered by (time, packet id), into one such run, gathering the
+    five packet columns in one pass (instead of five numpy gathers)."""
+    order = kway_merge_order(t, pid, starts)
+    n = order.shape[0]
     o_t = np.empty(n, t.dtype)
     o_t0 = np.empty(n, t0.dtype)
     o_size = np.empty(n, size.dtype)
     o_flow = np.empty(n, flow.dtype)
     o_pid = np.empty(n, pid.dtype)
     for i in range(n):
-        best = -1
-        bt = np.inf
-        bk = 0
-        for r in range(k):
-            p = pos[r]
-            if p < starts[r + 1]:
-                tt = t[p]
-                if best < 0 or tt < bt or (tt == bt and pid[p] < bk):
-                    best = r
-                    bt = tt
-                    bk = pid[p]
-        p = pos[best]
+        p = order[i]
         o_t[i] = t[p]
         o_t0[i] = t0[p]
         o_size[i] = size[p]
         o_flow[i] = flow[p]
         o_pid[i] = pid[p]
-        pos[best] = p + 1
     return o_t, o_t0, o_size, o_flow, o_pid

@@ -29,7 +29,8 @@ def ring_and_work(flow, size, ring_of_flow, pp_of_flow, pb_of_flow, t0, t_lo, ri
 @numba.njit(cache=True, nogil=True)
 def record_window(counts, stats, t_start, t_end_of, t0, t_lo, t_hi):
     """Record ``t_end_of - t_start`` for packets offered at or after ``t_lo`` and done by ``t_hi``;
-    returns how many were recorded."""
+    returns how many were recorded. (The update is written out as in the ring-server kernel: a
+    per-value helper taking arrays costs numba dearly.)"""
     top = counts.shape[0] - 1
     scratch = np.empty(1)
     bits = scratch.view(np.int64)
