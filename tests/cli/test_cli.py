@@ -116,3 +116,15 @@ def test_throughput_command(small: Path, tmp_path: Path):
     data = json.loads(out.read_text())
     rates = {v["name"]: v["zero_loss_pps"] for v in data["variants"]}
     assert rates["poll"] > rates["interrupt"] > 0
+
+
+def test_flows_lists_queue_and_core_of_each_flow():
+    example = Path(__file__).resolve().parents[2] / "examples" / "vxlan-receive-threads.yaml"
+    res = vnetsim("flows", example, "--variant", "NetQueue, 1 VTEP", "--limit", "20", "--json", "-")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    rows = data["flow_queues"]
+    assert len(rows) == 20 and len({r["queue"] for r in rows}) == 1
+    assert {r["reason"] for r in rows} == {"filter"} and data["queues_used"] == 1
+    res = vnetsim("flows", example, "--variant", "inner RSS", "--limit", "5")
+    assert res.returncode == 0 and "host/core" in res.stdout

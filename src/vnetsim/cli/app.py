@@ -104,6 +104,44 @@ def throughput(
 
 
 @app.command()
+def flows(
+    scenario: Path = typer.Argument(..., help="host scenario file (YAML)"),
+    variant: Optional[str] = typer.Option(None, help="the variant (default: the first)"),
+    set_: Optional[list[str]] = SetOpt,
+    limit: int = typer.Option(50, min=1, help="flows to list"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="write the listing as JSON here ('-' for stdout)"),
+) -> None:
+    """List each flow's headers and the RX queue, core and VM it lands on (no simulation)."""
+    from rich.table import Table
+
+    from vnetsim.api import load
+    from vnetsim.host.plan import compile_host
+    from vnetsim.results.host import steering_summary
+
+    kind, source, variants = load(scenario, overrides=set_ or [], variant=variant)
+    if kind != "host":
+        raise UserError(str(scenario), f"flow listings apply to host scenarios, not {kind}")
+    v = variants[0]
+    plan = compile_host(v.model.host, v.model.traffic.flows, v.model.seed)
+    summary = steering_summary(plan, limit)
+    if json_out:
+        write_atomic(json_out, json.dumps({"variant": v.name, **summary}, indent=2) + "\n")
+        if json_out == "-":
+            return
+    rows = summary["flow_queues"]
+    table = Table(title=f"{v.name}: {summary['flows']} flows on {len(summary['flows_per_queue'])} queues "
+                  f"({summary['queues_used']} used); first {len(rows)}", title_justify="left")
+    cols = ["flow", "queue", "core", "vm", "reason", "ip_src", "ip_dst", "src_port", "dst_port", "tunnel",
+            "outer_ip_src", "outer_src_port", "hash"]
+    cols = [c for c in cols if any(c in r for r in rows)]
+    for c in cols:
+        table.add_column(c, justify="right" if c in ("flow", "queue", "src_port", "dst_port", "outer_src_port") else "left")
+    for r in rows:
+        table.add_row(*[str(r.get(c, "")) for c in cols])
+    console.print(table)
+
+
+@app.command()
 def schema(
     kind: str = typer.Argument("host", help="which scenario schema: host or fabric"),
     json_out: Optional[str] = typer.Option(None, "--json", help="write it to this file instead of stdout"),
