@@ -44,7 +44,7 @@ class PcapRequest:
     done: bool = False
 
 
-def _host_runner(v: LoadedVariant, pcap: PcapRequest | None = None) -> list[dict]:
+def _host_runner(v: LoadedVariant, pcap: PcapRequest | None = None, source: str = "") -> list[dict]:
     """One entry per load level (or one at the scenario's own rates), plus the zero-loss search."""
     from vnetsim.host.path import HostPath
     from vnetsim.host.plan import compile_host
@@ -52,7 +52,8 @@ def _host_runner(v: LoadedVariant, pcap: PcapRequest | None = None) -> list[dict
     from vnetsim.throughput import load_scales, zero_loss_search
 
     scenario: HostScenario = v.model
-    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    where = f"{source}: variant {v.name!r}" if source else f"variant {v.name!r}"
+    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed, where=where)
     zero_loss = None
     if scenario.throughput.enabled:
         zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan)
@@ -178,7 +179,7 @@ def run(scenario: str | Path | dict, *, seed: int | None = None, duration: str |
         raise UserError("--pcap", f"writing traffic as pcap applies to host scenarios, not {kind}")
     request = PcapRequest(pcap, pcap_limit) if pcap is not None else None
     if kind == "host":
-        rows = [row for v in variants for row in _host_runner(v, request)]
+        rows = [row for v in variants for row in _host_runner(v, request, source)]
     else:
         rows = [row for v in variants for row in _KINDS[kind].runner(v)]
     name = variants[0].doc.get("name", "scenario") if variants else "scenario"

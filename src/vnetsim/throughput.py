@@ -21,7 +21,7 @@ from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
 
 
 def _source(scenario, plan: HostPlan | None = None):
-    plan = plan or compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    plan = plan or compile_host(scenario.host, scenario.traffic.flows, scenario.seed, where="scenario")
     return plan, plan.source(scenario.traffic.flows, scenario.seed)
 
 

@@ -128,3 +128,24 @@ def test_flows_lists_queue_and_core_of_each_flow():
     assert {r["reason"] for r in rows} == {"filter"} and data["queues_used"] == 1
     res = vnetsim("flows", example, "--variant", "inner RSS", "--limit", "5")
     assert res.returncode == 0 and "host/core" in res.stdout
+
+
+@pytest.mark.parametrize("body, expect", [
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  service: {mode: poll, empty_poll_cost: 0ns}\n", "empty_poll_cost"),
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  service: {mode: hybrid, hybrid: {block_after_empty_polls: 0}}\n",
+     "must block"),
+    ("traffic:\n  flows: [{rate: 1Mpps, encapsulated: true}]\n", "no overlay"),
+    ("traffic:\n  flows: [{rate: 20Gbps}]\n", "line rate"),
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic:\n    rx_queues: 2\n    overlay: {}\n"
+     "    offloads: {rx_udp_tunnel_port: false}\n    steering: {mode: rss, rss: {layer: inner}}\n", "inner RSS"),
+    ("traffic:\n  flows: [{rate: 1Mpps, trace: {pcap: missing.pcap}}]\n", "missing.pcap"),
+    ("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic: {rx_queues: 4, steering: {mode: rss, rss: {reta: [0, 5]}}}\n",
+     "reta"),
+])
+def test_model_level_mistakes_are_one_line(tmp_path: Path, body: str, expect: str):
+    f = tmp_path / "bad.yaml"
+    f.write_text(body)
+    res = vnetsim("run", f)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in res.stderr, res.stderr

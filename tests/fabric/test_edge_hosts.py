@@ -71,6 +71,6 @@ def test_edge_needs_packet_level():
 
 def test_unknown_edge_host():
     doc = dict(DOC, edge=dict(DOC["edge"], hosts=["host99"]))
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ScenarioError) as err:
         run_fabric_scenario(doc)
-    assert "host99" in str(err.value)
+    assert "host99" in err.value.line() and "edge.hosts" in err.value.line()

@@ -122,7 +122,7 @@ def flows(
     if kind != "host":
         raise UserError(str(scenario), f"flow listings apply to host scenarios, not {kind}")
     v = variants[0]
-    plan = compile_host(v.model.host, v.model.traffic.flows, v.model.seed)
+    plan = compile_host(v.model.host, v.model.traffic.flows, v.model.seed, where=f"{source}: variant {v.name!r}")
     summary = steering_summary(plan, limit)
     if json_out:
         write_atomic(json_out, json.dumps({"variant": v.name, **summary}, indent=2) + "\n")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
+from vnetsim.errors import ScenarioError
 from vnetsim.host.config import Host
 from vnetsim.host.flows import FlowCatalog
 from vnetsim.host.path import HostReceive
@@ -65,7 +66,8 @@ class EdgeHosts:
         else:
             unknown = [h for h in cfg.hosts if h not in index]
             if unknown:
-                raise ValueError(f"edge.hosts: no host named {unknown[0]!r} (hosts are {names[0]}..{names[-1]})")
+                raise ScenarioError("edge.hosts", f"no host named {unknown[0]!r}",
+                                    f"hosts are named {names[0]} .. {names[-1]}")
             chosen = [index[h] for h in cfg.hosts]
         self.names = [names[h] for h in chosen]
         self.t_end = float(duration_ns)
@@ -77,7 +79,10 @@ class EdgeHosts:
             rows = np.flatnonzero(flows.dst == h)
             self.local[rows] = np.arange(len(rows))
             self.slot[h] = k
-            plan = compile_host_flows(host_cfg, _catalog(flows, rows, len(host_cfg.vms)))
+            try:
+                plan = compile_host_flows(host_cfg, _catalog(flows, rows, len(host_cfg.vms)))
+            except ValueError as exc:
+                raise ScenarioError("edge.host", str(exc), "change the host model") from None
             self.receivers.append(HostReceive(plan, 0.0, self.t_end))
 
     def deliver(self, dst_host: np.ndarray, packets: Packets, horizon: float) -> None:

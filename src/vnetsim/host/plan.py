@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
+from vnetsim.errors import ScenarioError
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.net.flows import FlowTable
@@ -16,7 +17,7 @@ from vnetsim.nic.config import NicConfig, SteeringConfig
 from vnetsim.nic.netqueue import QueueFilter
 from vnetsim.nic.offloads import inner_rss_available, rx_work, tx_work
 from vnetsim.nic.steering import Steering, steer
-from vnetsim.traffic.config import FlowGroup
+from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES, FlowGroup
 from vnetsim.traffic.source import TrafficSource
 from vnetsim.units import Cost
 
@@ -186,10 +187,25 @@ def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
     return out
 
 
-def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan:
-    """Turn the host model and its traffic into ring-server stages and per-flow lookup tables."""
-    catalog = build_catalog(groups, host, seed)
-    return compile_host_flows(host, catalog, pinned_queues(groups, catalog))
+def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1, where: str = "") -> HostPlan:
+    """Turn the host model and its traffic into ring-server stages and per-flow lookup tables.
+
+    A combination the schema admits but the model cannot run (a poll loop whose empty polls cost
+    nothing, inner RSS on a NIC that cannot parse the tunnel, more offered than the line carries)
+    is a ScenarioError naming ``where``.
+    """
+    try:
+        catalog = build_catalog(groups, host, seed)
+        plan = compile_host_flows(host, catalog, pinned_queues(groups, catalog))
+    except ValueError as exc:
+        raise ScenarioError(where, str(exc), "change the scenario (see docs/models/host.md)") from None
+    src = plan.source(groups, seed)
+    wire_bps = src.offered_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0
+    if wire_bps > host.pnic.line_rate * (1 + 1e-9):
+        raise ScenarioError(where, f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than the pNIC's "
+                            f"{host.pnic.line_rate / 1e9:.4g} Gb/s line rate (the sender would queue without bound)",
+                            "lower the rates or raise host.pnic.line_rate")
+    return plan
 
 
 def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None = None) -> HostPlan:

@@ -134,7 +134,8 @@ def validation_error(source: str, variant: str | None, exc: ValidationError, mod
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     what, fix = _hint(err, model)
-    where = f"{source}: " + (f"variant {variant!r}: " if variant else "") + format_loc(loc)
+    parts = [source] + ([f"variant {variant!r}"] if variant else []) + ([format_loc(loc)] if loc else [])
+    where = ": ".join(parts)
     extra = len(exc.errors()) - 1
     if extra:
         fix = (fix + "; " if fix else "") + f"{extra} more problem{'s' if extra > 1 else ''} after this one"
