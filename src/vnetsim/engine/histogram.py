@@ -100,13 +100,6 @@ class LogHistogram:
         return self.stats[1] / self.stats[0] if self.stats[0] else float("nan")
 
     @property
-    def variance(self) -> float:
-        n = self.stats[0]
-        if n < 2:
-            return float("nan")
-        return max(0.0, (self.stats[4] - self.stats[1] ** 2 / n) / (n - 1))
-
-    @property
     def min(self) -> float:
         return float(self.stats[2]) if self.stats[0] else float("nan")
 

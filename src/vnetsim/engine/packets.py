@@ -52,23 +52,3 @@ class Packets:
     def with_times(self, t_ns: np.ndarray) -> "Packets":
         """The same packets, now at another stage (arrival times ``t_ns``)."""
         return Packets(t_ns, self.t0_ns, self.size_bytes, self.flow, self.pkt_id)
-
-    def sorted_by_time(self) -> "Packets":
-        order = np.argsort(self.t_ns, kind="stable")
-        return self.take(order)
-
-    def split_before(self, horizon_ns: float) -> tuple["Packets", "Packets"]:
-        """(packets with t < horizon, the rest): the batch must already be time-ordered."""
-        cut = int(np.searchsorted(self.t_ns, horizon_ns, side="left"))
-        return self.take(slice(0, cut)), self.take(slice(cut, None))
-
-
-def merge_by_time(a: Packets, b: Packets) -> Packets:
-    """Merge two time-ordered batches; on equal times ``a`` comes first."""
-    if not len(a):
-        return b
-    if not len(b):
-        return a
-    both = Packets.concat([a, b])
-    order = np.argsort(both.t_ns, kind="stable")
-    return both.take(order)

@@ -198,7 +198,7 @@ def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1, where: str 
         catalog = build_catalog(groups, host, seed)
         plan = compile_host_flows(host, catalog, pinned_queues(groups, catalog))
     except ValueError as exc:
-        raise ScenarioError(where, str(exc), "change the scenario (see docs/models/host.md)") from None
+        raise ScenarioError(where, str(exc), "see docs/models/host.md") from None
     src = plan.source(groups, seed)
     wire_bps = src.offered_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0
     if wire_bps > host.pnic.line_rate * (1 + 1e-9):
