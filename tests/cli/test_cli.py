@@ -149,3 +149,21 @@ def test_model_level_mistakes_are_one_line(tmp_path: Path, body: str, expect: st
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and expect in lines[0] and "Traceback" not in res.stderr, res.stderr
+
+
+def test_bad_rss_key_and_truncated_capture_are_one_line(tmp_path: Path):
+    f = tmp_path / "key.yaml"
+    f.write_text("traffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  pnic: {rx_queues: 4, steering: {mode: rss, "
+                 "rss: {key: '6d5a56da255b0ec2'}}}\n")
+    res = vnetsim("run", f)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "key" in res.stderr and "40" in res.stderr
+    scapy = pytest.importorskip("scapy.all")
+    cap = tmp_path / "cap.pcap"
+    scapy.wrpcap(str(cap), [scapy.Ether() / scapy.IP() / scapy.UDP() / (b"x" * 100) for _ in range(5)])
+    cap.write_bytes(cap.read_bytes()[:-40])          # cut the last record short
+    g = tmp_path / "trace.yaml"
+    g.write_text(f"traffic:\n  flows: [{{name: t, trace: {{pcap: {cap.name}}}}}]\n")
+    res = vnetsim("run", g)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "cap.pcap" in res.stderr and "Traceback" not in res.stderr
