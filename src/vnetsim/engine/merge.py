@@ -16,21 +16,34 @@ def kway_merge_order(times, keys, starts):
     n = times.shape[0]
     k = starts.shape[0] - 1
     pos = starts[:-1].copy()
+    head_t = np.empty(k)                 # each run's next (time, key); +inf once it is used up
+    head_k = np.zeros(k, keys.dtype)
+    for r in range(k):
+        if pos[r] < starts[r + 1]:
+            head_t[r] = times[pos[r]]
+            head_k[r] = keys[pos[r]]
+        else:
+            head_t[r] = np.inf
     order = np.empty(n, np.int64)
     for i in range(n):
-        best = -1
-        bt = np.inf
-        bk = 0
-        for r in range(k):
-            p = pos[r]
-            if p < starts[r + 1]:
-                t = times[p]
-                if best < 0 or t < bt or (t == bt and keys[p] < bk):
-                    best = r
-                    bt = t
-                    bk = keys[p]
-        order[i] = pos[best]
-        pos[best] += 1
+        best = 0
+        bt = head_t[0]
+        bk = head_k[0]
+        for r in range(1, k):
+            tt = head_t[r]
+            if tt < bt or (tt == bt and head_k[r] < bk):
+                best = r
+                bt = tt
+                bk = head_k[r]
+        p = pos[best]
+        order[i] = p
+        p += 1
+        pos[best] = p
+        if p < starts[best + 1]:
+            head_t[best] = times[p]
+            head_k[best] = keys[p]
+        else:
+            head_t[best] = np.inf
     return order
 
 
