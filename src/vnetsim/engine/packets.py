@@ -34,15 +34,6 @@ class Packets:
     def empty(cls) -> "Packets":
         return cls(**{name: np.empty(0, dtype) for name, dtype in PACKET_DTYPES.items()})
 
-    @classmethod
-    def concat(cls, parts: list["Packets"]) -> "Packets":
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return cls.empty()
-        if len(parts) == 1:
-            return parts[0]
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
-
     def __len__(self) -> int:
         return len(self.t_ns)
 

@@ -121,46 +121,35 @@ def dissect(buf, offset, cap_len, link_type, vxlan_ports, geneve_ports,
                 kind = encap.TUNNEL_VXLAN
             elif _is_in(dp, geneve_ports):
                 kind = encap.TUNNEL_GENEVE
-        if kind == encap.TUNNEL_NONE:
-            eth_dst[i] = d
-            eth_src[i] = s
-            vlan[i] = vl
-            ethertype[i] = et
-            ipv[i] = v
-            proto[i] = pr
-            sport[i] = sp
-            dport[i] = dp
-            if v != 0:
-                ip_src[i, :] = s16
-                ip_dst[i, :] = d16
-            status[i] = STATUS_TRUNCATED if trunc else STATUS_OK
-            continue
-        tunnel[i] = kind
-        o_eth_dst[i] = d
-        o_eth_src[i] = s
-        o_vlan[i] = vl
-        o_ipv[i] = v
-        o_ip_src[i, :] = s16
-        o_ip_dst[i, :] = d16
-        o_sport[i] = sp
-        o_dport[i] = dp
-        inner_start = _START_ETH
-        if kind == encap.TUNNEL_VXLAN:
-            vn, nxt = read_vxlan(buf, l4 + 8, end)
-        else:
-            vn, ptype, ob, nxt = read_geneve(buf, l4 + 8, end)
-            gopt[i] = ob
-            if ptype == ETHERTYPE_IPV4 or ptype == ETHERTYPE_IPV6:
-                inner_start = _START_IP
-            elif ptype != ETHERTYPE_TEB:
-                nxt = -2  # a payload we do not dissect
-        vni[i] = vn
-        if nxt < 0:
-            ipv[i] = 0
-            ethertype[i] = 0
-            status[i] = STATUS_TRUNCATED if nxt == -1 else STATUS_OK
-            continue
-        d, s, vl, et, v, pr, sp, dp, l4, trunc = _layer(buf, nxt, end, inner_start, s16, d16)
+        if kind != encap.TUNNEL_NONE:
+            # the outer layer goes to the outer columns; the inner one is read next
+            tunnel[i] = kind
+            o_eth_dst[i] = d
+            o_eth_src[i] = s
+            o_vlan[i] = vl
+            o_ipv[i] = v
+            o_ip_src[i, :] = s16
+            o_ip_dst[i, :] = d16
+            o_sport[i] = sp
+            o_dport[i] = dp
+            inner_start = _START_ETH
+            if kind == encap.TUNNEL_VXLAN:
+                vn, nxt = read_vxlan(buf, l4 + 8, end)
+            else:
+                vn, ptype, ob, nxt = read_geneve(buf, l4 + 8, end)
+                gopt[i] = ob
+                if ptype == ETHERTYPE_IPV4 or ptype == ETHERTYPE_IPV6:
+                    inner_start = _START_IP
+                elif ptype != ETHERTYPE_TEB:
+                    nxt = -2  # a payload we do not dissect
+            vni[i] = vn
+            if nxt < 0:
+                ipv[i] = 0
+                ethertype[i] = 0
+                status[i] = STATUS_TRUNCATED if nxt == -1 else STATUS_OK
+                continue
+            d, s, vl, et, v, pr, sp, dp, l4, trunc = _layer(buf, nxt, end, inner_start, s16, d16)
+        # the innermost layer (the only one of a plain packet)
         eth_dst[i] = d
         eth_src[i] = s
         vlan[i] = vl
