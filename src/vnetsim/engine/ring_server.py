@@ -50,6 +50,12 @@ I_STATE, I_RR, I_EMPTY, I_PL_HEAD, I_PL_LEN = 0, 1, 2, 3, 4
 A_USEFUL, A_OVERHEAD, A_SPIN, A_IDLE = 0, 1, 2, 3
 A_INTERRUPTS, A_POLLS, A_EMPTY_POLLS, A_WAKEUPS, A_CSTATE_EXITS, A_PACKETS, A_SLEEPS = 4, 5, 6, 7, 8, 9, 10
 N_ACC = 11
+# The same counters by name: what a ring server reports per core (``RingServer.counters``).
+# CPU time (ns) is clipped to the statistics window by the kernel; events count from the window's
+# start once ``RingServer.start_window`` was called.
+CPU_FIELDS = ("useful_ns", "overhead_ns", "spin_ns", "idle_ns")
+EVENT_FIELDS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps")
+CORE_COUNTERS = np.dtype([(name, np.float64) for name in CPU_FIELDS + EVENT_FIELDS])
 # core parameter vector columns
 P_MODE, P_BATCH, P_POLL, P_EMPTY, P_IRQ, P_WAKE = 0, 1, 2, 3, 4, 5
 P_SLEEP_AFTER, P_SLEEP_NS, P_BLOCK_POLLS, P_BLOCK_IDLE = 6, 7, 8, 9
@@ -531,6 +537,18 @@ class RingServer:
             if interrupt:
                 self.ri[self.rings_of_core[c], RI_ARMED] = 1
         self.pending = [tuple(np.empty(0, d) for d in _PENDING_DTYPES) for _ in range(n_c)]
+        self._window_start = np.zeros((n_c, N_ACC))
+
+    def start_window(self) -> None:
+        """The statistics window starts now: event counters count from here (CPU time is clipped
+        to the window by the kernel already)."""
+        self._window_start = self.acc.copy()
+
+    def counters(self) -> np.ndarray:
+        """Per core, the counters of the statistics window (a ``CORE_COUNTERS`` record array)."""
+        out = self.acc.copy()
+        out[:, len(CPU_FIELDS):] -= self._window_start[:, len(CPU_FIELDS):]
+        return np.ascontiguousarray(out).view(CORE_COUNTERS)[:, 0]
 
     def occupancy(self) -> np.ndarray:
         """Packets held in each ring now."""
