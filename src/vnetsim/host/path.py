@@ -20,7 +20,7 @@ import numpy as np
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.fifo import lindley_single
 from vnetsim.engine.packets import Packets
-from vnetsim.engine.ring_server import N_ACC, RingServer
+from vnetsim.engine.ring_server import RingServer
 from vnetsim.host.kernels import record_window, ring_and_work
 from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.scenario.schema import HostScenario
@@ -61,8 +61,8 @@ class HostRun:
     queue_drops: np.ndarray
     vnic_packets: np.ndarray
     vnic_drops: np.ndarray
-    host_acc: np.ndarray            # per host core: CPU buckets (window) and counters (window)
-    guest_acc: np.ndarray
+    host_counters: np.ndarray       # per host core: CORE_COUNTERS of the statistics window
+    guest_counters: np.ndarray
     host_core_packets: np.ndarray
     guest_core_packets: np.ndarray
     in_flight_state: int            # packets inside the model at the end (all, not only the window)
@@ -97,8 +97,6 @@ class HostReceive:
         self.queue_packets = np.zeros(len(plan.host.rings), np.int64)
         self.vnic_packets = np.zeros(len(plan.guest.rings), np.int64)
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
-        self.snap_host = np.zeros((len(plan.host.cores), N_ACC))
-        self.snap_guest = np.zeros((len(plan.guest.cores), N_ACC))
 
     def advance(self, arrivals: Packets, horizon: float) -> None:
         """Take packets arriving at the NIC and run every decision before ``horizon``."""
@@ -131,8 +129,8 @@ class HostReceive:
 
     def end_of_warmup(self) -> None:
         """Counters count from here (CPU time is clipped to the window by the kernels)."""
-        self.snap_host = self.host.acc.copy()
-        self.snap_guest = self.guest.acc.copy()
+        self.host.start_window()
+        self.guest.start_window()
 
     def in_flight(self) -> int:
         """Packets still inside at the end: in rings, held for a later decision, or done too late."""
@@ -142,15 +140,12 @@ class HostReceive:
     def parts(self) -> dict:
         """The receive side's share of a HostRun."""
         plan, h, g = self.plan, self.host, self.guest
-        host_acc, guest_acc = h.acc.copy(), g.acc.copy()
-        host_acc[:, 4:] -= self.snap_host[:, 4:]
-        guest_acc[:, 4:] -= self.snap_guest[:, 4:]
         return dict(
             delivered=self.delivered, latency=self.latency,
             drops={"pnic_ring": int(h.drop_acc[:, 1].sum()), "vnic_ring": int(g.drop_acc[:, 1].sum())},
             receive_stages={"pnic_ring": h.wait, "vswitch": h.work, "vnic_ring": g.wait, "guest": g.work},
             queue_packets=self.queue_packets, queue_drops=h.drop_acc[:, 1].copy(), vnic_packets=self.vnic_packets,
-            vnic_drops=g.drop_acc[:, 1].copy(), host_acc=host_acc, guest_acc=guest_acc,
+            vnic_drops=g.drop_acc[:, 1].copy(), host_counters=h.counters(), guest_counters=g.counters(),
             host_core_packets=_per_core(h.ring_packets, plan.host),
             guest_core_packets=_per_core(g.ring_packets, plan.guest))
 

@@ -5,35 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from vnetsim.engine.histogram import relative_error
-from vnetsim.engine.ring_server import (A_CSTATE_EXITS, A_EMPTY_POLLS, A_IDLE, A_INTERRUPTS, A_OVERHEAD,
-                                        A_POLLS, A_SLEEPS, A_SPIN, A_USEFUL, A_WAKEUPS)
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
 from vnetsim.nic.steering import REASONS, balls_into_bins
 
 
-def _cpu(acc: np.ndarray, names: list[str], window_ns: float) -> dict:
+def _cpu(counters: np.ndarray, names: list[str], window_ns: float) -> dict:
+    """Share of the window each core spent useful, on overhead, spinning and idle."""
     out = {}
-    for k, name in enumerate(names):
-        useful, overhead, spin = (acc[k, A_USEFUL] / window_ns, acc[k, A_OVERHEAD] / window_ns,
-                                  acc[k, A_SPIN] / window_ns)
+    for c, name in zip(counters, names):
+        useful, overhead, spin = c["useful_ns"] / window_ns, c["overhead_ns"] / window_ns, c["spin_ns"] / window_ns
         idle = max(0.0, 1.0 - useful - overhead - spin)
         out[name] = {"useful": useful, "overhead": overhead, "spin": spin, "idle": idle}
     return out
 
 
-def _core_counters(acc: np.ndarray, names: list[str], packets: np.ndarray, window_s: float) -> dict:
+def _core_counters(counters: np.ndarray, names: list[str], packets: np.ndarray, window_s: float) -> dict:
+    """Per core: packets, event rates, and packets per interrupt."""
     out = {}
-    for k, name in enumerate(names):
-        irq = acc[k, A_INTERRUPTS]
+    for c, name, n in zip(counters, names, packets):
+        irq = c["interrupts"]
         out[name] = {
-            "packets": int(packets[k]),
-            "interrupts_per_s": irq / window_s,
-            "polls_per_s": acc[k, A_POLLS] / window_s,
-            "empty_polls_per_s": acc[k, A_EMPTY_POLLS] / window_s,
-            "wakeups_per_s": acc[k, A_WAKEUPS] / window_s,
-            "cstate_exits_per_s": acc[k, A_CSTATE_EXITS] / window_s,
-            "sleeps_per_s": acc[k, A_SLEEPS] / window_s,
-            "packets_per_interrupt": float(packets[k] / irq) if irq else None,
+            "packets": int(n),
+            **{f"{f}_per_s": c[f] / window_s for f in ("interrupts", "polls", "empty_polls", "wakeups",
+                                                        "cstate_exits", "sleeps")},
+            "packets_per_interrupt": float(n / irq) if irq else None,
         }
     return out
 
@@ -128,10 +123,10 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         "latency_ns": lat,
         "stage_latency_ns": {s: run.stages[s].mean for s in STAGES},
         "stage_latency_p99_ns": {s: run.stages[s].quantile(0.99) for s in STAGES},
-        "cpu": {**_cpu(run.host_acc, plan.host.core_names, window_ns),
-                **_cpu(run.guest_acc, plan.guest.core_names, window_ns), **tx_cpu},
-        "cores": {**_core_counters(run.host_acc, plan.host.core_names, run.host_core_packets, window_s),
-                  **_core_counters(run.guest_acc, plan.guest.core_names, run.guest_core_packets, window_s)},
+        "cpu": {**_cpu(run.host_counters, plan.host.core_names, window_ns),
+                **_cpu(run.guest_counters, plan.guest.core_names, window_ns), **tx_cpu},
+        "cores": {**_core_counters(run.host_counters, plan.host.core_names, run.host_core_packets, window_s),
+                  **_core_counters(run.guest_counters, plan.guest.core_names, run.guest_core_packets, window_s)},
         "queues": {**_queues(plan.host.ring_names, run.queue_packets, run.queue_drops),
                    **_queues(plan.guest.ring_names, run.vnic_packets, run.vnic_drops)},
         "imbalance": {"pnic_queues": _imbalance(run.queue_packets),
