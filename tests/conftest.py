@@ -1,4 +1,4 @@
-"""Shared test helpers: where the repository and the shared data are."""
+"""Shared test helpers: where the repository and its test data are."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"  # real captures from tcpdump's test suite (tests/data/README.md)
 
 
 @pytest.fixture
@@ -15,10 +15,8 @@ def repo() -> Path:
     return REPO
 
 
-@pytest.fixture
-def shared_pcap() -> Path:
-    """The real captures in ../shared/data/pcap; tests that need them skip on a fresh clone."""
-    path = SHARED / "data" / "pcap"
-    if not path.is_dir():
-        pytest.skip("../shared/data/pcap is absent (a fresh clone): real-capture tests need it")
-    return path
+@pytest.fixture(scope="session")
+def real_pcap_dir() -> Path:
+    """The real captures in tests/data (part of the repository: a missing file is a failure)."""
+    assert DATA.is_dir(), f"{DATA} is missing: the real captures belong to the repository (tests/data/README.md)"
+    return DATA

@@ -122,10 +122,10 @@ def test_capture_replayed_as_traffic(tmp_path):
     assert vnetsim.run(looped).variants[0]["packets"]["offered"] == 200
 
 
-def test_real_vxlan_capture_as_traffic(shared_pcap):
-    trace = read_pcap(shared_pcap / "vxlan.pcap")
+def test_real_vxlan_capture_as_traffic(real_pcap_dir):
+    trace = read_pcap(real_pcap_dir / "vxlan.pcap")
     span_s = (trace.t_ns[-1] - trace.t_ns[0]) / 1e9           # about 3 s of ICMP and ARP
-    res = vnetsim.run(dict(_scenario(shared_pcap / "vxlan.pcap"), duration=f"{span_s + 0.01}s")).variants[0]
+    res = vnetsim.run(dict(_scenario(real_pcap_dir / "vxlan.pcap"), duration=f"{span_s + 0.01}s")).variants[0]
     assert res["packets"]["offered"] == len(trace)
     assert res["steering"]["flows"] == len(trace.flows)
     assert {r["vni"] for r in res["steering"]["flow_queues"]} == {100}

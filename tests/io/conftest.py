@@ -1,4 +1,4 @@
-"""Fixtures for capture tests: the real captures in ../shared and the tshark binary."""
+"""Fixtures for capture tests: the tshark binary (the real captures are ``real_pcap_dir`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_PCAP = REPO_ROOT.parent / "shared" / "data" / "pcap"
-
-
-@pytest.fixture(scope="session")
-def real_pcap_dir() -> Path:
-    if not SHARED_PCAP.is_dir():
-        pytest.skip(f"{SHARED_PCAP} is absent (a fresh clone has no ../shared): real-capture tests need it")
-    return SHARED_PCAP
 
 
 @pytest.fixture(scope="session")
