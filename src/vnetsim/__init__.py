@@ -7,7 +7,6 @@
 
 __version__ = "0.1.0"
 
-from vnetsim.api import load, run  # noqa: E402
-from vnetsim.throughput import throughput  # noqa: E402
+from vnetsim.api import flows, kinds, load, run, throughput  # noqa: E402
 
-__all__ = ["run", "load", "throughput", "__version__"]
+__all__ = ["run", "load", "throughput", "flows", "kinds", "__version__"]

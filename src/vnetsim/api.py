@@ -1,139 +1,39 @@
-"""The Python API: the same things the command line does.
+"""The Python API: the same things the command line does, for every installed scenario kind.
 
     import vnetsim
     result = vnetsim.run("examples/pgw-poll-vs-interrupt.yaml", seed=3)
     result.to_dataframe()[["latency_ns.p99", "delivered_pps"]]
+
+Each function loads the scenario with the one loader, finds its kind (``vnetsim.kinds``) and
+hands every variant to it; nothing here knows what a host or a fabric is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 from vnetsim.errors import ScenarioError, UserError
+from vnetsim.kinds import Kind, PcapRequest, RunOptions, all_kinds, get_kind, kind_of
 from vnetsim.results.result import Result
 from vnetsim.scenario.loader import LoadedVariant, load_variants, read_yaml
-from vnetsim.scenario.schema import HostScenario
 from vnetsim.units import parse_duration_ns
 
-@dataclass(frozen=True)
-class Kind:
-    """A kind of scenario file: how to recognise it, its schema, how to run and show a variant."""
-
-    detect: Callable[[dict], bool]
-    model: Any
-    runner: Callable[[LoadedVariant], list[dict]]
-    render: Callable[[Result, Any], None]
+Scenario = str | Path | dict
 
 
-_KINDS: dict[str, Kind] = {}
-
-
-def register_kind(name: str, kind: Kind) -> None:
-    """Let a domain package (fabric, ...) run its own scenario files through ``vnetsim run``."""
-    _KINDS[name] = kind
-
-
-@dataclass
-class PcapRequest:
-    """Write the offered traffic of the first variant (first load level) as a pcap."""
-
-    path: str
-    limit: int = 1_000_000
-    done: bool = False
-
-
-def _host_runner(v: LoadedVariant, pcap: PcapRequest | None = None, source: str = "") -> list[dict]:
-    """One entry per load level (or one at the scenario's own rates), plus the zero-loss search."""
-    from vnetsim.host.path import HostPath
-    from vnetsim.host.plan import compile_host
-    from vnetsim.results.host import variant_result
-    from vnetsim.throughput import load_scales, zero_loss_search
-
-    scenario: HostScenario = v.model
-    where = f"{source}: variant {v.name!r}" if source else f"variant {v.name!r}"
-    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed, where=where)
-    zero_loss = None
-    if scenario.throughput.enabled:
-        zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan)
-    rows = []
-    for label, scale in load_scales(scenario, plan):
-        path = HostPath(scenario, rate_scale=scale, plan=plan)
-        if pcap is not None and not pcap.done:
-            from vnetsim.io.pcap import PcapWriter
-
-            with PcapWriter(pcap.path, plan.catalog.flows, size_is="outer") as writer:
-                path.write_pcap(writer, pcap.limit)
-                run = path.run()
-            pcap.done = True
-        else:
-            run = path.run()
-        row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description, run,
-                             scenario.seed, scenario.report.flow_listing, scenario.host.cpu_clock)
-        row["variant"] = v.name
-        row["load"] = label
-        if zero_loss is not None:
-            row["zero_loss"] = {k: zero_loss[k] for k in ("zero_loss_pps", "zero_loss_bps", "line_rate_fraction",
-                                                          "resolution", "trial_s", "at_zero_loss")}
-        rows.append(row)
-    return rows
-
-
-def _host_render(result: Result, console) -> None:
-    from vnetsim.results.table import render_host
-
-    render_host(result, console)
-
-
-register_kind("host", Kind(lambda doc: True, HostScenario, _host_runner, _host_render))
-
-
-def _builtin_kinds() -> None:
-    """Domain packages register their scenario kinds when imported."""
-    import importlib
-
-    for module in ("vnetsim.fabric.kind",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-def scenario_kind(doc: dict) -> str:
-    _builtin_kinds()
-    for name, kind in _KINDS.items():
-        if name != "host" and kind.detect(doc):
-            return name
-    return "host"
-
-
-def schema_for(kind: str) -> dict:
-    """The JSON Schema of a kind of scenario file."""
-    _builtin_kinds()
-    if kind not in _KINDS:
-        raise UserError(f"schema {kind}", "unknown scenario kind", f"choose one of: {', '.join(_KINDS)}")
-    return _KINDS[kind].model.model_json_schema(mode="validation")
-
-
-def render(result: Result, console) -> None:
-    """Print a result as tables."""
-    if result.kind == "throughput":
-        from vnetsim.results.table import render_throughput
-
-        render_throughput(result, console)
-    else:
-        _KINDS[result.kind].render(result, console)
-
-
-def load(scenario: str | Path | dict, *, seed: int | None = None, duration: str | float | None = None,
+def load(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
          overrides: list[str] | tuple[str, ...] = (), variant: str | None = None) -> tuple[str, str, list[LoadedVariant]]:
-    """(kind, source, validated variants) for a scenario file or an in-memory document."""
+    """(kind name, source, validated variants) of a scenario file or an in-memory document."""
+    kind, source, variants = _load(scenario, seed, duration, overrides, variant)
+    return kind.name, source, variants
+
+
+def _load(scenario: Scenario, seed: int | None, duration: str | float | None,
+          overrides: list[str] | tuple[str, ...], variant: str | None) -> tuple[Kind, str, list[LoadedVariant]]:
     if isinstance(scenario, dict):
-        doc, source = scenario, "<scenario>"
+        doc, source, base = scenario, "<scenario>", Path(".")
     else:
-        doc, source = read_yaml(scenario), str(scenario)
+        doc, source, base = read_yaml(scenario), str(scenario), Path(scenario).parent
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={int(seed)}")
@@ -143,44 +43,75 @@ def load(scenario: str | Path | dict, *, seed: int | None = None, duration: str 
         except ValueError as exc:
             raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
         extra.append(f"duration={ns!r}ns")
-    kind = scenario_kind(doc)
-    base = Path(source).parent if not isinstance(scenario, dict) else Path(".")
-    return kind, source, load_variants(doc, source, _KINDS[kind].model, extra, only=variant,
-                                       prepare=lambda d: _resolve_paths(d, base))
+    kind = kind_of(doc, source)
+    prepare = kind.prepare
+    variants = load_variants(doc, source, kind.model, extra, only=variant,
+                             prepare=(lambda d: prepare(d, base)) if prepare else None)
+    return kind, source, variants
 
 
-def _resolve_paths(doc: dict, base: Path) -> dict:
-    """Relative capture paths (traffic.flows[].trace.pcap) are relative to the scenario's folder."""
-    flows = (doc.get("traffic") or {}).get("flows") if isinstance(doc.get("traffic"), dict) else None
-    if not isinstance(flows, list):
-        return doc
-    out = dict(doc)
-    out["traffic"] = dict(doc["traffic"])
-    out["traffic"]["flows"] = []
-    for g in flows:
-        if isinstance(g, dict) and isinstance(g.get("trace"), dict) and isinstance(g["trace"].get("pcap"), str):
-            path = Path(g["trace"]["pcap"])
-            if not path.is_absolute():
-                g = dict(g, trace=dict(g["trace"], pcap=str(base / path)))
-        out["traffic"]["flows"].append(g)
-    return out
+def _name(variants: list[LoadedVariant]) -> str:
+    return str(variants[0].doc.get("name", "scenario")) if variants else "scenario"
 
 
-def run(scenario: str | Path | dict, *, seed: int | None = None, duration: str | float | None = None,
+def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, pcap: str | None = None,
         pcap_limit: int = 1_000_000) -> Result:
     """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``).
 
     ``pcap``: also write the offered traffic of the first variant (its first load level), as it is
-    on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (host scenarios).
+    on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (kinds that write pcaps).
     """
-    kind, source, variants = load(scenario, seed=seed, duration=duration, overrides=overrides, variant=variant)
-    if pcap is not None and kind != "host":
-        raise UserError("--pcap", f"writing traffic as pcap applies to host scenarios, not {kind}")
-    request = PcapRequest(pcap, pcap_limit) if pcap is not None else None
-    if kind == "host":
-        rows = [row for v in variants for row in _host_runner(v, request, source)]
+    kind, source, variants = _load(scenario, seed, duration, overrides, variant)
+    if pcap is not None and not kind.writes_pcap:
+        raise UserError("--pcap", f"{kind.name} scenarios do not write their traffic as pcap",
+                        "drop --pcap for this file")
+    options = RunOptions(PcapRequest(pcap, pcap_limit) if pcap is not None else None)
+    rows = [row for v in variants for row in kind.run_variant(v, options)]
+    return Result(scenario=_name(variants), kind=kind.name, variants=rows, source=source)
+
+
+def throughput(scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
+               overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
+               resolution: float | None = None) -> Result:
+    """RFC 2544-style zero-loss throughput of every variant (kinds with the ``throughput`` capability)."""
+    return _capability("throughput", scenario, seed=seed, duration=duration, overrides=overrides, variant=variant,
+                       resolution=resolution)
+
+
+def flows(scenario: Scenario, *, overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
+          limit: int = 50) -> Result:
+    """Each flow's headers and where it lands (RX queue, core, VM), without simulating: the first
+    variant, or ``variant`` (kinds with the ``flows`` capability)."""
+    return _capability("flows", scenario, overrides=overrides, variant=variant, first_only=variant is None,
+                       limit=limit)
+
+
+def _capability(name: str, scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
+                overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, first_only: bool = False,
+                **kw) -> Result:
+    kind, source, variants = _load(scenario, seed, duration, overrides, variant)
+    kind.capability(name)
+    chosen = variants[:1] if first_only else variants
+    rows = [kind.call(name, v, **kw) for v in chosen]
+    return Result(scenario=_name(variants), kind=f"{kind.name}.{name}", variants=rows, source=source)
+
+
+def schema_for(kind: str) -> dict:
+    """The JSON Schema of a kind of scenario file."""
+    return get_kind(kind).model.model_json_schema(mode="validation")
+
+
+def kinds() -> dict[str, str]:
+    """Installed scenario kinds and what each models."""
+    return {name: k.summary for name, k in all_kinds().items()}
+
+
+def render(result: Result, console) -> None:
+    """Print a result as tables, by the kind (and capability) that made it."""
+    name, _, capability = result.kind.partition(".")
+    kind = get_kind(name)
+    if capability:
+        kind.capability(capability).render(result, console)
     else:
-        rows = [row for v in variants for row in _KINDS[kind].runner(v)]
-    name = variants[0].doc.get("name", "scenario") if variants else "scenario"
-    return Result(scenario=str(name), kind=kind, variants=rows, source=source)
+        kind.render(result, console)

@@ -32,3 +32,23 @@ class ScenarioError(UserError):
 
 class InputFileError(UserError):
     """An input file (pcap, trace) that cannot be read as what it claims to be."""
+
+
+class ModelError(Exception):
+    """Raised by a mechanism (steering, routing, a stage) that cannot run what it was given.
+
+    It names the model field it is about as a dotted path inside the scenario (``host.pnic.rss.key``),
+    what is wrong and how to fix it; it knows nothing of files or variants. The scenario kind's
+    boundary (``vnetsim.kinds``) turns it into a ``ScenarioError``: ``file: variant: field: what (fix)``.
+    """
+
+    def __init__(self, field: str, what: str, fix: str = "") -> None:
+        self.field = field
+        self.what = what
+        self.fix = fix
+        super().__init__(f"{field}: {what}" if field else what)
+
+    def at(self, where: str) -> ScenarioError:
+        """The user-facing error, ``where`` being the file and variant."""
+        parts = [p for p in (where, self.field) if p]
+        return ScenarioError(": ".join(parts), self.what, self.fix)

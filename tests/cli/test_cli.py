@@ -123,6 +123,9 @@ def test_flows_lists_queue_and_core_of_each_flow():
     res = vnetsim("flows", example, "--variant", "NetQueue, 1 VTEP", "--limit", "20", "--json", "-")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
+    assert data["kind"] == "host.flows" and len(data["variants"]) == 1
+    data = data["variants"][0]
+    assert data["name"] == "NetQueue, 1 VTEP"
     rows = data["flow_queues"]
     assert len(rows) == 20 and len({r["queue"] for r in rows}) == 1
     assert {r["reason"] for r in rows} == {"filter"} and data["queues_used"] == 1

@@ -8,7 +8,7 @@ import pytest
 from vnetsim.api import load, run
 from vnetsim.host.path import HostPath
 from vnetsim.host.plan import compile_host
-from vnetsim.throughput import zero_loss_search
+from vnetsim.host.throughput import zero_loss_search
 
 
 def scenario(**over):

@@ -7,16 +7,15 @@ whole or not at all.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from vnetsim.errors import UserError
+from vnetsim.errors import ModelError, UserError
+from vnetsim.io.outputs import write_atomic
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate how a virtual data center's network behaves before you deploy it.")
@@ -24,31 +23,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename: whole or not at all."""
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise UserError(f"--json {path}", "is a directory", "name a file, e.g. out/result.json")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.exists():
-        raise UserError(f"--json {path}", f"folder {parent} does not exist", "create it first")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _render(result) -> None:
     from vnetsim.api import render
 
     render(result, console)
+
+
+def _write(json_out: str | None, result) -> None:
+    if json_out:
+        write_atomic(json_out, result.to_json())
 
 
 SetOpt = typer.Option(None, "--set", help="override any field: --set host.pnic.ring_size=1024 "
@@ -77,8 +60,7 @@ def run(
                      pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit)
     if not quiet and json_out != "-":
         _render(result)
-    if json_out:
-        write_atomic(json_out, result.to_json())
+    _write(json_out, result)
 
 
 @app.command()
@@ -93,14 +75,13 @@ def throughput(
     json_out: Optional[str] = typer.Option(None, "--json", help="also write the result as JSON here"),
 ) -> None:
     """RFC 2544-style search for the highest zero-loss rate of each variant."""
-    from vnetsim.throughput import throughput as api_throughput
+    from vnetsim.api import throughput as api_throughput
 
     result = api_throughput(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
                             resolution=resolution)
     if json_out != "-":
         _render(result)
-    if json_out:
-        write_atomic(json_out, result.to_json())
+    _write(json_out, result)
 
 
 @app.command()
@@ -112,48 +93,39 @@ def flows(
     json_out: Optional[str] = typer.Option(None, "--json", help="write the listing as JSON here ('-' for stdout)"),
 ) -> None:
     """List each flow's headers and the RX queue, core and VM it lands on (no simulation)."""
-    from rich.table import Table
+    from vnetsim.api import flows as api_flows
 
-    from vnetsim.api import load
-    from vnetsim.host.plan import compile_host
-    from vnetsim.results.host import steering_summary
-
-    kind, source, variants = load(scenario, overrides=set_ or [], variant=variant)
-    if kind != "host":
-        raise UserError(str(scenario), f"flow listings apply to host scenarios, not {kind}")
-    v = variants[0]
-    plan = compile_host(v.model.host, v.model.traffic.flows, v.model.seed, where=f"{source}: variant {v.name!r}")
-    summary = steering_summary(plan, limit)
-    if json_out:
-        write_atomic(json_out, json.dumps({"variant": v.name, **summary}, indent=2) + "\n")
-        if json_out == "-":
-            return
-    rows = summary["flow_queues"]
-    table = Table(title=f"{v.name}: {summary['flows']} flows on {len(summary['flows_per_queue'])} queues "
-                  f"({summary['queues_used']} used); first {len(rows)}", title_justify="left")
-    cols = ["flow", "queue", "core", "vm", "reason", "ip_src", "ip_dst", "src_port", "dst_port", "tunnel",
-            "outer_ip_src", "outer_src_port", "hash"]
-    cols = [c for c in cols if any(c in r for r in rows)]
-    for c in cols:
-        table.add_column(c, justify="right" if c in ("flow", "queue", "src_port", "dst_port", "outer_src_port") else "left")
-    for r in rows:
-        table.add_row(*[str(r.get(c, "")) for c in cols])
-    console.print(table)
+    result = api_flows(scenario, overrides=set_ or [], variant=variant, limit=limit)
+    if json_out != "-":
+        _render(result)
+    _write(json_out, result)
 
 
 @app.command()
 def schema(
-    kind: str = typer.Argument("host", help="which scenario schema: host or fabric"),
+    kind: str = typer.Argument("host", help="which scenario kind's schema (see `vnetsim kinds`)"),
     json_out: Optional[str] = typer.Option(None, "--json", help="write it to this file instead of stdout"),
 ) -> None:
     """Print the JSON Schema of scenario files."""
     from vnetsim.api import schema_for
 
     text = json.dumps(schema_for(kind), indent=2) + "\n"
-    if json_out:
-        write_atomic(json_out, text)
-    else:
-        sys.stdout.write(text)
+    write_atomic(json_out or "-", text)
+
+
+@app.command("kinds")
+def list_kinds() -> None:
+    """List the installed scenario kinds (built-in and plug-ins) and what each models."""
+    from rich.table import Table
+
+    from vnetsim.api import kinds
+
+    table = Table(title="scenario kinds", title_justify="left")
+    table.add_column("kind")
+    table.add_column("models")
+    for name, summary in kinds().items():
+        table.add_row(name, summary)
+    console.print(table)
 
 
 def _click_exceptions(name: str) -> tuple[type, ...]:
@@ -169,24 +141,31 @@ def _click_exceptions(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
-def _mount_domains() -> None:
-    """Domain packages bring their own sub-commands (``vnetsim fabric plan``)."""
-    from vnetsim.fabric.cli import app as fabric_app
-
-    app.add_typer(fabric_app, name="fabric", help="Data-center fabrics: plan leaves, spines and oversubscription.")
+_mounted: set[str] = set()
 
 
-_mount_domains()
+def _mount_kinds() -> None:
+    """Kinds bring their own sub-commands (``vnetsim fabric plan``)."""
+    from vnetsim.kinds import all_kinds
+
+    for kind in all_kinds().values():
+        if kind.cli is not None and kind.name not in _mounted:
+            app.add_typer(kind.cli(), name=kind.name, help=kind.summary)
+            _mounted.add(kind.name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
     try:
+        _mount_kinds()
         status = app(args=argv, standalone_mode=False)
         if isinstance(status, int) and status:  # a command that exited with a status (typer.Exit)
             sys.exit(status)
     except UserError as exc:
         print(f"vnetsim: {exc.line()}", file=sys.stderr)
+        sys.exit(2)
+    except ModelError as exc:  # a mechanism's error that no kind boundary caught: still one line
+        print(f"vnetsim: {exc.at('')}", file=sys.stderr)
         sys.exit(2)
     except _click_exceptions("Abort"):
         print("vnetsim: aborted", file=sys.stderr)

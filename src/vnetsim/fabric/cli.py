@@ -1,21 +1,20 @@
 """The ``fabric`` command group (mounted by the main CLI as ``vnetsim fabric ...``).
 
-User mistakes print one line on stderr and exit with status 2; nothing is half-written.
+User mistakes raise UserError (one line on stderr, exit status 2, from the main CLI); output files are
+written whole or not at all.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from vnetsim.errors import UserError
 from vnetsim.fabric.planner import plan_fabric
+from vnetsim.io.outputs import to_plain, write_atomic
 
 app = typer.Typer(name="fabric", help="Data-center fabrics: plan leaves and spines.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -24,25 +23,6 @@ app = typer.Typer(name="fabric", help="Data-center fabrics: plan leaves and spin
 @app.callback()
 def fabric() -> None:
     """Data-center fabrics: plan leaves and spines (scenarios run with `vnetsim run`)."""
-
-
-def write_json_atomic(path: Path, data: dict, option: str = "--json") -> None:
-    """Write JSON to a temporary file next to ``path`` and rename it into place."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    except OSError as exc:
-        raise UserError(option, f"cannot write {str(path)!r}: {exc.strerror}",
-                        "give a path in a writable folder") from None
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, sort_keys=True, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @app.command()
@@ -62,12 +42,8 @@ def plan(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the plan as JSON to this file."),
 ) -> None:
     """How many leaves and spines, the oversubscription, cables and optics, and the largest fabric."""
-    try:
-        p = plan_fabric(hosts, leaf, spine, super_spine, nics, spines, links_per_spine, leaf_uplinks, max_tiers,
-                        host_optics)
-        if json_out is not None:
-            write_json_atomic(json_out, p.to_dict())
-    except UserError as exc:
-        typer.echo(exc.line(), err=True)
-        raise typer.Exit(exc.exit_status) from None
+    p = plan_fabric(hosts, leaf, spine, super_spine, nics, spines, links_per_spine, leaf_uplinks, max_tiers,
+                    host_optics)
+    if json_out is not None:
+        write_atomic(json_out, json.dumps(to_plain(p.to_dict()), sort_keys=True, indent=2, allow_nan=False) + "\n")
     p.render(Console())

@@ -1,24 +1,22 @@
-"""Registers fabric scenario files with ``vnetsim run`` (``vnetsim.api`` imports this module).
+"""The ``fabric`` scenario kind: hosts, switches and links of a data-center fabric.
 
-A scenario file is a fabric scenario when it has a top-level ``fabric`` key. Each variant (already
-merged and validated by the loader with ``FabricScenario``) runs through ``run_fabric_scenario``
-and becomes one result row: the fabric result dictionary, named after the variant.
+Registered under the ``vnetsim.kinds`` entry-point group (pyproject.toml). A scenario file is a
+fabric scenario when it says ``kind: fabric`` or has a top-level ``fabric`` key. Each variant runs
+through ``run_fabric_scenario`` and becomes one result row named after the variant. The kind also
+brings the ``vnetsim fabric plan`` command.
 """
 
 from __future__ import annotations
 
-from vnetsim.api import Kind, register_kind
 from vnetsim.fabric.config import FabricScenario
-from vnetsim.fabric.render import render_comparison, render_result
-from vnetsim.fabric.simulate import run_fabric_scenario
+from vnetsim.kinds import Kind, RunOptions
+from vnetsim.scenario.loader import LoadedVariant
 
 
-def is_fabric_scenario(doc: dict) -> bool:
-    return isinstance(doc, dict) and "fabric" in doc
+def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
+    """One row for a loaded variant: the fabric result, named after the variant."""
+    from vnetsim.fabric.simulate import run_fabric_scenario
 
-
-def run_variant(v) -> list[dict]:
-    """One row for a loaded variant (``vnetsim.scenario.loader.LoadedVariant``)."""
     row = run_fabric_scenario(v.doc).to_dict()
     row["scenario"] = row.pop("name")
     row["name"] = v.name
@@ -28,6 +26,8 @@ def run_variant(v) -> list[dict]:
 
 def render_rows(result, console) -> None:
     """The variants side by side, then each variant's tables."""
+    from vnetsim.fabric.render import render_comparison, render_result
+
     rows = {row["name"]: row for row in result.variants}
     if len(rows) > 1:
         render_comparison(rows, console)
@@ -35,4 +35,18 @@ def render_rows(result, console) -> None:
         render_result(row, console)
 
 
-register_kind("fabric", Kind(is_fabric_scenario, FabricScenario, run_variant, render_rows))
+def _cli():
+    from vnetsim.fabric.cli import app
+
+    return app
+
+
+KIND = Kind(
+    name="fabric",
+    summary="data-center fabrics: single switch, L2 with STP, three-tier, spine-leaf, super-spine",
+    model=FabricScenario,
+    run=run_variant,
+    render=render_rows,
+    detect=lambda doc: "fabric" in doc,
+    cli=_cli,
+)

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from vnetsim.units import format_duration_ns
+from vnetsim.results import cells
 
 
-def _ns(x) -> str:
-    return "-" if x is None else format_duration_ns(float(x))
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * float(x):.1f}%"
-
-
-def _bps(x) -> str:
-    if x is None:
-        return "-"
-    for unit, scale in (("Tb/s", 1e12), ("Gb/s", 1e9), ("Mb/s", 1e6)):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g} {unit}"
-    return f"{x:.4g} b/s"
+_ns, _pct, _bps = cells.duration, cells.share, cells.bitrate
 
 
 def _hops(d: dict) -> str:
@@ -32,7 +18,7 @@ def render_result(d: dict, console) -> None:
     """Tables for one run (a FabricResult dictionary)."""
     topo = d["topology"]
     console.print(f"[bold]{d['name']}[/bold]: {topo['kind']}, {topo['hosts']} hosts in {topo['racks']} racks, "
-                  f"{d['level']} level, {format_duration_ns(d['duration_ns'])}, seed {d['seed']}")
+                  f"{d['level']} level, {_ns(d['duration_ns'])}, seed {d['seed']}")
     t = Table(title="Fabric")
     t.add_column("item")
     t.add_column("value")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.net.flows import FlowTable
@@ -187,22 +187,22 @@ def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
     return out
 
 
-def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1, where: str = "") -> HostPlan:
+def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan:
     """Turn the host model and its traffic into ring-server stages and per-flow lookup tables.
 
     A combination the schema admits but the model cannot run (a poll loop whose empty polls cost
     nothing, inner RSS on a NIC that cannot parse the tunnel, more offered than the line carries)
-    is a ScenarioError naming ``where``.
+    is a ModelError (the kind's boundary adds the file and variant).
     """
     try:
         catalog = build_catalog(groups, host, seed)
         plan = compile_host_flows(host, catalog, pinned_queues(groups, catalog))
     except ValueError as exc:
-        raise ScenarioError(where, str(exc), "see docs/models/host.md") from None
+        raise ModelError("", str(exc), "see docs/models/host.md") from None
     src = plan.source(groups, seed)
     wire_bps = src.offered_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0
     if wire_bps > host.pnic.line_rate * (1 + 1e-9):
-        raise ScenarioError(where, f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than the pNIC's "
+        raise ModelError("traffic.flows", f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than the pNIC's "
                             f"{host.pnic.line_rate / 1e9:.4g} Gb/s line rate (the sender would queue without bound)",
                             "lower the rates or raise host.pnic.line_rate")
     return plan

@@ -1,19 +1,15 @@
-"""Terminal tables (rich): variants side by side, the figures an architect compares."""
+"""Host tables (rich): variants side by side, the figures an architect compares."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from vnetsim.units import format_duration_ns, format_rate
+from vnetsim.results import cells
+from vnetsim.units import format_rate
 
 
-def _us(ns) -> str:
-    return "-" if ns is None or ns != ns else format_duration_ns(ns)
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
+_us, _pct = cells.duration, cells.share
 
 
 def render_host(result, console: Console) -> None:
@@ -139,3 +135,22 @@ def render_throughput(result, console: Console) -> None:
             _us(lat.get("p50")), _us(lat.get("p99")), _us(lat.get("p999")),
             f"{busiest[0]} {_pct(1 - busiest[1]['idle'])}" if busiest else "-", str(len(v["trials"])))
     console.print(table)
+
+
+FLOW_COLUMNS = ("flow", "queue", "core", "vm", "reason", "ip_src", "ip_dst", "src_port", "dst_port", "tunnel",
+                "outer_ip_src", "outer_src_port", "hash")
+_NUMERIC = ("flow", "queue", "src_port", "dst_port", "outer_src_port")
+
+
+def render_flows(result, console: Console) -> None:
+    """Each listed flow's headers and the RX queue, core and VM it lands on, per variant."""
+    for v in result.variants:
+        rows = v["flow_queues"]
+        table = Table(title=f"{v['name']}: {v['flows']} flows on {len(v['flows_per_queue'])} queues "
+                      f"({v['queues_used']} used); first {len(rows)}", title_justify="left")
+        cols = [c for c in FLOW_COLUMNS if any(c in r for r in rows)]
+        for c in cols:
+            table.add_column(c, justify="right" if c in _NUMERIC else "left")
+        for r in rows:
+            table.add_row(*[str(r.get(c, "")) for c in cols])
+        console.print(table)

@@ -7,17 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vnetsim.host.config import Host
+from vnetsim.scenario.base import Variant, VariantsField
 from vnetsim.traffic.config import TrafficConfig
 from vnetsim.units import DurationNs, RateSpec
-
-
-class Variant(BaseModel):
-    """A named set of overrides, deep-merged over the base scenario (lists of named items merge by name)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: str
-    description: str = ""
 
 
 class ThroughputSearch(BaseModel):
@@ -56,7 +48,7 @@ class HostScenario(BaseModel):
                                   "total offered rates (all flows scaled together), e.g. [50kpps, 2Mpps]")
     throughput: ThroughputSearch = Field(default_factory=ThroughputSearch)
     report: Report = Field(default_factory=Report)
-    variants: list[Variant] = Field(default_factory=list, description="side-by-side alternatives")
+    variants: list[Variant] = VariantsField
 
     @model_validator(mode="after")
     def _check(self) -> "HostScenario":
@@ -75,7 +67,3 @@ class HostScenario(BaseModel):
                                  f"{self.host.pnic.rx_queues} RX queues (0..{self.host.pnic.rx_queues - 1})")
         return self
 
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a host scenario file."""
-    return HostScenario.model_json_schema(mode="validation")

@@ -9,30 +9,30 @@ search stops when the bracket is narrower than ``resolution`` of the line rate.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from vnetsim.api import load
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.host.path import HostPath
 from vnetsim.host.plan import HostPlan, compile_host
-from vnetsim.results.host import variant_result
-from vnetsim.results.result import Result
+from vnetsim.host.report import variant_result
+from vnetsim.host.scenario import HostScenario
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
 
+# The fields of a zero-loss search that a run's rows carry (``zero_loss``).
+ZERO_LOSS_SUMMARY = ("zero_loss_pps", "zero_loss_bps", "line_rate_fraction", "resolution", "trial_s", "at_zero_loss")
 
-def _source(scenario, plan: HostPlan | None = None):
-    plan = plan or compile_host(scenario.host, scenario.traffic.flows, scenario.seed, where="scenario")
+
+def _source(scenario: HostScenario, plan: HostPlan | None = None):
+    plan = plan or compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
     return plan, plan.source(scenario.traffic.flows, scenario.seed)
 
 
-def load_scales(scenario, plan: HostPlan | None = None) -> list[tuple[str | None, float]]:
+def load_scales(scenario: HostScenario, plan: HostPlan | None = None) -> list[tuple[str | None, float]]:
     """(label, rate scale) for each of the scenario's load levels, or [(None, 1.0)]."""
     if not scenario.loads:
         return [(None, 1.0)]
     _, src = _source(scenario, plan)
     base = src.offered_pps
     if base <= 0:
-        raise ScenarioError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
+        raise ModelError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
     out = []
     for load in scenario.loads:
         pps = load.to_pps(src.mean_frame_bytes, WIRE_OVERHEAD_BYTES)
@@ -40,7 +40,7 @@ def load_scales(scenario, plan: HostPlan | None = None) -> list[tuple[str | None
     return out
 
 
-def zero_loss_search(scenario, name: str, description: str, *, resolution: float | None = None,
+def zero_loss_search(scenario: HostScenario, name: str, description: str, *, resolution: float | None = None,
                      max_trials: int = 20, plan: HostPlan | None = None) -> dict:
     """Search one validated host scenario; returns the throughput entry of its variant."""
     resolution = scenario.throughput.resolution if resolution is None else resolution
@@ -48,7 +48,7 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
     plan, src = _source(scenario, plan)
     base_pps = src.offered_pps
     if base_pps <= 0:
-        raise ScenarioError(name, "the traffic offers no packets", "give the flows a rate > 0")
+        raise ModelError("traffic.flows", "the traffic offers no packets", "give the flows a rate > 0")
     line_pps = scenario.host.pnic.line_rate / ((src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0)
     top = line_pps / base_pps
     trials = []
@@ -90,14 +90,3 @@ def zero_loss_search(scenario, name: str, description: str, *, resolution: float
         entry["at_zero_loss"] = {k: best[k] for k in ("delivered_pps", "latency_ns", "cpu")}
     return entry
 
-
-def throughput(scenario: str | Path | dict, *, seed: int | None = None, duration: str | None = None,
-               overrides=(), variant: str | None = None, resolution: float | None = None) -> Result:
-    """Zero-loss throughput of every variant (see module docstring)."""
-    kind, source, variants = load(scenario, seed=seed, duration=duration, overrides=overrides, variant=variant)
-    if kind != "host":
-        raise ScenarioError(source, f"throughput search applies to host scenarios, not {kind}",
-                            "use `vnetsim run` for this file")
-    rows = [zero_loss_search(v.model, v.name, v.description, resolution=resolution) for v in variants]
-    return Result(scenario=str(variants[0].doc.get("name", "scenario")), kind="throughput", variants=rows,
-                  source=source)

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def _clean(value: Any) -> Any:
-    """JSON has no NaN or infinity: they become null. numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from vnetsim.io.outputs import to_plain
 
 
 def _flatten(prefix: str, value: Any, out: dict) -> None:
@@ -42,7 +30,7 @@ class Result:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return _clean({"scenario": self.scenario, "kind": self.kind, "source": self.source,
+        return to_plain({"scenario": self.scenario, "kind": self.kind, "source": self.source,
                        "variants": self.variants, **self.extra})
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -1,4 +1,9 @@
-"""Load a scenario file: YAML -> variants -> overrides -> validated models, or one clear error line."""
+"""Load a scenario of any kind: YAML -> variants -> overrides -> validated models, or one clear error line.
+
+The one loader every kind uses: the kind only supplies its pydantic model (and optionally a
+``prepare`` step, e.g. resolving relative paths). Variants and ``--set`` follow the one merge rule
+of ``vnetsim.scenario.merge``.
+"""
 
 from __future__ import annotations
 
@@ -6,64 +11,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from vnetsim.errors import ScenarioError
-from vnetsim.scenario.merge import OverrideError, deep_merge, parse_assignment, set_path
+from vnetsim.scenario.merge import MergeError, deep_merge, parse_assignment, set_path
+from vnetsim.scenario.yamlfile import read_yaml
+
+__all__ = ["LoadedVariant", "expand_variants", "load_variants", "read_yaml", "validation_error"]
 
 
 @dataclass
 class LoadedVariant:
-    """One variant: its name, the merged document, and the validated model."""
+    """One variant: its name, the merged document, the validated model, and where it came from."""
 
     name: str
     description: str
     doc: dict
     model: Any
+    source: str = "<scenario>"
 
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """Safe YAML where only true/false are booleans (YAML 1.2): ``scheme: off`` and ``on: 2ms``
-    mean the words, not False and True."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
-
-
-def parse_yaml_text(text: str):
-    """YAML text to plain data, with YAML 1.2 booleans."""
-    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
-
-
-def read_yaml(path: str | Path) -> dict:
-    """Parse a scenario file into plain data; problems become ScenarioError."""
-    p = Path(path)
-    if not p.exists():
-        raise ScenarioError(str(p), "no such file", "check the path")
-    if p.is_dir():
-        raise ScenarioError(str(p), "is a directory, not a scenario file", "name a .yaml file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(p), f"cannot be read ({exc.__class__.__name__})", "is it a text file?") from None
-    try:
-        doc = parse_yaml_text(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(where, f"YAML syntax error: {problem}", "fix the indentation or quoting there") from None
-    if not isinstance(doc, dict):
-        raise ScenarioError(str(p), "a scenario must be a mapping of fields at the top level",
-                            "start with e.g. 'name: ...' and 'traffic: ...'")
-    return doc
+    @property
+    def where(self) -> str:
+        """``file: variant 'name'``: the prefix of every error about this variant."""
+        return f"{self.source}: variant {self.name!r}"
 
 
 def format_loc(loc: tuple) -> str:
@@ -142,18 +112,23 @@ def validation_error(source: str, variant: str | None, exc: ValidationError, mod
     return ScenarioError(where, what, fix)
 
 
-def expand_variants(doc: dict, source: str, overrides: list[str] = ()) -> list[tuple[str, str, dict]]:
+def _merge_error(source: str, variant: str | None, exc: MergeError) -> ScenarioError:
+    parts = [source] + ([f"variant {variant!r}"] if variant else []) + [exc.path]
+    return ScenarioError(": ".join(p for p in parts if p), exc.what, exc.fix)
+
+
+def expand_variants(doc: dict, source: str, overrides: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
     """(name, description, merged document) for each variant; ``--set`` overrides apply to all."""
-    base = {k: v for k, v in doc.items() if k != "variants"}
+    base = {k: v for k, v in doc.items() if k not in ("variants", "kind")}
     raw = doc.get("variants") or []
     if not isinstance(raw, list):
         raise ScenarioError(f"{source}: variants", "must be a list of mappings with a 'name'",
                             "write '- name: ...' items")
-    parsed = []
     try:
         assignments = [parse_assignment(o) for o in overrides]
-    except OverrideError as exc:
-        raise ScenarioError("", str(exc)) from None
+    except MergeError as exc:
+        raise _merge_error("", None, exc) from None
+    parsed = []
     items = raw or [{"name": base.get("name", "base")}]
     seen = set()
     for i, item in enumerate(items):
@@ -165,17 +140,21 @@ def expand_variants(doc: dict, source: str, overrides: list[str] = ()) -> list[t
                                 "give every variant its own name")
         seen.add(item["name"])
         over = {k: v for k, v in item.items() if k not in ("name", "description")}
-        merged = deep_merge(base, over)
+        label = item["name"] if raw else None
+        try:
+            merged = deep_merge(base, over)
+        except MergeError as exc:
+            raise _merge_error(source, label, exc) from None
         for keys, value in assignments:
             try:
                 merged = set_path(merged, keys, value)
-            except OverrideError as exc:
-                raise ScenarioError("", str(exc)) from None
+            except MergeError as exc:
+                raise _merge_error("", None, exc) from None
         parsed.append((item["name"], str(item.get("description", "")), merged))
     return parsed
 
 
-def load_variants(doc: dict, source: str, model: type[BaseModel], overrides: list[str] = (),
+def load_variants(doc: dict, source: str, model: type[BaseModel], overrides: list[str] | tuple[str, ...] = (),
                   only: str | None = None,
                   prepare: Callable[[dict], dict] | None = None) -> list[LoadedVariant]:
     """Validate every variant of ``doc`` with ``model``; the first problem raises ScenarioError."""
@@ -193,5 +172,5 @@ def load_variants(doc: dict, source: str, model: type[BaseModel], overrides: lis
             model_obj = model.model_validate(data)
         except ValidationError as exc:
             raise validation_error(source, name if multiple else None, exc, model) from None
-        out.append(LoadedVariant(name, description, merged, model_obj))
+        out.append(LoadedVariant(name, description, merged, model_obj, source))
     return out

@@ -1,0 +1,116 @@
+"""The ``host`` scenario kind: traffic into one host, from the wire to the application in its VMs.
+
+Registered under the ``vnetsim.kinds`` entry-point group (pyproject.toml). It is the fallback kind:
+a scenario file without ``kind:`` that no other kind recognises is a host scenario. Capabilities:
+``throughput`` (RFC 2544 zero-loss search), ``flows`` (each flow's queue, core and VM, without
+simulating) and pcap output of the offered traffic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vnetsim.host.scenario import HostScenario
+from vnetsim.kinds import Capability, Kind, RunOptions
+from vnetsim.scenario.loader import LoadedVariant
+
+
+def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
+    """One row per load level (or one at the scenario's own rates), with the zero-loss rate when
+    the scenario asks for the search during the run."""
+    from vnetsim.host.path import HostPath
+    from vnetsim.host.plan import compile_host
+    from vnetsim.host.report import variant_result
+    from vnetsim.host.throughput import ZERO_LOSS_SUMMARY, load_scales, zero_loss_search
+
+    scenario: HostScenario = v.model
+    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan) if scenario.throughput.enabled else None
+    pcap = options.pcap
+    rows = []
+    for label, scale in load_scales(scenario, plan):
+        path = HostPath(scenario, rate_scale=scale, plan=plan)
+        if pcap is not None and not pcap.done:
+            from vnetsim.io.pcap import PcapWriter
+
+            with PcapWriter(pcap.path, plan.catalog.flows, size_is="outer") as writer:
+                path.write_pcap(writer, pcap.limit)
+                run = path.run()
+            pcap.done = True
+        else:
+            run = path.run()
+        row = variant_result(v.name if label is None else f"{v.name} @ {label}", v.description, run,
+                             scenario.seed, scenario.report.flow_listing, scenario.host.cpu_clock)
+        row["variant"] = v.name
+        row["load"] = label
+        if zero_loss is not None:
+            row["zero_loss"] = {k: zero_loss[k] for k in ZERO_LOSS_SUMMARY}
+        rows.append(row)
+    return rows
+
+
+def search_throughput(v: LoadedVariant, resolution: float | None = None) -> dict:
+    """The zero-loss throughput row of one variant."""
+    from vnetsim.host.throughput import zero_loss_search
+
+    return zero_loss_search(v.model, v.name, v.description, resolution=resolution)
+
+
+def list_flows(v: LoadedVariant, limit: int = 50) -> dict:
+    """Each flow's headers and the queue, core and VM it lands on (no simulation)."""
+    from vnetsim.host.plan import compile_host
+    from vnetsim.host.report import steering_summary
+
+    scenario: HostScenario = v.model
+    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    return {"name": v.name, **steering_summary(plan, limit)}
+
+
+def resolve_paths(doc: dict, base: Path) -> dict:
+    """Relative capture paths (``traffic.flows[].trace.pcap``) are relative to the scenario's folder."""
+    traffic = doc.get("traffic")
+    flows = traffic.get("flows") if isinstance(traffic, dict) else None
+    if not isinstance(flows, list):
+        return doc
+    groups = []
+    for g in flows:
+        trace = g.get("trace") if isinstance(g, dict) else None
+        if isinstance(trace, dict) and isinstance(trace.get("pcap"), str) and not Path(trace["pcap"]).is_absolute():
+            g = dict(g, trace=dict(trace, pcap=str(base / trace["pcap"])))
+        groups.append(g)
+    return dict(doc, traffic=dict(traffic, flows=groups))
+
+
+def _render(result, console) -> None:
+    from vnetsim.host.render import render_host
+
+    render_host(result, console)
+
+
+def _render_throughput(result, console) -> None:
+    from vnetsim.host.render import render_throughput
+
+    render_throughput(result, console)
+
+
+def _render_flows(result, console) -> None:
+    from vnetsim.host.render import render_flows
+
+    render_flows(result, console)
+
+
+KIND = Kind(
+    name="host",
+    summary="traffic into one host: pNIC rings, host RX threads, vSwitch, vNIC, guest vCPUs, application",
+    model=HostScenario,
+    run=run_variant,
+    render=_render,
+    detect=lambda doc: "host" in doc,
+    fallback=True,
+    prepare=resolve_paths,
+    capabilities={
+        "throughput": Capability(search_throughput, _render_throughput, "RFC 2544 zero-loss rate"),
+        "flows": Capability(list_flows, _render_flows, "each flow's RX queue, core and VM"),
+    },
+    writes_pcap=True,
+)

@@ -1,0 +1,156 @@
+"""Scenario kinds as plug-ins: what a kind bundles, and the registry that finds them.
+
+A kind (host, fabric, and any third-party one) is a ``Kind`` object published under the
+``vnetsim.kinds`` entry-point group, e.g. in a package's pyproject.toml::
+
+    [project.entry-points."vnetsim.kinds"]
+    fifo = "mypackage.fifo_kind:KIND"
+
+The built-in kinds register the same way (vnetsim's own pyproject.toml). A scenario file picks its
+kind with a top-level ``kind: NAME``; without one, the first kind whose ``detect`` accepts the
+document is used, and the kind marked ``fallback`` otherwise. Everything kind-specific lives in the
+kind: its scenario model, how a variant runs, how results are shown, its CLI sub-commands and its
+capabilities (throughput search, flow listing, pcap output). Nothing outside a kind branches on a
+kind's name.
+
+The boundary: mechanisms raise ``ModelError`` naming a model field; ``Kind.run_variant`` (and the
+capabilities) turn it into ``file: variant: field: what (fix)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from vnetsim.errors import ModelError, ScenarioError, UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from vnetsim.results.result import Result
+    from vnetsim.scenario.loader import LoadedVariant
+
+ENTRY_POINT_GROUP = "vnetsim.kinds"
+
+
+@dataclass
+class PcapRequest:
+    """Write the offered traffic of the first variant run (its first load level) as a pcap."""
+
+    path: str
+    limit: int = 1_000_000
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run asks of a kind besides the scenario: optional pcap output."""
+
+    pcap: PcapRequest | None = None
+
+
+@dataclass(frozen=True)
+class Capability:
+    """An optional command a kind offers (``vnetsim throughput``, ``vnetsim flows``): one call per
+    variant returning a JSON-ready row, and how to print the rows."""
+
+    run: Callable[..., dict]
+    render: Callable[[Result, Console], None]
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of scenario file and everything that belongs to it.
+
+    - ``model``: the pydantic model of a merged variant document (its JSON Schema is the kind's schema);
+    - ``detect``: does an (unmerged) document without ``kind:`` belong to this kind?
+    - ``run``: one validated variant -> result rows (one per load level, say);
+    - ``render``: print a Result of this kind;
+    - ``prepare``: adjust a merged document before validation, given the scenario file's folder
+      (e.g. make relative capture paths relative to it);
+    - ``cli``: a function returning a typer app mounted as ``vnetsim NAME ...``;
+    - ``capabilities``: named optional commands (``throughput``, ``flows``);
+    - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``.
+    """
+
+    name: str
+    summary: str
+    model: type
+    run: Callable[[LoadedVariant, RunOptions], list[dict]]
+    render: Callable[[Result, Console], None]
+    detect: Callable[[dict], bool] = lambda doc: False
+    fallback: bool = False
+    prepare: Callable[[dict, Path], dict] | None = None
+    cli: Callable[[], Any] | None = None
+    capabilities: dict[str, Capability] = field(default_factory=dict)
+    writes_pcap: bool = False
+
+    def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
+        """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""
+        try:
+            return self.run(variant, options or RunOptions())
+        except ModelError as exc:
+            raise exc.at(variant.where) from None
+
+    def capability(self, name: str) -> Capability:
+        """The named capability, or a one-line error saying which kinds offer it."""
+        if name in self.capabilities:
+            return self.capabilities[name]
+        offering = [k.name for k in all_kinds().values() if name in k.capabilities]
+        raise UserError(f"vnetsim {name}", f"{self.name} scenarios have no {name} command",
+                        f"it applies to {' and '.join(offering)} scenarios" if offering else "")
+
+    def call(self, name: str, variant: LoadedVariant, **kw: Any) -> dict:
+        """Run capability ``name`` on one variant, with the same error boundary as ``run_variant``."""
+        try:
+            return self.capability(name).run(variant, **kw)
+        except ModelError as exc:
+            raise exc.at(variant.where) from None
+
+
+@cache
+def all_kinds() -> dict[str, Kind]:
+    """Every installed kind, by name (entry points of the ``vnetsim.kinds`` group)."""
+    found: dict[str, Kind] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            kind = ep.load()
+        except Exception as exc:  # a broken plug-in must not take the others down
+            raise UserError(f"plug-in {ep.name} ({ep.value})", f"cannot be loaded: {exc.__class__.__name__}: {exc}",
+                            "reinstall or remove the package that provides it") from None
+        if not isinstance(kind, Kind):
+            raise UserError(f"plug-in {ep.name} ({ep.value})", "is not a vnetsim.kinds.Kind")
+        found.setdefault(kind.name, kind)
+    return found
+
+
+def get_kind(name: str) -> Kind:
+    """The kind called ``name``, or a one-line error listing the installed kinds."""
+    kinds = all_kinds()
+    if name not in kinds:
+        raise UserError(f"kind {name!r}", "is not an installed scenario kind",
+                        f"choose one of: {', '.join(kinds) or '(none installed)'}")
+    return kinds[name]
+
+
+def kind_of(doc: dict, source: str = "") -> Kind:
+    """The kind of a scenario document: its ``kind:`` field, else detection, else the fallback."""
+    kinds = all_kinds()
+    named = doc.get("kind")
+    if named is not None:
+        if not isinstance(named, str) or named not in kinds:
+            raise ScenarioError(f"{source}: kind" if source else "kind", f"unknown scenario kind {named!r}",
+                                f"choose one of: {', '.join(kinds)}")
+        return kinds[named]
+    for kind in kinds.values():
+        if not kind.fallback and kind.detect(doc):
+            return kind
+    for kind in kinds.values():
+        if kind.fallback:
+            return kind
+    raise ScenarioError(source or "scenario", "matches no installed scenario kind",
+                        f"add 'kind: NAME' (one of: {', '.join(kinds)})")
