@@ -1,4 +1,4 @@
-"""Planner formulas against hand-computed designs (facts.md, Fabric)."""
+"""Planner formulas against hand-computed designs (docs/references.md, Spine-leaf design rules; Fat-tree)."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def test_l2_fabric_ring_and_dual_core():
     assert int(ring.blocked.sum()) == 1 and ring.blocked[inter].sum() == 1
     dual = build_fabric(FabricConfig(topology="l2_stp", racks=8, l2={"interconnect": "dual_core"}))
     uplinks = [c for c in range(dual.n_cables) if dual.cable_kind[c] == "tor-core"]
-    # each ToR keeps one uplink: half the ToR uplinks are blocked (facts.md: about half)
+    # each ToR keeps one uplink: half the ToR uplinks are blocked (docs/references.md, Spanning tree: about half)
     assert dual.blocked[uplinks].sum() == len(uplinks) // 2
     assert [dual.names[r] for r in dual.stp_domains[0].roots] == ["core0"]
     g = dual.graph(active_only=True)

@@ -6,7 +6,8 @@ from vnetsim.net.synth import vm_macs
 from vnetsim.nic.config import OverlayConfig, VtepConfig
 from vnetsim.nic.vtep import host_overlay_flows
 
-# Microsoft "Verifying the RSS Hash Calculation" (= 82599 datasheet 7.1.2.8.3), facts.md:
+# Microsoft "Verifying the RSS Hash Calculation" (= 82599 datasheet 7.1.2.8.3),
+# docs/references.md, Toeplitz RSS verification suite:
 # (destination, dst port, source, src port, hash of IPs only, hash with ports)
 MS_IPV4 = [
     ("161.142.100.80", 1766, "66.9.149.187", 2794, 0x323E8FC2, 0x51CCC178),

@@ -34,7 +34,10 @@ def test_rates_and_sizes():
 
 
 def test_line_rate_packets_per_second():
-    """facts.md: 10 Gb/s at 64 B is 14,880,952 pps; 1538 B on the wire is 812,744 pps."""
+    """10 Gb/s at 64 B is 14,880,952 pps; 1538 B on the wire is 812,744 pps.
+
+    docs/references.md, Line-rate packet rates.
+    """
     assert int(parse_rate("10Gbps").to_pps(64)) == 14_880_952
     assert int(parse_rate("10Gbps").to_pps(1518)) == 812_743  # 1e10 / (1538*8) = 812743.8
 

@@ -39,7 +39,7 @@ class HostConfig(_Strict):
     nics: int = Field(1, ge=1, le=8, description="NICs per host; NIC i goes to leaf i mod leaves_per_rack. "
                       "Assumption: one NIC per host unless stated.")
     nic_speed: BitRateBps = Field(25e9, description="Host NIC speed: 25 GbE, the vSAN ESA host NIC "
-                                  "(defaults.md: docs 8.0 GUID-AFF133BC).")
+                                  "(docs/references.md, vSAN host NIC).")
 
 
 class LeafConfig(_Strict):
@@ -55,7 +55,7 @@ class SpineConfig(_Strict):
 
     ports: PortModel = Field("32x100G", description=f"Port model; source: {ISSUE_EXAMPLE}.")
     count: int | None = Field(None, ge=1, description="Spines; default: leaf uplinks / links_per_spine "
-                              "(facts.md Fabric: spines <= leaf uplinks).")
+                              "(docs/references.md, Spine-leaf design rules).")
     links_per_spine: int = Field(1, ge=1, description="Parallel links from each leaf to each spine. "
                                  "Assumption: 1.")
 
@@ -73,11 +73,11 @@ class SuperSpineConfig(_Strict):
 
 class FatTreeConfig(_Strict):
     """A k-ary fat-tree (Al-Fares et al. 2008): k pods, k/2 edge + k/2 aggregation switches per pod,
-    (k/2)^2 core switches, k/2 hosts per edge switch: k^3/4 hosts, 5k^2/4 switches (facts.md)."""
+    (k/2)^2 core switches, k/2 hosts per edge switch: k^3/4 hosts, 5k^2/4 switches (docs/references.md, Fat-tree)."""
 
     k: int = Field(4, ge=2, description="Ports per switch (even). Assumption: 4, the smallest useful tree.")
     link_speed: BitRateBps = Field(25e9, description="Every link's speed; default: the host NIC default "
-                                   "(defaults.md: 25 GbE).")
+                                   "(docs/references.md, vSAN host NIC).")
 
     @field_validator("k")
     @classmethod
@@ -109,7 +109,7 @@ class L2Config(_Strict):
     link_speed: BitRateBps | None = Field(None, description="Inter-switch link speed; default: the leaf "
                                           "uplink speed.")
     protocol: Literal["stp", "rstp"] = Field("stp", description="Only sets the reported reconvergence time "
-                                             "(defaults.md: 30 s 802.1D, about 1-2 s RSTP).")
+                                             "(docs/references.md, STP reconvergence).")
     bridge_priority: dict[str, int] = Field(default_factory=dict, description="Bridge priority per switch name "
                                             "(default 32768, IEEE 802.1D; dual_core cores 24576/28672).")
 
@@ -125,7 +125,7 @@ class BufferConfig(_Strict):
 
     kind: Literal["shared", "per_port"] = Field("shared", description="Shared pool (default) or fixed per port.")
     size: Bytes = Field(32_000_000, description="Shared pool per switch: 32 MB ToR shared buffer "
-                        "(defaults.md: port-buffers; ucsc Bufs pages).")
+                        "(docs/references.md, Switch buffers).")
     per_port: Bytes | None = Field(None, description="Bytes per egress port when kind=per_port; default: "
                                    "size / ports of the switch.")
     alpha: float = Field(1.0, gt=0, description="Dynamic-threshold alpha for kind=shared. Assumption: 1.")
@@ -134,16 +134,16 @@ class BufferConfig(_Strict):
 class SwitchConfig(_Strict):
     mode: Literal["cut_through", "store_and_forward"] = Field(
         "cut_through", description="Cut-through forwards after the header when the egress is not faster than "
-        "the ingress; otherwise store-and-forward (facts.md: wire and line rate).")
-    latency: DurationNs = Field(500.0, description="Port-to-port latency: 0.5 us cut-through (defaults.md: "
-                                "ipspace Tomahawk 101; Arista 7050X).")
+        "the ingress; otherwise store-and-forward (docs/references.md, Store-and-forward and cut-through).")
+    latency: DurationNs = Field(500.0, description="Port-to-port latency: 0.5 us cut-through "
+                                "(docs/references.md, Switch latency).")
     buffer: BufferConfig = Field(default_factory=BufferConfig)
 
 
 class EcmpConfig(_Strict):
     seeds: Literal["per_switch", "same"] = Field(
         "per_switch", description="Hash seed per switch (default) or one seed everywhere (hash polarization); "
-        "defaults.md: 5-tuple + per-switch seed, H mod n (dipsingh ECMP).")
+        "docs/references.md, ECMP hashing.")
 
 
 class FailureConfig(_Strict):
@@ -200,7 +200,7 @@ class FabricConfig(_Strict):
     cable_length_m: float = Field(10.0, ge=0, description="Cable length of every link. Assumption: 10 m, "
                                   "in-row cabling (low confidence; override).")
     propagation_ns_per_m: float = Field(4.9, ge=0, description="Fiber propagation, 4.9 us/km one-way "
-                                        "(defaults.md: mapyourtech 5-us rule).")
+                                        "(docs/references.md, Fiber propagation).")
     ecmp: EcmpConfig = Field(default_factory=EcmpConfig)
     failures: list[FailureConfig] = Field(default_factory=list, description="Failed links or switches; routes "
                                           "and spanning trees are recomputed without them.")
@@ -216,7 +216,7 @@ class FlowSpec(_Strict):
 
 class ReplicationConfig(_Strict):
     replicas: int = Field(2, ge=1, le=4, description="Hosts in other racks each write goes to: 2 (RAID-1 "
-                          "FTT=1 keeps 2 copies, facts.md Storage) or 3 (FTT=2).")
+                          "FTT=1 keeps 2 copies, docs/references.md, Storage replication) or 3 (FTT=2).")
     objects_per_host: int = Field(4, ge=1, description="Objects each host writes, each with its own replica "
                                   "hosts. Assumption: 4.")
 
@@ -235,7 +235,7 @@ class TrafficConfig(_Strict):
                         "bandwidth (all NICs). Assumption: 0.3.")
     rate: BitRateBps | None = Field(None, description="Offered rate per sending host; overrides load.")
     frame_size: Bytes = Field(1518, description="Ethernet frame incl. header and FCS: 1518 B = 1500 MTU "
-                              "(defaults.md: MTU 9000 if end-to-end else 1500, KB 2149261).")
+                              "(docs/references.md, MTU and frame size).")
     arrivals: Literal["poisson", "constant"] = Field("poisson", description="Packet arrivals per flow: Poisson "
                                                      "or evenly spaced with a random phase. Assumption: Poisson.")
     phase: Literal["random", "aligned"] = Field("random", description="constant arrivals: each flow starts at a "

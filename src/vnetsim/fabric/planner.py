@@ -1,7 +1,8 @@
 """Spine-leaf planner: leaves, spines, oversubscription, cabling and optics, and the largest fabric.
 
-Formulas (facts.md, Fabric), for a leaf with D server ports at speed d and U uplinks at speed u,
-a spine with P ports, L links from each leaf to each spine and N NICs per host:
+Formulas (docs/references.md, Spine-leaf design rules and Fat-tree), for a leaf with D server
+ports at speed d and U uplinks at speed u, a spine with P ports, L links from each leaf to each
+spine and N NICs per host:
 - leaves = ceil(hosts * N / D); spines = U / L (every uplink used; fewer with --spines);
   spines * L <= U (spines <= leaf uplinks) and leaves * L <= P (leaves <= spine ports);
 - oversubscription = D * d / (spines * L * u) (server-facing / uplink bandwidth);

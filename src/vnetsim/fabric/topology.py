@@ -27,7 +27,7 @@ TIER_RANK = {"host": 0, "leaf": 1, "tor": 1, "access": 1, "edge": 1, "switch": 1
              "spine": 2, "aggregation": 2, "super_spine": 3, "core": 3}
 ROOT_PRIMARY = 24576   # the usual "root primary" bridge priority (assumption, common vendor macro)
 ROOT_SECONDARY = 28672
-RECONVERGENCE_S = {"stp": 30.0, "rstp": 2.0}  # defaults.md: 802.1D 30 s; RSTP ~1-2 s (upper end)
+RECONVERGENCE_S = {"stp": 30.0, "rstp": 2.0}  # docs/references.md, STP reconvergence (RSTP: upper end)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Scenario models for the host data path: pNIC, host threads and cores, vSwitch, VMs.
 
-Every default names its source (shared/reference/defaults.md, or the cited document);
+Every default names its source (docs/references.md, or the cited document);
 docs/models/host.md lists them with their confidence. Costs may be written in ns or in
 cycles of the host clock (``cpu_clock``).
 """
@@ -131,7 +131,7 @@ class Service(Strict):
 
 
 # Per role and mode: (per_packet, poll_cost, empty_poll_cost, irq_cost, wakeup), as cost strings.
-# Sources (defaults.md): kernel per-packet RX ~500 cycles and DPDK ~50 cycles (Emmerich, 34C3);
+# Sources (docs/references.md): kernel per-packet RX ~500 cycles and DPDK ~50 cycles (Emmerich, 34C3);
 # a poll's fixed cost and an empty poll: one cache miss, 32 ns (Brouer); thread wake-up: a pinned
 # context switch, 1.1-1.9 us (tsuna) -> 1.5 us; a halted vCPU: unpinned, 3-4.5 us -> 3.75 us.
 # The interrupt handler cost has no published figure here: 1 us is an assumption (low confidence).

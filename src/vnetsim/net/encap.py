@@ -3,7 +3,7 @@
 Overhead counts the outer Ethernet (+4 with an outer 802.1Q tag), outer IP, outer UDP and the
 tunnel header (+ Geneve options). The inner frame travels without its FCS, the outer frame
 has one, so ``outer frame bytes = inner frame bytes + overhead`` with both sizes counting their
-FCS. VXLAN: 50 B over IPv4, 70 B over IPv6 (RFC 7348; include/net/vxlan.h; facts.md).
+FCS. VXLAN: 50 B over IPv4, 70 B over IPv6 (RFC 7348; include/net/vxlan.h; docs/references.md, VXLAN overhead).
 """
 
 from __future__ import annotations

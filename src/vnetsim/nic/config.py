@@ -1,7 +1,7 @@
 """Validated configuration of NIC steering, overlays and offloads (pydantic v2).
 
-Every default names its source (../shared/reference/defaults.md and facts.md rows, cited in
-docs/models/nic.md); values without a published source say "assumption" and "low confidence".
+Every default names its source (docs/references.md, cited by heading in docs/models/nic.md);
+values without a published source say "assumption" and "low confidence".
 Cross-field checks (RETA entries versus queues, key length) raise ``ValueError`` whose text names
 the field, so the scenario loader's one-line error says where; ``parse_config`` does that here.
 """
@@ -28,9 +28,9 @@ class RssFieldsConfig(_Model):
     """``ethtool -N ethX rx-flow-hash <type> sd|sdfn`` per protocol."""
 
     tcp4: HashChoice = Field("sdfn", description="TCP/IPv4 hash input; all drivers hash ports for TCP "
-                             "(defaults.md 'RSS UDP fields'; facts.md RSS)")
+                             "(docs/references.md, RSS hash fields)")
     udp4: HashChoice = Field("sd", description="UDP/IPv4 hash input: 'sd' = IPs only, the ixgbe/igb default; "
-                             "mlx4/mlx5/netvsc use 'sdfn' (defaults.md 'RSS UDP fields'; facts.md RSS)")
+                             "mlx4/mlx5/netvsc use 'sdfn' (docs/references.md, RSS hash fields)")
     tcp6: HashChoice = Field("sdfn", description="TCP/IPv6 hash input (as tcp4)")
     udp6: HashChoice = Field("sd", description="UDP/IPv6 hash input (as udp4: ixgbe default 'sd')")
 
@@ -49,16 +49,16 @@ class RssConfig(_Model):
 
     key: str = Field("microsoft", description="'microsoft' (the verification key, MS docs 'Verifying the RSS "
                      "Hash Calculation'), 'random' (Linux netdev_rss_key_fill, sysctl/net.rst) or the key as hex "
-                     "(defaults.md 'RSS key')")
-    key_bytes: Bytes = Field(KEY_BYTES, description="key length; 40 bytes (defaults.md 'RSS key')")
+                     "(docs/references.md, RSS key)")
+    key_bytes: Bytes = Field(KEY_BYTES, description="key length; 40 bytes (docs/references.md, RSS key)")
     key_seed: int = Field(0, description="seed of the 'random' key (reproducible runs)")
     reta_size: int = Field(128, description="indirection-table entries, a power of two; 128 on 82599/X540, "
-                           "vmxnet3, virtio; 512 X550/i40e; 256 mlx5 (defaults.md 'RETA size')")
+                           "vmxnet3, virtio; 512 X550/i40e; 256 mlx5 (docs/references.md, RETA size)")
     reta: list[int] | None = Field(None, description="RETA contents (queue per entry); default round robin "
                                    "i % queues (Linux ethtool_rxfh_indir_default)")
     layer: Literal["outer", "inner"] = Field("outer", description="hash the outer headers, or the inner headers "
                                              "of tunneled packets (DPDK rss level 2; mlx5 yes, ixgbe/i40e no; "
-                                             "facts.md RSS)")
+                                             "docs/references.md, Inner RSS)")
     fields: RssFieldsConfig = Field(default_factory=RssFieldsConfig, description="sd/sdfn per protocol")
 
     @field_validator("reta_size")
@@ -127,14 +127,14 @@ class NetQueueConfig(_Model):
     filters: list[QueueFilterConfig] = Field(default_factory=list, description="extra filters (e.g. VM MACs)")
     vtep_filters: Literal["mac+vlan", "mac", "vlan", "none"] = Field(
         "mac+vlan", description="filter installed per VTEP; a VTEP has one MAC and one VLAN, so its traffic "
-        "matches one filter (facts.md NetQueue)")
+        "matches one filter (docs/references.md, VTEPs and teaming)")
     load_balancer: Literal["round_robin", "least_loaded"] = Field(
         "round_robin", description="how filters are placed on non-default queues (assumption: the ESXi "
         "balancer's exact policy is not published; least_loaded = largest load first)")
     max_filters_per_queue: int | None = Field(None, ge=1, description="filters beyond this stay on the "
                                               "default queue (None = unlimited; assumption)")
     default_queue_rss: int = Field(1, ge=1, description="queues of default-queue RSS (DRSS); 1 = off, "
-                                   "e.g. 4 (defaults.md 'ESXi RX threads', NSX docs)")
+                                   "e.g. 4 (docs/references.md, ESXi RX and TX threads)")
     filter_rss_queues: int = Field(1, ge=1, description="queues behind each filter, spread by RSS (NetQueue "
                                    "RSS, e.g. inner RSS for a VTEP); 1 = off (assumption: group size is "
                                    "driver-specific, e.g. 4)")
@@ -145,12 +145,12 @@ class SteeringConfig(_Model):
 
     mode: Literal["single", "rss", "netqueue"] = Field(
         "netqueue", description="'single': one queue; 'rss': Toeplitz over all queues (Linux-style); "
-        "'netqueue': filters + default queue (ESXi-style, facts.md NetQueue)")
+        "'netqueue': filters + default queue (ESXi-style, docs/references.md, NetQueue and the default queue)")
     queues: int = Field(8, ge=1, le=1024, description="RX queues of the port (assumption, low confidence: "
                         "no published default; drivers default to min(cores, hardware max))")
     rss: RssConfig = Field(default_factory=RssConfig, description="RSS for mode 'rss' and for default-queue RSS")
     netqueue: NetQueueConfig = Field(default_factory=NetQueueConfig, description="filters, default queue and "
-                                     "DRSS for mode 'netqueue' (facts.md NetQueue)")
+                                     "DRSS for mode 'netqueue' (docs/references.md, NetQueue and the default queue)")
 
     @model_validator(mode="after")
     def _fit(self) -> "SteeringConfig":
@@ -205,11 +205,11 @@ class OverlayConfig(_Model):
     tunnel: Literal["vxlan", "geneve"] = Field("vxlan", description="VXLAN (RFC 7348) or Geneve (RFC 8926)")
     vni: int = Field(5001, ge=0, le=(1 << 24) - 1, description="24-bit VNI (example value; any is valid)")
     dst_port: int | None = Field(None, ge=1, le=65535, description="outer UDP destination port; default 4789 for "
-                                 "VXLAN (IANA, RFC 7348; Linux legacy 8472) and 6081 for Geneve (defaults.md)")
+                                 "VXLAN (Linux legacy 8472) and 6081 for Geneve (docs/references.md, VXLAN; Geneve)")
     src_port_policy: Literal["rfc7348", "linux", "full", "range", "fixed"] = Field(
         "rfc7348", description="outer UDP source port: hash of inner headers into 49152-65535 (RFC 7348), "
         "32768-60999 (Linux include/net/udp.h), 0-65535 (Geneve allows the whole range), a given range, "
-        "or one fixed port (no entropy) (defaults.md 'VXLAN src port')")
+        "or one fixed port (no entropy) (docs/references.md, VXLAN source port)")
     src_port_fixed: int = Field(49152, ge=0, le=65535, description="the port of policy 'fixed'")
     src_port_range: tuple[int, int] | None = Field(None, description="(lo, hi) of policy 'range'")
     geneve_option_bytes: Bytes = Field(0, description="Geneve options length, multiple of 4, 0-252 (RFC 8926)")
@@ -218,7 +218,8 @@ class OverlayConfig(_Model):
     remote_vteps: int = Field(16, ge=1, le=65536, description="VTEPs of the other hosts that send to this "
                               "one (flow i comes from remote VTEP i mod remote_vteps; example value)")
     vm_pinning: Literal["port_id", "mac_hash"] = Field(
-        "port_id", description="VM -> VTEP under 'load balance by source' teaming (facts.md NetQueue)")
+        "port_id", description="VM -> VTEP under 'load balance by source' teaming "
+        "(docs/references.md, VTEPs and teaming)")
     hash_seed: int = Field(0, description="seed of the inner-flow hash behind the source port")
 
     @model_validator(mode="after")
@@ -245,14 +246,14 @@ class OverlayConfig(_Model):
 
 
 class OffloadConfig(_Model):
-    """Offloads on (True) or off, by their ``ethtool -k`` names (facts.md Offloads)."""
+    """Offloads on (True) or off, by their ``ethtool -k`` names (docs/references.md, Offloads)."""
 
     tx_checksum: bool = Field(True, description="tx-checksum-*: NIC computes TX L4 checksums")
     rx_checksum: bool = Field(True, description="rx-checksum: NIC validates RX L4 checksums")
-    tso: bool = Field(True, description="tcp-segmentation-offload; needs tx_checksum (facts.md)")
+    tso: bool = Field(True, description="tcp-segmentation-offload; needs tx_checksum (docs/references.md, Offloads)")
     gso: bool = Field(True, description="generic-segmentation-offload: segment late, in software")
     lro: bool = Field(False, description="large-receive-offload: NIC aggregates (off when bridging/"
-                      "routing; Latency Sensitivity High turns it off, defaults.md)")
+                      "routing; Latency Sensitivity High turns it off, docs/references.md)")
     gro: bool = Field(True, description="generic-receive-offload: software aggregation in NAPI")
     tunnel_tso: bool = Field(True, description="tx-udp_tnl-segmentation: TSO of encapsulated packets")
     tunnel_csum: bool = Field(True, description="tx-udp_tnl-csum-segmentation: inner checksums of "
@@ -266,7 +267,8 @@ class OffloadConfig(_Model):
     @model_validator(mode="after")
     def _deps(self) -> "OffloadConfig":
         if self.tso and not self.tx_checksum:
-            raise ValueError("tso: TSO needs tx_checksum on (facts.md Offloads); turn tx_checksum on or tso off")
+            raise ValueError("tso: TSO needs tx_checksum on (docs/references.md, Offloads); "
+                             "turn tx_checksum on or tso off")
         if self.mss_bytes < 1:
             raise ValueError("mss_bytes: must be at least 1 byte")
         return self
@@ -276,11 +278,11 @@ class OffloadCostConfig(_Model):
     """CPU cost of the work offloads move on or off the CPU (cycles of the core paying)."""
 
     rx_packet: CostSpec = Field(parse_cost("500cycles"), description="kernel RX per packet through the stack, "
-                                "~500 cycles (defaults.md, Emmerich 34C3)")
+                                "~500 cycles (docs/references.md, Kernel and DPDK per-packet cost)")
     tx_packet: CostSpec = Field(parse_cost("440cycles"), description="kernel TX per packet, ~440 cycles "
-                                "(defaults.md, Emmerich 34C3)")
+                                "(docs/references.md, Kernel and DPDK per-packet cost)")
     segment: CostSpec = Field(parse_cost("400cycles"), description="software segmentation (GSO) per segment "
-                              "made, taken as one skb allocation ~400 cycles (defaults.md skb, Emmerich 34C3; "
+                              "made, taken as one skb allocation ~400 cycles (docs/references.md, Offload CPU costs; "
                               "applied to GSO: low confidence)")
     checksum_per_byte: CostSpec = Field(parse_cost("0.25cycles"), description="software Internet checksum per "
                                         "byte (assumption, low confidence; calibrate)")

@@ -1,6 +1,6 @@
 """NetQueue (VMware): RX queues selected by filters on destination MAC, VLAN, or MAC+VLAN.
 
-Model (facts.md "NetQueue and the default queue"; NSX docs):
+Model (docs/references.md, NetQueue and the default queue; NSX docs):
 - The NIC matches a frame's outer destination MAC and outer VLAN against the filters; the most
   specific match wins (MAC+VLAN, then MAC, then VLAN). The frame goes to its filter's queue.
 - Unmatched, broadcast and multicast frames go to the default queue, queue 0.
@@ -13,7 +13,7 @@ Model (facts.md "NetQueue and the default queue"; NSX docs):
   order, or ``least_loaded`` (largest filter first onto the least-loaded queue, by the given
   per-filter loads). With ``max_filters_per_queue`` set, a filter that fits nowhere stays on
   the default queue (as when the NIC runs out of filters).
-Each queue is served by one kernel thread, i.e. at most one core (facts.md).
+Each queue is served by one kernel thread, i.e. at most one core (same reference).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Offloads as effects on packets and on CPU work (TX: CSO, TSO/GSO; RX: LRO/GRO, RX checksum).
 
-Model (facts.md Offloads; costs in ``OffloadCostConfig``, several low confidence):
+Model (docs/references.md, Offloads and Offload CPU costs; costs in ``OffloadCostConfig``, several low confidence):
 
 TX, per application send of ``payload`` bytes (at most ``tso_max_bytes``):
 - ``segments = ceil(payload / mss)`` packets always reach the wire.

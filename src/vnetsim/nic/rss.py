@@ -1,6 +1,6 @@
 """RSS: which header bytes feed the Toeplitz hash, and the indirection table (RETA).
 
-Hash input (Microsoft RSS; 82599 7.1.2.8; facts.md), big-endian, per flow:
+Hash input (Microsoft RSS; 82599 7.1.2.8; docs/references.md, Toeplitz RSS verification suite), big-endian, per flow:
   IPv4: src(4) | dst(4) [| sport(2) | dport(2)]      IPv6: src(16) | dst(16) [| ports]
 Ports are included per protocol, as ``ethtool -N ethX rx-flow-hash tcp4|udp4|tcp6|udp6 sd|sdfn``
 chooses: ``sd`` = addresses only, ``sdfn`` = addresses and ports. Other IP protocols hash

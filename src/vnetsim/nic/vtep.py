@@ -1,8 +1,8 @@
 """VTEPs and encapsulation: which VTEP carries a VM's traffic, and the outer headers it adds.
 
 Model:
-- A host has one or more VTEPs, each with a MAC, an IP and a VLAN (facts.md: "A VTEP has one
-  MAC and one VLAN", so its traffic matches one NetQueue filter).
+- A host has one or more VTEPs, each with a MAC, an IP and a VLAN (docs/references.md, VTEPs and
+  teaming: one MAC and one VLAN, so its traffic matches one NetQueue filter).
 - VMs are pinned to VTEPs by the teaming policy "load balance by source": ``port_id`` (VM i on
   virtual port i -> VTEP i mod n, ESXi "route based on originating virtual port") or
   ``mac_hash`` (source MAC mod n).
