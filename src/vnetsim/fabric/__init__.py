@@ -6,9 +6,19 @@ Public entry points:
 - ``vnetsim.fabric.kind.KIND``: the ``fabric`` scenario kind (with the ``vnetsim fabric plan`` command)
 """
 
-from vnetsim.fabric.config import FabricConfig, FabricScenario, TrafficConfig
-from vnetsim.fabric.planner import FabricPlan, plan_fabric
-from vnetsim.fabric.simulate import FabricResult, run_fabric_scenario
+from __future__ import annotations
 
-__all__ = ["FabricConfig", "FabricScenario", "TrafficConfig", "FabricPlan", "plan_fabric", "FabricResult",
-           "run_fabric_scenario"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"FabricConfig": "config", "FabricScenario": "config", "TrafficConfig": "config",
+            "FabricPlan": "planner", "plan_fabric": "planner", "FabricResult": "simulate",
+            "run_fabric_scenario": "simulate"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Exports load on first use: registering the kind must not import the whole fabric model."""
+    if name in _EXPORTS:
+        return getattr(import_module(f"vnetsim.fabric.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'vnetsim.fabric' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from vnetsim.host.config import Host
 from vnetsim.io.pcap import PcapTrace, read_pcap
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_flows, vm_ips, vm_macs
-from vnetsim.nic.vtep import host_overlay_flows
+from vnetsim.nic import host_overlay_flows
 from vnetsim.traffic.config import FlowGroup
 
 GTPU_PORT = 2152  # 3GPP TS 29.281

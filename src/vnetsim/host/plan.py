@@ -13,10 +13,8 @@ from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, 
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
-from vnetsim.nic.config import NicConfig, SteeringConfig
-from vnetsim.nic.netqueue import QueueFilter
-from vnetsim.nic.offloads import inner_rss_available, rx_work, tx_work
-from vnetsim.nic.steering import Steering, steer
+from vnetsim.nic import (NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, rx_work, steer,
+                         tx_work)
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES, FlowGroup
 from vnetsim.traffic.source import TrafficSource
 from vnetsim.units import Cost

@@ -6,7 +6,7 @@ import numpy as np
 
 from vnetsim.engine.histogram import relative_error
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
-from vnetsim.nic.steering import REASONS, balls_into_bins
+from vnetsim.nic import REASONS, balls_into_bins
 
 
 def _cpu(counters: np.ndarray, names: list[str], window_ns: float) -> dict:
