@@ -116,3 +116,78 @@ def test_missing_file():
 def test_pinned_queue_must_exist():
     line = _error(deep_merge(BASE, {"traffic": {"flows": [{"name": "a", "rate": "1Mpps", "queue": 3}]}}))
     assert "queue 3" in line and "RX queues" in line
+
+
+# --- the one merge rule, for every kind ----------------------------------------------------------
+
+def test_variant_naming_an_unknown_item_is_an_error_listing_the_items():
+    doc = dict(BASE, variants=[{"name": "typo", "host": {"vms": [{"name": "vm3", "guest": {"vcpus": 4}}]}}])
+    line = _error(doc)
+    assert line == ("<scenario>: variant 'typo': host.vms[0]: no item named 'vm3' (the items are: vm1, vm2) "
+                    "(to add an item, write it under 'vms+:')")
+
+
+def test_adding_and_removing_named_items_takes_an_explicit_form():
+    doc = dict(BASE, variants=[
+        {"name": "three VMs", "host": {"vms+": [{"name": "vm3", "guest": {"vcpus": 4}}]}},
+        {"name": "one VM", "host": {"vms-": ["vm1"]}},
+    ])
+    _, _, (three, one) = load(doc)
+    assert [v.name for v in three.model.host.vms] == ["vm1", "vm2", "vm3"]
+    assert three.model.host.vms[2].guest.vcpus == 4
+    assert [v.name for v in one.model.host.vms] == ["vm2"] and one.model.host.vms[0].guest.vcpus == 2
+    assert "vms+" not in three.doc["host"] and "vms-" not in one.doc["host"]
+
+
+@pytest.mark.parametrize("over, expect", [
+    ({"host": {"vms+": [{"name": "vm2"}]}}, "host.vms+: an item named 'vm2' exists already"),
+    ({"host": {"vms-": ["vm9"]}}, "host.vms-: no item named 'vm9' (the items are: vm1, vm2)"),
+    ({"host": {"vms": [{"guest": {"vcpus": 2}}]}}, "host.vms[0]: host.vms is a list of named items"),
+])
+def test_merge_mistakes_name_the_field(over, expect):
+    line = _error(dict(BASE, variants=[{"name": "v", **over}]))
+    assert line.startswith(f"<scenario>: variant 'v': {expect}"), line
+
+
+def test_unnamed_lists_are_replaced():
+    doc = dict(BASE, loads=["1Mpps", "2Mpps"], variants=[{"name": "v", "loads": ["3Mpps"]}])
+    _, _, (v,) = load(doc)
+    assert [str(x) for x in v.model.loads] == ["3Mpps"]
+
+
+def test_fabric_variants_and_set_use_the_same_rule():
+    doc = {"name": "f", "fabric": {"topology": "spine_leaf", "racks": 2, "hosts_per_rack": 2,
+                                   "failures": [{"switch": "spine0"}]},
+           "variants": [{"name": "a"}, {"name": "b", "fabric": {"racks": 3}}]}
+    kind, _, (a, b) = load(doc, overrides=["fabric.hosts_per_rack=4"])
+    assert kind == "fabric"
+    assert (a.model.fabric.racks, b.model.fabric.racks) == (2, 3)
+    assert a.model.fabric.hosts_per_rack == b.model.fabric.hosts_per_rack == 4
+    assert len(b.model.fabric.failures) == 1
+
+
+def test_explicit_kind_and_unknown_kind():
+    kind, _, _ = load({"kind": "fabric", "name": "f"})
+    assert kind == "fabric"
+    line = _error({"kind": "warehouse"})
+    assert line.startswith("<scenario>: kind: unknown scenario kind 'warehouse' (choose one of:")
+
+
+def test_duplicate_yaml_keys_are_an_error(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text("name: t\ntraffic:\n  flows: [{rate: 1Mpps}]\nhost:\n  cores: 2\n  cores: 4\n")
+    line = _error(str(p))
+    assert line.startswith(f"{p}:6:3: key 'cores' appears twice (first on line 5)"), line
+
+
+@pytest.mark.parametrize("path, expect", [("/dev/zero", "is not a regular file"),
+                                          ("/", "is a directory, not a scenario file")])
+def test_only_regular_files_are_read(path, expect):
+    assert _error(path) == f"{path}: {expect}" + (" (name a .yaml file)")
+
+
+def test_deep_nesting_is_one_line(tmp_path):
+    p = tmp_path / "deep.yaml"
+    p.write_text("a: " + "[" * 20000 + "]" * 20000 + "\n")
+    line = _error(str(p))
+    assert line.startswith(str(p)) and ("nested too deeply" in line or "YAML" in line)
