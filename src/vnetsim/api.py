@@ -11,6 +11,7 @@ hands every variant to it; nothing here knows what a host or a fabric is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from vnetsim.errors import ScenarioError, UserError
 from vnetsim.kinds import Kind, PcapRequest, RunOptions, all_kinds, get_kind, kind_of
@@ -22,7 +23,8 @@ Scenario = str | Path | dict
 
 
 def load(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
-         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None) -> tuple[str, str, list[LoadedVariant]]:
+         overrides: list[str] | tuple[str, ...] = (),
+         variant: str | None = None) -> tuple[str, str, list[LoadedVariant]]:
     """(kind name, source, validated variants) of a scenario file or an in-memory document."""
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
     return kind.name, source, variants
@@ -99,7 +101,8 @@ def _capability(name: str, scenario: Scenario, *, seed: int | None = None, durat
 
 def schema_for(kind: str) -> dict:
     """The JSON Schema of a kind of scenario file."""
-    return get_kind(kind).model.model_json_schema(mode="validation")
+    model: Any = get_kind(kind).model
+    return model.model_json_schema(mode="validation")
 
 
 def kinds() -> dict[str, str]:

@@ -65,8 +65,7 @@ def group_pairs(fabric: Fabric, routing: Routing, frame_bytes: int) -> dict:
     np.add.at(M, (g_of[ok], fabric.host_rack[ok]), 1)
     size = M.sum(axis=1)
     members = [np.nonzero(g_of == g)[0] for g in range(G)]
-    g1, g2 = np.meshgrid(np.arange(G), np.arange(G), indexing="ij")
-    g1, g2 = g1.ravel(), g2.ravel()
+    g1, g2 = (m.ravel() for m in np.meshgrid(np.arange(G), np.arange(G), indexing="ij"))
     pairs = size[g1] * size[g2] - np.where(g1 == g2, size[g1], 0)
     same_rack = (M @ M.T)[g1, g2] - np.where(g1 == g2, size[g1], 0)
     cross = pairs - same_rack
@@ -144,13 +143,13 @@ def counts(fabric: Fabric) -> dict:
     tiers = Counter(t for t, h in zip(fabric.tier, is_host) if not h)
     failed = Counter(fabric.tier[i] for i in np.nonzero(fabric.failed_node & sw)[0])
     cu, cv = fabric.cable_u, fabric.cable_v
-    used = Counter()
+    used: Counter[str] = Counter()
     for node in np.concatenate([cu, cv]).tolist():
         if sw[node]:
             used[fabric.tier[node]] += 1
     kinds = Counter(fabric.cable_kind)
     fabric_cables = sw[cu] & sw[cv]
-    optics = Counter()
+    optics: Counter[str] = Counter()
     for c in np.nonzero(fabric_cables)[0]:
         optics[format_speed(fabric.cable_speed_bps[c])] += 2
     return {

@@ -96,11 +96,11 @@ def parse_switch_model(text: str, uplinks: int | None = None) -> SwitchModel:
         up = g.count // 2
         return SwitchModel(text.strip(), groups, g.count - up, g.speed_bps, up, g.speed_bps)
     up_index = max(range(len(groups)), key=lambda i: (groups[i].speed_bps, i))
-    up = groups[up_index]
+    uplink = groups[up_index]
     down = [g for i, g in enumerate(groups) if i != up_index]
     down_ports = sum(g.count for g in down)
     down_speed = max(g.speed_bps for g in down)
-    return SwitchModel(text.strip(), groups, down_ports, down_speed, up.count, up.speed_bps)
+    return SwitchModel(text.strip(), groups, down_ports, down_speed, uplink.count, uplink.speed_bps)
 
 
 def format_speed(bps: float) -> str:

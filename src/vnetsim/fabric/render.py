@@ -6,7 +6,6 @@ from rich.table import Table
 
 from vnetsim.results import cells
 
-
 _ns, _pct, _bps = cells.duration, cells.share, cells.bitrate
 
 
@@ -30,7 +29,7 @@ def render_result(d: dict, console) -> None:
         t.add_row(f"oversubscription {tier}", ", ".join(parts) or "-")
     t.add_row("bisection", _bps(d["bisection_bps"]))
     if d.get("stp"):
-        blocked = sum((x["blocked"] for x in d["stp"]["domains"]), [])
+        blocked: list[str] = sum((x["blocked"] for x in d["stp"]["domains"]), [])
         t.add_row("spanning tree", f"{len(blocked)} links blocked: {', '.join(blocked[:6])}"
                   + (" ..." if len(blocked) > 6 else ""))
     if d.get("failures"):

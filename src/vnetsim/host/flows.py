@@ -40,6 +40,7 @@ def _synth(group: FlowGroup, vm_index: np.ndarray, n_vms: int, seed: int) -> Flo
     """``group.count`` flows from random remote clients, flow i to VM ``vm_index[i]`` (its MAC and address)."""
     rng = stream(seed, f"traffic/{group.name}/headers")
     proto = 6 if group.protocol == "tcp" else 17
+    ports: tuple[int, ...]
     if group.dst_port is not None:
         ports = (group.dst_port,)
     else:

@@ -69,11 +69,10 @@ def list_flows(v: LoadedVariant, limit: int = 50) -> dict:
 def resolve_paths(doc: dict, base: Path) -> dict:
     """Relative capture paths (``traffic.flows[].trace.pcap``) are relative to the scenario's folder."""
     traffic = doc.get("traffic")
-    flows = traffic.get("flows") if isinstance(traffic, dict) else None
-    if not isinstance(flows, list):
+    if not isinstance(traffic, dict) or not isinstance(traffic.get("flows"), list):
         return doc
     groups = []
-    for g in flows:
+    for g in traffic["flows"]:
         trace = g.get("trace") if isinstance(g, dict) else None
         if isinstance(trace, dict) and isinstance(trace.get("pcap"), str) and not Path(trace["pcap"]).is_absolute():
             g = dict(g, trace=dict(trace, pcap=str(base / trace["pcap"])))

@@ -13,8 +13,7 @@ from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, 
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
-from vnetsim.nic import (NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, rx_work, steer,
-                         tx_work)
+from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, rx_work, steer, tx_work
 from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES, FlowGroup
 from vnetsim.traffic.source import TrafficSource
 from vnetsim.units import Cost
@@ -40,7 +39,7 @@ class HostPlan:
     flow_pnic_ring: np.ndarray      # per flow: pNIC queue
     flow_vnic_ring: np.ndarray      # per flow: global vNIC ring index
     flow_vm: np.ndarray             # per flow: VM index
-    host_work_ns: tuple[np.ndarray, float]            # (per packet, per flow; per byte) for host threads
+    host_work_ns: tuple[np.ndarray, np.ndarray]       # per flow: (per packet, per byte) for host threads
     guest_work_ns: tuple[np.ndarray, np.ndarray]      # per VM: (per packet, per byte)
     vm_names: list[str]
     catalog: FlowCatalog            # the flows and their headers
@@ -169,7 +168,7 @@ def host_checksum_ns_per_byte(host: Host, catalog: FlowCatalog) -> np.ndarray:
 def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
     """TX work of each VM that sends (analytic: the host's TX thread for the VM, one per VM)."""
     out = []
-    for v, vm in enumerate(host.vms):
+    for _v, vm in enumerate(host.vms):
         if vm.tx is None:
             continue
         enc = host.pnic.overlay is not None
@@ -200,9 +199,9 @@ def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan
     src = plan.source(groups, seed)
     wire_bps = src.offered_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0
     if wire_bps > host.pnic.line_rate * (1 + 1e-9):
-        raise ModelError("traffic.flows", f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than the pNIC's "
-                            f"{host.pnic.line_rate / 1e9:.4g} Gb/s line rate (the sender would queue without bound)",
-                            "lower the rates or raise host.pnic.line_rate")
+        raise ModelError("traffic.flows", f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than "
+                         f"the pNIC's {host.pnic.line_rate / 1e9:.4g} Gb/s line rate (the sender would queue "
+                         "without bound)", "lower the rates or raise host.pnic.line_rate")
     return plan
 
 
@@ -226,8 +225,13 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     per_flow = h_pp + _ns(vs.per_packet, cpu_hz) + host_offload_work_ns(host, catalog)
     per_byte = h_pb + _ns(vs.per_byte, cpu_hz) + host_checksum_ns_per_byte(host, catalog)
 
-    cores, rings, core_names, ring_names = [], [], [], []
-    vm_pp, vm_pb, ring_offset = [], [], []
+    cores: list[CoreSpec] = []
+    rings: list[RingSpec] = []
+    core_names: list[str] = []
+    ring_names: list[str] = []
+    vm_pp: list[float] = []
+    vm_pb: list[float] = []
+    ring_offset: list[int] = []
     for vm in host.vms:
         gspec, g_pp, g_pb = core_spec(vm.guest.service, "guest", cpu_hz,
                                       cstates_override="none" if high else None,

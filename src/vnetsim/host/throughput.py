@@ -33,7 +33,7 @@ def load_scales(scenario: HostScenario, plan: HostPlan | None = None) -> list[tu
     base = src.offered_pps
     if base <= 0:
         raise ModelError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
-    out = []
+    out: list[tuple[str | None, float]] = []
     for load in scenario.loads:
         pps = load.to_pps(src.mean_frame_bytes, WIRE_OVERHEAD_BYTES)
         out.append((str(load), pps / base))

@@ -13,14 +13,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..net import encap
-from ..net.ethernet import ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_TEB, read_eth
-from ..net.flows import FlowTable
-from ..net.geneve import read_geneve
-from ..net.ipv4 import PROTO_TCP, PROTO_UDP, read_ipv4
-from ..net.ipv6 import read_ipv6
-from ..net.udp import read_ports
-from ..net.vxlan import read_vxlan
+from vnetsim.net import encap
+from vnetsim.net.ethernet import ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_TEB, read_eth
+from vnetsim.net.flows import FlowTable
+from vnetsim.net.geneve import read_geneve
+from vnetsim.net.ipv4 import PROTO_TCP, PROTO_UDP, read_ipv4
+from vnetsim.net.ipv6 import read_ipv6
+from vnetsim.net.udp import read_ports
+from vnetsim.net.vxlan import read_vxlan
 
 LINK_ETHERNET = 1
 LINK_RAW = 101

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from vnetsim.errors import UserError
 
@@ -41,37 +41,80 @@ def dumps(data: Any) -> str:
     return json.dumps(to_plain(data), indent=2, allow_nan=False) + "\n"
 
 
+class AtomicFile:
+    """A file that appears under its name only when ``commit`` is called: written to a temporary
+    file in the same folder, flushed to disk, then renamed over the target. ``abort`` (or an
+    error while writing) removes the temporary file and leaves any earlier file untouched. Path
+    problems are one ``UserError`` line naming ``option``."""
+
+    def __init__(self, path: str | Path, option: str, binary: bool = False) -> None:
+        self.path = Path(path)
+        self.option = option
+        where = f"{option} {path}"
+        if self.path.is_dir():
+            raise UserError(where, "is a directory", "name a file in it")
+        if self.path.exists() and not self.path.is_file():
+            raise UserError(where, "is not a regular file", "name a regular file")
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        if not parent.is_dir():
+            raise UserError(where, f"folder {parent} does not exist", "create it first")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise UserError(where, f"cannot write in {parent}: {exc.strerror or exc}",
+                            "give a path in a writable folder") from None
+        self._tmp = Path(tmp)
+        self.file: IO[Any] | None = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, data: Any) -> None:
+        """Write text (or bytes, for a binary file); a failure removes the temporary file."""
+        assert self.file is not None, "write after commit or abort"
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
+
+    def commit(self) -> None:
+        """Flush, sync and rename the file into place."""
+        if self.file is None:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
+
+    def abort(self) -> None:
+        """Forget what was written: the target stays as it was."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        self._tmp.unlink(missing_ok=True)
+
+    def _error(self, exc: OSError) -> UserError:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        return UserError(f"{self.option} {self.path}", f"cannot write: {reason}",
+                         "free space or choose another path; nothing was written")
+
+
 def write_atomic(path: str | Path, text: str, option: str = "--json") -> None:
     """Write ``text`` to ``path`` (``-``: standard output) whole or not at all."""
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(path)
-    where = f"{option} {path}"
-    if target.is_dir():
-        raise UserError(where, "is a directory", "name a file, e.g. out/result.json")
-    if target.exists() and not target.is_file():
-        raise UserError(where, "is not a regular file", "name a regular file, e.g. out/result.json")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserError(where, f"folder {parent} does not exist", "create it first")
+    out = AtomicFile(path, option)
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UserError(where, f"cannot write in {parent}: {exc.strerror or exc}",
-                        "give a path in a writable folder") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise UserError(where, f"cannot write: {reason}", "free space or choose another path; "
-                        "nothing was written") from None
+        out.write(text)
+        out.commit()
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        out.abort()
         raise

@@ -21,14 +21,16 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from ..engine.packets import Packets
-from ..errors import InputFileError
-from ..net.ethernet import FCS_BYTES
-from ..net.flows import FlowTable
-from ..net.frames import FrameTemplates, fill_frames, frame_len_bytes
-from ..net.geneve import GENEVE_PORT
-from ..net.vxlan import VXLAN_PORT_IANA
-from .dissect import STATUS_TRUNCATED, SUPPORTED_LINKS, dissect_records
+from vnetsim.engine.packets import Packets
+from vnetsim.errors import InputFileError
+from vnetsim.net.ethernet import FCS_BYTES
+from vnetsim.net.flows import FlowTable
+from vnetsim.net.frames import FrameTemplates, fill_frames, frame_len_bytes
+from vnetsim.net.geneve import GENEVE_PORT
+from vnetsim.net.vxlan import VXLAN_PORT_IANA
+
+from .dissect import SUPPORTED_LINKS, dissect_records
+from .outputs import AtomicFile
 from .records import PCAP_REC_BYTES, walk
 
 PCAP_MAGIC_NS = 0xA1B23C4D
@@ -65,7 +67,7 @@ class PcapTrace:
                        flow=self.flow.astype(np.int32), pkt_id=np.arange(n, dtype=np.int64))
 
 
-def _map(path: str) -> tuple[np.ndarray, object]:
+def _map(path: str) -> tuple[np.ndarray, mmap.mmap | None]:
     try:
         f = open(path, "rb")
     except OSError as exc:
@@ -173,9 +175,8 @@ class PcapWriter:
         self.templates = FrameTemplates.from_flows(flows)
         self.count = 0
         self._buf: np.ndarray | None = None
-        self._tmp = self.path.with_name(self.path.name + ".partial")
-        self._file = open(self._tmp, "wb")
-        self._file.write(pcap_file_header(self.snaplen))
+        self._out = AtomicFile(self.path, "--pcap", binary=True)
+        self._out.write(pcap_file_header(self.snaplen))
 
     def write(self, t_ns: np.ndarray, flow: np.ndarray, size_bytes: np.ndarray) -> None:
         """Append packets (time in ns, flow index, simulated size with FCS), in buffers of ~16 MiB."""
@@ -198,7 +199,7 @@ class PcapWriter:
                 self._buf = np.empty(max(need, CHUNK_BYTES), np.uint8)
             used = encode_records(self._buf, t[start:stop], flow[start:stop], frame_len[start:stop],
                                   cap[start:stop], self.templates)
-            self._file.write(self._buf[:used].data)
+            self._out.write(self._buf[:used].data)
             start = stop
         self.count += int(flow.shape[0])
 
@@ -206,19 +207,13 @@ class PcapWriter:
         self.write(packets.t_ns, packets.flow, packets.size_bytes)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            os.replace(self._tmp, self.path)
+        self._out.commit()
 
     def abort(self) -> None:
         """Drop the partial file (on error): nothing appears under ``path``."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            self._tmp.unlink(missing_ok=True)
+        self._out.abort()
 
-    def __enter__(self) -> "PcapWriter":
+    def __enter__(self) -> PcapWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -234,8 +229,3 @@ def write_pcap(path: str | os.PathLike, t_ns, flow, size_bytes, flows: FlowTable
     with PcapWriter(path, flows, size_is=size_is, snaplen=snaplen, epoch_ns=epoch_ns) as w:
         w.write(t_ns, flow, size_bytes)
     return w.count
-
-
-def truncated_count(trace: PcapTrace) -> int:
-    """Packets whose capture ended inside their headers."""
-    return int(np.count_nonzero(trace.status == STATUS_TRUNCATED))

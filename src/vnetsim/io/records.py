@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..errors import InputFileError
+from vnetsim.errors import InputFileError
 
 PCAP_HDR_BYTES = 24
 PCAP_REC_BYTES = 16

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -16,5 +18,5 @@ class Variant(BaseModel):
     description: str = ""
 
 
-VariantsField = Field(default_factory=list, description="side-by-side alternatives, merged over the base "
+VariantsField: Any = Field(default_factory=list, description="side-by-side alternatives, merged over the base "
                       "(lists of named items merge by name; add with 'KEY+:', remove with 'KEY-:')")

@@ -7,9 +7,9 @@ of ``vnetsim.scenario.merge``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -79,7 +79,7 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _hint(err: dict, model: type[BaseModel]) -> tuple[str, str]:
+def _hint(err: Any, model: type[BaseModel]) -> tuple[str, str]:
     kind = err["type"]
     msg = err["msg"]
     if msg.startswith("Value error, "):

@@ -139,8 +139,8 @@ def set_path(doc: dict, keys: list[str], value: Any) -> dict:
                         break
             if idx is None:
                 names = [str(x.get("name")) for x in node if isinstance(x, dict) and "name" in x]
-                raise MergeError(f"--set {where}", f"no list item {key!r}",
-                                 f"use an index 0..{len(node) - 1}" + (f" or a name: {', '.join(names)}" if names else ""))
+                fix = f"use an index 0..{len(node) - 1}" + (f" or a name: {', '.join(names)}" if names else "")
+                raise MergeError(f"--set {where}", f"no list item {key!r}", fix)
             if last:
                 node[idx] = value
             else:
