@@ -19,11 +19,12 @@ capabilities) turn it into ``file: variant: field: what (fix)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from vnetsim.errors import ModelError, ScenarioError, UserError
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -31,15 +30,15 @@ def plan(
     leaf: str = typer.Option("48x25G+8x100G", "--leaf", help="Leaf port model COUNTxSPEED[+...]; the fastest group "
                              "is the uplinks."),
     spine: str = typer.Option("32x100G", "--spine", help="Spine port model."),
-    super_spine: Optional[str] = typer.Option(None, "--super-spine",
+    super_spine: str | None = typer.Option(None, "--super-spine",
                                               help="Super-spine port model (default: the spine's)."),
     nics: int = typer.Option(1, "--nics", help="NICs per host."),
-    spines: Optional[int] = typer.Option(None, "--spines", help="Spines (default: one per leaf uplink)."),
+    spines: int | None = typer.Option(None, "--spines", help="Spines (default: one per leaf uplink)."),
     links_per_spine: int = typer.Option(1, "--links-per-spine", help="Parallel links from each leaf to each spine."),
-    leaf_uplinks: Optional[int] = typer.Option(None, "--leaf-uplinks", help="Override which leaf ports are uplinks."),
+    leaf_uplinks: int | None = typer.Option(None, "--leaf-uplinks", help="Override which leaf ports are uplinks."),
     max_tiers: int = typer.Option(3, "--max-tiers", help="2: spine-leaf only; 3: allow a super-spine tier."),
     host_optics: bool = typer.Option(False, "--host-optics", help="Count optics on host cables too (default DAC)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the plan as JSON to this file."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the plan as JSON to this file."),
 ) -> None:
     """How many leaves and spines, the oversubscription, cables and optics, and the largest fabric."""
     p = plan_fabric(hosts, leaf, spine, super_spine, nics, spines, links_per_spine, leaf_uplinks, max_tiers,

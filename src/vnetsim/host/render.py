@@ -8,7 +8,6 @@ from rich.table import Table
 from vnetsim.results import cells
 from vnetsim.units import format_rate
 
-
 _us, _pct = cells.duration, cells.share
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vnetsim.host.config import Host
@@ -51,7 +49,7 @@ class HostScenario(BaseModel):
     variants: list[Variant] = VariantsField
 
     @model_validator(mode="after")
-    def _check(self) -> "HostScenario":
+    def _check(self) -> HostScenario:
         if self.duration <= 0:
             raise ValueError("duration must be > 0, e.g. '100ms'")
         if self.warmup >= self.duration:

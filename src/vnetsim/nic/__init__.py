@@ -4,8 +4,19 @@ Entry point: ``steer(flows, config)`` -> the RX queue of each flow (see ``steeri
 (the host) use the NIC through these exports only.
 """
 
-from .config import (NetQueueConfig, NicConfig, OffloadConfig, OffloadCostConfig, OverlayConfig, QueueFilterConfig,
-                     RssConfig, RssFieldsConfig, SteeringConfig, VtepConfig, parse_config)
+from .config import (
+                     NetQueueConfig,
+                     NicConfig,
+                     OffloadConfig,
+                     OffloadCostConfig,
+                     OverlayConfig,
+                     QueueFilterConfig,
+                     RssConfig,
+                     RssFieldsConfig,
+                     SteeringConfig,
+                     VtepConfig,
+                     parse_config,
+)
 from .netqueue import QueueFilter
 from .offloads import inner_rss_available, rx_work, tx_work
 from .steering import REASONS, Steering, balls_into_bins, jain_index, max_mean, queue_counts, steer
