@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetsim.errors import UserError
 from vnetsim.io.outputs import to_plain
 
 
@@ -38,8 +39,12 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
 
     def to_dataframe(self):
-        """One row per variant, nested fields flattened to dotted column names."""
-        import pandas as pd
+        """One row per variant, nested fields flattened to dotted column names (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise UserError("Result.to_dataframe", "needs pandas, which is not installed",
+                            "pip install 'vnetsim[pandas]'") from None
 
         rows = []
         for v in self.to_dict()["variants"]:
@@ -49,6 +54,7 @@ class Result:
         return pd.DataFrame(rows).set_index("name")
 
     def variant(self, name: str) -> dict:
+        """The row called ``name`` (KeyError if there is none)."""
         for v in self.variants:
             if v["name"] == name:
                 return v
