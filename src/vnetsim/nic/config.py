@@ -253,7 +253,7 @@ class OffloadConfig(_Model):
     tso: bool = Field(True, description="tcp-segmentation-offload; needs tx_checksum (docs/references.md, Offloads)")
     gso: bool = Field(True, description="generic-segmentation-offload: segment late, in software")
     lro: bool = Field(False, description="large-receive-offload: NIC aggregates (off when bridging/"
-                      "routing; Latency Sensitivity High turns it off, docs/references.md)")
+                      "routing; docs/references.md, Latency Sensitivity High)")
     gro: bool = Field(True, description="generic-receive-offload: software aggregation in NAPI")
     tunnel_tso: bool = Field(True, description="tx-udp_tnl-segmentation: TSO of encapsulated packets")
     tunnel_csum: bool = Field(True, description="tx-udp_tnl-csum-segmentation: inner checksums of "
