@@ -34,19 +34,22 @@ class InputFileError(UserError):
     """An input file (pcap, trace) that cannot be read as what it claims to be."""
 
 
-class ModelError(Exception):
+class ModelError(ScenarioError):
     """Raised by a mechanism (steering, routing, a stage) that cannot run what it was given.
 
-    It names the model field it is about as a dotted path inside the scenario (``host.pnic.rss.key``),
-    what is wrong and how to fix it; it knows nothing of files or variants. The scenario kind's
-    boundary (``vnetsim.kinds``) turns it into a ``ScenarioError``: ``file: variant: field: what (fix)``.
+    It names the model field it is about as a dotted path (``rss.key``), what is wrong and how to
+    fix it; it knows nothing of files or variants. Whoever composes the mechanism into a model
+    places the field (``within("host.pnic.steering")``), and the scenario kind's boundary
+    (``vnetsim.kinds``) adds the file and variant: ``file: variant 'v': field: what (fix)``.
     """
 
     def __init__(self, field: str, what: str, fix: str = "") -> None:
         self.field = field
-        self.what = what
-        self.fix = fix
-        super().__init__(f"{field}: {what}" if field else what)
+        super().__init__(field, what, fix)
+
+    def within(self, prefix: str) -> ModelError:
+        """The same error, its field placed under ``prefix``."""
+        return ModelError(f"{prefix}.{self.field}" if self.field else prefix, self.what, self.fix)
 
     def at(self, where: str) -> ScenarioError:
         """The user-facing error, ``where`` being the file and variant."""

@@ -116,7 +116,10 @@ def steer_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray) -> tuple[np.
             and not inner_rss_available(host.pnic.offloads):
         raise ValueError("host.pnic.steering.rss.layer: inner RSS needs the NIC to parse the tunnel "
                          "(offloads.rx_udp_tunnel_port: true)")
-    steering = steer(catalog.flows, nic, filters=filters)
+    try:
+        steering = steer(catalog.flows, nic, filters=filters)
+    except ModelError as exc:  # the NIC names its own fields: place them in the host scenario
+        raise exc.within("host.pnic.steering") from None
     pnic_q = np.where(pins >= 0, pins, steering.queue).astype(np.int64)
     vnic_q = np.zeros(len(catalog), np.int64)
     inner_only = _inner_view(catalog.flows)

@@ -79,7 +79,7 @@ def _queue_table(variants) -> Table:
     table.add_column("variant")
     for q in range(n_q):
         table.add_column(f"q{q}", justify="right")
-    for col in ("used", "max/mean", "hashing E[max/mean]", "busiest host core"):
+    for col in ("used", "max/mean", "hashing E\\[max/mean]", "busiest host core"):
         table.add_column(col, justify="right")
     for v in variants:
         shares = [v["queues"].get(f"pnic/q{q}", {}).get("share", 0.0) for q in range(n_q)]

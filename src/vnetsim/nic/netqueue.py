@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ScenarioError
+from vnetsim.errors import ModelError
 from ..net.ethernet import is_multicast
 
 DEFAULT_QUEUE = 0
@@ -151,13 +151,13 @@ class NetQueue:
               loads: np.ndarray | None = None, max_filters_per_queue: int | None = None,
               drss_queues: int = 1, rss_group: int = 1, where: str = "netqueue") -> "NetQueue":
         if n_queues < 1:
-            raise ScenarioError(f"{where}.queues", f"a NIC needs at least one RX queue, got {n_queues}")
+            raise ModelError(f"{where}.queues", f"a NIC needs at least one RX queue, got {n_queues}")
         if not 1 <= drss_queues <= n_queues:
-            raise ScenarioError(f"{where}.default_queue_rss.queues",
+            raise ModelError(f"{where}.default_queue_rss.queues",
                                 f"{drss_queues} default-RSS queues do not fit in {n_queues} RX queues",
                                 f"use 1 to {n_queues}")
         if rss_group < 1 or (filters and drss_queues + rss_group > n_queues):
-            raise ScenarioError(f"{where}.filter_rss_queues", f"an RSS group of {rss_group} queues does not fit "
+            raise ModelError(f"{where}.filter_rss_queues", f"an RSS group of {rss_group} queues does not fit "
                                 f"beside {drss_queues} default queue(s) in {n_queues} RX queues",
                                 f"use at most {n_queues - drss_queues}")
         starts = np.arange(drss_queues, n_queues - rss_group + 1, rss_group)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ScenarioError
+from vnetsim.errors import ModelError
 from ..net.flows import FlowTable, HeaderLayer
 from ..net.ipv4 import PROTO_TCP, PROTO_UDP
 from .toeplitz import Toeplitz
@@ -94,7 +94,7 @@ class Reta:
         """Entry i -> queue ``first_queue + i % n_queues`` (Linux ``ethtool_rxfh_indir_default``)."""
         check_reta_size(size, where)
         if n_queues < 1:
-            raise ScenarioError(where, f"RSS needs at least one queue, got {n_queues}")
+            raise ModelError(where, f"RSS needs at least one queue, got {n_queues}")
         return cls(first_queue + np.arange(size) % n_queues, first_queue + n_queues, where)
 
     @property
@@ -107,17 +107,17 @@ class Reta:
 
 def check_reta_size(size: int, where: str = "rss.reta_size") -> None:
     if size < 1 or size & (size - 1):
-        raise ScenarioError(where, f"the RETA size must be a power of two, got {size}",
+        raise ModelError(where, f"the RETA size must be a power of two, got {size}",
                             "use 128 (82599, vmxnet3, virtio), 256 (mlx5) or 512 (X550, i40e)")
 
 
 def check_reta(entries: np.ndarray, n_queues: int, where: str = "rss.reta") -> None:
-    """One-line ScenarioError when the size is not a power of two or an entry has no queue."""
+    """One-line ModelError when the size is not a power of two or an entry has no queue."""
     check_reta_size(int(entries.shape[0]), where)
     bad = np.flatnonzero((entries < 0) | (entries >= n_queues))
     if bad.size:
         i = int(bad[0])
-        raise ScenarioError(f"{where}[{i}]", f"entry {int(entries[i])} points past the {n_queues} RX queues "
+        raise ModelError(f"{where}[{i}]", f"entry {int(entries[i])} points past the {n_queues} RX queues "
                             f"(valid: 0-{n_queues - 1})", f"use a queue index below {n_queues} or add queues")
 
 

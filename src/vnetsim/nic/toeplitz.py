@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..errors import ScenarioError
+from vnetsim.errors import ModelError
 
 KEY_BYTES = 40
 MICROSOFT_KEY = bytes.fromhex(
@@ -25,10 +25,10 @@ MICROSOFT_KEY = bytes.fromhex(
 
 
 def check_key(key: bytes, key_bytes: int = KEY_BYTES, where: str = "rss.key") -> bytes:
-    """Return ``key`` as bytes if it has exactly ``key_bytes`` bytes, else a one-line ScenarioError."""
+    """Return ``key`` as bytes if it has exactly ``key_bytes`` bytes, else a one-line ModelError."""
     key = bytes(key)
     if len(key) != key_bytes:
-        raise ScenarioError(where, f"the RSS key has {len(key)} bytes, expected {key_bytes}",
+        raise ModelError(where, f"the RSS key has {len(key)} bytes, expected {key_bytes}",
                             f"give {key_bytes} bytes as {2 * key_bytes} hex digits, or 'microsoft' or 'random'")
     return key
 
@@ -61,7 +61,7 @@ def toeplitz_tables(key: bytes, input_bytes: int) -> np.ndarray:
     """(input_bytes, 256) uint32: table[i, v] = hash contribution of byte value v at position i."""
     key = bytes(key)
     if len(key) < input_bytes + 4:
-        raise ScenarioError("rss.key", f"a {len(key)}-byte RSS key can hash at most {len(key) - 4} input bytes, "
+        raise ModelError("rss.key", f"a {len(key)}-byte RSS key can hash at most {len(key) - 4} input bytes, "
                             f"this input has {input_bytes}", "use a key of at least 40 bytes")
     key_bits = len(key) * 8
     k = int.from_bytes(key, "big")
