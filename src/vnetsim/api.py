@@ -10,6 +10,7 @@ hands every variant to it; nothing here knows what a host or a fabric is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,19 @@ from vnetsim.scenario.loader import LoadedVariant, load_variants, read_yaml
 from vnetsim.units import parse_duration_ns
 
 Scenario = str | Path | dict
+Notify = Callable[[str], None]
+
+
+def _announce_compile(kind: Kind, notify: Notify | None) -> None:
+    """Tell ``notify`` when the kind's kernels are not compiled yet (a first run after install)."""
+    if notify is None or kind.kernels is None:
+        return
+    from vnetsim.engine.jit import COLD_START_S, uncached
+
+    missing = uncached(kind.kernels())
+    if missing:
+        notify(f"compiling the simulation kernels for this machine (first run only, about "
+               f"{COLD_START_S:.0f} s on 2 cores; later runs start at once)")
 
 
 def load(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
@@ -58,13 +72,15 @@ def _name(variants: list[LoadedVariant]) -> str:
 
 def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, pcap: str | None = None,
-        pcap_limit: int = 1_000_000) -> Result:
+        pcap_limit: int = 1_000_000, notify: Notify | None = None) -> Result:
     """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``).
 
     ``pcap``: also write the offered traffic of the first variant (its first load level), as it is
     on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (kinds that write pcaps).
+    ``notify``: called with a message before a run that must first compile its kernels.
     """
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
+    _announce_compile(kind, notify)
     if pcap is not None and not kind.writes_pcap:
         raise UserError("--pcap", f"{kind.name} scenarios do not write their traffic as pcap",
                         "drop --pcap for this file")
@@ -75,10 +91,10 @@ def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | 
 
 def throughput(scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
                overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
-               resolution: float | None = None) -> Result:
+               resolution: float | None = None, notify: Notify | None = None) -> Result:
     """RFC 2544-style zero-loss throughput of every variant (kinds with the ``throughput`` capability)."""
     return _capability("throughput", scenario, seed=seed, duration=duration, overrides=overrides, variant=variant,
-                       resolution=resolution)
+                       notify=notify, resolution=resolution)
 
 
 def flows(scenario: Scenario, *, overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
@@ -91,9 +107,10 @@ def flows(scenario: Scenario, *, overrides: list[str] | tuple[str, ...] = (), va
 
 def _capability(name: str, scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
                 overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, first_only: bool = False,
-                **kw) -> Result:
+                notify: Notify | None = None, **kw) -> Result:
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
     kind.capability(name)
+    _announce_compile(kind, notify)
     chosen = variants[:1] if first_only else variants
     rows = [kind.call(name, v, **kw) for v in chosen]
     return Result(scenario=_name(variants), kind=f"{kind.name}.{name}", variants=rows, source=source)

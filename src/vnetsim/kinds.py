@@ -75,7 +75,8 @@ class Kind:
       (e.g. make relative capture paths relative to it);
     - ``cli``: a function returning a typer app mounted as ``vnetsim NAME ...``;
     - ``capabilities``: named optional commands (``throughput``, ``flows``);
-    - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``.
+    - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``;
+    - ``kernels``: the modules whose compiled kernels a run needs (so a first run can say it compiles).
     """
 
     name: str
@@ -89,6 +90,7 @@ class Kind:
     cli: Callable[[], Any] | None = None
     capabilities: dict[str, Capability] = field(default_factory=dict)
     writes_pcap: bool = False
+    kernels: Callable[[], list[str]] | None = None
 
     def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
         """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""

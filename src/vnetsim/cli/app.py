@@ -7,6 +7,7 @@ whole or not at all.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,12 @@ def _render(result) -> None:
     from vnetsim.api import render
 
     render(result, console)
+
+
+def _notice(message: str) -> None:
+    """Status lines (a first run compiling) go to a terminal's stderr, never into piped output."""
+    if sys.stderr.isatty() or os.environ.get("VNETSIM_NOTICES") == "1":
+        print(f"vnetsim: {message}", file=sys.stderr, flush=True)
 
 
 def _write(json_out: str | None, result) -> None:
@@ -54,7 +61,7 @@ def run(
     from vnetsim.api import run as api_run
 
     result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
-                     pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit)
+                     pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice)
     if not quiet and json_out != "-":
         _render(result)
     _write(json_out, result)
@@ -76,7 +83,7 @@ def throughput(
     from vnetsim.api import throughput as api_throughput
 
     result = api_throughput(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
-                            resolution=resolution)
+                            resolution=resolution, notify=_notice)
     if json_out != "-":
         _render(result)
     _write(json_out, result)

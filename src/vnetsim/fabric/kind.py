@@ -49,4 +49,5 @@ KIND = Kind(
     render=render_rows,
     detect=lambda doc: "fabric" in doc,
     cli=_cli,
+    kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.fabric.packetlevel"],
 )

@@ -112,4 +112,5 @@ KIND = Kind(
         "flows": Capability(list_flows, _render_flows, "each flow's RX queue, core and VM"),
     },
     writes_pcap=True,
+    kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.engine.ring_server", "vnetsim.host.kernels"],
 )
