@@ -170,3 +170,12 @@ def test_bad_rss_key_and_truncated_capture_are_one_line(tmp_path: Path):
     res = vnetsim("run", g)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert "cap.pcap" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_version_and_kinds():
+    import vnetsim as pkg
+
+    res = vnetsim("--version")
+    assert res.returncode == 0 and res.stdout.strip() == f"vnetsim {pkg.__version__}"
+    res = vnetsim("kinds")
+    assert res.returncode == 0 and "host" in res.stdout and "fabric" in res.stdout

@@ -40,6 +40,20 @@ def _write(json_out: str | None, result) -> None:
         write_atomic(json_out, result.to_json())
 
 
+def _version(value: bool) -> None:
+    if value:
+        from vnetsim import __version__
+
+        print(f"vnetsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Simulate how a virtual data center's network behaves before you deploy it."""
+
+
 SetOpt = typer.Option(None, "--set", help="override any field: --set host.pnic.ring_size=1024 "
                       "(list items by index or name: host.vms.pgw.guest.vcpus=2)")
 

@@ -53,6 +53,10 @@ class Result:
             rows.append(row)
         return pd.DataFrame(rows).set_index("name")
 
+    def __repr__(self) -> str:
+        names = ", ".join(str(v.get("name")) for v in self.variants[:4]) + (", ..." if len(self.variants) > 4 else "")
+        return f"<Result {self.kind} {self.scenario!r}: {len(self.variants)} rows ({names})>"
+
     def variant(self, name: str) -> dict:
         """The row called ``name`` (KeyError if there is none)."""
         for v in self.variants:
