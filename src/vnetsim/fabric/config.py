@@ -7,7 +7,7 @@ Unknown fields are rejected (``extra="forbid"``), so a typo cannot silently fall
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,7 @@ ISSUE_EXAMPLE = "issue 4 example design (vnetsim fabric plan ...)"
 
 
 from vnetsim.fabric.edge import EdgeConfig  # noqa: E402
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -153,7 +154,7 @@ class FailureConfig(_Strict):
     switch: str | None = Field(None, description="A switch name, e.g. spine0.")
 
     @model_validator(mode="after")
-    def _one(self) -> "FailureConfig":
+    def _one(self) -> FailureConfig:
         if (self.link is None) == (self.switch is None):
             raise ValueError("give exactly one of link: [a, b] or switch: name")
         return self
@@ -208,8 +209,8 @@ class FabricConfig(_Strict):
 
 
 class FlowSpec(_Strict):
-    src: Union[int, str] = Field(description="Host index or name (host12).")
-    dst: Union[int, str] = Field(description="Host index or name.")
+    src: int | str = Field(description="Host index or name (host12).")
+    dst: int | str = Field(description="Host index or name.")
     rate: BitRateBps = Field(description="Offered rate on the wire (frame + 20 B preamble/IFG).")
     frame_size: Bytes | None = Field(None, description="Frame size; default: traffic.frame_size.")
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vnetsim.nic.config import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
+from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
 from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
 
@@ -39,7 +39,7 @@ class Coalescing(Strict):
     frames: int | None = Field(None, ge=1, le=65536, description="pending packets that trigger the interrupt")
 
     @model_validator(mode="after")
-    def _check(self) -> "Coalescing":
+    def _check(self) -> Coalescing:
         if self.scheme == "rate" and (self.rate is None or self.rate <= 0):
             raise ValueError("scheme 'rate' needs rate > 0, e.g. rate: 4000/s")
         if self.scheme == "rate" and not 100 <= self.rate <= 1_000_000:
@@ -123,7 +123,8 @@ class Service(Strict):
     per_byte: CostSpec | None = Field(None, description="driver work per byte (copies)")
     poll_cost: CostSpec | None = Field(None, description="fixed cost of a poll that finds packets")
     empty_poll_cost: CostSpec | None = Field(None, description="cost of a poll that finds nothing")
-    irq_cost: CostSpec | None = Field(None, description="interrupt delivery and handler (or virtual interrupt injection)")
+    irq_cost: CostSpec | None = Field(None, description="interrupt delivery and handler "
+                                      "(or virtual interrupt injection)")
     wakeup: CostSpec | None = Field(None, description="waking the blocked thread / halted vCPU")
     cstates: Literal["none", "c1", "c1e", "skx"] | list[CState] = Field(
         "skx", description="idle states of the core (exit latency, target residency)")
@@ -223,7 +224,7 @@ class Vnic(Strict):
                                           "(VMXNET3 default: rbc, 4000/s; virtio: off)")
 
     @model_validator(mode="after")
-    def _check(self) -> "Vnic":
+    def _check(self) -> Vnic:
         if self.type == "vmxnet3" and self.ring_size is not None and self.ring_size % 32:
             raise ValueError("a VMXNET3 ring size must be a multiple of 32 (VMXNET3_RING_SIZE_ALIGN)")
         if self.type == "virtio" and self.ring_size is not None and self.ring_size < 256:
@@ -286,7 +287,7 @@ class Host(Strict):
     vms: list[Vm] = Field(default_factory=lambda: [Vm()], min_length=1)
 
     @model_validator(mode="after")
-    def _unique_vms(self) -> "Host":
+    def _unique_vms(self) -> Host:
         names = [v.name for v in self.vms]
         if len(set(names)) != len(names):
             raise ValueError("VM names must be unique")

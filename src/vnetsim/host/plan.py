@@ -141,7 +141,7 @@ def _inner_view(flows: FlowTable) -> FlowTable:
 def host_offload_work_ns(host: Host, catalog: FlowCatalog) -> np.ndarray:
     """Per flow: work the host adds (or saves) per wire packet because of offloads, in ns.
 
-    RX per burst of ``segments_per_burst`` wire packets (facts.md Offloads): LRO/GRO merge TCP
+    RX per burst of ``segments_per_burst`` wire packets (docs/references.md, Offloads): LRO/GRO merge TCP
     segments, so the stack and the vSwitch see fewer packets; without checksum offload the CPU sums
     every byte; a tunnel costs its decapsulation in software. The driver's per-packet cost already
     counts one stack packet per wire packet (``rx_packet``); this is the difference.

@@ -13,8 +13,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ScenarioError
-from ..units import Bytes, CostSpec, parse_cost
+from vnetsim.errors import ScenarioError
+from vnetsim.units import Bytes, CostSpec, parse_cost
+
 from .toeplitz import KEY_BYTES, MICROSOFT_KEY
 
 HashChoice = Literal["sd", "sdfn"]
@@ -35,7 +36,7 @@ class RssFieldsConfig(_Model):
     udp6: HashChoice = Field("sd", description="UDP/IPv6 hash input (as udp4: ixgbe default 'sd')")
 
     @classmethod
-    def profile(cls, driver: str) -> "RssFieldsConfig":
+    def profile(cls, driver: str) -> RssFieldsConfig:
         """Driver defaults: ``ixgbe``/``igb`` hash UDP on IPs only; ``mlx5``/``mlx4``/``netvsc`` on IPs+ports."""
         if driver in ("ixgbe", "igb", "i40e"):
             return cls()
@@ -69,7 +70,7 @@ class RssConfig(_Model):
         return v
 
     @model_validator(mode="after")
-    def _key_and_reta(self) -> "RssConfig":
+    def _key_and_reta(self) -> RssConfig:
         if self.key not in ("microsoft", "random"):
             text = self.key.replace(":", "").replace(" ", "")
             try:
@@ -112,11 +113,11 @@ class QueueFilterConfig(_Model):
     vlan: int | None = Field(None, ge=0, le=4094, description="VLAN id")
 
     @model_validator(mode="after")
-    def _one_of(self) -> "QueueFilterConfig":
+    def _one_of(self) -> QueueFilterConfig:
         if self.mac is None and self.vlan is None:
             raise ValueError("a filter needs mac, vlan, or both")
         if self.mac is not None:
-            from ..net.ethernet import mac_to_int
+            from vnetsim.net.ethernet import mac_to_int
             mac_to_int(self.mac)
         return self
 
@@ -153,7 +154,7 @@ class SteeringConfig(_Model):
                                      "DRSS for mode 'netqueue' (docs/references.md, NetQueue and the default queue)")
 
     @model_validator(mode="after")
-    def _fit(self) -> "SteeringConfig":
+    def _fit(self) -> SteeringConfig:
         if self.mode == "rss":
             self.rss.check_reta_queues(self.queues, "rss")
         elif self.mode == "netqueue":
@@ -180,7 +181,7 @@ class VtepConfig(_Model):
     @field_validator("mac")
     @classmethod
     def _mac(cls, v: str) -> str:
-        from ..net.ethernet import mac_to_int
+        from vnetsim.net.ethernet import mac_to_int
         mac_to_int(v)
         return v
 
@@ -223,7 +224,7 @@ class OverlayConfig(_Model):
     hash_seed: int = Field(0, description="seed of the inner-flow hash behind the source port")
 
     @model_validator(mode="after")
-    def _check(self) -> "OverlayConfig":
+    def _check(self) -> OverlayConfig:
         if self.geneve_option_bytes % 4 or self.geneve_option_bytes > 252:
             raise ValueError(f"geneve_option_bytes: must be a multiple of 4 from 0 to 252, "
                              f"got {self.geneve_option_bytes}")
@@ -265,7 +266,7 @@ class OffloadConfig(_Model):
                                  "GSO_MAX_SIZE; assumption for the NIC)")
 
     @model_validator(mode="after")
-    def _deps(self) -> "OffloadConfig":
+    def _deps(self) -> OffloadConfig:
         if self.tso and not self.tx_checksum:
             raise ValueError("tso: TSO needs tx_checksum on (docs/references.md, Offloads); "
                              "turn tx_checksum on or tso off")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.errors import ModelError
-from ..net.ethernet import is_multicast
+from vnetsim.net.ethernet import is_multicast
 
 DEFAULT_QUEUE = 0
 NO_MATCH = -1
@@ -149,7 +149,7 @@ class NetQueue:
     @classmethod
     def place(cls, n_queues: int, filters: list[QueueFilter], policy: str = "round_robin",
               loads: np.ndarray | None = None, max_filters_per_queue: int | None = None,
-              drss_queues: int = 1, rss_group: int = 1, where: str = "netqueue") -> "NetQueue":
+              drss_queues: int = 1, rss_group: int = 1, where: str = "netqueue") -> NetQueue:
         if n_queues < 1:
             raise ModelError(f"{where}.queues", f"a NIC needs at least one RX queue, got {n_queues}")
         if not 1 <= drss_queues <= n_queues:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.errors import ModelError
-from ..net.flows import FlowTable, HeaderLayer
-from ..net.ipv4 import PROTO_TCP, PROTO_UDP
+from vnetsim.net.flows import FlowTable, HeaderLayer
+from vnetsim.net.ipv4 import PROTO_TCP, PROTO_UDP
+
 from .toeplitz import Toeplitz
 
 SD = "sd"
@@ -90,7 +91,7 @@ class Reta:
         self.n_queues = int(n_queues)
 
     @classmethod
-    def round_robin(cls, size: int, n_queues: int, first_queue: int = 0, where: str = "rss.reta") -> "Reta":
+    def round_robin(cls, size: int, n_queues: int, first_queue: int = 0, where: str = "rss.reta") -> Reta:
         """Entry i -> queue ``first_queue + i % n_queues`` (Linux ``ethtool_rxfh_indir_default``)."""
         check_reta_size(size, where)
         if n_queues < 1:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..net.ethernet import mac_to_int
-from ..net.flows import FlowTable
+from vnetsim.net.ethernet import mac_to_int
+from vnetsim.net.flows import FlowTable
+
 from .ballsbins import expected_max_load, max_load_quantile
 from .config import NicConfig, SteeringConfig, VtepConfig
 from .netqueue import NO_MATCH, NetQueue, QueueFilter

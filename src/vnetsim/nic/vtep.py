@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..net import encap
-from ..net.flows import FlowTable
-from ..net.geneve import GENEVE_PORT, check_option_bytes
-from ..net.vxlan import VNI_MAX, VXLAN_PORT_IANA
+from vnetsim.net import encap
+from vnetsim.net.flows import FlowTable
+from vnetsim.net.geneve import GENEVE_PORT, check_option_bytes
+from vnetsim.net.vxlan import VNI_MAX, VXLAN_PORT_IANA
 
 SRC_PORT_RANGES = {"rfc7348": (49152, 65535), "linux": (32768, 60999), "full": (0, 65535)}
 
@@ -198,8 +198,8 @@ def overlay_receive_flows(inner: FlowTable, dst_vm: np.ndarray, vm_vtep: np.ndar
 
 def vteps_from_config(vteps) -> list[Vtep]:
     """``VtepConfig`` list -> ``Vtep`` list."""
-    from ..net.ethernet import mac_to_int
-    from ..net.ipaddr import ip_to_row
+    from vnetsim.net.ethernet import mac_to_int
+    from vnetsim.net.ipaddr import ip_to_row
     out = []
     for v in vteps:
         row, version = ip_to_row(v.ip)
@@ -209,7 +209,7 @@ def vteps_from_config(vteps) -> list[Vtep]:
 
 def remote_vteps(n: int, ip_version: int = 4) -> list[Vtep]:
     """``n`` remote hosts' VTEPs: MAC 02:00:00:01:xx:xx, IP 172.16.1.x+ (or fd10::x)."""
-    from ..net.ipaddr import ip_to_row
+    from vnetsim.net.ipaddr import ip_to_row
     out = []
     for i in range(n):
         text = f"172.16.{1 + i // 250}.{1 + i % 250}" if ip_version == 4 else f"fd10::{i + 1:x}"
