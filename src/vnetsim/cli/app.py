@@ -192,12 +192,12 @@ def main(argv: list[str] | None = None) -> None:
     except _click_exceptions("ClickException") as exc:
         ctx = getattr(exc, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "vnetsim"
-        message = " ".join(exc.format_message().split())
+        message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
         if message:  # an empty message: the help was already printed (no arguments given)
             print(f"{cmd}: {message} (see `{cmd} --help`)", file=sys.stderr)
         sys.exit(2)
     except _click_exceptions("Exit") as exc:
-        sys.exit(exc.exit_code)
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -340,7 +340,7 @@ def _build_fat_tree(cfg: FabricConfig, b: _Builder) -> dict:
     return info
 
 
-def _build_three_tier(cfg: FabricConfig, b: _Builder) -> tuple[dict, list[tuple[str, list[int], dict[int, int]]]]:
+def _build_three_tier(cfg: FabricConfig, b: _Builder) -> tuple[dict, list]:
     t3 = cfg.three_tier
     acc = _model(cfg.leaf.ports, "fabric.leaf.ports", cfg.leaf.uplinks)
     big = _model(cfg.spine.ports, "fabric.spine.ports")
@@ -455,7 +455,7 @@ def _apply_failures(cfg: FabricConfig, names: list[str], tier: list[str], cu: np
                 raise _err(f"{where}.switch", f"no switch named {f.switch!r}",
                            "use a name such as leaf0, spine1, tor2, agg0.1 or core0")
             failed_node[n] = True
-        else:
+        elif f.link is not None:
             a, z = (index.get(x, -1) for x in f.link)
             hit = ((cu == a) & (cv == z)) | ((cu == z) & (cv == a))
             if a < 0 or z < 0 or not hit.any():

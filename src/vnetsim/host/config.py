@@ -42,7 +42,7 @@ class Coalescing(Strict):
     def _check(self) -> Coalescing:
         if self.scheme == "rate" and (self.rate is None or self.rate <= 0):
             raise ValueError("scheme 'rate' needs rate > 0, e.g. rate: 4000/s")
-        if self.scheme == "rate" and not 100 <= self.rate <= 1_000_000:
+        if self.scheme == "rate" and self.rate is not None and not 100 <= self.rate <= 1_000_000:
             raise ValueError("rate must be between 100/s and 1000000/s")
         if self.scheme == "timer" and self.usecs is None and self.frames is None:
             raise ValueError("scheme 'timer' needs usecs and/or frames, e.g. usecs: 16us, frames: 32")
@@ -52,7 +52,7 @@ class Coalescing(Strict):
 
     def moderation(self) -> tuple[float, int, float]:
         """(delay_ns, frames, min_interval_ns) of the ring-server interrupt rule."""
-        if self.scheme == "rate":
+        if self.scheme == "rate" and self.rate is not None:
             return 0.0, 1, 1e9 / self.rate
         if self.scheme == "timer":
             delay = self.usecs if self.usecs is not None else float("inf")

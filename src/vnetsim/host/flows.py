@@ -75,7 +75,7 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
         if encapsulate and overlay is None:
             raise ValueError(f"flow group {g.name!r} is encapsulated, but host.pnic has no overlay")
         already = np.asarray(inner.encapsulated, bool) if n else np.zeros(0, bool)
-        if encapsulate and n:
+        if encapsulate and n and overlay is not None:
             plain = ~already
             table = inner.copy()
             if plain.any():

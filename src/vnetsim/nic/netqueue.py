@@ -114,14 +114,15 @@ def match_filters(eth_dst: np.ndarray, vlan: np.ndarray, filters: list[QueueFilt
     vlan = np.asarray(vlan, np.int64)
     mv_k, mv_v, m_k, m_v, v_k, v_v = [], [], [], [], [], []
     for f, q in zip(filters, filter_queue):
+        mac, vl = f.mac or 0, f.vlan or 0   # the kind says which of the two a filter has
         if f.kind == "mac+vlan":
-            mv_k.append((f.mac << 12) | (f.vlan & 0xFFF))
+            mv_k.append((mac << 12) | (vl & 0xFFF))
             mv_v.append(q)
         elif f.kind == "mac":
-            m_k.append(f.mac)
+            m_k.append(mac)
             m_v.append(q)
         else:
-            v_k.append(f.vlan & 0xFFF)
+            v_k.append(vl & 0xFFF)
             v_v.append(q)
     tagged = vlan >= 0
     vid = (vlan & 0xFFF).astype(np.uint64)
