@@ -2,8 +2,15 @@
 
 import pytest
 
-from vnetsim.units import (Cost, parse_bit_rate_bps, parse_bytes, parse_cost, parse_duration_ns,
-                           parse_frequency_hz, parse_rate)
+from vnetsim.units import (
+    Cost,
+    parse_bit_rate_bps,
+    parse_bytes,
+    parse_cost,
+    parse_duration_ns,
+    parse_frequency_hz,
+    parse_rate,
+)
 
 
 @pytest.mark.parametrize("text, ns", [("50us", 50e3), ("1.5 ms", 1.5e6), ("2s", 2e9), ("0", 0.0),
