@@ -22,9 +22,7 @@ from scipy import stats
 
 from vnetsim.engine.fifo import FifoQueues
 from vnetsim.engine.packets import Packets
-from vnetsim.engine.ring_server import (
-    A_IDLE, A_INTERRUPTS, A_OVERHEAD, A_SPIN, A_USEFUL, A_WAKEUPS,
-    CoreSpec, RingServer, RingSpec)
+from vnetsim.engine.ring_server import CPU_FIELDS, CoreSpec, RingServer, RingSpec
 
 Z = 4.0
 N_BATCHES = 100
@@ -147,7 +145,10 @@ def ring_run(core: CoreSpec, t, work, n_chunks=400, capacity=4096, tail_ns=1e6, 
     pick = np.full(n, np.nan)
     dep = np.full(n, np.nan)
     frac = []
-    lo_idx, prev_h, prev_acc = 0, warm_ns, srv.acc[0].copy()
+    def cpu():
+        return np.array([srv.counters()[f][0] for f in CPU_FIELDS])
+
+    lo_idx, prev_h, prev_acc = 0, warm_ns, cpu()
     for h in horizons:
         hi_idx = int(np.searchsorted(t, h, side="left")) if h < horizons[-1] else n
         out = srv.advance(pk.take(slice(lo_idx, hi_idx)), np.zeros(hi_idx - lo_idx, np.int64),
@@ -156,10 +157,9 @@ def ring_run(core: CoreSpec, t, work, n_chunks=400, capacity=4096, tail_ns=1e6, 
         pid = out.departures.pkt_id
         pick[pid], dep[pid] = out.pick_ns, out.departures.t_ns
         if h > warm_ns and prev_h >= warm_ns and h < horizons[-1]:
-            d = srv.acc[0, [A_USEFUL, A_OVERHEAD, A_SPIN, A_IDLE]] - prev_acc[[A_USEFUL, A_OVERHEAD, A_SPIN, A_IDLE]]
-            frac.append(d / (h - prev_h))
+            frac.append((cpu() - prev_acc) / (h - prev_h))
         if h > warm_ns:
-            prev_h, prev_acc = h, srv.acc[0].copy()
+            prev_h, prev_acc = h, cpu()
     assert srv.drops.sum() == 0
     return pick, dep, np.asarray(frac), srv
 
@@ -197,7 +197,7 @@ def test_poll_mode_is_mg1_with_multiple_vacations(service):
           lam * es2 / (2 * (1 - rho)) + e / 2)
     check(f"poll mode ({service} S) useful CPU fraction = rho", frac[:, 0], rho)
     check(f"poll mode ({service} S) spin CPU fraction = 1 - rho", frac[:, 2], 1 - rho)
-    assert srv.acc[0, A_OVERHEAD] == 0 and srv.acc[0, A_IDLE] == 0
+    assert srv.counters()["overhead_ns"][0] == 0 and srv.counters()["idle_ns"][0] == 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -248,11 +248,11 @@ def test_interrupt_mode_is_mg1_with_setup_times(interrupt_setup):
     # The arrivals that found the core blocked are those picked exactly U after they arrived.
     p0 = (1 - rho) / (1 + lam * u)
     woke = np.isclose(pick - t, u, rtol=0, atol=1e-6)
-    assert int(woke.sum()) == int(srv.acc[0, A_INTERRUPTS]) == int(srv.acc[0, A_WAKEUPS])
+    assert int(woke.sum()) == int(srv.counters()["interrupts"][0]) == int(srv.counters()["wakeups"][0])
     check("interrupt mode P(arrival finds the core blocked) = interrupts per arrival", woke[warm:].astype(float), p0)
     check("interrupt mode useful CPU fraction = rho", frac[:, 0], rho)
     check("interrupt mode overhead + idle CPU fraction = 1 - rho", frac[:, 1] + frac[:, 3], 1 - rho)
-    assert srv.acc[0, A_SPIN] == 0
+    assert srv.counters()["spin_ns"][0] == 0
 
 
 def test_interrupt_mode_overhead_and_idle_split(interrupt_setup):

@@ -18,21 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.reference.ring_server_ref import BUCKETS, ring_server_reference  # noqa: E402
-from vnetsim.engine.packets import Packets  # noqa: E402
-from vnetsim.engine.ring_server import (  # noqa: E402
-    A_CSTATE_EXITS, A_EMPTY_POLLS, A_IDLE, A_INTERRUPTS, A_OVERHEAD, A_PACKETS, A_POLLS, A_SLEEPS,
-    A_SPIN, A_USEFUL, A_WAKEUPS, RI_COUNT, RI_HEAD, CoreSpec, RingServer, RingSpec)
 
-COUNTER_COLS = {"interrupts": A_INTERRUPTS, "polls": A_POLLS, "empty_polls": A_EMPTY_POLLS,
-                "wakeups": A_WAKEUPS, "cstate_exits": A_CSTATE_EXITS, "packets": A_PACKETS,
-                "sleeps": A_SLEEPS}
-BUCKET_COLS = {"useful": A_USEFUL, "overhead": A_OVERHEAD, "spin": A_SPIN, "idle": A_IDLE}
+from vnetsim.engine.packets import Packets  # noqa: E402
+from vnetsim.engine.ring_server import CPU_FIELDS, EVENT_FIELDS, CoreSpec, RingServer, RingSpec  # noqa: E402
+
+BUCKET_COLS = {"useful": 0, "overhead": 1, "spin": 2, "idle": 3}   # columns of cpu_buckets()
+USEFUL, OVERHEAD, SPIN, IDLE = BUCKET_COLS.values()
+assert CPU_FIELDS == tuple(f"{b}_ns" for b in BUCKET_COLS)
 
 EXAMPLES = 500
 
@@ -161,14 +159,9 @@ def cpu_close(a: float, b: float) -> bool:
 
 def kernel_held(srv: RingServer):
     """(ring -> pids in the ring, oldest first; [(t, ring, pid)] handed in but not yet admitted)."""
-    width = srv.rpid.shape[1]
-    in_rings = {r: [int(srv.rpid[r, (srv.ri[r, RI_HEAD] + j) % width]) for j in range(srv.ri[r, RI_COUNT])]
-                for r in range(len(srv.rings))}
-    pending = []
-    for c, pend in enumerate(srv.pending):
-        t, local, pid = pend[0], pend[1], pend[5]
-        pending += [(float(a), int(srv.rings_of_core[c][k]), int(p)) for a, k, p in zip(t, local, pid)]
-    return in_rings, pending
+    in_rings = {r: srv.ring_pids(r).tolist() for r in range(len(srv.rings))}
+    t, ring, pid = srv.pending()
+    return in_rings, list(zip(t.tolist(), ring.tolist(), pid.tolist()))
 
 
 def compare(sc: Scenario, srv: RingServer, departed, dropped, ref, label: str):
@@ -184,7 +177,7 @@ def compare(sc: Scenario, srv: RingServer, departed, dropped, ref, label: str):
     drops_now = [sum(1 for r, _ in dropped.values() if r == k) for k in range(len(sc.rings))]
     assert srv.drops.tolist() == drops_now
     for c in range(len(sc.cores)):
-        got = {name: int(srv.acc[c, col]) for name, col in COUNTER_COLS.items()}
+        got = {name: int(srv.counters()[name][c]) for name in EVENT_FIELDS}
         assert got == ref.counters[c], f"{label}: counters of core {c}"
         got_cpu = srv.cpu_buckets(sc.horizon)[c]
         for b in BUCKETS:
@@ -235,7 +228,7 @@ def one_core(core: CoreSpec, t, work, horizon, capacity=1, stat_lo=0.0):
 
 def kernel_acc(sc: Scenario):
     srv, departed, dropped = run_kernel(sc, chunked=False)
-    return srv, departed, dropped, srv.cpu_buckets(sc.horizon)[0], srv.acc[0]
+    return srv, departed, dropped, srv.cpu_buckets(sc.horizon)[0], srv.counters()[0]
 
 
 def test_cstate_exit_on_wakeup_is_idle():
@@ -244,8 +237,8 @@ def test_cstate_exit_on_wakeup_is_idle():
     sc = one_core(CoreSpec(mode="interrupt", batch=1, cstates=((1.0, 0.0),)), [0.0], [0.0], 10.0)
     _, departed, _, cpu, acc = kernel_acc(sc)
     assert departed == {0: (1.0, 1.0, 0)}
-    assert (cpu[A_OVERHEAD], cpu[A_IDLE]) == (0.0, 10.0)
-    assert acc[A_CSTATE_EXITS] == 1
+    assert (cpu[OVERHEAD], cpu[IDLE]) == (0.0, 10.0)
+    assert acc["cstate_exits"] == 1
 
 
 def test_cstate_exit_after_hybrid_sleep_is_idle():
@@ -253,14 +246,14 @@ def test_cstate_exit_after_hybrid_sleep_is_idle():
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, cstates=((2.0, 0.0),),
                     sleep_after_empty_polls=1, sleep_ns=5.0)
     _, _, _, cpu, _ = kernel_acc(one_core(core, [], [], 8.0))
-    assert (cpu[A_SPIN], cpu[A_IDLE], cpu[A_OVERHEAD]) == (1.0, 7.0, 0.0)
+    assert (cpu[SPIN], cpu[IDLE], cpu[OVERHEAD]) == (1.0, 7.0, 0.0)
 
 
 def test_blocked_core_is_idle_up_to_the_end():
     # Interrupt core, no packets, window [0, 1] = the run: the core was idle the whole time.
     _, _, _, cpu, _ = kernel_acc(one_core(CoreSpec(mode="interrupt", batch=1), [], [], 1.0))
-    assert cpu[A_USEFUL] + cpu[A_OVERHEAD] + cpu[A_SPIN] + cpu[A_IDLE] == 1.0
-    assert cpu[A_IDLE] == 1.0
+    assert cpu[USEFUL] + cpu[OVERHEAD] + cpu[SPIN] + cpu[IDLE] == 1.0
+    assert cpu[IDLE] == 1.0
 
 
 def test_every_arrival_before_the_final_horizon_is_admitted_or_dropped():
@@ -279,7 +272,7 @@ def test_hybrid_step_after_an_empty_poll_belongs_to_the_poll():
     # sleep step is part of it, so the sleep is taken and counted.
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
     _, _, _, _, acc = kernel_acc(one_core(core, [], [], 1.0))
-    assert (acc[A_POLLS], acc[A_EMPTY_POLLS], acc[A_SLEEPS]) == (1, 1, 1)
+    assert (acc["polls"], acc["empty_polls"], acc["sleeps"]) == (1, 1, 1)
 
 
 def test_reference_minimal_cases_follow_the_spec():

@@ -21,57 +21,100 @@ independently, are written out in docs/models/engine.md ("Ring server"). In shor
   ``block_after_idle_ns`` since its last non-empty poll, it arms every ring and blocks; an
   interrupt wakes it as in interrupt mode and it resumes polling with interrupts off.
 - Chunking: the kernel takes only decisions at times ``< horizon``; pending state is carried, and
-  arrivals it has not admitted stay with the caller for the next chunk. CPU time is accounted in
-  four buckets (useful, overhead, spin, idle), clipped to the statistics window; a C-state exit is
-  latency, not work, so it counts as idle.
+  arrivals it has not admitted are held for the next chunk. CPU time is accounted in four buckets
+  (useful, overhead, spin, idle), clipped to the statistics window; a C-state exit is latency, not
+  work, so it counts as idle.
+
+The kernel (one call per chunk for all cores, ``_serve_chunk``): ``_serve_core`` walks one core's
+arrivals in time order and, before admitting each (``_admit``), takes the core's decisions that
+come first: wake-ups (``_earliest_fire``, ``_wake``), interrupts while running, polls (``_poll``)
+and what follows an empty poll (``_after_empty_poll``). State lives in a few packed arrays
+(``_State``): one float and one int row per ring and per core, the ring slots, the counters.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from vnetsim.engine.histogram import SUB_BITS as HIST_SUB_BITS
-from vnetsim.engine.histogram import LogHistogram, bucket_of_bits
+from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
+from vnetsim.engine.packets import Packets
 
-MODE_INTERRUPT = 0
-MODE_POLL = 1
-MODE_HYBRID = 2
-MODES = {"interrupt": MODE_INTERRUPT, "poll": MODE_POLL, "hybrid": MODE_HYBRID}
+MODES = {"interrupt": 0, "poll": 1, "hybrid": 2}
+_INTERRUPT, _POLL, _HYBRID = 0, 1, 2
+_RUN, _BLOCKED = 0, 1
 
-RUN = 0
-BLOCKED = 1
-
-# fstate columns
-F_T, F_IDLE_SINCE, F_LAST_BUSY = 0, 1, 2
-# istate columns
-I_STATE, I_RR, I_EMPTY, I_PL_HEAD, I_PL_LEN = 0, 1, 2, 3, 4
-# per-core counters (acc) columns
-A_USEFUL, A_OVERHEAD, A_SPIN, A_IDLE = 0, 1, 2, 3
-A_INTERRUPTS, A_POLLS, A_EMPTY_POLLS, A_WAKEUPS, A_CSTATE_EXITS, A_PACKETS, A_SLEEPS = 4, 5, 6, 7, 8, 9, 10
-N_ACC = 11
-# The same counters by name: what a ring server reports per core (``RingServer.counters``).
+# Per-core counters, by name: what a ring server reports per core (``RingServer.counters``).
 # CPU time (ns) is clipped to the statistics window by the kernel; events count from the window's
 # start once ``RingServer.start_window`` was called.
 CPU_FIELDS = ("useful_ns", "overhead_ns", "spin_ns", "idle_ns")
 EVENT_FIELDS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps")
 CORE_COUNTERS = np.dtype([(name, np.float64) for name in CPU_FIELDS + EVENT_FIELDS])
-# core parameter vector columns
-P_MODE, P_BATCH, P_POLL, P_EMPTY, P_IRQ, P_WAKE = 0, 1, 2, 3, 4, 5
-P_SLEEP_AFTER, P_SLEEP_NS, P_BLOCK_POLLS, P_BLOCK_IDLE = 6, 7, 8, 9
-N_CORE_PARAMS = 10
-# ring parameter columns
-R_CAP, R_DELAY, R_FRAMES, R_MIN_INTERVAL = 0, 1, 2, 3
-N_RING_PARAMS = 4
-# ring float state columns
-RF_LAST_FIRE, RF_ARM_TIME = 0, 1
-# ring int state columns
-RI_HEAD, RI_COUNT, RI_ARMED, RI_IN_LIST = 0, 1, 2, 3
+
+# Columns of the packed state (``_State``; private: read the counters through ``counters()``).
+# counters[core, :] (float64), in CORE_COUNTERS order
+_A_USEFUL, _A_OVERHEAD, _A_SPIN, _A_IDLE = 0, 1, 2, 3
+_A_INTERRUPTS, _A_POLLS, _A_EMPTY_POLLS, _A_WAKEUPS, _A_CSTATE_EXITS, _A_PACKETS, _A_SLEEPS = range(4, 11)
+_N_COUNTERS = 11
+# core_f[core, :] (float64): parameters, then state (decision time, blocked since, end of the last
+# poll that took packets), then the C-state table (exit latencies, then target residencies)
+_P_MODE, _P_BATCH, _P_POLL, _P_EMPTY, _P_IRQ, _P_WAKE = 0, 1, 2, 3, 4, 5
+_P_SLEEP_AFTER, _P_SLEEP_NS, _P_BLOCK_POLLS, _P_BLOCK_IDLE = 6, 7, 8, 9
+_CF_T, _CF_IDLE_SINCE, _CF_LAST_BUSY, _CF_CSTATES = 10, 11, 12, 13
+# core_i[core, :] (int64): run state, round-robin pointer, consecutive empty polls, the poll list's
+# head and length, how many rings the core serves
+_CI_STATE, _CI_RR, _CI_EMPTY, _CI_PL_HEAD, _CI_PL_LEN, _CI_N_RINGS = range(6)
+# core_l[core, :, :] (int64): the core's rings (global indices) and its poll list (a FIFO of
+# local ring indices)
+_CL_RINGS, _CL_POLL_LIST = 0, 1
+# ring_f[ring, :] (float64): parameters (capacity, interrupt moderation), then last fire, arm time
+_RF_CAP, _RF_DELAY, _RF_FRAMES, _RF_MIN_INTERVAL, _RF_LAST_FIRE, _RF_ARM_TIME = range(6)
+# ring_i[ring, :] (int64): serving core, FIFO head and count, interrupt armed, drops (all, of
+# window packets), window packets served
+_RI_CORE, _RI_HEAD, _RI_COUNT, _RI_ARMED, _RI_DROPS, _RI_WINDOW_DROPS, _RI_WINDOW_PACKETS = range(7)
+# A packet in a ring slot (slot_f[ring, slot, :], slot_i[ring, slot, :]) or held for the next
+# chunk (held_f[k, :], held_i[k, :], which adds its ring)
+_S_T, _S_T0, _S_WORK = 0, 1, 2
+_S_SIZE, _S_FLOW, _S_PID, _H_RING = 0, 1, 2, 3
+# Departures (rows of out_f, out_i, out_s) and drops (rows of drop_f, drop_i)
+_O_DEP, _O_T0, _O_PICK, _O_ARRIVAL = 0, 1, 2, 3
+_O_PID, _O_RING = 0, 1
+_O_SIZE, _O_FLOW = 0, 1
+_D_T, _D_T0 = 0, 1
+_D_PID, _D_RING = 0, 1
+
+
+class _State(NamedTuple):
+    """A ring server's packed state, carried across chunks: the kernel's first argument.
+
+    Kernels unpack it once: helpers take the arrays themselves (a tuple of arrays handed to an
+    inlined helper costs numba reference counting on every call)."""
+
+    core_f: np.ndarray        # (cores, _CF_CSTATES + 2 * depth) float64
+    core_i: np.ndarray        # (cores, 6) int64
+    core_l: np.ndarray        # (cores, 2, rings) int64
+    counters: np.ndarray      # (cores, _N_COUNTERS) float64
+    ring_f: np.ndarray        # (rings, 6) float64
+    ring_i: np.ndarray        # (rings, 7) int64
+    slot_f: np.ndarray        # (rings, width, 3) float64: arrival, offer time, work
+    slot_i: np.ndarray        # (rings, width, 3) int64: size, flow, packet id
+    wait_counts: np.ndarray   # histogram arrival -> pick (RingServer.wait)
+    wait_stats: np.ndarray
+    work_counts: np.ndarray   # histogram pick -> departure (RingServer.work)
+    work_stats: np.ndarray
+    window: np.ndarray        # (2,) float64: statistics window [lo, hi]
+
+
+# ----------------------------------------------------------------------------------------------
+# The kernel
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _clip(s, e, lo, hi):
-    """Length of [s, e) inside the statistics window [lo, hi] (scalars only: no array refcounts)."""
+    """Length of [s, e) inside the statistics window [lo, hi]."""
     if e > hi:
         e = hi
     if s < lo:
@@ -80,341 +123,471 @@ def _clip(s, e, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def _cstate_exit(idle_ns, exit_ns, residency_ns):
-    """Exit latency of the deepest C-state whose target residency fits the idle period."""
-    out = 0.0
-    for k in range(exit_ns.shape[0]):
-        if residency_ns[k] <= idle_ns:
-            out = exit_ns[k]
-    return out
+def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
+    """Advance core ``c`` to ``horizon``: each of its arrivals, in time order, is admitted after
+    the decisions that come before it (docs/models/engine.md, "Ring server").
 
+    ``arr`` holds the chunk's arrivals (columns, and ``order``: each core's, grouped) and those held
+    from the last chunk (``held_f``, ``held_i``); ``cur`` = [next held, end, next new, end] for this
+    core, advanced in place. Departures go to ``out`` from ``n_out`` on, drops to ``drops`` from
+    ``n_drop`` on. Returns (n_out, n_drop).
 
-@numba.njit(cache=True, nogil=True)
-def _fire_time(r, rp, rf, ri, rt, width):
-    """When armed ring ``r`` (global index) raises its interrupt; inf if it will not yet."""
-    cnt = ri[r, RI_COUNT]
-    if ri[r, RI_ARMED] == 0 or cnt == 0:
-        return np.inf
-    head = ri[r, RI_HEAD]
-    f = rt[r, head] + rp[r, R_DELAY]
-    frames = int(rp[r, R_FRAMES])
-    if frames >= 1 and cnt >= frames:
-        j = head + frames - 1
-        if j >= width:
-            j -= width
-        if rt[r, j] < f:
-            f = rt[r, j]
-    g = rf[r, RF_LAST_FIRE] + rp[r, R_MIN_INTERVAL]
-    if g > f:
-        f = g
-    if rf[r, RF_ARM_TIME] > f:
-        f = rf[r, RF_ARM_TIME]
-    return f
-
-
-@numba.njit(cache=True, nogil=True)
-def serve_core(c, rings, cp, cstate_exit_ns, cstate_res_ns,
-               rp, rf, ri, rt, rt0, rsize, rflow, rpid, rwork,
-               fs, ist, plist, acc,
-               in_t, in_ring, in_t0, in_size, in_flow, in_pid, in_work,
-               horizon, stat_lo, stat_hi, detail,
-               out_dep, out_t0, out_size, out_flow, out_pid, out_pick, out_arr, out_ring,
-               drop_t, drop_t0, drop_pid, drop_ring, drop_acc,
-               wait_counts, wait_stats, work_counts, work_stats, ring_packets):
-    """Advance core ``c`` over its time-ordered arrivals up to ``horizon``.
-
-    Departures go to ``out_*`` (pick/arrival/ring only when ``detail``); packets offered inside
-    the statistics window and departing inside it are also recorded in the wait (arrival to
-    pick) and work (pick to departure) histograms and counted per ring in ``ring_packets``.
-    Returns (arrivals admitted or dropped, departures written, drops written).
+    The steps are closures over the unpacked arrays: numba inlines them without the reference
+    counting that array arguments of inlined helpers cost where they branch.
     """
-    nr = rings.shape[0]
-    width = rt.shape[1]
-    mode = int(cp[P_MODE])
-    batch = int(cp[P_BATCH])
-    poll_cost = cp[P_POLL]
-    empty_cost = cp[P_EMPTY]
-    irq_cost = cp[P_IRQ]
-    wake_cost = cp[P_WAKE]
-    sleep_after = int(cp[P_SLEEP_AFTER])
-    sleep_ns = cp[P_SLEEP_NS]
-    block_polls = int(cp[P_BLOCK_POLLS])
-    block_idle = cp[P_BLOCK_IDLE]
+    ring_f, ring_i, slot_f, slot_i = st.ring_f, st.ring_i, st.slot_f, st.slot_i
+    wait_counts, work_counts = st.wait_counts, st.work_counts
+    t_in, ring_in, t0_in, size_in, flow_in, pid_in, work_in, order, held_f, held_i = arr
+    out_f, out_i, out_s = out
+    drop_f, drop_i = drops
+    lo, hi = st.window[0], st.window[1]
+    cf, ci, acc = st.core_f[c], st.core_i[c], st.counters[c]
+    rings = st.core_l[c, _CL_RINGS]
+    poll_list = st.core_l[c, _CL_POLL_LIST]
+    nr = ci[_CI_N_RINGS]
+    width = slot_f.shape[1]
+    depth = (cf.shape[0] - _CF_CSTATES) // 2
+    mode = int(cf[_P_MODE])
+    batch = int(cf[_P_BATCH])
+    poll_cost = cf[_P_POLL]
+    empty_cost = cf[_P_EMPTY]
+    irq_cost = cf[_P_IRQ]
+    direct = order.shape[0] == 0          # a single core takes the chunk's arrivals as they are
 
-    if nr == 0:
-        return 0, 0, 0  # a core with no rings does nothing (it stays blocked: idle)
-    top_bucket = wait_counts.shape[0] - 1
-    scratch = np.empty(1)                 # a float64 and its bits: histogram buckets without a log
-    scratch_bits = scratch.view(np.int64)
-    n_in = in_t.shape[0]
-    i = 0
-    n_out = 0
-    n_drop = 0
-    t = fs[c, F_T]
-    state = ist[c, I_STATE]
+    def cstate_exit(idle_ns):
+        """Exit latency of the deepest C-state whose target residency fits the idle period."""
+        ex = 0.0
+        for k in range(depth):
+            if cf[_CF_CSTATES + depth + k] <= idle_ns:
+                ex = cf[_CF_CSTATES + k]
+        return ex
 
-    while True:
-        if state == BLOCKED:
-            # The earliest interrupt; arrivals up to it are admitted first (they may bring it forward).
-            f_min = np.inf
-            l_min = -1
-            for l in range(nr):
-                f = _fire_time(rings[l], rp, rf, ri, rt, width)
-                if f < f_min:
-                    f_min = f
-                    l_min = l
-            limit = f_min
-        else:
-            # at or past the horizon nothing more can free a slot before it: admit every
-            # arrival before the horizon, then stop
-            limit = t if t < horizon else np.inf
-
-        # Admit (or tail-drop) due arrivals: the one place arrivals enter rings. A blocked core
-        # re-examines its interrupts after each arrival (one may bring an interrupt forward).
-        admitted = False
-        while i < n_in and in_t[i] < horizon and in_t[i] <= limit:
-            r = rings[in_ring[i]]
-            cnt = ri[r, RI_COUNT]
-            if cnt >= int(rp[r, R_CAP]):
-                drop_t[n_drop] = in_t[i]
-                drop_t0[n_drop] = in_t0[i]
-                drop_pid[n_drop] = in_pid[i]
-                drop_ring[n_drop] = r
-                n_drop += 1
-                drop_acc[r, 0] += 1
-                if in_t0[i] >= stat_lo:
-                    drop_acc[r, 1] += 1
-            else:
-                j = ri[r, RI_HEAD] + cnt
+    def fire_time(r):
+        """When ring ``r`` raises its interrupt; inf while it is disarmed or empty."""
+        cnt = ring_i[r, _RI_COUNT]
+        f = np.inf
+        if ring_i[r, _RI_ARMED] != 0 and cnt > 0:
+            head = ring_i[r, _RI_HEAD]
+            f = slot_f[r, head, _S_T] + ring_f[r, _RF_DELAY]
+            frames = int(ring_f[r, _RF_FRAMES])
+            if frames >= 1 and cnt >= frames:
+                j = head + frames - 1
                 if j >= width:
                     j -= width
-                rt[r, j] = in_t[i]
-                rt0[r, j] = in_t0[i]
-                rsize[r, j] = in_size[i]
-                rflow[r, j] = in_flow[i]
-                rpid[r, j] = in_pid[i]
-                rwork[r, j] = in_work[i]
-                ri[r, RI_COUNT] = cnt + 1
-            i += 1
-            if state == BLOCKED:
-                admitted = True
-                break
-        if admitted:
-            continue
-        if state == RUN and t >= horizon:
-            break
+                if slot_f[r, j, _S_T] < f:
+                    f = slot_f[r, j, _S_T]
+            g = ring_f[r, _RF_LAST_FIRE] + ring_f[r, _RF_MIN_INTERVAL]
+            if g > f:
+                f = g
+            if ring_f[r, _RF_ARM_TIME] > f:
+                f = ring_f[r, _RF_ARM_TIME]
+        return f
 
-        if state == BLOCKED:
-            if f_min >= horizon:
-                break
-            # The interrupt wakes the core.
-            idle_since = fs[c, F_IDLE_SINCE]
-            acc[c, A_IDLE] += _clip(idle_since, f_min, stat_lo, stat_hi)
-            ex = _cstate_exit(f_min - idle_since, cstate_exit_ns, cstate_res_ns)
-            if ex > 0.0:
-                acc[c, A_CSTATE_EXITS] += 1.0
-            r = rings[l_min]
-            ri[r, RI_ARMED] = 0
-            rf[r, RF_LAST_FIRE] = f_min
-            acc[c, A_INTERRUPTS] += 1.0
-            acc[c, A_WAKEUPS] += 1.0
-            t = f_min
-            acc[c, A_IDLE] += _clip(t, t + ex, stat_lo, stat_hi)
-            t += ex
-            cost = irq_cost + wake_cost
-            acc[c, A_OVERHEAD] += _clip(t, t + cost, stat_lo, stat_hi)
-            t += cost
-            state = RUN
-            if mode == MODE_HYBRID:
-                for l in range(nr):
-                    ri[rings[l], RI_ARMED] = 0
-                ist[c, I_EMPTY] = 0
-                ist[c, I_RR] = l_min
-                fs[c, F_LAST_BUSY] = t
-            else:
-                # append to the poll list
-                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
-                if pos >= nr:
-                    pos -= nr
-                plist[c, pos] = l_min
-                ist[c, I_PL_LEN] += 1
-                ri[r, RI_IN_LIST] = 1
-            continue
+    def earliest_fire():
+        """The earliest interrupt among the core's rings: (time, local ring); ties: lower index."""
+        f_min = np.inf
+        l_min = -1
+        for l in range(nr):
+            f = fire_time(rings[l])
+            if f < f_min:
+                f_min = f
+                l_min = l
+        return f_min, l_min
 
-        # RUN: a decision at time t (every arrival at or before t is in its ring by now).
-        if mode == MODE_INTERRUPT:
-            # Interrupts raised while the core was running: handler cost, ring to the poll list.
-            fired = False
-            f_min = np.inf
-            l_min = -1
-            for l in range(nr):
-                f = _fire_time(rings[l], rp, rf, ri, rt, width)
-                if f < f_min:
-                    f_min = f
-                    l_min = l
-            if f_min <= t:
-                r = rings[l_min]
-                ri[r, RI_ARMED] = 0
-                rf[r, RF_LAST_FIRE] = f_min
-                acc[c, A_INTERRUPTS] += 1.0
-                acc[c, A_OVERHEAD] += _clip(t, t + irq_cost, stat_lo, stat_hi)
-                t += irq_cost
-                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
-                if pos >= nr:
-                    pos -= nr
-                plist[c, pos] = l_min
-                ist[c, I_PL_LEN] += 1
-                ri[r, RI_IN_LIST] = 1
-                fired = True
-            if fired:
-                continue
-            if ist[c, I_PL_LEN] == 0:
-                state = BLOCKED
-                fs[c, F_IDLE_SINCE] = t
-                continue
-            l = plist[c, ist[c, I_PL_HEAD]]
-            h = ist[c, I_PL_HEAD] + 1
-            if h >= nr:
-                h = 0
-            ist[c, I_PL_HEAD] = h
-            ist[c, I_PL_LEN] -= 1
-            r = rings[l]
-            ri[r, RI_IN_LIST] = 0
+    def fire(l, f):
+        """Local ring ``l`` raises its interrupt at ``f``: it is disarmed until re-armed."""
+        ring_i[rings[l], _RI_ARMED] = 0
+        ring_f[rings[l], _RF_LAST_FIRE] = f
+        acc[_A_INTERRUPTS] += 1.0
+
+    def arm(r, t):
+        ring_i[r, _RI_ARMED] = 1
+        ring_f[r, _RF_ARM_TIME] = t
+
+    def push(l):
+        """Append local ring ``l`` to the tail of the poll list."""
+        pos = ci[_CI_PL_HEAD] + ci[_CI_PL_LEN]
+        if pos >= nr:
+            pos -= nr
+        poll_list[pos] = l
+        ci[_CI_PL_LEN] += 1
+
+    def pop():
+        """Take the head of the poll list (a local ring index)."""
+        h = ci[_CI_PL_HEAD]
+        ci[_CI_PL_HEAD] = h + 1 if h + 1 < nr else 0
+        ci[_CI_PL_LEN] -= 1
+        return poll_list[h]
+
+    def wake(f, l):
+        """The blocked core is woken by local ring ``l``'s interrupt at ``f``: idle until then and
+        through the C-state exit, then IRQ and wake-up costs (overhead). An interrupt-mode core
+        polls that ring next; a hybrid core turns interrupts off and polls round-robin from it.
+        Returns when the core runs again."""
+        idle_since = cf[_CF_IDLE_SINCE]
+        acc[_A_IDLE] += _clip(idle_since, f, lo, hi)
+        ex = cstate_exit(f - idle_since)
+        if ex > 0.0:
+            acc[_A_CSTATE_EXITS] += 1.0
+        fire(l, f)
+        acc[_A_WAKEUPS] += 1.0
+        t = f
+        acc[_A_IDLE] += _clip(t, t + ex, lo, hi)
+        t += ex
+        cost = irq_cost + cf[_P_WAKE]
+        acc[_A_OVERHEAD] += _clip(t, t + cost, lo, hi)
+        t += cost
+        if mode == _HYBRID:
+            for k in range(nr):
+                ring_i[rings[k], _RI_ARMED] = 0
+            ci[_CI_EMPTY] = 0
+            ci[_CI_RR] = l
+            cf[_CF_LAST_BUSY] = t
         else:
-            # poll / hybrid: skip runs of empty polls in one step (poll mode only).
-            if mode == MODE_POLL:
-                busy = False
-                for l in range(nr):
-                    if ri[rings[l], RI_COUNT] > 0:
-                        busy = True
-                        break
-                if not busy:
-                    a = horizon
-                    if i < n_in and in_t[i] < horizon:
-                        a = in_t[i]
-                    if a > t:
-                        m = np.ceil((a - t) / empty_cost)
-                        if m < 1.0:
-                            m = 1.0
-                        t_new = t + m * empty_cost
-                        acc[c, A_SPIN] += _clip(t, t_new, stat_lo, stat_hi)
-                        acc[c, A_POLLS] += m
-                        acc[c, A_EMPTY_POLLS] += m
-                        ist[c, I_RR] = (ist[c, I_RR] + int(m)) % nr
-                        t = t_new
-                        continue
-            l = ist[c, I_RR]
-            ist[c, I_RR] = l + 1 if l + 1 < nr else 0
-            r = rings[l]
+            push(l)
+        return t
 
-        # Poll ring r at time t.
-        cnt = ri[r, RI_COUNT]
-        n = cnt if cnt < batch else batch
-        acc[c, A_POLLS] += 1.0
-        if n == 0:
-            acc[c, A_EMPTY_POLLS] += 1.0
-            acc[c, A_SPIN] += _clip(t, t + empty_cost, stat_lo, stat_hi)
-            t += empty_cost
-            if mode == MODE_INTERRUPT:
-                ri[r, RI_ARMED] = 1
-                rf[r, RF_ARM_TIME] = t
-            elif mode == MODE_HYBRID:
-                e = ist[c, I_EMPTY] + 1
-                ist[c, I_EMPTY] = e
-                if (block_polls > 0 and e >= block_polls) or (block_idle > 0.0 and t - fs[c, F_LAST_BUSY] >= block_idle):
-                    for k in range(nr):
-                        rr = rings[k]
-                        ri[rr, RI_ARMED] = 1
-                        rf[rr, RF_ARM_TIME] = t
-                    state = BLOCKED
-                    fs[c, F_IDLE_SINCE] = t
-                elif sleep_after > 0 and e >= sleep_after:
-                    ex = _cstate_exit(sleep_ns, cstate_exit_ns, cstate_res_ns)
-                    acc[c, A_IDLE] += _clip(t, t + sleep_ns + ex, stat_lo, stat_hi)
-                    acc[c, A_SLEEPS] += 1.0
-                    if ex > 0.0:
-                        acc[c, A_CSTATE_EXITS] += 1.0
-                    t += sleep_ns + ex
-            continue
-
-        acc[c, A_OVERHEAD] += _clip(t, t + poll_cost, stat_lo, stat_hi)
-        head = ri[r, RI_HEAD]
+    def poll(r, t, n, n_out, wst, kst):
+        """Take the ``n > 0`` oldest packets of ring ``r`` at ``t``: departures from ``n_out`` on;
+        the window's go to the wait and work histograms (stats in locals). Returns the end."""
+        acc[_A_OVERHEAD] += _clip(t, t + poll_cost, lo, hi)
+        head = ring_i[r, _RI_HEAD]
         d = t + poll_cost
         d0 = d
+        window_packets = 0
         for k in range(n):
             j = head + k
             if j >= width:
                 j -= width
-            d += rwork[r, j]
-            t0 = rt0[r, j]
-            out_dep[n_out] = d
-            out_t0[n_out] = t0
-            out_size[n_out] = rsize[r, j]
-            out_flow[n_out] = rflow[r, j]
-            out_pid[n_out] = rpid[r, j]
+            d += slot_f[r, j, _S_WORK]
+            t0 = slot_f[r, j, _S_T0]
+            o = n_out + k
+            out_f[_O_DEP, o] = d
+            out_f[_O_T0, o] = t0
+            out_i[_O_PID, o] = slot_i[r, j, _S_PID]
+            out_s[_O_SIZE, o] = slot_i[r, j, _S_SIZE]
+            out_s[_O_FLOW, o] = slot_i[r, j, _S_FLOW]
             if detail:
-                out_pick[n_out] = t
-                out_arr[n_out] = rt[r, j]
-                out_ring[n_out] = r
-            if t0 >= stat_lo and d <= stat_hi:
-                # Histogram updates written out in place: in numba a helper taking arrays, called
-                # per packet (inlined or not), made the whole path about 3x slower.
-                ring_packets[r] += 1
-                x = t - rt[r, j]
-                scratch[0] = x
-                b = 0 if x < 1.0 else min(bucket_of_bits(scratch_bits[0], HIST_SUB_BITS), top_bucket)
-                wait_counts[b] += 1
-                wait_stats[0] += 1.0
-                wait_stats[1] += x
-                wait_stats[4] += x * x
-                wait_stats[2] = min(wait_stats[2], x)
-                wait_stats[3] = max(wait_stats[3], x)
-                x = d - t
-                scratch[0] = x
-                b = 0 if x < 1.0 else min(bucket_of_bits(scratch_bits[0], HIST_SUB_BITS), top_bucket)
-                work_counts[b] += 1
-                work_stats[0] += 1.0
-                work_stats[1] += x
-                work_stats[4] += x * x
-                work_stats[2] = min(work_stats[2], x)
-                work_stats[3] = max(work_stats[3], x)
-            n_out += 1
-        acc[c, A_USEFUL] += _clip(d0, d, stat_lo, stat_hi)
+                out_f[_O_PICK, o] = t
+                out_f[_O_ARRIVAL, o] = slot_f[r, j, _S_T]
+                out_i[_O_RING, o] = r
+            if t0 >= lo and d <= hi:
+                window_packets += 1
+                wst = hist_add(wait_counts, wst, t - slot_f[r, j, _S_T], SUB_BITS)
+                kst = hist_add(work_counts, kst, d - t, SUB_BITS)
+        acc[_A_USEFUL] += _clip(d0, d, lo, hi)
+        acc[_A_PACKETS] += n
+        ring_i[r, _RI_WINDOW_PACKETS] += window_packets
         head += n
         if head >= width:
             head -= width
-        ri[r, RI_HEAD] = head
-        ri[r, RI_COUNT] = cnt - n
-        acc[c, A_PACKETS] += n
-        t = d
-        if mode == MODE_INTERRUPT:
-            if n == batch:
-                pos = ist[c, I_PL_HEAD] + ist[c, I_PL_LEN]
-                if pos >= nr:
-                    pos -= nr
-                plist[c, pos] = l
-                ist[c, I_PL_LEN] += 1
-                ri[r, RI_IN_LIST] = 1
-            else:
-                ri[r, RI_ARMED] = 1
-                rf[r, RF_ARM_TIME] = t
-        else:
-            ist[c, I_EMPTY] = 0
-            fs[c, F_LAST_BUSY] = t
+        ring_i[r, _RI_HEAD] = head
+        ring_i[r, _RI_COUNT] -= n
+        return d, wst, kst
 
-    fs[c, F_T] = t
-    ist[c, I_STATE] = state
-    return i, n_out, n_drop
+    def after_empty_poll(t):
+        """A hybrid core after an empty poll ending at ``t``: block (every ring armed), sleep, or
+        go on polling. Returns (time of the next decision, run state)."""
+        e = ci[_CI_EMPTY] + 1
+        ci[_CI_EMPTY] = e
+        block_polls = int(cf[_P_BLOCK_POLLS])
+        block_idle = cf[_P_BLOCK_IDLE]
+        sleep_after = int(cf[_P_SLEEP_AFTER])
+        state = _RUN
+        if (block_polls > 0 and e >= block_polls) or (block_idle > 0.0 and t - cf[_CF_LAST_BUSY] >= block_idle):
+            for k in range(nr):
+                arm(rings[k], t)
+            cf[_CF_IDLE_SINCE] = t
+            state = _BLOCKED
+        elif sleep_after > 0 and e >= sleep_after:
+            sleep_ns = cf[_P_SLEEP_NS]
+            ex = cstate_exit(sleep_ns)
+            acc[_A_IDLE] += _clip(t, t + sleep_ns + ex, lo, hi)
+            acc[_A_SLEEPS] += 1.0
+            if ex > 0.0:
+                acc[_A_CSTATE_EXITS] += 1.0
+            t += sleep_ns + ex
+        return t, state
+
+    def admit(r, a, t0, work, size, flow, pid, n_drop):
+        """An arrival at ``a`` to ring ``r``: tail drop if the ring is full (written at ``n_drop``),
+        else appended. Returns whether it was admitted."""
+        cnt = ring_i[r, _RI_COUNT]
+        ok = cnt < int(ring_f[r, _RF_CAP])
+        if ok:
+            j = ring_i[r, _RI_HEAD] + cnt
+            if j >= width:
+                j -= width
+            slot_f[r, j, _S_T] = a
+            slot_f[r, j, _S_T0] = t0
+            slot_f[r, j, _S_WORK] = work
+            slot_i[r, j, _S_SIZE] = size
+            slot_i[r, j, _S_FLOW] = flow
+            slot_i[r, j, _S_PID] = pid
+            ring_i[r, _RI_COUNT] = cnt + 1
+        else:
+            drop_f[_D_T, n_drop] = a
+            drop_f[_D_T0, n_drop] = t0
+            drop_i[_D_PID, n_drop] = pid
+            drop_i[_D_RING, n_drop] = r
+            ring_i[r, _RI_DROPS] += 1
+            if t0 >= lo:
+                ring_i[r, _RI_WINDOW_DROPS] += 1
+        return ok
+
+    if nr == 0:
+        return n_out, n_drop              # a core with no rings does nothing (it stays blocked: idle)
+    queued = 0                            # packets in the core's rings (is the core busy?)
+    for l in range(nr):
+        queued += ring_i[rings[l], _RI_COUNT]
+    wst = stats_load(st.wait_stats)
+    kst = stats_load(st.work_stats)
+    t = cf[_CF_T]
+    state = ci[_CI_STATE]
+    kh, kh_end, kn, kn_end = cur[0], cur[1], cur[2], cur[3]
+
+    while True:
+        # The core's next arrival, held-over or new, by (time, packet id); held first on ties.
+        use_held = kh < kh_end
+        j = 0
+        if kn < kn_end:
+            j = kn if direct else order[kn]
+            if use_held:
+                th = held_f[kh, _S_T]
+                use_held = not (t_in[j] < th or (t_in[j] == th and pid_in[j] < held_i[kh, _S_PID]))
+        if use_held:
+            a = held_f[kh, _S_T]
+        elif kn < kn_end:
+            a = t_in[j]
+        else:
+            a = np.inf
+        until = a if a < horizon else horizon
+
+        # Every decision of the core before `until` (every arrival up to a decision's time is in).
+        while True:
+            if state == _BLOCKED:
+                f, l = earliest_fire()
+                if not f < until:
+                    break
+                t = wake(f, l)
+                state = _RUN
+                continue
+            if not t < until:
+                break
+            if mode == _INTERRUPT:
+                # interrupts raised while running: handler cost, the ring joins the poll list
+                f, l = earliest_fire()
+                if f <= t:
+                    fire(l, f)
+                    acc[_A_OVERHEAD] += _clip(t, t + irq_cost, lo, hi)
+                    t += irq_cost
+                    push(l)
+                    continue
+                if ci[_CI_PL_LEN] == 0:
+                    state = _BLOCKED
+                    cf[_CF_IDLE_SINCE] = t
+                    continue
+                l = pop()
+            else:
+                l = ci[_CI_RR]
+                if mode == _POLL and queued == 0:
+                    # nothing to take before `until`: the empty polls up to it in one step
+                    m = np.ceil((until - t) / empty_cost)
+                    if m < 1.0:
+                        m = 1.0
+                    t_new = t + m * empty_cost
+                    acc[_A_SPIN] += _clip(t, t_new, lo, hi)
+                    acc[_A_POLLS] += m
+                    acc[_A_EMPTY_POLLS] += m
+                    ci[_CI_RR] = (l + int(m)) % nr
+                    t = t_new
+                    continue
+                ci[_CI_RR] = l + 1 if l + 1 < nr else 0
+
+            # Poll local ring l at t.
+            r = rings[l]
+            cnt = ring_i[r, _RI_COUNT]
+            n = cnt if cnt < batch else batch
+            acc[_A_POLLS] += 1.0
+            if n == 0:
+                acc[_A_EMPTY_POLLS] += 1.0
+                acc[_A_SPIN] += _clip(t, t + empty_cost, lo, hi)
+                t += empty_cost
+                if mode == _INTERRUPT:
+                    arm(r, t)
+                elif mode == _HYBRID:
+                    t, state = after_empty_poll(t)
+                continue
+            t, wst, kst = poll(r, t, n, n_out, wst, kst)
+            n_out += n
+            queued -= n
+            if mode == _INTERRUPT:
+                if n == batch:
+                    push(l)
+                else:
+                    arm(r, t)
+            else:
+                ci[_CI_EMPTY] = 0
+                cf[_CF_LAST_BUSY] = t
+
+        if not a < horizon:
+            break
+        # Admit (or tail-drop) the arrival: the one place packets enter rings.
+        if use_held:
+            ok = admit(held_i[kh, _H_RING], a, held_f[kh, _S_T0], held_f[kh, _S_WORK], held_i[kh, _S_SIZE],
+                       held_i[kh, _S_FLOW], held_i[kh, _S_PID], n_drop)
+            kh += 1
+        else:
+            ok = admit(ring_in[j], a, t0_in[j], work_in[j], size_in[j], flow_in[j], pid_in[j], n_drop)
+            kn += 1
+        if ok:
+            queued += 1
+        else:
+            n_drop += 1
+
+    cf[_CF_T] = t
+    ci[_CI_STATE] = state
+    stats_store(st.wait_stats, wst)
+    stats_store(st.work_stats, kst)
+    cur[0], cur[2] = kh, kn
+    return n_out, n_drop
+
+
+@numba.njit(cache=True, nogil=True)
+def _hold(arr, cur, direct):
+    """What each core has not admitted (arrivals at or after the horizon), held for the next chunk:
+    its held-over and new arrivals merged by (time, packet id). Returns (held_f, held_i, start)."""
+    t_in, ring_in, t0_in, size_in, flow_in, pid_in, work_in, order, held_f, held_i = arr
+    n_c = cur.shape[0]
+    start = np.zeros(n_c + 1, np.int64)
+    for c in range(n_c):
+        start[c + 1] = start[c] + (cur[c, 1] - cur[c, 0]) + (cur[c, 3] - cur[c, 2])
+    out_f = np.empty((start[n_c], 3))
+    out_i = np.empty((start[n_c], 4), np.int64)
+    for c in range(n_c):
+        kh, kh_end, kn, kn_end = cur[c, 0], cur[c, 1], cur[c, 2], cur[c, 3]
+        for k in range(start[c], start[c + 1]):
+            use_held = kh < kh_end
+            j = 0
+            if kn < kn_end:
+                j = kn if direct else order[kn]
+                if use_held:
+                    th = held_f[kh, _S_T]
+                    use_held = not (t_in[j] < th or (t_in[j] == th and pid_in[j] < held_i[kh, _S_PID]))
+            if use_held:
+                out_f[k] = held_f[kh]
+                out_i[k] = held_i[kh]
+                kh += 1
+            else:
+                out_f[k, _S_T], out_f[k, _S_T0], out_f[k, _S_WORK] = t_in[j], t0_in[j], work_in[j]
+                out_i[k, _S_SIZE], out_i[k, _S_FLOW], out_i[k, _S_PID] = size_in[j], flow_in[j], pid_in[j]
+                out_i[k, _H_RING] = ring_in[j]
+                kn += 1
+    return out_f, out_i, start
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_cores(out, first, count):
+    """The cores' departures (runs ``[first[c], first[c] + count[c])`` of ``out``, each ordered by
+    (time, packet id)) merged into one such run: a k-way merge gathering every row in one pass."""
+    out_f, out_i, out_s = out
+    k = first.shape[0]
+    total = 0
+    for c in range(k):
+        total += count[c]
+    m_f = np.empty((out_f.shape[0], total))
+    m_i = np.empty((out_i.shape[0], total), np.int64)
+    m_s = np.empty((2, total), np.int32)
+    pos = first.copy()
+    head_t = np.empty(k)                 # each run's next (time, id); +inf once it is used up
+    head_k = np.zeros(k, np.int64)
+    for c in range(k):
+        if count[c] > 0:
+            head_t[c] = out_f[_O_DEP, pos[c]]
+            head_k[c] = out_i[_O_PID, pos[c]]
+        else:
+            head_t[c] = np.inf
+    for i in range(total):
+        best = 0
+        bt = head_t[0]
+        bk = head_k[0]
+        for c in range(1, k):
+            tt = head_t[c]
+            if tt < bt or (tt == bt and head_k[c] < bk):
+                best = c
+                bt = tt
+                bk = head_k[c]
+        p = pos[best]
+        for row in range(out_f.shape[0]):
+            m_f[row, i] = out_f[row, p]
+        for row in range(out_i.shape[0]):
+            m_i[row, i] = out_i[row, p]
+        m_s[_O_SIZE, i] = out_s[_O_SIZE, p]
+        m_s[_O_FLOW, i] = out_s[_O_FLOW, p]
+        p += 1
+        pos[best] = p
+        if p < first[best] + count[best]:
+            head_t[best] = out_f[_O_DEP, p]
+            head_k[best] = out_i[_O_PID, p]
+        else:
+            head_t[best] = np.inf
+    return m_f, m_i, m_s
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_chunk(st, held_f, held_i, held_start, t, ring, t0, size, flow, pid, work, horizon, detail):
+    """One chunk for every core: arrivals (time-ordered, global ring indices) admitted and every
+    decision before ``horizon`` taken. Returns (departures as rows (out_f, out_i, out_s) and their
+    count, drops (drop_f, drop_i) and their count, the arrivals held for the next chunk)."""
+    n_c = st.core_f.shape[0]
+    n = t.shape[0]
+    # each core's arrivals, in time order: a counting sort (a single core takes them as they are)
+    start = np.zeros(n_c + 1, np.int64)
+    if n_c == 1:
+        order = np.empty(0, np.int64)
+        start[1] = n
+    else:
+        for i in range(n):
+            start[st.ring_i[ring[i], _RI_CORE] + 1] += 1
+        for c in range(n_c):
+            start[c + 1] += start[c]
+        order = np.empty(n, np.int64)
+        pos = start[:-1].copy()
+        for i in range(n):
+            c = st.ring_i[ring[i], _RI_CORE]
+            order[pos[c]] = i
+            pos[c] += 1
+    # room for each core's departures: its arrivals and the packets already in its rings
+    first = np.zeros(n_c, np.int64)
+    cap = 0
+    for c in range(n_c):
+        first[c] = cap
+        cap += start[c + 1] - start[c] + held_start[c + 1] - held_start[c]
+        for l in range(st.core_i[c, _CI_N_RINGS]):
+            cap += st.ring_i[st.core_l[c, _CL_RINGS, l], _RI_COUNT]
+    out = (np.empty((4 if detail else 2, cap)), np.empty((2 if detail else 1, cap), np.int64),
+           np.empty((2, cap), np.int32))
+    n_in = n + held_start[n_c]
+    drops = (np.empty((2, n_in)), np.empty((2, n_in), np.int64))
+    arr = (t, ring, t0, size, flow, pid, work, order, held_f, held_i)
+    cur = np.empty((n_c, 4), np.int64)
+    count = np.zeros(n_c, np.int64)
+    n_drop = np.int64(0)
+    for c in range(n_c):
+        cur[c, 0], cur[c, 1], cur[c, 2], cur[c, 3] = held_start[c], held_start[c + 1], start[c], start[c + 1]
+        end, n_drop = _serve_core(st, c, arr, cur[c], horizon, out, first[c], drops, n_drop, detail)
+        count[c] = end - first[c]
+    new_held_f, new_held_i, new_start = _hold(arr, cur, n_c == 1)
+    if n_c > 1:
+        out = _merge_cores(out, first, count)
+    n_dep = 0
+    for c in range(n_c):
+        n_dep += count[c]
+    return out, n_dep, drops, n_drop, new_held_f, new_held_i, new_start
 
 
 # ----------------------------------------------------------------------------------------------
-# State and the Python-side driver (one call per chunk, one kernel call per core).
-
-
-from dataclasses import dataclass  # noqa: E402
-
-from vnetsim.engine.merge import merge_order, merge_packet_runs  # noqa: E402
-from vnetsim.engine.packets import Packets  # noqa: E402
+# Specs and the Python-side driver (one kernel call per chunk)
 
 
 @dataclass(frozen=True)
@@ -434,17 +607,18 @@ class CoreSpec:
     block_after_idle_ns: float = 0.0
 
     def vector(self) -> np.ndarray:
-        p = np.zeros(N_CORE_PARAMS)
-        p[P_MODE] = MODES[self.mode]
-        p[P_BATCH] = self.batch
-        p[P_POLL] = self.poll_cost_ns
-        p[P_EMPTY] = self.empty_poll_cost_ns
-        p[P_IRQ] = self.irq_cost_ns
-        p[P_WAKE] = self.wakeup_ns
-        p[P_SLEEP_AFTER] = self.sleep_after_empty_polls
-        p[P_SLEEP_NS] = self.sleep_ns
-        p[P_BLOCK_POLLS] = self.block_after_empty_polls
-        p[P_BLOCK_IDLE] = self.block_after_idle_ns
+        """The core's parameters as the kernel reads them (a row of the packed core parameters)."""
+        p = np.zeros(_CF_T)
+        p[_P_MODE] = MODES[self.mode]
+        p[_P_BATCH] = self.batch
+        p[_P_POLL] = self.poll_cost_ns
+        p[_P_EMPTY] = self.empty_poll_cost_ns
+        p[_P_IRQ] = self.irq_cost_ns
+        p[_P_WAKE] = self.wakeup_ns
+        p[_P_SLEEP_AFTER] = self.sleep_after_empty_polls
+        p[_P_SLEEP_NS] = self.sleep_ns
+        p[_P_BLOCK_POLLS] = self.block_after_empty_polls
+        p[_P_BLOCK_IDLE] = self.block_after_idle_ns
         return p
 
 
@@ -461,7 +635,8 @@ class RingSpec:
 
 @dataclass
 class ServerOutput:
-    """What left the rings in one chunk (time-ordered) and what was dropped at them.
+    """What left the rings in one chunk (ordered by time, then packet id) and what was dropped at
+    them (core by core, each in arrival order).
 
     ``pick_ns``, ``arrival_ns`` and ``ring`` are filled only by a server made with ``detail=True``.
     """
@@ -476,8 +651,9 @@ class ServerOutput:
     ring: np.ndarray | None = None         # global ring index
 
 
-_PENDING = ("t", "ring", "t0", "size", "flow", "pid", "work")
-_PENDING_DTYPES = (np.float64, np.int64, np.float64, np.int32, np.int32, np.int64, np.float64)
+def _clip_py(s: float, e: float, lo: float, hi: float) -> float:
+    e, s = min(e, hi), max(s, lo)
+    return e - s if e > s else 0.0
 
 
 class RingServer:
@@ -494,96 +670,92 @@ class RingServer:
         self.rings = rings
         self.stat_lo_ns = stat_lo_ns
         self.stat_hi_ns = stat_hi_ns
-        n_c, n_r = len(cores), len(rings)
-        width = max(r.capacity for r in rings)
-        self.core_params = np.stack([c.vector() for c in cores])
-        depth = max(1, max(len(c.cstates) for c in cores))
-        self.cs_exit = np.zeros((n_c, depth))
-        self.cs_res = np.full((n_c, depth), np.inf)
-        for k, c in enumerate(cores):
-            for j, (ex, res) in enumerate(sorted(c.cstates, key=lambda s: s[1])):
-                self.cs_exit[k, j] = ex
-                self.cs_res[k, j] = res
-        self.ring_params = np.zeros((n_r, N_RING_PARAMS))
-        for k, r in enumerate(rings):
-            self.ring_params[k] = (r.capacity, r.coalesce_delay_ns, r.coalesce_frames, r.coalesce_min_interval_ns)
-        self.rf = np.zeros((n_r, 2))
-        self.rf[:, RF_LAST_FIRE] = -np.inf
-        self.ri = np.zeros((n_r, 4), np.int64)
-        self.rt = np.zeros((n_r, width))
-        self.rt0 = np.zeros((n_r, width))
-        self.rsize = np.zeros((n_r, width), np.int32)
-        self.rflow = np.zeros((n_r, width), np.int32)
-        self.rpid = np.zeros((n_r, width), np.int64)
-        self.rwork = np.zeros((n_r, width))
-        self.fs = np.zeros((n_c, 3))
-        self.ist = np.zeros((n_c, 5), np.int64)
-        self.plist = np.zeros((n_c, max(1, n_r)), np.int64)
-        self.acc = np.zeros((n_c, N_ACC))
         self.detail = detail
-        self.drop_acc = np.zeros((n_r, 2), np.int64)   # all drops, drops of window packets
-        self.ring_packets = np.zeros(n_r, np.int64)    # window packets served per ring
-        self.wait = LogHistogram()                      # arrival at the ring -> picked by a poll
-        self.work = LogHistogram()                      # picked -> departed (poll cost + batch work)
+        n_c, n_r = len(cores), len(rings)
+        width = max((r.capacity for r in rings), default=1)
         self.rings_of_core = [np.array([k for k, r in enumerate(rings) if r.core == c], np.int64)
                               for c in range(n_c)]
-        self.local_index = np.zeros(n_r, np.int64)
-        self.core_of_ring = np.array([r.core for r in rings], np.int64)
-        for c in range(n_c):
-            self.local_index[self.rings_of_core[c]] = np.arange(len(self.rings_of_core[c]))
+        depth = max(1, max(len(c.cstates) for c in cores))
+        core_f = np.zeros((n_c, _CF_CSTATES + 2 * depth))
+        core_f[:, _CF_CSTATES + depth:] = np.inf          # unused C-state slots: never chosen
+        core_i = np.zeros((n_c, 6), np.int64)
+        core_l = np.zeros((n_c, 2, max(1, n_r)), np.int64)
+        ring_f = np.zeros((n_r, 6))
+        ring_i = np.zeros((n_r, 7), np.int64)
+        for k, r in enumerate(rings):
+            ring_f[k, :4] = r.capacity, r.coalesce_delay_ns, r.coalesce_frames, r.coalesce_min_interval_ns
+            ring_i[k, _RI_CORE] = r.core
+        ring_f[:, _RF_LAST_FIRE] = -np.inf
         for c, spec in enumerate(cores):
+            core_f[c, :_CF_T] = spec.vector()
+            for j, (ex, res) in enumerate(sorted(spec.cstates, key=lambda s: s[1])):
+                core_f[c, _CF_CSTATES + j], core_f[c, _CF_CSTATES + depth + j] = ex, res
+            own = self.rings_of_core[c]
+            core_i[c, _CI_N_RINGS] = len(own)
+            core_l[c, _CL_RINGS, :len(own)] = own
             interrupt = spec.mode == "interrupt"
-            self.ist[c, I_STATE] = BLOCKED if interrupt or not len(self.rings_of_core[c]) else RUN
+            core_i[c, _CI_STATE] = _BLOCKED if interrupt or not len(own) else _RUN
             if interrupt:
-                self.ri[self.rings_of_core[c], RI_ARMED] = 1
-        self.pending = [tuple(np.empty(0, d) for d in _PENDING_DTYPES) for _ in range(n_c)]
-        self._window_start = np.zeros((n_c, N_ACC))
+                ring_i[own, _RI_ARMED] = 1
+        self.wait = LogHistogram()                      # arrival at the ring -> picked by a poll
+        self.work = LogHistogram()                      # picked -> departed (poll cost + batch work)
+        self.state = _State(
+            core_f=core_f, core_i=core_i, core_l=core_l, counters=np.zeros((n_c, _N_COUNTERS)),
+            ring_f=ring_f, ring_i=ring_i, slot_f=np.zeros((n_r, width, 3)),
+            slot_i=np.zeros((n_r, width, 3), np.int64), wait_counts=self.wait.counts, wait_stats=self.wait.stats,
+            work_counts=self.work.counts, work_stats=self.work.stats,
+            window=np.array([stat_lo_ns, stat_hi_ns], np.float64))
+        self._held_f = np.empty((0, 3))                # arrivals not yet admitted (at or after the
+        self._held_i = np.empty((0, 4), np.int64)      # last horizon), core by core
+        self._held_start = np.zeros(n_c + 1, np.int64)
+        self._window_start = np.zeros((n_c, _N_COUNTERS))
 
     def start_window(self) -> None:
         """The statistics window starts now: event counters count from here (CPU time is clipped
         to the window by the kernel already)."""
-        self._window_start = self.acc.copy()
+        self._window_start = self.state.counters.copy()
 
     def counters(self) -> np.ndarray:
         """Per core, the counters of the statistics window (a ``CORE_COUNTERS`` record array)."""
-        out = self.acc.copy()
+        out = self.state.counters.copy()
         out[:, len(CPU_FIELDS):] -= self._window_start[:, len(CPU_FIELDS):]
         return np.ascontiguousarray(out).view(CORE_COUNTERS)[:, 0]
 
     def occupancy(self) -> np.ndarray:
         """Packets held in each ring now."""
-        return self.ri[:, RI_COUNT].copy()
+        return self.state.ring_i[:, _RI_COUNT].copy()
+
+    def ring_pids(self, r: int) -> np.ndarray:
+        """Packet ids in ring ``r`` now, oldest first."""
+        head, cnt = self.state.ring_i[r, _RI_HEAD], self.state.ring_i[r, _RI_COUNT]
+        width = self.state.slot_i.shape[1]
+        return self.state.slot_i[r, (head + np.arange(cnt)) % width, _S_PID]
 
     def pending_count(self) -> int:
         """Arrivals handed in but not yet admitted (they are later than the last horizon)."""
-        return sum(len(p[0]) for p in self.pending)
+        return len(self._held_f)
+
+    def pending(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrivals handed in but not yet admitted: (time, global ring, packet id), core by core."""
+        return self._held_f[:, _S_T].copy(), self._held_i[:, _H_RING].copy(), self._held_i[:, _S_PID].copy()
 
     def advance(self, arrivals: Packets, ring: np.ndarray, work_ns: np.ndarray, horizon_ns: float) -> ServerOutput:
         """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``."""
-        ring = np.asarray(ring, np.int64)
-        work_ns = np.asarray(work_ns, np.float64)
-        n_cores = len(self.cores)
-        if n_cores > 1:
-            # split by core (a counting sort: each core's arrivals stay in time order)
-            *cols, bounds = _split_by_core(self.core_of_ring, self.local_index, ring, arrivals.t_ns,
-                                           arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id,
-                                           work_ns, n_cores)
-        else:
-            bounds = np.array([0, len(ring)])
-            cols = [arrivals.t_ns, self.local_index[ring], arrivals.t0_ns, arrivals.size_bytes,
-                    arrivals.flow, arrivals.pkt_id, work_ns]
-        parts = []
-        for c in range(n_cores):
-            new = tuple(x[bounds[c]:bounds[c + 1]] for x in cols)
-            old = self.pending[c]
-            if len(old[0]) and len(new[0]):
-                inp = _merge_pending(old, new)
-            elif len(old[0]):
-                inp = old
-            else:
-                inp = tuple(np.ascontiguousarray(x, d) for x, d in zip(new, _PENDING_DTYPES))
-            parts.append(self._serve(c, inp, horizon_ns))
-        return _merge_outputs(parts, self.detail)
+        c = np.ascontiguousarray
+        out, n, drops, n_drop, self._held_f, self._held_i, self._held_start = _serve_chunk(
+            self.state, self._held_f, self._held_i, self._held_start, c(arrivals.t_ns, np.float64),
+            c(ring, np.int64), c(arrivals.t0_ns, np.float64), c(arrivals.size_bytes, np.int32),
+            c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64),
+            float(horizon_ns), self.detail)
+        out_f, out_i, out_s = out
+        drop_f, drop_i = drops
+        detail = self.detail
+        return ServerOutput(
+            departures=Packets(out_f[_O_DEP, :n], out_f[_O_T0, :n], out_s[_O_SIZE, :n], out_s[_O_FLOW, :n],
+                               out_i[_O_PID, :n]),
+            drop_pid=drop_i[_D_PID, :n_drop], drop_ring=drop_i[_D_RING, :n_drop], drop_t_ns=drop_f[_D_T, :n_drop],
+            drop_t0_ns=drop_f[_D_T0, :n_drop], pick_ns=out_f[_O_PICK, :n] if detail else None,
+            arrival_ns=out_f[_O_ARRIVAL, :n] if detail else None, ring=out_i[_O_RING, :n] if detail else None)
 
     def cpu_buckets(self, t_end_ns: float) -> np.ndarray:
         """CPU time per core (useful, overhead, spin, idle) in the statistics window up to ``t_end_ns``.
@@ -591,98 +763,25 @@ class RingServer:
         The kernel books an idle period when it ends; a core still blocked at ``t_end_ns`` has been
         idle since it blocked, and that open period is added here.
         """
-        out = self.acc[:, :4].copy()
+        st = self.state
+        out = st.counters[:, :4].copy()
         hi = min(t_end_ns, self.stat_hi_ns)
         for c in range(len(self.cores)):
-            if self.ist[c, I_STATE] == BLOCKED:
-                out[c, A_IDLE] += _clip(self.fs[c, F_IDLE_SINCE], hi, self.stat_lo_ns, hi)
+            if st.core_i[c, _CI_STATE] == _BLOCKED:
+                out[c, _A_IDLE] += _clip_py(st.core_f[c, _CF_IDLE_SINCE], hi, self.stat_lo_ns, hi)
         return out
 
     @property
     def drops(self) -> np.ndarray:
         """Tail drops per ring since the start."""
-        return self.drop_acc[:, 0]
+        return self.state.ring_i[:, _RI_DROPS].copy()
 
-    def _serve(self, c: int, inp, horizon_ns: float):
-        rings = self.rings_of_core[c]
-        held = int(self.ri[rings, RI_COUNT].sum())
-        n_in = len(inp[0])
-        cap = n_in + held
-        dcap = cap if self.detail else 1
-        out = (np.empty(cap), np.empty(cap), np.empty(cap, np.int32), np.empty(cap, np.int32),
-               np.empty(cap, np.int64), np.empty(dcap), np.empty(dcap), np.empty(dcap, np.int64))
-        drop = (np.empty(n_in), np.empty(n_in), np.empty(n_in, np.int64), np.empty(n_in, np.int64))
-        used, n_out, n_drop = serve_core(
-            c, rings, self.core_params[c], self.cs_exit[c], self.cs_res[c],
-            self.ring_params, self.rf, self.ri, self.rt, self.rt0, self.rsize, self.rflow, self.rpid,
-            self.rwork, self.fs, self.ist, self.plist, self.acc, *inp, horizon_ns,
-            self.stat_lo_ns, self.stat_hi_ns, self.detail, *out, *drop, self.drop_acc,
-            self.wait.counts, self.wait.stats, self.work.counts, self.work.stats, self.ring_packets)
-        self.pending[c] = tuple(x[used:] for x in inp)
-        keep = n_out if self.detail else 0
-        return tuple(x[:n_out] for x in out[:5]) + tuple(x[:keep] for x in out[5:]), tuple(x[:n_drop] for x in drop)
+    @property
+    def drop_acc(self) -> np.ndarray:
+        """Per ring: tail drops since the start, and drops of packets offered in the window."""
+        return self.state.ring_i[:, [_RI_DROPS, _RI_WINDOW_DROPS]]
 
-
-def _merge_pending(old, new):
-    """Held-over arrivals (few) merged into a chunk's new ones (many), both ordered by (time, id).
-
-    Only the new arrivals no later than the last held one can interleave with them; the rest
-    follow as they are.
-    """
-    t_old = old[0]
-    k = int(np.searchsorted(new[0], t_old[-1], side="right"))
-    head = [np.concatenate((o, n[:k])) for o, n in zip(old, new)]
-    order = merge_order(head[0], [len(t_old), k], head[5])
-    return tuple(np.ascontiguousarray(np.concatenate((h[order], n[k:])), dtype=d)
-                 for h, n, d in zip(head, new, _PENDING_DTYPES))
-
-
-@numba.njit(cache=True, nogil=True)
-def _split_by_core(core_of_ring, local_index, ring, t, t0, size, flow, pid, work, n_cores):
-    """Arrivals grouped by the core serving their ring, time order kept within each core."""
-    n = ring.shape[0]
-    bounds = np.zeros(n_cores + 1, np.int64)
-    for i in range(n):
-        bounds[core_of_ring[ring[i]] + 1] += 1
-    for c in range(n_cores):
-        bounds[c + 1] += bounds[c]
-    pos = bounds[:-1].copy()
-    o_t = np.empty(n)
-    o_ring = np.empty(n, np.int64)
-    o_t0 = np.empty(n)
-    o_size = np.empty(n, size.dtype)
-    o_flow = np.empty(n, flow.dtype)
-    o_pid = np.empty(n, np.int64)
-    o_work = np.empty(n)
-    for i in range(n):
-        r = ring[i]
-        c = core_of_ring[r]
-        j = pos[c]
-        pos[c] = j + 1
-        o_t[j] = t[i]
-        o_ring[j] = local_index[r]
-        o_t0[j] = t0[i]
-        o_size[j] = size[i]
-        o_flow[j] = flow[i]
-        o_pid[j] = pid[i]
-        o_work[j] = work[i]
-    return o_t, o_ring, o_t0, o_size, o_flow, o_pid, o_work, bounds
-
-
-def _merge_outputs(parts, detail: bool) -> ServerOutput:
-    deps = [p[0] for p in parts]
-    drops = [p[1] for p in parts]
-    ncols = 8 if detail else 5
-    cat = [np.concatenate([d[k] for d in deps]) if len(deps) > 1 else deps[0][k] for k in range(ncols)]
-    if len(parts) > 1 and not detail:
-        starts = np.zeros(len(deps) + 1, np.int64)
-        starts[1:] = np.cumsum([len(d[0]) for d in deps])
-        cat = list(merge_packet_runs(*cat, starts))
-    elif len(parts) > 1:
-        order = merge_order(cat[0], [len(d[0]) for d in deps], cat[4])
-        cat = [x[order] for x in cat]
-    dcat = [np.concatenate([d[k] for d in drops]) if len(drops) > 1 else drops[0][k] for k in range(4)]
-    return ServerOutput(
-        departures=Packets(*cat[:5]), drop_t_ns=dcat[0], drop_t0_ns=dcat[1], drop_pid=dcat[2],
-        drop_ring=dcat[3], pick_ns=cat[5] if detail else None, arrival_ns=cat[6] if detail else None,
-        ring=cat[7] if detail else None)
+    @property
+    def ring_packets(self) -> np.ndarray:
+        """Per ring: packets of the statistics window served (offered in it, departed by its end)."""
+        return self.state.ring_i[:, _RI_WINDOW_PACKETS].copy()
