@@ -26,7 +26,7 @@ from vnetsim.fabric.packetlevel import PacketRunner
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.simulate import run_fabric_scenario
 from vnetsim.fabric.topology import build_fabric
-from vnetsim.fabric.traffic import PacketSource, build_flows, make_flows
+from vnetsim.fabric.traffic import build_flows, make_flows, packet_source
 
 
 def packet_run(doc: dict, duration_ns: float, flows=None):
@@ -36,8 +36,9 @@ def packet_run(doc: dict, duration_ns: float, flows=None):
     routing = build_routing(fabric, s.seed)
     flows = build_flows(s.fabric, s.traffic, fabric, s.seed) if flows is None else flows(fabric)
     paths, plen = routing.paths(flows.src, flows.dst, flows.key0, flows.key1)
-    src = PacketSource(flows, duration_ns, s.seed, s.traffic.arrivals, s.fabric.engine.chunk_packets, s.traffic.phase)
-    runner = PacketRunner(fabric, flows, paths, plen, src, np.zeros(len(flows), np.int64), 1, 3)
+    src = packet_source(flows, duration_ns, s.seed, s.traffic.arrivals, s.traffic.phase)
+    runner = PacketRunner(fabric, flows, paths, plen, src, np.zeros(len(flows), np.int64), 1, 3,
+                          chunk_packets=s.fabric.engine.chunk_packets)
     t0 = time.perf_counter()
     st = runner.run()
     return st, time.perf_counter() - t0

@@ -1,13 +1,19 @@
 """Hosts at the fabric's edge run the host model: the fabric's deliveries go on through each
-receiving host's rings, threads and VM, exactly as a standalone host would process them."""
+receiving host's rings, threads and VM, as the independent reference model of a host says."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vnetsim.engine.packets import Packets
+from vnetsim.engine.histogram import LogHistogram
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.simulate import run_fabric_scenario
-from vnetsim.host.path import HostReceive
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.reference.ring_server_ref import ring_server_reference  # noqa: E402
 
 DOC = {
     "name": "edge", "seed": 5, "duration": "2ms",
@@ -21,12 +27,31 @@ DOC = {
 }
 
 
-def test_edge_hosts_equal_a_standalone_host_fed_the_same_deliveries():
+def _reference_host(plan, t, t0, size, flow, pid, end):
+    """The SimPy reference (tests/reference, written from docs/models/engine.md) chained by hand:
+    pNIC rings and host cores, then vNIC rings and vCPUs. Returns {pid: delivery time} and drops."""
+    h_pp, h_pb = plan.host_work_ns
+    host = ring_server_reference(plan.host.cores, plan.host.rings, t, plan.flow_pnic_ring[flow], pid,
+                                 h_pp[flow] + h_pb[flow] * size, end)
+    left = sorted(host.departed.items(), key=lambda kv: (kv[1][0], kv[0]))       # (time, packet id)
+    g_pid = np.array([p for p, _ in left], np.int64)
+    g_t = np.array([v[0] for _, v in left], float)
+    row = {int(p): i for i, p in enumerate(pid)}
+    k = np.array([row[int(p)] for p in g_pid], np.int64)
+    vm = plan.flow_vm[flow[k]] if len(k) else np.empty(0, np.int64)
+    g_work = plan.guest_work_ns[0][vm] + plan.guest_work_ns[1][vm] * size[k]
+    guest = ring_server_reference(plan.guest.cores, plan.guest.rings, g_t, plan.flow_vnic_ring[flow[k]], g_pid,
+                                  g_work, end)
+    delivered = {p: v[0] for p, v in guest.departed.items() if v[0] <= end}
+    return delivered, len(host.dropped) + len(guest.dropped)
+
+
+def test_edge_hosts_match_the_reference_host_fed_the_fabric_deliveries():
     seen = []
-    res = run_fabric_scenario(DOC, on_deliver=lambda d, pk, h: seen.append((d.copy(), pk, h))).data
+    res = run_fabric_scenario(DOC, on_deliver=lambda d, pk, h: seen.append((d.copy(), pk))).data
     edge = res["edge_hosts"]
     assert edge["hosts"] == 2
-    # Rebuild: feed host1's deliveries, in the same chunks, to a standalone receive path.
+    # what each modelled host runs (its plan) and its flow numbering; the run itself is the reference's
     from vnetsim.fabric.config import FabricScenario
     from vnetsim.fabric.edge import EdgeHosts
     from vnetsim.fabric.topology import build_fabric
@@ -35,20 +60,28 @@ def test_edge_hosts_equal_a_standalone_host_fed_the_same_deliveries():
     scen = FabricScenario.model_validate(DOC)
     fabric = build_fabric(scen.fabric)
     flows = build_flows(scen.fabric, scen.traffic, fabric, 5)
-    ref = EdgeHosts(scen.edge, fabric, flows, 2e6)
+    hosts = EdgeHosts(scen.edge, fabric, flows, 2e6)
     names = [fabric.names[n] for n in fabric.hosts]
-    h1 = names.index("host1")
-    rx: HostReceive = ref.receivers[0]
-    for d, pk, h in seen:
-        sel = np.flatnonzero(d == h1)
-        p = pk.take(sel)
-        rx.advance(Packets(p.t_ns, p.t0_ns, p.size_bytes, ref.local[p.flow].astype(np.int32), p.pkt_id), min(h, 2e6))
-    rx.advance(Packets.empty(), 2e6)
-    row = edge["per_host"][0]
-    assert row["host"] == "host1"
-    assert row["delivered"] == rx.delivered > 0
-    assert row["p99_ns"] == rx.latency.quantile(0.99)
-    assert row["drops"] == sum(rx.parts()["drops"].values())
+    total = 0
+    for k, row in enumerate(edge["per_host"]):
+        h = names.index(row["host"])
+        sel = [(pk.take(np.flatnonzero(d == h))) for d, pk in seen]
+        t = np.concatenate([p.t_ns for p in sel])
+        t0 = np.concatenate([p.t0_ns for p in sel])
+        size = np.concatenate([p.size_bytes for p in sel]).astype(np.int64)
+        pid = np.concatenate([p.pkt_id for p in sel])
+        flow = hosts.local[np.concatenate([p.flow for p in sel])]
+        assert (np.diff(t) >= 0).all() and len(t) > 500
+        delivered, drops = _reference_host(hosts.receivers[k].plan, t, t0, size, flow, pid, 2e6)
+        assert row["delivered"] == len(delivered) > 0
+        assert row["drops"] == drops
+        lat = LogHistogram()
+        t0_of = dict(zip(pid.tolist(), t0.tolist()))
+        lat.record(np.array([v - t0_of[p] for p, v in delivered.items()]))
+        assert row["p99_ns"] == pytest.approx(lat.quantile(0.99), rel=1e-12)
+        total += row["delivered"]
+    assert edge["delivered"] == total
+    assert sum(r["drops"] for r in edge["per_host"]) == sum(edge["drops_by_stage"].values()) > 0
 
 
 def test_edge_conservation_and_latency_adds_up():

@@ -12,7 +12,7 @@ from vnetsim.fabric.packetlevel import PacketRunner
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.simulate import run_fabric_scenario
 from vnetsim.fabric.topology import build_fabric
-from vnetsim.fabric.traffic import PacketSource, make_flows
+from vnetsim.fabric.traffic import make_flows, packet_source
 
 
 def _batch_ci(x: np.ndarray, batches: int = 40, level: float = 0.999):
@@ -38,8 +38,8 @@ def _two_host_run(frames, rate_bps, duration_ns, seed=1):
         assert (dst == 1).all()
         waits.append(pk.t_ns - pk.t0_ns - unl[pk.flow])
 
-    src = PacketSource(flows, duration_ns, seed, "poisson", 50_000)
-    st = PacketRunner(fabric, flows, paths, plen, src, np.zeros(n, np.int64), 1, 3, hook).run()
+    src = packet_source(flows, duration_ns, seed, "poisson")
+    st = PacketRunner(fabric, flows, paths, plen, src, np.zeros(n, np.int64), 1, 3, hook, chunk_packets=50_000).run()
     return np.concatenate(waits), st, flows
 
 
@@ -84,7 +84,7 @@ def test_flow_and_packet_levels_agree_on_link_loads(build):
     dur = 2e6
     from vnetsim.fabric.flowlevel import hashed_link_loads
     offered = hashed_link_loads(b.fabric.n_links, b.paths, b.plen, b.flows.rate_bps)
-    src = PacketSource(b.flows, dur, 5)
+    src = packet_source(b.flows, dur, 5)
     st = PacketRunner(b.fabric, b.flows, b.paths, b.plen, src, np.arange(len(b.flows)), len(b.flows)).run()
     assert st.dropped == 0
     expect = offered * dur * 1e-9 / (1538 * 8)
@@ -154,9 +154,9 @@ def test_unloaded_latency_by_hand():
         assert unloaded_latency_ns(f, p, l, 1518)[0] == pytest.approx(expect, abs=1e-6)
         # a lone packet in the packet run takes exactly that long
         got = []
-        src = PacketSource(fl, 200e3, 1, "constant", 1000)
+        src = packet_source(fl, 200e3, 1, "constant")
         PacketRunner(f, fl, p, l, src, np.zeros(1, np.int64), 1, 3,
-                     lambda d, pk, h: got.append(pk.t_ns - pk.t0_ns)).run()
+                     lambda d, pk, h, got=got: got.append(pk.t_ns - pk.t0_ns), chunk_packets=1000).run()
         lat = np.concatenate(got)
         assert len(lat) > 0 and np.allclose(lat, expect, atol=1e-6)
 
@@ -164,12 +164,13 @@ def test_unloaded_latency_by_hand():
 def test_deliveries_are_time_ordered_across_chunks(build):
     b = build({"racks": 4, "hosts_per_rack": 8}, {"pattern": "uniform", "load": 0.5}, seed=3)
     seen = []
-    src = PacketSource(b.flows, 300e3, 3, "poisson", 1000)
+    dur = 300e3
+    src = packet_source(b.flows, dur, 3, "poisson")
     st = PacketRunner(b.fabric, b.flows, b.paths, b.plen, src, np.zeros(len(b.flows), np.int64), 1, None,
-                      lambda d, pk, h: seen.append((d.copy(), pk.t_ns.copy(), pk.flow.copy(), h))).run()
+                      lambda d, pk, h: seen.append((d.copy(), pk.t_ns.copy(), pk.flow.copy(), h, pk.t0_ns.copy())),
+                      chunk_packets=1000).run()
     t = np.concatenate([s[1] for s in seen])
-    assert len(seen) > 5 and len(t) == st.delivered == st.offered
-    assert (np.diff(t) >= 0).all()
+    assert len(seen) > 5 and (np.diff(t) >= 0).all()
     for k, s in enumerate(seen):          # each call: deliveries before its horizon, later ones after it
         assert (s[1] < s[3]).all()
         if k + 1 < len(seen):
@@ -177,6 +178,20 @@ def test_deliveries_are_time_ordered_across_chunks(build):
     d = np.concatenate([s[0] for s in seen])
     fl = np.concatenate([s[2] for s in seen])
     assert (b.flows.dst[fl] == d).all()
+    # Counts from independent places. Offered: a Poisson count of mean sum(pps) * T (4 sigma).
+    lam_t = b.flows.pps.sum() * dur * 1e-9
+    assert abs(st.offered - lam_t) < 4 * np.sqrt(lam_t)
+    # Nothing is dropped (large shared buffers at half load), so every offered packet is delivered
+    # once, and the links into hosts (their FIFO counters) accepted exactly the delivered packets.
+    assert st.dropped == 0 and st.delivered == st.offered
+    into_host = b.fabric.is_host[b.fabric.link_dst]
+    assert st.link_accepted[into_host].sum() == len(t) == st.offered
+    # Each delivered packet crossed every link of its flow's path: link hops = sum of path lengths.
+    assert st.hops == st.link_accepted.sum() == b.plen[fl].sum()
+    # And no packet is faster than its flow's zero-queueing latency (closed form, metrics.py).
+    unl = unloaded_latency_ns(b.fabric, b.paths, b.plen, b.flows.frame_bytes)
+    lat = t - np.concatenate([s[4] for s in seen])
+    assert (lat >= unl[fl] - 1e-6).all() and (lat > unl[fl] + 1.0).any()
 
 
 def test_valley_routes_are_refused_at_packet_level():

@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vnetsim.fabric.packetlevel import PacketRunner
+from vnetsim.fabric.traffic import packet_source
+
 from .conftest import Built
 from .reference import reference_run
-from vnetsim.fabric.packetlevel import PacketRunner
-from vnetsim.fabric.traffic import PacketSource
 
 TOPOLOGIES = [
     {"topology": "single_switch"},
@@ -47,17 +48,15 @@ def test_engine_matches_reference(topo, racks, hpr, pattern, load, buffer_kb, mo
     def hook(dst, pk, horizon):
         got.update(zip(pk.pkt_id.tolist(), pk.t_ns.tolist()))
 
-    src = PacketSource(b.flows, duration, seed, arrivals, chunk)
+    src = packet_source(b.flows, duration, seed, arrivals)
     stats = PacketRunner(b.fabric, b.flows, b.paths, b.plen, src, np.zeros(len(b.flows), np.int64), 1, 3,
-                         hook).run()
+                         hook, chunk_packets=chunk).run()
 
-    one = PacketSource(b.flows, duration, seed, arrivals, 10**7)
-    t_src, flow_of, _ = one.next_chunk()
-    routable = b.plen[flow_of] > 0
-    # the engine numbers only routable packets; renumber the reference the same way
-    t_src, flow_of = t_src[routable], flow_of[routable]
-    want, drops = reference_run(b.fabric, b.flows, b.paths, b.plen, t_src, flow_of)
-    assert stats.offered == len(t_src)
+    # the reference numbers the source's packets 0, 1, ... as the source does (unroutable ones too)
+    offered = packet_source(b.flows, duration, seed, arrivals).until(duration)
+    assert np.array_equal(offered.pkt_id, np.arange(len(offered)))
+    want, drops = reference_run(b.fabric, b.flows, b.paths, b.plen, offered.t_ns, offered.flow)
+    assert stats.offered == int((b.plen[offered.flow] > 0).sum())
     assert set(got) == set(want)
     for p, t in want.items():
         assert abs(got[p] - t) <= 1e-9 * max(1.0, abs(t)), (p, got[p], t)

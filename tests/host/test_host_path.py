@@ -131,11 +131,28 @@ def test_queues_cores_and_vms():
 
 
 def test_json_has_documented_fields():
-    res = json.loads(run(scenario()).to_json())
+    """The documented fields, and what they must add up to, each side from a different place."""
+    doc = scenario()
+    res = json.loads(run(doc).to_json())
     v = res["variants"][0]
     assert v["stage_latency_ns"].keys() == {"wire", "pnic_ring", "vswitch", "vnic_ring", "guest"}
     assert v["drops_by_stage"].keys() == {"pnic_ring", "vnic_ring"}
-    assert v["packets"]["offered"] == v["packets"]["delivered"] + v["packets"]["dropped"] + v["packets"]["in_flight"]
+    p = v["packets"]
+    window_s = v["window_s"][1] - v["window_s"][0]
+    # offered: a Poisson count of 1 Mpps over the 20 ms window (4 sigma), 128 B frames + 20 B on the wire
+    assert abs(p["offered"] - 1e6 * window_s) < 4 * np.sqrt(1e6 * window_s)
+    assert v["offered_bps"] == pytest.approx(p["offered"] * (128 + 20) * 8 / window_s, rel=1e-12)
+    # every offered packet lands on a pNIC queue (ring counters), every delivered one was served by
+    # the guest's vCPU (ring-server counters, not the sink's count)
+    assert sum(q["packets"] for k, q in v["queues"].items() if k.startswith("pnic")) == p["offered"]
+    assert v["cores"]["vm/vcpu0"]["packets"] == p["delivered"]
+    assert sum(q["dropped"] for q in v["queues"].values()) == sum(v["drops_by_stage"].values()) == p["dropped"]
+    # in flight is what the model still holds at the end (rings and arrivals waiting for the next
+    # chunk), counted in the pipeline, not by subtraction
+    assert p["in_flight"] == HostPath(model(doc)).run().in_flight_state > 0
+    # end to end = the sum of the stages a packet passes (the sets differ only by the packets in flight)
+    assert v["latency_ns"]["mean"] == pytest.approx(sum(v["stage_latency_ns"].values()), rel=1e-3)
+    assert v["stage_latency_ns"]["wire"] >= (128 + 20) * 8 / 10.0     # one serialization at 10 Gb/s
 
 
 def test_wire_serialisation_at_line_rate():

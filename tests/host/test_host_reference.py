@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.reference.fifo_ref import fifo_reference  # noqa: E402
 from tests.reference.ring_server_ref import ring_server_reference  # noqa: E402
+
 from vnetsim.api import load  # noqa: E402
 from vnetsim.engine.packets import Packets  # noqa: E402
 from vnetsim.host.path import HostPath  # noqa: E402

@@ -28,7 +28,7 @@ def test_constant_is_evenly_spaced():
 
 
 def test_bps_rate_counts_wire_overhead():
-    """10 Gb/s of 64-byte frames is 14.88 Mpps (facts.md)."""
+    """10 Gb/s of 64-byte frames is 14.88 Mpps (docs/references.md, Line-rate packet rates)."""
     src = source([{"rate": "10Gbps", "size": 64, "arrival": "constant"}])
     assert src.offered_pps == pytest.approx(14_880_952.38, rel=1e-9)
 
@@ -44,7 +44,8 @@ def test_imix_mean_and_mix():
 
 
 def test_empirical_sizes():
-    sizes = source([{"rate": "1Mpps", "size": {"kind": "empirical", "sizes": [100, 200], "weights": [1, 3]}}]).until(1e8).size_bytes
+    spec = {"kind": "empirical", "sizes": [100, 200], "weights": [1, 3]}
+    sizes = source([{"rate": "1Mpps", "size": spec}]).until(1e8).size_bytes
     assert set(np.unique(sizes)) == {100, 200}
     n = len(sizes)
     assert abs((sizes == 200).mean() - 0.75) < 4 * np.sqrt(0.75 * 0.25 / n)

@@ -31,15 +31,15 @@ class Packets:
     pkt_id: np.ndarray
 
     @classmethod
-    def empty(cls) -> "Packets":
+    def empty(cls) -> Packets:
         return cls(**{name: np.empty(0, dtype) for name, dtype in PACKET_DTYPES.items()})
 
     def __len__(self) -> int:
         return len(self.t_ns)
 
-    def take(self, index: np.ndarray | slice) -> "Packets":
+    def take(self, index: np.ndarray | slice) -> Packets:
         return Packets(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
-    def with_times(self, t_ns: np.ndarray) -> "Packets":
+    def with_times(self, t_ns: np.ndarray) -> Packets:
         """The same packets, now at another stage (arrival times ``t_ns``)."""
         return Packets(t_ns, self.t0_ns, self.size_bytes, self.flow, self.pkt_id)

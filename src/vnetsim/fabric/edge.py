@@ -16,12 +16,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from vnetsim.engine.histogram import LogHistogram
+from vnetsim.engine.merge import split_runs
 from vnetsim.engine.packets import Packets
 from vnetsim.errors import ScenarioError
-from vnetsim.host.config import Host
-from vnetsim.host.flows import FlowCatalog
-from vnetsim.host.path import HostReceive
-from vnetsim.host.plan import compile_host_flows
+from vnetsim.host import FlowCatalog, Host, HostReceive, compile_host_flows
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.ipaddr import ipv4_from_u32
 from vnetsim.net.synth import vm_macs
@@ -86,17 +84,19 @@ class EdgeHosts:
             self.receivers.append(HostReceive(plan, 0.0, self.t_end))
 
     def deliver(self, dst_host: np.ndarray, packets: Packets, horizon: float) -> None:
-        """Packets that reached their destination host's NIC (time-ordered), up to ``horizon``."""
+        """Packets that reached their destination host's NIC (time-ordered), up to ``horizon``: each
+        modelled host gets its own, in time order, with its own flow numbers, and runs to the horizon."""
         h = min(horizon, self.t_end)
-        slot = self.slot[dst_host]
-        keep = slot >= 0
-        order = np.argsort(slot[keep], kind="stable")
-        sel = np.flatnonzero(keep)[order]
-        cuts = np.searchsorted(slot[sel], np.arange(len(self.receivers) + 1))
-        for k, r in enumerate(self.receivers):
-            idx = sel[cuts[k]:cuts[k + 1]]
-            pk = packets.take(idx)
-            r.advance(Packets(pk.t_ns, pk.t0_ns, pk.size_bytes, self.local[pk.flow].astype(np.int32), pk.pkt_id), h)
+        local = Packets(packets.t_ns, packets.t0_ns, packets.size_bytes, self.local[packets.flow].astype(np.int32),
+                        packets.pkt_id)
+        for r, pk in zip(self.receivers, split_runs(local, self.slot[dst_host], len(self.receivers))):
+            r.advance(pk, h)
+
+    def finish(self) -> None:
+        """Run every modelled host to the end of the run."""
+        for r in self.receivers:
+            r.advance(Packets.empty(), self.t_end)
+            r.finish()
 
     def summary(self) -> dict:
         """Across the modelled hosts: end-to-end latency (offer to application), where it goes inside
@@ -113,8 +113,8 @@ class EdgeHosts:
                 stages[s].merge(hist)
             for s in drops:
                 drops[s] += parts["drops"][s]
-            cpu_h = _busy(r.host.cpu_buckets(self.t_end), self.t_end)
-            cpu_g = _busy(r.guest.cpu_buckets(self.t_end), self.t_end)
+            cpu_h = _busy(parts["host_counters"], self.t_end)
+            cpu_g = _busy(parts["guest_counters"], self.t_end)
             busy_host += cpu_h
             busy_guest += cpu_g
             per_host.append({"host": name, "delivered": parts["delivered"],
@@ -134,6 +134,7 @@ class EdgeHosts:
         }
 
 
-def _busy(buckets: np.ndarray, window_ns: float) -> list[float]:
-    """Busy share (useful + overhead + spin) of each core over the run."""
-    return [float(b[:3].sum() / window_ns) if window_ns > 0 else 0.0 for b in buckets]
+def _busy(counters: np.ndarray, window_ns: float) -> list[float]:
+    """Busy share (useful + overhead + spin) of each core over the run (``CORE_COUNTERS`` records)."""
+    return [float((c["useful_ns"] + c["overhead_ns"] + c["spin_ns"]) / window_ns) if window_ns > 0 else 0.0
+            for c in counters]

@@ -9,33 +9,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def mix64(z):
-    """splitmix64 finalizer: a bijective 64-bit mixer with full avalanche."""
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+from vnetsim.engine.rng import mix64
 
 
 @numba.njit(cache=True, nogil=True)
 def ecmp_hash(key0, key1, seed):
-    """H(5-tuple, seed): the tuple packed in two words, mixed with the switch's seed."""
+    """H(5-tuple, seed): the tuple packed in two words, mixed with the switch's seed (splitmix64's
+    finalizer, ``vnetsim.engine.rng.mix64``)."""
     return mix64(mix64(key0 ^ seed) ^ key1)
-
-
-@numba.njit(cache=True, nogil=True)
-def ecmp_hash_many(key0, key1, seed):
-    out = np.empty(key0.shape[0], np.uint64)
-    for i in range(key0.shape[0]):
-        out[i] = ecmp_hash(key0[i], key1[i], seed)
-    return out
 
 
 @numba.njit(cache=True, nogil=True)

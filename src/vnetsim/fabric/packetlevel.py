@@ -1,39 +1,47 @@
-"""Packet-level fabric run: every packet through every link queue on its ECMP path.
+"""Packet-level fabric run: every packet through every link queue on its ECMP path, as a pipeline.
 
 Model (docs/models/fabric.md):
-- Each directed link is a FIFO egress queue at line rate with a finite byte buffer, served by
-  ``vnetsim.engine.fifo.fifo_advance`` (many links in one call); a packet that does not fit is
-  tail-dropped and counted on that link. Service = (frame + 20 B) * 8 / link speed.
+- Each directed link is a FIFO egress queue at line rate with a finite byte buffer
+  (``vnetsim.engine.stage.FifoStage`` on ``vnetsim.engine.fifo.fifo_advance``); a packet that does
+  not fit is tail-dropped and counted on that link. Service = (frame + 20 B) * 8 / link speed.
 - After leaving link ``l`` at ``dep``, a packet reaches the next egress queue ``m`` at
   ``dep + propagation(l) + latency(switch)``; with cut-through and ``speed(m) <= speed(l)`` the
   switch starts forwarding once the header is in, so the serialization on ``l`` is taken back:
   ``- service(l)`` (store-and-forward keeps it). The packet is delivered at ``dep + propagation``
   of its last link (the last bit reaches the destination NIC); latency = delivery - offer time.
 - Routes are fixed per flow (ECMP hash), so every link has a level: its depth in the graph of
-  "link l feeds link m" edges. Levels are processed in order, each as one time-ordered batch, so
-  a link sees its arrivals in time order. Routes with a cycle over links (valley routes after some
+  "link l feeds link m" edges. The links of one level are one stage (``LinkLevel``); a level's
+  departures go to later levels or to delivery (a split by flow), so the stages form a
+  feed-forward pipeline (``vnetsim.engine.pipeline``) and every link sees its arrivals complete
+  and in (time, packet id) order. Routes with a cycle over links (valley routes after some
   failures) cannot be ordered: use the flow level for them.
-- Chunks: the source yields arrivals before a horizon H; every stage takes only arrivals < H and
-  holds the rest (with cut-through, arrivals downstream are never earlier than the upstream
-  arrival). Results do not depend on the chunk size. Deliveries are handed to ``on_deliver`` per
-  chunk, time-ordered, all before H: the hook where a receiving host-path stage plugs in.
+- A packet carries no hop state: its link at level L is ``paths[flow, hop]`` for the one hop of
+  the flow's path at that level (levels strictly increase along a path), looked up per level.
+- Chunks: the pipeline advances every level to a horizon H; arrivals at or after H wait for the
+  next chunk (with cut-through, arrivals downstream are never earlier than the upstream arrival),
+  and a last chunk with an infinite horizon lets every packet offered before the end finish.
+  Results do not depend on the chunk size. Deliveries are handed to ``on_deliver`` per chunk,
+  time-ordered, all before H: the pipeline's sink, where receiving host models plug in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numba
 import numpy as np
 
-from vnetsim.engine.fifo import FifoQueues, fifo_advance
+from vnetsim.engine.fifo import FifoQueues
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
+from vnetsim.engine.pipeline import Pipeline
+from vnetsim.engine.stage import FifoStage
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.pairs import PairStats
 from vnetsim.fabric.topology import Fabric
-from vnetsim.fabric.traffic import WIRE_OVERHEAD_BYTES, Flows, PacketSource
+from vnetsim.fabric.traffic import Flows
+from vnetsim.traffic.source import Source
 
 DeliverHook = Callable[[np.ndarray, Packets, float], None]  # (destination hosts, packets, horizon)
 
@@ -65,81 +73,55 @@ def link_levels(paths: np.ndarray, plen: np.ndarray, n_links: int) -> np.ndarray
                         "packets cannot be ordered level by level", "use fabric.engine.level: flow for this case")
 
 
+def hop_table(paths: np.ndarray, plen: np.ndarray, level: np.ndarray, n_levels: int) -> np.ndarray:
+    """hop[f, L]: which hop of flow f's path is on a link of level L (-1: none). Levels strictly
+    increase along a path, so there is at most one."""
+    hop = np.full((len(paths), n_levels), -1, np.int16)
+    for h in range(paths.shape[1] if len(paths) else 0):
+        f = np.flatnonzero((h < plen) & (paths[:, h] >= 0))
+        hop[f, level[paths[f, h]]] = h
+    return hop
+
+
 @numba.njit(cache=True, nogil=True)
-def _level_step(t_all, t0_all, flow_all, hop_all, pid_all, order, paths, wire, ns_per_byte, prop, lat, cut, speed,
-                link_level, n_out, last_dep, cap_pkts, cap_bytes, bytes_per_ns, ring, ring_head, ring_count, acc,
-                busy_win, t_end):
-    """Serve one level's arrivals ``order`` (indices into the ``*_all`` arrays, in time order) and
-    route the survivors, grouped by their next level (``n_out - 1`` = delivered). Returns grouped
-    arrays and level offsets. ``busy_win[l]`` adds the part of each transmission in ``[0, t_end)``."""
-    m = order.shape[0]
-    width = paths.shape[1]
-    t = np.empty(m, np.float64)
-    t0 = np.empty(m, np.float64)
-    flow = np.empty(m, np.int64)
-    hop = np.empty(m, np.int64)
-    pid = np.empty(m, np.int64)
-    link = np.empty(m, np.int64)
-    size = np.empty(m, np.int64)
-    service = np.empty(m, np.float64)
-    for i in range(m):
-        j = order[i]
-        t[i] = t_all[j]
-        t0[i] = t0_all[j]
-        f = flow_all[j]
-        flow[i] = f
-        hop[i] = hop_all[j]
-        pid[i] = pid_all[j]
-        l = paths[f, hop[i]]
-        link[i] = l
-        size[i] = wire[f]
-        service[i] = size[i] * ns_per_byte[l]
-    dep = fifo_advance(t, link, service, size, last_dep, cap_pkts, cap_bytes, bytes_per_ns, ring, ring_head,
-                       ring_count, acc)
-    out_lvl = np.empty(m, np.int64)
-    t_next = np.empty(m, np.float64)
-    counts = np.zeros(n_out + 1, np.int64)
-    for i in range(m):
+def _forward(dep, link, service, flow, next_of_flow, prop, lat, cut, speed):
+    """When each packet reaches its next egress queue (or, after its last link, the destination
+    NIC): ``dep + prop[l] + lat[l]``, less the serialization on ``l`` where the switch cuts through
+    to an egress no faster than ``l``; ``dep + prop[l]`` when delivered. NaN (dropped) stays NaN."""
+    n = dep.shape[0]
+    out = np.empty(n, np.float64)
+    for i in range(n):
         d = dep[i]
-        if d != d:  # dropped
-            out_lvl[i] = -1
+        if d != d:
+            out[i] = d
             continue
         l = link[i]
-        start = d - service[i]
-        if start < t_end:
-            busy_win[l] += (d if d < t_end else t_end) - start
-        h = hop[i] + 1
-        nxt = paths[flow[i], h] if h < width else -1
+        nxt = next_of_flow[flow[i]]
         if nxt < 0:
-            out_lvl[i] = n_out - 1
-            t_next[i] = d + prop[l]
+            out[i] = d + prop[l]
         else:
-            out_lvl[i] = link_level[nxt]
             back = service[i] if (cut[l] and speed[nxt] <= speed[l]) else 0.0
-            t_next[i] = d + prop[l] + lat[l] - back
-        counts[out_lvl[i] + 1] += 1
-    offsets = np.zeros(n_out + 1, np.int64)
-    for k in range(n_out):
-        offsets[k + 1] = offsets[k] + counts[k + 1]
-    fill = offsets[:-1].copy()
-    total = offsets[n_out]
-    o_t = np.empty(total, np.float64)
-    o_t0 = np.empty(total, np.float64)
-    o_flow = np.empty(total, np.int64)
-    o_hop = np.empty(total, np.int64)
-    o_pid = np.empty(total, np.int64)
-    for i in range(m):
-        k = out_lvl[i]
-        if k < 0:
-            continue
-        j = fill[k]
-        fill[k] += 1
-        o_t[j] = t_next[i]
-        o_t0[j] = t0[i]
-        o_flow[j] = flow[i]
-        o_hop[j] = hop[i] + 1
-        o_pid[j] = pid[i]
-    return o_t, o_t0, o_flow, o_hop, o_pid, offsets
+            out[i] = d + prop[l] + lat[l] - back
+    return out
+
+
+class LinkLevel(FifoStage):
+    """The egress queues of the links at one level, as one stage: a FIFO stage whose departures
+    are moved on to the next switch's egress queue (propagation, switch latency, cut-through).
+    ``link_of_flow``/``next_of_flow``: each flow's link at this level and the link after it (-1:
+    delivered). Queues are shared with the other levels (each link belongs to one level)."""
+
+    def __init__(self, level: int, queues: FifoQueues, speed_bps: np.ndarray, link_of_flow: np.ndarray,
+                 next_of_flow: np.ndarray, prop_ns: np.ndarray, lat_ns: np.ndarray, cut: np.ndarray,
+                 window_ns: float) -> None:
+        super().__init__(speed_bps, queue_of_flow=link_of_flow, queues=queues, stat_hi_ns=window_ns,
+                         name=f"level{level}")
+        self.speed, self.prop, self.lat, self.cut = speed_bps, prop_ns, lat_ns, cut
+        self.next_of_flow = np.ascontiguousarray(next_of_flow, np.int64)
+
+    def exit_times(self, dep_ns, queue, service_ns, arrivals):
+        return _forward(dep_ns, queue, service_ns, arrivals.flow, self.next_of_flow, self.prop, self.lat, self.cut,
+                        self.speed)
 
 
 @dataclass
@@ -157,145 +139,79 @@ class PacketRunStats:
     link_sojourn_ns: np.ndarray
     latency: LogHistogram
     pairs: PairStats
-    wall_s: float = 0.0
 
 
 class PacketRunner:
-    """Runs flows packet by packet over fixed ECMP paths through per-link FIFO queues."""
+    """Runs flows packet by packet over fixed ECMP paths through per-link FIFO queues: a pipeline
+    source -> level 0 -> level 1 -> ... -> delivery, each packet going from its level to the level
+    of its next link (or to delivery)."""
 
-    def __init__(self, fabric: Fabric, flows: Flows, paths: np.ndarray, plen: np.ndarray, source: PacketSource,
+    def __init__(self, fabric: Fabric, flows: Flows, paths: np.ndarray, plen: np.ndarray, source: Source,
                  pair_of_flow: np.ndarray, n_pairs: int, pair_sub_bits: int | None = 3,
-                 on_deliver: DeliverHook | None = None) -> None:
+                 on_deliver: DeliverHook | None = None, chunk_packets: int = 200_000) -> None:
         self.fabric = fabric
         self.flows = flows
         self.paths = np.ascontiguousarray(paths, np.int64)
         self.plen = plen
         self.source = source
         self.on_deliver = on_deliver
+        self.chunk_packets = int(chunk_packets)
         self.pair_of_flow = np.asarray(pair_of_flow, np.int64)
         nl = fabric.n_links
-        speed = fabric.link_speed_bps
-        self.speed = speed
-        self.ns_per_byte = 8e9 / speed
-        self.prop = fabric.link_prop_ns
-        dst = fabric.link_dst
-        self.lat = fabric.latency_ns[dst]
-        self.cut = fabric.cut_through[dst]
-        self.wire = (flows.frame_bytes + WIRE_OVERHEAD_BYTES).astype(np.int64)
         self.level = link_levels(self.paths, plen, nl)
         self.n_levels = int(self.level.max()) + 1 if nl else 0
-        self.queues = FifoQueues(nl, cap_bytes=fabric.egress_buffer_bytes, bytes_per_ns=speed / 8e9)
-        self.window_ns = float(source.duration_ns)
-        self.busy_window_ns = np.zeros(nl, np.float64)
+        self.queues = FifoQueues(nl, cap_bytes=fabric.egress_buffer_bytes, bytes_per_ns=fabric.link_speed_bps / 8e9)
+        self.window_ns = float(source.end_ns)
         self.latency = LogHistogram()
         self.pairs = PairStats(n_pairs, pair_sub_bits)
 
+    def _build(self) -> tuple[Pipeline, list, object, object]:
+        """The pipeline: the source split by first level, each level split by next level or delivery."""
+        fabric, paths, plen, level, n_lv = self.fabric, self.paths, self.plen, self.level, self.n_levels
+        dst = fabric.link_dst
+        speed, prop = fabric.link_speed_bps, fabric.link_prop_ns
+        lat, cut = fabric.latency_ns[dst], fabric.cut_through[dst]
+        hop = hop_table(paths, plen, level, n_lv)
+        n_flows = len(paths)
+        rows = np.arange(n_flows)
+        width = paths.shape[1] if n_flows else 0
+        pipe = Pipeline()
+        src = pipe.source(self.source)
+        stages, nodes = [], []
+        succ = []
+        for L in range(n_lv):
+            h = hop[:, L].astype(np.int64)
+            on = h >= 0
+            link = np.where(on, paths[rows, np.maximum(h, 0)], -1)
+            nh = np.minimum(h + 1, max(width - 1, 0))
+            nxt = np.where(on & (h + 1 < width), paths[rows, nh], -1)
+            # successor index among [level L+1, ..., level n-1, delivery]
+            succ.append(np.where(on, np.where(nxt >= 0, level[np.maximum(nxt, 0)] - (L + 1), n_lv - 1 - L), -1))
+            st = LinkLevel(L, self.queues, speed, link, nxt, prop, lat, cut, self.window_ns)
+            stages.append(st)
+            nodes.append(pipe.add(st))
+        sink = pipe.sink(self._deliver, "delivery")
+        first = np.where(plen > 0, level[np.maximum(paths[:, 0], 0)] if n_flows else 0, -1)
+        pipe.connect(src, nodes + [sink], classify=lambda pk: first[pk.flow])
+        for L in range(n_lv):
+            pipe.connect(nodes[L], nodes[L + 1:] + [sink], classify=lambda pk, c=succ[L]: c[pk.flow])
+        return pipe, stages, src, sink
+
     def run(self) -> PacketRunStats:
-        q = self.queues
-        n_out = self.n_levels + 1  # last "level" = delivered to the destination host
-        pending: list[list[tuple]] = [[] for _ in range(n_out)]
-        offered = hops = delivered = 0
-        routable = self.plen > 0
-        while True:
-            t_src, flow, horizon = self.source.next_chunk()
-            keep = routable[flow]
-            t_src, flow = t_src[keep], flow[keep]
-            n = len(t_src)
-            pid = np.arange(offered, offered + n, dtype=np.int64)
-            offered += n
-            if n:
-                first_level = self.level[self.paths[flow, 0]]
-                order = np.argsort(first_level, kind="stable")
-                lv = first_level[order]
-                cuts = np.searchsorted(lv, np.arange(n_out + 1))
-                for k in range(self.n_levels):
-                    sel = order[cuts[k]:cuts[k + 1]]
-                    if len(sel):
-                        pending[k].append((t_src[sel], t_src[sel], flow[sel], np.zeros(len(sel), np.int64), pid[sel]))
-            for k in range(n_out):
-                batch = _take_before(pending, k, horizon)
-                if batch is None:
-                    continue
-                arrays, order = batch
-                if k == n_out - 1:
-                    t, t0, fl, _hp, pi = (a[order] for a in arrays)
-                    delivered += len(t)
-                    self._deliver(t, t0, fl, pi, horizon)
-                    continue
-                hops += len(order)
-                o_t, o_t0, o_fl, o_hp, o_pi, off = _level_step(
-                    *arrays, order, self.paths, self.wire, self.ns_per_byte, self.prop, self.lat, self.cut,
-                    self.speed, self.level, n_out, q.last_dep, q.cap_pkts, q.cap_bytes, q.bytes_per_ns, q.ring,
-                    q.ring_head, q.ring_count, q.acc, self.busy_window_ns, self.window_ns)
-                for j in range(k + 1, n_out):
-                    a, b = off[j], off[j + 1]
-                    if b > a:
-                        pending[j].append((o_t[a:b], o_t0[a:b], o_fl[a:b], o_hp[a:b], o_pi[a:b]))
-            if horizon == np.inf:
-                break
-        acc = q.acc
-        return PacketRunStats(offered, delivered, int(acc[:, 1].sum()), hops, acc[:, 0].astype(np.int64),
-                              acc[:, 1].astype(np.int64), acc[:, 3].copy(), self.busy_window_ns.copy(),
-                              acc[:, 2].copy(), self.latency,
-                              self.pairs)
+        pipe, stages, src, sink = self._build()
+        pipe.run(self.window_ns, self.source.offered_pps, self.chunk_packets, drain=True)
+        acc = self.queues.acc
+        busy_window = np.zeros(self.fabric.n_links)
+        for st in stages:
+            busy_window += st.busy_window_ns
+        hops = sum(n.received for n in pipe.nodes if n.kind == "stage")
+        return PacketRunStats(src.sent, sink.received, int(acc[:, 1].sum()), hops, acc[:, 0].astype(np.int64),
+                              acc[:, 1].astype(np.int64), acc[:, 3].copy(), busy_window, acc[:, 2].copy(),
+                              self.latency, self.pairs)
 
-    def _deliver(self, t, t0, flow, pid, horizon) -> None:
-        lat = t - t0
+    def _deliver(self, pk: Packets, horizon: float) -> None:
+        lat = pk.t_ns - pk.t0_ns
         self.latency.record(lat)
-        self.pairs.record(self.pair_of_flow[flow], lat)
+        self.pairs.record(self.pair_of_flow[pk.flow], lat)
         if self.on_deliver is not None:
-            pk = Packets(t, t0, self.flows.frame_bytes[flow].astype(np.int32), flow.astype(np.int32), pid)
-            self.on_deliver(self.flows.dst[flow], pk, horizon)
-
-
-@numba.njit(cache=True, nogil=True)
-def _break_ties(order, t, pid):
-    """Within runs of equal times, order by packet id (insertion sort for short runs)."""
-    n = order.shape[0]
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and t[order[j]] == t[order[i]]:
-            j += 1
-        if j - i > 16:
-            run = order[i:j].copy()
-            order[i:j] = run[np.argsort(pid[run], kind="mergesort")]
-        elif j - i > 1:
-            for a in range(i + 1, j):
-                x = order[a]
-                b = a - 1
-                while b >= i and pid[order[b]] > pid[x]:
-                    order[b + 1] = order[b]
-                    b -= 1
-                order[b + 1] = x
-        i = j
-    return order
-
-
-def time_order(t: np.ndarray, pid: np.ndarray) -> np.ndarray:
-    """Indices sorting by (time, packet id): a total order, so the result cannot depend on how
-    arrivals were batched (chunk size) or on the sort algorithm."""
-    return _break_ties(np.argsort(t, kind="quicksort"), t, pid)
-
-
-def _take_before(pending: list[list[tuple]], k: int, horizon: float):
-    """Level k's held arrivals merged: (arrays, indices of those < horizon in time order); the
-    rest stay held. None when nothing is due."""
-    parts = pending[k]
-    if not parts:
-        return None
-    if len(parts) == 1:
-        arrays = parts[0]
-    else:
-        arrays = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
-    t, pi = arrays[0], arrays[4]
-    order = time_order(t, pi)
-    due = len(t) if horizon == np.inf else int(np.count_nonzero(t < horizon))
-    if due == len(t):
-        pending[k] = []
-    else:
-        rest = order[due:]
-        pending[k] = [tuple(a[rest] for a in arrays)]
-    if due == 0:
-        return None
-    return arrays, order[:due]
+            self.on_deliver(self.flows.dst[pk.flow], pk, horizon)

@@ -1,51 +1,39 @@
-"""Run a fabric scenario (one merged variant document) and return a JSON-ready, renderable result.
+"""Run a fabric scenario (one variant) and return a JSON-ready, renderable result.
 
-``run_fabric_scenario(doc, seed, duration_ns)`` validates ``doc`` with ``FabricScenario`` (pydantic
-errors pass through), builds the fabric, routes, flows, runs the flow level and, for small enough
-fabrics, the packet level, and gathers metrics.py's figures. Same document and seed: identical
-JSON bytes. ``load_and_run(path)`` reads a YAML file and runs every variant (for tests and examples).
+``run_fabric_scenario(scenario, seed, duration_ns)`` takes a validated ``FabricScenario`` (what the
+scenario loader gives each variant) or a plain document, which it validates (pydantic errors pass
+through); it builds the fabric, routes, flows, runs the flow level and, for small enough fabrics,
+the packet level, and gathers metrics.py's figures. Same scenario and seed: identical JSON bytes.
+Variants are merged by the one scenario loader: run a file with ``vnetsim.run(path)``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import yaml
-from pydantic import ValidationError
 
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.config import FabricScenario
-from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
-from vnetsim.fabric.metrics import (bisection_bps, counts, group_pairs, hop_distribution, link_classes,
-                                    oversubscription, unloaded_latency_ns)
-from vnetsim.engine.packets import Packets
 from vnetsim.fabric.edge import EdgeHosts
+from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
+from vnetsim.fabric.metrics import (
+    bisection_bps,
+    counts,
+    group_pairs,
+    hop_distribution,
+    link_classes,
+    oversubscription,
+    unloaded_latency_ns,
+)
 from vnetsim.fabric.packetlevel import DeliverHook, PacketRunner
-from vnetsim.fabric.render import comparison_rows, render_comparison, render_result
+from vnetsim.fabric.render import render_result
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
-from vnetsim.fabric.traffic import PacketSource, build_flows
-
-
-def _clean(x):
-    """Plain JSON types: numpy scalars to Python, NaN/inf to None, dict keys to str."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [_clean(v) for v in x.tolist()]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    return x
+from vnetsim.fabric.traffic import build_flows, packet_source
+from vnetsim.io.outputs import to_plain
 
 
 @dataclass
@@ -65,25 +53,11 @@ class FabricResult:
         render_result(self.data, console)
 
 
-@dataclass
-class FabricComparison:
-    """Several variants' results side by side."""
-
-    results: dict[str, FabricResult]
-
-    def to_dict(self) -> dict:
-        return {"kind": "fabric_comparison", "variants": {k: v.to_dict() for k, v in self.results.items()},
-                "summary": comparison_rows(self.results)}
-
-    def render(self, console) -> None:
-        """One table row per variant."""
-        render_comparison(self.results, console)
-
-
-def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float | None = None,
+def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None, duration_ns: float | None = None,
                         on_deliver: DeliverHook | None = None) -> FabricResult:
-    """Run one merged scenario document (``fabric``/``traffic`` parts validated here)."""
-    scen = FabricScenario.model_validate(doc)
+    """Run one variant: a ``FabricScenario``, or a document validated here. ``on_deliver(dst_hosts,
+    packets, horizon_ns)`` sees every packet-level delivery (the pipeline's sink hook)."""
+    scen = scenario if isinstance(scenario, FabricScenario) else FabricScenario.model_validate(scenario)
     seed = scen.seed if seed is None else int(seed)
     dur = scen.duration if duration_ns is None else float(duration_ns)
     fc, tc, eng = scen.fabric, scen.traffic, scen.fabric.engine
@@ -141,7 +115,7 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
                       "unloaded_ns": flow_unloaded[first_flow]}
     if level == "packet":
         sub_bits = eng.pair_sub_bits if n_pairs <= eng.pair_stats_limit else None
-        source = PacketSource(flows, dur, seed, tc.arrivals, eng.chunk_packets, tc.phase)
+        source = packet_source(flows, dur, seed, tc.arrivals, tc.phase)
         edge = EdgeHosts(scen.edge, fabric, flows, dur) if scen.edge is not None else None
         hook = on_deliver
         if edge is not None:
@@ -149,10 +123,11 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
                 edge.deliver(dst, pk, horizon)
                 if on_deliver is not None:
                     on_deliver(dst, pk, horizon)
-        runner = PacketRunner(fabric, flows, paths, plen, source, pair_of_flow, n_pairs, sub_bits, hook)
+        runner = PacketRunner(fabric, flows, paths, plen, source, pair_of_flow, n_pairs, sub_bits, hook,
+                              eng.chunk_packets)
         st = runner.run()
         if edge is not None:
-            edge.deliver(np.empty(0, np.int64), Packets.empty(), dur)   # run every host to the end
+            edge.finish()                  # run every host to the end
             data["edge_hosts"] = edge.summary()
         measured_util = st.link_busy_window_ns / dur if dur > 0 else np.zeros(fabric.n_links)
         drops = st.link_dropped
@@ -170,7 +145,7 @@ def run_fabric_scenario(doc: dict, seed: int | None = None, duration_ns: float |
     data["link_classes"] = link_classes(fabric, offered_util)
     data["drops"] = {"total": int(drops.sum()),
                      "per_link": {n: int(d) for n, d in zip(fabric.link_names(), drops.tolist()) if d > 0}}
-    return FabricResult(_clean(data))
+    return FabricResult(to_plain(data))
 
 
 def _spread(x: np.ndarray) -> dict:
@@ -230,49 +205,3 @@ def _links(fabric, offered, offered_util, measured_util, drops, limit: int) -> d
                 "offered_bps": offered[busiest]},
         "overloaded": int((offered_util > 1.0).sum()),
     }
-
-
-def deep_merge(base: dict, over: dict) -> dict:
-    """Dicts merge recursively; lists and scalars in ``over`` replace."""
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def variant_documents(doc: dict) -> dict[str, dict]:
-    """{variant name: merged document}; a document without variants is its own single variant."""
-    base = {k: v for k, v in doc.items() if k != "variants"}
-    variants = doc.get("variants") or []
-    if not variants:
-        return {str(doc.get("name", "fabric")): base}
-    out = {}
-    for i, v in enumerate(variants):
-        if not isinstance(v, dict) or "name" not in v:
-            raise ScenarioError(f"variants[{i}]", "a variant needs a name", "add name: ...")
-        out[str(v["name"])] = deep_merge(base, {k: x for k, x in v.items() if k != "name"})
-    return out
-
-
-def load_and_run(path: str | Path, seed: int | None = None, duration_ns: float | None = None) -> FabricComparison:
-    """Read a fabric scenario YAML and run every variant."""
-    path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(str(path), f"cannot read the scenario: {str(exc).splitlines()[0]}",
-                            "check the path and the YAML syntax") from None
-    if not isinstance(doc, dict):
-        raise ScenarioError(str(path), "the scenario must be a mapping", "start with name:, fabric:, traffic:")
-    results = {}
-    for name, merged in variant_documents(doc).items():
-        try:
-            results[name] = run_fabric_scenario(merged, seed, duration_ns)
-        except ValidationError as exc:
-            e = exc.errors()[0]
-            loc = ".".join(str(p) for p in e["loc"])
-            raise ScenarioError(f"{path}: variant {name}: {loc}", e["msg"], "see docs/models/fabric.md") from None
-    return FabricComparison(results)

@@ -1,8 +1,10 @@
-"""Traffic on the fabric: flows from a traffic matrix pattern, and packet sources for them.
+"""Traffic on the fabric: who sends to whom (traffic matrix patterns), as flows.
 
 A flow is (source host, destination host, 5-tuple, offered rate on the wire, frame size). The
 rate counts the 20 B of preamble and inter-frame gap per frame, so load 1.0 is line rate:
-``pps = rate / ((frame + 20) * 8)`` (facts.md, wire and line rate). Patterns:
+``pps = rate / ((frame + 20) * 8)`` (IEEE Std 802.3; docs/references.md, Ethernet wire overhead).
+The arrival processes are the package's (``vnetsim.traffic``); ``packet_source`` puts the flows
+under one of them. Patterns:
 - uniform: each host opens ``flows_per_host`` flows to hosts drawn uniformly (all other hosts,
   or ``rack_local_fraction`` of them in the own rack and the rest in other racks);
 - incast: ``receivers`` hosts each receive from ``fan_in`` distinct senders in other racks;
@@ -11,23 +13,26 @@ rate counts the 20 B of preamble and inter-frame gap per frame, so load 1.0 is l
 - replication: each host writes ``objects_per_host`` objects, each to ``replicas`` hosts in
   distinct other racks (a write goes to every replica, so the host sends ``replicas`` copies);
 - flows: an explicit list.
-Source ports are drawn from 32768-60999 (the Linux local port range, facts.md); IPv4 addresses
-are 10.0.0.0 + host index + 1, UDP to a fixed port (the port only adds hash entropy).
+Source ports are drawn from 32768-60999 (the Linux local port range; docs/references.md, Linux local
+port range); IPv4 addresses are 10.0.0.0 + host index + 1, UDP to a fixed port (the port only adds
+hash entropy).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from vnetsim.engine.rng import stream
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.config import FabricConfig, TrafficConfig
 from vnetsim.fabric.topology import Fabric
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
+from vnetsim.traffic.arrivals import PeriodicArrivals, SuperposedPoissonArrivals
+from vnetsim.traffic.source import FlowSource
 
-WIRE_OVERHEAD_BYTES = 20
+WIRE_OVERHEAD_BYTES = WIRE_GAP_BYTES  # alias for fabric/metrics.py; the definition is vnetsim.net.ethernet
 DST_PORT = 5201
 PROTO_UDP = 17
 
@@ -62,9 +67,9 @@ class Flows:
 
     @property
     def pps(self) -> np.ndarray:
-        return self.rate_bps / ((self.frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0)
+        return self.rate_bps / ((self.frame_bytes + WIRE_GAP_BYTES) * 8.0)
 
-    def take(self, index) -> "Flows":
+    def take(self, index) -> Flows:
         return Flows(*(getattr(self, k)[index] for k in ("src", "dst", "rate_bps", "frame_bytes", "sport",
                                                           "dport", "proto")))
 
@@ -202,117 +207,22 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
     return make_flows(src, dst, rate / (objs * rep.replicas), frame, seed)
 
 
-@numba.njit(cache=True, nogil=True)
-def alias_table(weights):
-    """Walker/Vose alias table: sample i with probability weights[i] / sum in O(1)."""
-    n = weights.shape[0]
-    prob = weights * (n / weights.sum())
-    alias = np.arange(n)
-    small = np.empty(n, np.int64)
-    large = np.empty(n, np.int64)
-    ns = 0
-    nl = 0
-    for i in range(n):
-        if prob[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
-    while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        g = large[nl - 1]
-        alias[s] = g
-        prob[g] = (prob[g] + prob[s]) - 1.0
-        if prob[g] < 1.0:
-            nl -= 1
-            small[ns] = g
-            ns += 1
-    for i in range(nl):
-        prob[large[i]] = 1.0
-    for i in range(ns):
-        prob[small[i]] = 1.0
-    return prob, alias
+def packet_source(flows: Flows, duration_ns: float, seed: int, arrivals: str = "poisson",
+                  phase: str = "random") -> FlowSource:
+    """The flows' packets before ``duration_ns`` (``vnetsim.traffic.source.FlowSource``).
 
-
-@numba.njit(cache=True, nogil=True)
-def alias_draw(u, prob, alias):
-    """One uniform per draw: integer part picks the column, fraction decides column or alias."""
-    n = prob.shape[0]
-    out = np.empty(u.shape[0], np.int64)
-    for i in range(u.shape[0]):
-        x = u[i] * n
-        k = int(x)
-        if k >= n:
-            k = n - 1
-        out[i] = k if (x - k) < prob[k] else alias[k]
-    return out
-
-
-class PacketSource:
-    """Packet arrivals of all flows, in time order, chunk by chunk.
-
-    Poisson: the superposition of the flows' Poisson processes is one Poisson process of the total
+    Poisson: the superposition of the flows' Poisson processes, one Poisson process of the total
     rate whose packets belong to flow f with probability pps_f / total (gaps from stream
-    ``fabric.traffic.arrivals``, flow draws from ``fabric.traffic.flowpick``). Constant: flow f
-    sends every 1/pps_f from a uniform random phase (or
-    from time 0 for every flow: ``phase="aligned"``). Draws do not depend on the chunk size.
+    ``fabric.traffic.arrivals``, flow picks from ``fabric.traffic.flowpick``). Constant: flow f
+    sends every 1/pps_f from a uniform random phase drawn from ``fabric.traffic.flowpick`` (or from
+    time 0 for every flow: ``phase="aligned"``). The packets do not depend on the chunk size.
     """
-
-    def __init__(self, flows: Flows, duration_ns: float, seed: int, arrivals: str = "poisson",
-                 chunk_packets: int = 200_000, phase: str = "random") -> None:
-        self.flows = flows
-        self.duration_ns = duration_ns
-        self.kind = arrivals
-        self.chunk = int(chunk_packets)
-        pps = flows.pps
-        self.total_pps = float(pps.sum())
-        self.done = self.total_pps <= 0 or duration_ns <= 0
-        if self.done:
-            return
-        self.prob, self.alias = alias_table(pps.astype(np.float64))
-        self.gaps = stream(seed, "fabric.traffic.arrivals")
-        self.pick = stream(seed, "fabric.traffic.flowpick")
-        self.mean_gap_ns = 1e9 / self.total_pps
-        self.next_t = float(self.gaps.standard_exponential()) * self.mean_gap_ns
+    pps = flows.pps
+    process = None
+    if float(pps.sum()) > 0 and duration_ns > 0:
+        gaps, pick = stream(seed, "fabric.traffic.arrivals"), stream(seed, "fabric.traffic.flowpick")
         if arrivals == "constant":
-            safe = np.where(pps > 0, pps, 1.0)
-            self.period_ns = np.where(pps > 0, 1e9 / safe, np.inf)
-            u = self.pick.random(len(flows)) if phase == "random" else np.zeros(len(flows))
-            self.phase_ns = u * np.where(pps > 0, self.period_ns, 0.0)
-            self.window_ns = self.chunk * self.mean_gap_ns
-            self.t_ns = 0.0
-
-    def next_chunk(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """(t_ns, flow, horizon_ns): time-ordered arrivals before the horizon; every later
-        arrival is at or after the horizon (inf after the last chunk)."""
-        if self.done:
-            return np.empty(0), np.empty(0, np.int64), np.inf
-        if self.kind == "poisson":
-            gaps = self.gaps.standard_exponential(self.chunk) * self.mean_gap_ns
-            # a running sum from the carried time: the same additions whatever the chunk size
-            times = np.cumsum(np.concatenate(([self.next_t], gaps)))
-            t, horizon = times[:-1], float(times[-1])
-            self.next_t = horizon
-            flow = alias_draw(self.pick.random(len(t)), self.prob, self.alias)
+            process = PeriodicArrivals(pps, pick.random(len(flows)) if phase == "random" else np.zeros(len(flows)))
         else:
-            t0, t1 = self.t_ns, self.t_ns + self.window_ns
-            live = np.isfinite(self.period_ns)
-            per = np.where(live, self.period_ns, 1.0)
-            first = np.maximum(np.ceil((t0 - self.phase_ns) / per), 0)
-            last = np.maximum(np.ceil((t1 - self.phase_ns) / per), 0)
-            count = np.where(live, np.maximum(last - first, 0), 0).astype(np.int64)
-            flow = np.repeat(np.arange(len(count)), count)
-            k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(first, count)
-            t = self.phase_ns[flow] + k * per[flow]
-            order = np.argsort(t, kind="stable")
-            t, flow = t[order], flow[order]
-            horizon = t1
-            self.t_ns = t1
-        if horizon >= self.duration_ns:
-            keep = t < self.duration_ns
-            t, flow = t[keep], flow[keep]
-            horizon = np.inf
-            self.done = True
-        return t, flow.astype(np.int64), horizon
+            process = SuperposedPoissonArrivals(pps, gaps, pick)
+    return FlowSource(pps, flows.frame_bytes, process, duration_ns)

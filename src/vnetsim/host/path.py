@@ -1,5 +1,7 @@
-"""The host data path, run chunk by chunk: source -> wire -> pNIC rings and host threads (driver,
-vSwitch) -> vNIC rings and guest vCPUs (driver, application) -> sink.
+"""The host data path as a pipeline of engine stages (``vnetsim.engine.pipeline``):
+
+    source -> wire (FifoStage: line rate, unbounded) -> pNIC rings (RingStage: host threads, driver
+    + vSwitch) -> vNIC rings (RingStage: guest vCPUs, driver + application) -> application (sink)
 
 Stages and what their latency means (each measured on the packets that left that stage):
 - ``wire``: queueing behind earlier frames and serialization at line rate, (frame + 20 B) * 8 / rate;
@@ -9,22 +11,30 @@ Stages and what their latency means (each measured on the packets that left that
 - ``vnic_ring``: waiting in the vNIC ring until the guest polls it (virtual interrupt coalescing,
   vCPU wake-up, or the guest PMD's poll loop);
 - ``guest``: the guest driver's and the application's work on the packet.
+
+``HostReceive`` is the receiving host from its NIC on (the two ring stages and the application):
+``HostPath`` attaches it behind its wire; a fabric edge host runs it as a sub-pipeline of its own,
+fed chunk by chunk with what the fabric delivers (``advance``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vnetsim.engine.histogram import LogHistogram
-from vnetsim.engine.fifo import lindley_single
 from vnetsim.engine.packets import Packets
+from vnetsim.engine.pipeline import Node, Pipeline
 from vnetsim.engine.ring_server import RingServer
-from vnetsim.host.kernels import record_window, ring_and_work
+from vnetsim.engine.stage import FifoStage, RingStage
+from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import HostPlan, compile_host
-from vnetsim.scenario.schema import HostScenario
-from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
+
+if TYPE_CHECKING:
+    from vnetsim.host.scenario import HostScenario
 
 STAGES = ("wire", "pnic_ring", "vswitch", "vnic_ring", "guest")
 DROP_STAGES = ("pnic_ring", "vnic_ring")
@@ -47,7 +57,7 @@ class PacketTrace:
 
 @dataclass
 class HostRun:
-    """The raw outcome of one run; ``vnetsim.results.host`` turns it into the published result."""
+    """The raw outcome of one run; ``vnetsim.host.report`` turns it into the published result."""
 
     plan: HostPlan
     window_ns: tuple[float, float]
@@ -72,82 +82,112 @@ class HostRun:
     trace: PacketTrace | None
 
 
-def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk_packets: int) -> list[float]:
-    """Chunk horizons covering ``(0, duration]``, one of them exactly at the end of warm-up."""
-    step = chunk_packets / offered_pps * 1e9 if offered_pps > 0 else duration_ns
-    step = max(step, 1.0)
-    bounds = list(np.arange(step, duration_ns, step)) + [duration_ns]
-    if 0 < warmup_ns < duration_ns and warmup_ns not in bounds:
-        bounds.append(warmup_ns)
-    return sorted(set(float(b) for b in bounds))
-
-
 class HostReceive:
     """The receiving host, from its NIC on: pNIC rings and host threads (driver, vSwitch), then vNIC
-    rings and guest vCPUs (driver, application). Fed chunk by chunk with packets as they finish
-    arriving at the NIC (``t_ns``), time-ordered; a fabric edge uses it directly."""
+    rings and guest vCPUs (driver, application), and the application as the sink.
 
-    def __init__(self, plan: HostPlan, t_lo: float, t_end: float, trace: PacketTrace | None = None) -> None:
+    Given a ``pipeline`` and an ``upstream`` node, its stages are added behind that node; without
+    them it owns a pipeline whose input is pushed with ``advance(arrivals, horizon)``: packets as
+    they finish arriving at the NIC (``t_ns``), time-ordered (a fabric edge host). Latency is
+    recorded for packets offered at or after ``t_lo`` that reach the application by ``t_end``.
+    """
+
+    def __init__(self, plan: HostPlan, t_lo: float, t_end: float, trace: PacketTrace | None = None,
+                 pipeline: Pipeline | None = None, upstream: Node | None = None) -> None:
         self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
-        self.host = RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False)
-        self.guest = RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False)
-        self.g_pp_flow = plan.guest_work_ns[0][plan.flow_vm]
-        self.g_pb_flow = plan.guest_work_ns[1][plan.flow_vm]
+        self.pipeline = pipeline if pipeline is not None else Pipeline()
+        self.entry = upstream if upstream is not None else self.pipeline.source(name="nic")
+        h_pp, h_pb = plan.host_work_ns
+        self.pnic = RingStage(RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False),
+                              plan.flow_pnic_ring, h_pp, h_pb, "pnic_ring")
+        self.vnic = RingStage(RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False),
+                              plan.flow_vnic_ring, plan.guest_work_ns[0][plan.flow_vm],
+                              plan.guest_work_ns[1][plan.flow_vm], "vnic_ring")
         self.latency = LogHistogram()               # end to end: source to the application
-        self.queue_packets = np.zeros(len(plan.host.rings), np.int64)
-        self.vnic_packets = np.zeros(len(plan.guest.rings), np.int64)
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
+        p = self.pipeline
+        pnic = self._pnic_node = p.add(self.pnic, on_drop=lambda pid: self._dropped(pid, 0))
+        vnic = self._vnic_node = p.add(self.vnic, on_drop=lambda pid: self._dropped(pid, 1))
+        app = p.sink(self._deliver, "application")
+        p.connect(self.entry, pnic)
+        p.connect(pnic, vnic)
+        p.connect(vnic, app)
 
     def advance(self, arrivals: Packets, horizon: float) -> None:
-        """Take packets arriving at the NIC and run every decision before ``horizon``."""
-        plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
-        h_pp, h_pb = plan.host_work_ns
-        ring, work = ring_and_work(arrivals.flow, arrivals.size_bytes, plan.flow_pnic_ring, h_pp, h_pb,
-                                   arrivals.t0_ns, t_lo, self.queue_packets)
-        out = self.host.advance(arrivals, ring, work, horizon)
-        self._dropped(out, 0)
-        dep = out.departures
-        vring, gwork = ring_and_work(dep.flow, dep.size_bytes, plan.flow_vnic_ring, self.g_pp_flow, self.g_pb_flow,
-                                     dep.t0_ns, t_lo, self.vnic_packets)
-        out2 = self.guest.advance(dep, vring, gwork, horizon)
-        self._dropped(out2, 1)
-        fin = out2.departures
-        n_done = int(np.searchsorted(fin.t_ns, t_end, side="right"))   # departures are time-ordered
+        """Take packets arriving at the NIC and run every decision before ``horizon`` (own pipeline)."""
+        self.pipeline.step(horizon, {self.entry: arrivals})
+
+    def finish(self) -> None:
+        """After the last chunk: the application takes what reached it (counted if by ``t_end``)."""
+        self.pipeline.flush()
+
+    def _deliver(self, fin: Packets, horizon: float) -> None:
+        n_done = int(np.searchsorted(fin.t_ns, self.t_end, side="right"))   # time-ordered
         self.late += len(fin) - n_done
         self.delivered_total += n_done
         self.delivered += record_window(self.latency.counts, self.latency.stats, fin.t0_ns, fin.t_ns, fin.t0_ns,
-                                        t_lo, t_end)
-        if self.trace is not None:
+                                        self.t_lo, self.t_end)
+        if self.trace is not None and n_done:
             self.trace.delivered_pid.append(fin.pkt_id[:n_done])
             self.trace.delivered_t_ns.append(fin.t_ns[:n_done])
 
-    def _dropped(self, out, stage: int) -> None:
-        self.dropped_total += len(out.drop_pid)
-        if self.trace is not None and len(out.drop_pid):
-            self.trace.dropped_pid.append(out.drop_pid)
-            self.trace.dropped_stage.append(np.full(len(out.drop_pid), stage, np.int64))
+    def _dropped(self, pid: np.ndarray, stage: int) -> None:
+        self.dropped_total += len(pid)
+        if self.trace is not None:
+            self.trace.dropped_pid.append(pid)
+            self.trace.dropped_stage.append(np.full(len(pid), stage, np.int64))
 
-    def end_of_warmup(self) -> None:
-        """Counters count from here (CPU time is clipped to the window by the kernels)."""
-        self.host.start_window()
-        self.guest.start_window()
+    def start_window(self) -> None:
+        """Counters count from here (own pipeline; CPU time is clipped to the window by the kernels)."""
+        self.pnic.start_window()
+        self.vnic.start_window()
 
     def in_flight(self) -> int:
-        """Packets still inside at the end: in rings, held for a later decision, or done too late."""
-        h, g = self.host, self.guest
-        return int(h.occupancy().sum()) + h.pending_count() + int(g.occupancy().sum()) + g.pending_count() + self.late
+        """Packets still inside at the end: held, in rings, or reaching the application too late."""
+        return self.pipeline.held() + self.late
+
+    def _ring_arrivals(self, stage: RingStage, node: Node, arrived: np.ndarray) -> np.ndarray:
+        """Window packets per ring: arrived, or on their way at the end (held at the stage's input),
+        so that every offered packet counts at its pNIC queue."""
+        held = self.pipeline.held_input(node)
+        rings = stage.ring_of_flow[held.flow[held.t0_ns >= self.t_lo]]
+        return arrived + np.bincount(rings, minlength=len(arrived)).astype(np.int64)
 
     def parts(self) -> dict:
         """The receive side's share of a HostRun."""
-        plan, h, g = self.plan, self.host, self.guest
+        h, g = self.pnic.stats(), self.vnic.stats()
         return dict(
             delivered=self.delivered, latency=self.latency,
-            drops={"pnic_ring": int(h.drop_acc[:, 1].sum()), "vnic_ring": int(g.drop_acc[:, 1].sum())},
+            drops={"pnic_ring": int(h.rings["window_drops"].sum()), "vnic_ring": int(g.rings["window_drops"].sum())},
             receive_stages={"pnic_ring": h.wait, "vswitch": h.work, "vnic_ring": g.wait, "guest": g.work},
-            queue_packets=self.queue_packets, queue_drops=h.drop_acc[:, 1].copy(), vnic_packets=self.vnic_packets,
-            vnic_drops=g.drop_acc[:, 1].copy(), host_counters=h.counters(), guest_counters=g.counters(),
-            host_core_packets=_per_core(h.ring_packets, plan.host),
-            guest_core_packets=_per_core(g.ring_packets, plan.guest))
+            queue_packets=self._ring_arrivals(self.pnic, self._pnic_node, h.rings["arrivals"]),
+            queue_drops=h.rings["window_drops"].copy(),
+            vnic_packets=self._ring_arrivals(self.vnic, self._vnic_node, g.rings["arrivals"]),
+            vnic_drops=g.rings["window_drops"].copy(),
+            host_counters=h.cores, guest_counters=g.cores, host_core_packets=h.core_packets,
+            guest_core_packets=g.core_packets)
+
+
+class _Offered:
+    """The traffic source as the pipeline sees it, counting what was offered (and writing a pcap)."""
+
+    def __init__(self, source, t_lo: float, pcap, pcap_room: int) -> None:
+        self.source, self.t_lo, self.pcap, self.pcap_room = source, t_lo, pcap, pcap_room
+        self.offered = self.offered_total = 0
+        self.offered_bits = 0.0
+
+    def until(self, horizon: float) -> Packets:
+        pk = self.source.until(horizon)
+        n = len(pk)
+        self.offered_total += n
+        first = int(np.searchsorted(pk.t0_ns, self.t_lo, side="left"))   # offers are time-ordered
+        self.offered += n - first
+        self.offered_bits += 8.0 * (float(pk.size_bytes[first:].sum()) + WIRE_GAP_BYTES * (n - first))
+        if self.pcap is not None and self.pcap_room > 0:
+            k = min(n, self.pcap_room)
+            self.pcap.write(pk.t_ns[:k], pk.flow[:k], pk.size_bytes[:k])
+            self.pcap_room -= k
+        return pk
 
 
 class HostPath:
@@ -171,41 +211,19 @@ class HostPath:
 
     def run(self) -> HostRun:
         plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
-        receive = HostReceive(plan, t_lo, t_end, self.trace)
-        wire_last = -np.inf
-        ns_per_bit = 1e9 / plan.line_rate_bps
-        wire_hist = LogHistogram()
-        offered = offered_total = 0
-        offered_bits = 0.0
-        for horizon in chunk_bounds(t_end, t_lo, self.source.offered_pps, self.scenario.chunk_packets):
-            pk = self.source.until(horizon)
-            offered_total += len(pk)
-            first = int(np.searchsorted(pk.t0_ns, t_lo, side="left"))   # offers are time-ordered
-            offered += len(pk) - first
-            offered_bits += 8.0 * (float(pk.size_bytes[first:].sum()) + WIRE_OVERHEAD_BYTES * (len(pk) - first))
-            if self.pcap is not None and self.pcap_room > 0:
-                k = min(len(pk), self.pcap_room)
-                self.pcap.write(pk.t_ns[:k], pk.flow[:k], pk.size_bytes[:k])
-                self.pcap_room -= k
-            # wire: FIFO at line rate, unbounded (the sender's queue)
-            service = (pk.size_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * ns_per_bit
-            t_nic, wire_last = lindley_single(pk.t_ns, service, wire_last)
-            record_window(wire_hist.counts, wire_hist.stats, pk.t0_ns, t_nic, pk.t0_ns, t_lo, t_end)
-            receive.advance(pk.with_times(t_nic), horizon)
-            if horizon == t_lo:
-                receive.end_of_warmup()
+        offered = _Offered(self.source, t_lo, self.pcap, self.pcap_room)
+        pipe = Pipeline()
+        src = pipe.source(offered)
+        wire = FifoStage(plan.line_rate_bps, stat_lo_ns=t_lo, stat_hi_ns=t_end, sojourn_histogram=True, name="wire")
+        wire_node = pipe.add(wire)
+        pipe.connect(src, wire_node)
+        receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, wire_node)
+        pipe.run(t_end, self.source.offered_pps, self.scenario.chunk_packets, warmup_ns=t_lo)
+        receive.finish()
+        self.pcap_room = offered.pcap_room
         parts = receive.parts()
-        stages = {"wire": wire_hist, **parts.pop("receive_stages")}
-        return HostRun(plan=plan, window_ns=(t_lo, t_end), offered=offered, offered_bits=offered_bits,
-                       stages=stages, in_flight_state=receive.in_flight(), offered_total=offered_total,
+        stages = {"wire": wire.stats().sojourn, **parts.pop("receive_stages")}
+        return HostRun(plan=plan, window_ns=(t_lo, t_end), offered=offered.offered, offered_bits=offered.offered_bits,
+                       stages=stages, in_flight_state=receive.in_flight(), offered_total=offered.offered_total,
                        delivered_total=receive.delivered_total, dropped_total=receive.dropped_total,
                        trace=self.trace, **parts)
-
-
-def _per_core(ring_packets: np.ndarray, stage) -> np.ndarray:
-    cores = np.array([r.core for r in stage.rings], np.int64)
-    return np.bincount(cores, weights=ring_packets, minlength=len(stage.cores)).astype(np.int64)
-
-
-def run_host(scenario: HostScenario, **kw) -> HostRun:
-    return HostPath(scenario, **kw).run()

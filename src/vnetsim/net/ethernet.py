@@ -17,7 +17,9 @@ import numpy as np
 ETH_HDR_BYTES = 14
 VLAN_TAG_BYTES = 4
 FCS_BYTES = 4
-WIRE_GAP_BYTES = 20  # 8 B preamble/SFD + 12 B inter-frame gap (facts.md "Wire and line rate")
+# 7 B preamble + 1 B start delimiter + 12 B minimum inter-frame gap: what a frame costs on the wire beyond
+# its own bytes (IEEE Std 802.3; docs/references.md, Ethernet wire overhead). The one definition in vnetsim.
+WIRE_GAP_BYTES = 20
 MIN_FRAME_BYTES = 64  # including the FCS
 
 ETHERTYPE_IPV4 = 0x0800

@@ -99,7 +99,7 @@ class FlowTable:
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
-    def empty(cls, n: int = 0) -> "FlowTable":
+    def empty(cls, n: int = 0) -> FlowTable:
         """``n`` rows of defaults (IPv4 UDP, untagged, not encapsulated, zero addresses)."""
         cols = {}
         for name, (dtype, width, default) in COLUMNS.items():
@@ -108,7 +108,7 @@ class FlowTable:
         return cls(**cols)
 
     @classmethod
-    def build(cls, n: int | None = None, **columns) -> "FlowTable":
+    def build(cls, n: int | None = None, **columns) -> FlowTable:
         """Build from columns; scalars broadcast, MACs and IPs may be text.
 
         IP text columns also set the matching version column unless it is given; the EtherType
@@ -120,7 +120,7 @@ class FlowTable:
             raise TypeError(f"unknown flow-table columns: {sorted(unknown)}")
         if n is None:
             n = 1
-            for name, value in columns.items():
+            for value in columns.values():
                 if not np.isscalar(value) and not isinstance(value, str):
                     arr = value if isinstance(value, np.ndarray) else list(value)
                     n = max(n, len(arr))
@@ -148,7 +148,7 @@ class FlowTable:
         return table
 
     @classmethod
-    def concat(cls, parts: list["FlowTable"]) -> "FlowTable":
+    def concat(cls, parts: list[FlowTable]) -> FlowTable:
         if not parts:
             return cls.empty(0)
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS})
@@ -157,10 +157,10 @@ class FlowTable:
     def __len__(self) -> int:
         return int(self.eth_src.shape[0])
 
-    def take(self, index) -> "FlowTable":
+    def take(self, index) -> FlowTable:
         return FlowTable(**{name: getattr(self, name)[index] for name in COLUMNS})
 
-    def copy(self) -> "FlowTable":
+    def copy(self) -> FlowTable:
         return FlowTable(**{name: getattr(self, name).copy() for name in COLUMNS})
 
     def validate(self) -> None:
@@ -173,7 +173,7 @@ class FlowTable:
                 raise ValueError(f"flow table column {name}: expected {np.dtype(dtype)} {shape}, "
                                  f"got {arr.dtype} {arr.shape}")
 
-    def canonical(self) -> "FlowTable":
+    def canonical(self) -> FlowTable:
         """A copy with the meaningless columns reset: outer headers, VNI and options of plain flows,
         Geneve options of VXLAN flows. Two tables that mean the same flows are then equal."""
         out = self.copy()
@@ -223,7 +223,7 @@ class FlowTable:
         parts = [np.ascontiguousarray(getattr(self, name)).reshape(n, -1).view(np.uint8) for name in COLUMNS]
         return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
-    def unique(self) -> tuple["FlowTable", np.ndarray]:
+    def unique(self) -> tuple[FlowTable, np.ndarray]:
         """(table of distinct rows in order of first appearance, int32 index of each row into it).
 
         Exact: rows are grouped by a 64-bit hash of all columns, then every row is compared with
@@ -274,6 +274,9 @@ class FlowTable:
 
 @numba.njit(cache=True, nogil=True)
 def _mix64(h, v):
+    """One combining step of the row hash (multiply by 2^64/phi, xor, rotate, multiply): not the
+    splitmix64 finalizer of ``vnetsim.engine.rng``; its outputs are only compared for equality
+    (``unique``), so any good combiner gives the same result."""
     h ^= np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)
     h = (h << np.uint64(31)) | (h >> np.uint64(33))
     return h * np.uint64(0xBF58476D1CE4E5B9)

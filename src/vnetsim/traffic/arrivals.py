@@ -10,6 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from vnetsim.engine.rng import GOLDEN_GAMMA, splitmix64, unit_open
+
 BLOCK = 1 << 16
 
 
@@ -78,14 +80,10 @@ class ConstantArrivals(_Buffered):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _uniform(seed, flow, k, salt):
-    """A counter-based uniform in (0, 1): splitmix64 of (seed, flow, period, salt)."""
-    z = np.uint64(seed) ^ (np.uint64(flow) * np.uint64(0x9E3779B97F4A7C15)) \
+    """A counter-based uniform in (0, 1): splitmix64 of (seed, flow, period, salt) combined."""
+    z = np.uint64(seed) ^ (np.uint64(flow) * GOLDEN_GAMMA) \
         ^ (np.uint64(k) * np.uint64(0xBF58476D1CE4E5B9)) ^ (np.uint64(salt) * np.uint64(0x94D049BB133111EB))
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return (float(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+    return unit_open(splitmix64(z))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -195,3 +193,112 @@ class TraceArrivals:
         if not ts:
             return np.empty(0), np.empty(0, np.int32), np.empty(0, np.int32)
         return np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
+
+
+@numba.njit(cache=True, nogil=True)
+def alias_table(weights):
+    """Walker/Vose alias table: sample i with probability weights[i] / sum in O(1)."""
+    n = weights.shape[0]
+    prob = weights * (n / weights.sum())
+    alias = np.arange(n)
+    small = np.empty(n, np.int64)
+    large = np.empty(n, np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if prob[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        g = large[nl - 1]
+        alias[s] = g
+        prob[g] = (prob[g] + prob[s]) - 1.0
+        if prob[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    for i in range(nl):
+        prob[large[i]] = 1.0
+    for i in range(ns):
+        prob[small[i]] = 1.0
+    return prob, alias
+
+
+@numba.njit(cache=True, nogil=True)
+def alias_draw(u, prob, alias):
+    """One uniform per draw: integer part picks the column, fraction decides column or alias."""
+    n = prob.shape[0]
+    out = np.empty(u.shape[0], np.int32)
+    for i in range(u.shape[0]):
+        x = u[i] * n
+        k = int(x)
+        if k >= n:
+            k = n - 1
+        out[i] = k if (x - k) < prob[k] else alias[k]
+    return out
+
+
+class SuperposedPoissonArrivals(_Buffered):
+    """Flows with their own Poisson rates, as one Poisson process of the total rate whose packets
+    belong to flow f with probability rate_f / total (an alias table, one uniform per packet).
+
+    Gaps come from ``gap_rng`` and flow picks from ``pick_rng``; times are one running sum from the
+    first arrival (itself an exponential gap after 0), so the arrivals are the same bits whatever
+    the blocks or horizons.
+    """
+
+    def __init__(self, rate_pps: np.ndarray, gap_rng: np.random.Generator, pick_rng: np.random.Generator) -> None:
+        super().__init__()
+        rate = np.asarray(rate_pps, np.float64)
+        total = float(rate.sum())
+        self.mean_gap_ns = 1e9 / total if total > 0 else np.inf
+        self.gap_rng, self.pick_rng = gap_rng, pick_rng
+        if total > 0:
+            self.prob, self.alias = alias_table(rate)
+            self.next_ns = float(gap_rng.standard_exponential()) * self.mean_gap_ns
+
+    def _refill(self):
+        if not np.isfinite(self.mean_gap_ns):
+            return np.empty(0), np.empty(0, np.int32)
+        gaps = self.gap_rng.standard_exponential(BLOCK) * self.mean_gap_ns
+        times = np.cumsum(np.concatenate(([self.next_ns], gaps)))
+        self.next_ns = float(times[-1])
+        return times[:-1], alias_draw(self.pick_rng.random(BLOCK), self.prob, self.alias)
+
+
+class PeriodicArrivals:
+    """Each flow f sends every ``1e9 / rate_f`` ns from its phase, ``phase_fraction[f]`` of a period
+    (0 for every flow: all aligned at time 0). Packet k of flow f is at ``phase_f + k * period_f``;
+    a horizon takes exactly the packets whose computed time is below it, so the stream does not
+    depend on the horizons. Equal times go in flow order."""
+
+    def __init__(self, rate_pps: np.ndarray, phase_fraction: np.ndarray) -> None:
+        pps = np.asarray(rate_pps, np.float64)
+        self.live = pps > 0
+        safe = np.where(self.live, pps, 1.0)
+        period = np.where(self.live, 1e9 / safe, np.inf)
+        self.phase_ns = np.asarray(phase_fraction, np.float64) * np.where(self.live, period, 0.0)
+        self.period_ns = np.where(self.live, period, 1.0)
+        self.next_k = np.zeros(len(pps), np.int64)     # each flow's next packet
+
+    def _index_at(self, t_ns: float) -> np.ndarray:
+        """Per flow: the first packet index whose time is at or after ``t_ns``."""
+        k = np.maximum(np.ceil((t_ns - self.phase_ns) / self.period_ns), 0).astype(np.int64)
+        k += (self.phase_ns + k * self.period_ns < t_ns)        # rounding: the computed times decide
+        back = (k > 0) & (self.phase_ns + (k - 1) * self.period_ns >= t_ns)
+        return k - back
+
+    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray]:
+        end = np.where(self.live, self._index_at(horizon_ns), 0)
+        count = np.maximum(end - self.next_k, 0)
+        flow = np.repeat(np.arange(len(count), dtype=np.int32), count)
+        k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(self.next_k, count)
+        t = self.phase_ns[flow] + k * self.period_ns[flow]
+        self.next_k = np.maximum(self.next_k, end)
+        order = np.argsort(t, kind="stable")
+        return t[order], flow[order]

@@ -1,19 +1,21 @@
 """Scenario models for traffic: flow groups, arrival processes, packet sizes.
 
 Sizes are Ethernet frame sizes in bytes including the 4-byte FCS (64..9018); on the wire each
-frame also costs 20 bytes of preamble, start delimiter and inter-frame gap (facts.md, "Wire and
-line rate"). A rate in bits per second is converted to packets per second with that overhead.
+frame also costs 20 bytes of preamble, start delimiter and inter-frame gap (IEEE Std 802.3;
+docs/references.md, Ethernet wire overhead). A rate in bits per second is converted to packets per
+second with that overhead.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import DurationNs, RateSpec
 
-WIRE_OVERHEAD_BYTES = 20
+WIRE_OVERHEAD_BYTES = WIRE_GAP_BYTES  # alias kept for importers; use vnetsim.net.ethernet.WIRE_GAP_BYTES
 MIN_FRAME_BYTES = 64
 MAX_FRAME_BYTES = 9018 + 70  # jumbo frame plus an IPv6 VXLAN outer header
 
@@ -49,13 +51,13 @@ class OnOff(Strict):
                          "alpha < 2 gives infinite variance, the self-similar case)")
 
     @model_validator(mode="after")
-    def _positive(self) -> "OnOff":
+    def _positive(self) -> OnOff:
         if self.on <= 0:
             raise ValueError("on: the mean ON period must be > 0, e.g. '1ms'")
         return self
 
 
-Arrival = Annotated[Union[Poisson, Constant, OnOff], Field(discriminator="kind")]
+Arrival = Annotated[Poisson | Constant | OnOff, Field(discriminator="kind")]
 
 
 class FixedSize(Strict):
@@ -77,7 +79,7 @@ class Empirical(Strict):
     weights: list[float] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "Empirical":
+    def _check(self) -> Empirical:
         if len(self.sizes) != len(self.weights):
             raise ValueError("sizes and weights must have the same length")
         if any(s < MIN_FRAME_BYTES or s > MAX_FRAME_BYTES for s in self.sizes):
@@ -87,7 +89,7 @@ class Empirical(Strict):
         return self
 
 
-SizeSpec = Annotated[Union[FixedSize, Imix, Empirical], Field(discriminator="kind")]
+SizeSpec = Annotated[FixedSize | Imix | Empirical, Field(discriminator="kind")]
 
 
 def _size_shorthand(value):
@@ -155,7 +157,7 @@ class FlowGroup(Strict):
                               "(default: the NIC's steering decides)")
 
     @model_validator(mode="after")
-    def _rate(self) -> "FlowGroup":
+    def _rate(self) -> FlowGroup:
         if self.rate is None and self.trace is None:
             raise ValueError("rate: a flow group needs a rate, e.g. rate: 2Mpps (or a trace)")
         return self
@@ -176,7 +178,7 @@ class TrafficConfig(Strict):
     flows: list[FlowGroup] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "TrafficConfig":
+    def _unique(self) -> TrafficConfig:
         names = [g.name for g in self.flows]
         dup = {n for n in names if names.count(n) > 1}
         if dup:

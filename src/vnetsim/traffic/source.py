@@ -1,18 +1,42 @@
-"""The traffic source: every flow group's arrivals merged into one time-ordered packet stream."""
+"""Traffic sources: what a pipeline pulls packets from, chunk by chunk.
+
+Every source meets one protocol (``Source``): ``until(horizon_ns)`` hands out, as ``Packets``
+ordered by time with ``pkt_id`` numbering them in that order, every packet offered before the
+horizon and not handed out yet; ``offered_pps`` and ``mean_frame_bytes`` say what it offers
+(chunk sizes and line-rate checks use them). Two sources here:
+
+- ``TrafficSource``: a host scenario's flow groups (``vnetsim.traffic.config``), each with its own
+  arrival process and size distribution, merged into one stream;
+- ``FlowSource``: flows with given packet rates and frame sizes (a fabric's traffic matrix) under
+  one arrival process (``SuperposedPoissonArrivals``, ``PeriodicArrivals``), up to an end time.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from vnetsim.engine.merge import merge_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
-from vnetsim.net.ethernet import FCS_BYTES
+from vnetsim.net.ethernet import FCS_BYTES, WIRE_GAP_BYTES
 from vnetsim.traffic.arrivals import ConstantArrivals, OnOffArrivals, PoissonArrivals, TraceArrivals
-from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES, Constant, FlowGroup, OnOff, Poisson
+from vnetsim.traffic.config import Constant, FlowGroup, OnOff, Poisson
 from vnetsim.traffic.sizes import SizeSampler
+
+
+class Source(Protocol):
+    """What a pipeline pulls packets from (see the module docstring)."""
+
+    @property
+    def offered_pps(self) -> float: ...
+
+    @property
+    def mean_frame_bytes(self) -> float: ...
+
+    def until(self, horizon_ns: float) -> Packets: ...
 
 
 @dataclass
@@ -43,7 +67,7 @@ def plan_groups(groups: list[FlowGroup], rate_scale: float = 1.0, counts: list[i
         else:
             mean = SizeSampler(g.size, np.random.default_rng(0)).mean_bytes
             own_pps = 0.0
-        pps = g.rate.to_pps(mean + extra, WIRE_OVERHEAD_BYTES) if g.rate is not None else own_pps
+        pps = g.rate.to_pps(mean + extra, WIRE_GAP_BYTES) if g.rate is not None else own_pps
         count = counts[k] if counts else g.count
         plans.append(GroupPlan(g, pps * rate_scale, first, mean + extra, own_pps))
         first += count
@@ -85,7 +109,8 @@ class TrafficSource:
             else:  # pragma: no cover
                 raise TypeError(g.arrival)
             self._gen.append(gen)
-            self._sizes.append(None if g.name in traces else SizeSampler(g.size, stream(seed, f"traffic/{g.name}/sizes")))
+            sizes = None if g.name in traces else SizeSampler(g.size, stream(seed, f"traffic/{g.name}/sizes"))
+            self._sizes.append(sizes)
         self.next_id = 0
 
     @property
@@ -121,3 +146,35 @@ class TrafficSource:
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
         return Packets(t, t.copy(), s.astype(np.int32), f.astype(np.int32), ids)
+
+
+class FlowSource:
+    """Packets of flows with given rates (``rate_pps`` per flow) and frame sizes (``frame_bytes``
+    per flow, FCS included), from an arrival process whose ``until(horizon_ns)`` gives (times, flow
+    indices), up to ``end_ns`` (nothing at or after it). ``pkt_id`` numbers the packets in time order."""
+
+    def __init__(self, rate_pps: np.ndarray, frame_bytes: np.ndarray, arrivals, end_ns: float) -> None:
+        self.rate_pps = np.asarray(rate_pps, np.float64)
+        self.frame_bytes = np.asarray(frame_bytes, np.int32)
+        self.arrivals = arrivals
+        self.end_ns = float(end_ns)
+        self.next_id = 0
+
+    @property
+    def offered_pps(self) -> float:
+        return float(self.rate_pps.sum())
+
+    @property
+    def mean_frame_bytes(self) -> float:
+        total = self.offered_pps
+        return float((self.rate_pps * self.frame_bytes).sum() / total) if total else 0.0
+
+    def until(self, horizon_ns: float) -> Packets:
+        """Every packet offered before ``min(horizon_ns, end_ns)`` and not handed out yet."""
+        if self.arrivals is None:
+            return Packets.empty()
+        t, flow = self.arrivals.until(min(horizon_ns, self.end_ns))
+        n = len(t)
+        ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
+        self.next_id += n
+        return Packets(t, t.copy(), self.frame_bytes[flow], flow.astype(np.int32), ids)

@@ -1,0 +1,226 @@
+"""A pipeline: a feed-forward graph of stages, advanced chunk by chunk of source time.
+
+The pipeline owns everything between stages, so a stage only serves packets (the contract is in
+``vnetsim.engine.stage``). Per chunk, with horizon ``H`` (``chunk_bounds``: the run cut into
+chunks of about ``chunk_packets`` offered packets, one bound exactly at the end of warm-up):
+
+1. **Sources** hand out their packets offered before ``H`` (``source.until(H)``), or, for a source
+   node without an object, whatever the caller pushes into ``step(H, {node: packets})`` (a
+   sub-pipeline fed by another model, e.g. a fabric feeding a host).
+2. Nodes are visited in the order they were added, which must be a topological order (``connect``
+   only accepts edges from an earlier node to later ones). A stage's **inputs** are merged
+   k-way by ``(t_ns, pkt_id)`` (``engine.merge.merge_runs``): arrivals held from earlier chunks
+   and this chunk's departures of every upstream node. Arrivals at or after ``H`` are **held**
+   for the next chunk; the rest (complete below ``H``, because every upstream node was advanced
+   to ``H`` first and the contract forbids later departures below ``H``) go to
+   ``stage.advance(due, H)``.
+3. A node's departures go to its successors: all to one, or **split** by a vectorized
+   classification ``classify(packets) -> int array`` (index into the successor list, -1 = leaves
+   the pipeline); each part keeps the time order (a stable counting sort, no sorting).
+4. **Sinks** get their due packets once per chunk, time-ordered, with the horizon:
+   ``deliver(packets, H)``. Every later delivery is at or after ``H``. ``flush()`` hands sinks
+   what they still hold (horizon infinity) after the last chunk.
+5. After the chunk whose horizon is the end of warm-up, ``start_window()`` of every stage.
+
+Results do not depend on the chunk size: each stage sees the same arrivals in the same order
+whatever the bounds (tests/engine/test_pipeline.py checks it byte for byte).
+
+How to add a stage: write a class with ``advance``, ``start_window``, ``held``, ``stats`` and a
+``name`` (the contract, with a worked example, is in ``vnetsim.engine.stage``), then::
+
+    pipe = Pipeline()
+    src = pipe.source(traffic)                 # until(horizon_ns) -> Packets, offered_pps
+    a = pipe.add(FifoStage(10e9), "wire")
+    b = pipe.add(MyStage(...), "mine")         # no engine edit needed
+    c = pipe.add(FifoStage([10e9, 25e9], queue_of_flow=q), "links")
+    out = pipe.sink(lambda packets, horizon_ns: record(packets), "app")
+    pipe.connect(src, a)
+    pipe.connect(a, [b, c], classify=lambda p: side_of_flow[p.flow])   # split by flow
+    pipe.connect(b, c)                                                   # c merges a's and b's
+    pipe.connect(c, out)
+    pipe.run(duration_ns=1e7, offered_pps=traffic.offered_pps, chunk_packets=65_536, warmup_ns=1e6)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vnetsim.engine.merge import merge_runs, split_runs
+from vnetsim.engine.packets import Packets
+
+DeliverFn = Callable[[Packets, float], None]      # (packets, horizon_ns)
+ClassifyFn = Callable[[Packets], np.ndarray]       # packets -> successor index per packet (-1: leaves)
+
+SOURCE, STAGE, SINK = "source", "stage", "sink"
+
+
+def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk_packets: int) -> list[float]:
+    """Chunk horizons covering ``(0, duration]``, about ``chunk_packets`` offered packets apart, one
+    of them exactly at the end of warm-up (so counters can start there)."""
+    step = chunk_packets / offered_pps * 1e9 if offered_pps > 0 else duration_ns
+    step = max(step, 1.0)
+    bounds = list(np.arange(step, duration_ns, step)) + [duration_ns]
+    if 0 < warmup_ns < duration_ns and warmup_ns not in bounds:
+        bounds.append(warmup_ns)
+    return sorted(set(float(b) for b in bounds))
+
+
+@dataclass(eq=False)
+class Node:
+    """A source, stage or sink of a pipeline, with what passed through it."""
+
+    name: str
+    kind: str
+    obj: Any
+    index: int
+    on_drop: Callable[[np.ndarray], None] | None = None
+    targets: list[Node] = field(default_factory=list)
+    classify: ClassifyFn | None = None
+    inbox: list[Packets] = field(default_factory=list)    # held runs first, then this chunk's
+    received: int = 0      # packets handed to the stage or sink
+    sent: int = 0          # packets passed on to successors
+    dropped: int = 0       # packets the stage dropped
+
+    def held(self) -> int:
+        """Arrivals waiting at this node's input for a later chunk."""
+        return sum(len(r) for r in self.inbox)
+
+
+class Pipeline:
+    """A feed-forward graph of stages between sources and sinks (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self._checked = False
+
+    # -- building ------------------------------------------------------------------------------
+    def source(self, source=None, name: str = "source") -> Node:
+        """A node whose packets come from ``source.until(horizon_ns)``, or (``None``) are pushed in
+        ``step``."""
+        return self._node(name, SOURCE, source)
+
+    def add(self, stage, name: str | None = None, on_drop: Callable[[np.ndarray], None] | None = None) -> Node:
+        """A stage node; ``on_drop(pkt_ids)`` is called with the packets it drops in each chunk."""
+        node = self._node(name or getattr(stage, "name", f"stage{len(self.nodes)}"), STAGE, stage)
+        node.on_drop = on_drop
+        return node
+
+    def sink(self, deliver: DeliverFn, name: str = "sink") -> Node:
+        """A node where packets leave the model: ``deliver(packets, horizon_ns)`` once per chunk."""
+        return self._node(name, SINK, deliver)
+
+    def connect(self, upstream: Node, targets: Node | Sequence[Node], classify: ClassifyFn | None = None) -> None:
+        """Send ``upstream``'s departures to ``targets`` (split by ``classify`` when there are several)."""
+        targets = [targets] if isinstance(targets, Node) else list(targets)
+        if upstream.kind == SINK:
+            raise ValueError(f"{upstream.name} is a sink: nothing leaves it")
+        if upstream.targets:
+            raise ValueError(f"{upstream.name} is already connected")
+        if not targets or (len(targets) > 1 and classify is None):
+            raise ValueError(f"{upstream.name}: several successors need a classify function")
+        for t in targets:
+            if t.kind == SOURCE:
+                raise ValueError(f"{t.name} is a source: it has no inputs")
+            if t.index <= upstream.index:
+                raise ValueError(f"{upstream.name} -> {t.name}: add nodes in feed-forward order")
+        upstream.targets, upstream.classify = targets, classify
+
+    def _node(self, name: str, kind: str, obj) -> Node:
+        node = Node(name, kind, obj, len(self.nodes))
+        self.nodes.append(node)
+        self._checked = False
+        return node
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, duration_ns: float, offered_pps: float, chunk_packets: int, warmup_ns: float = 0.0,
+            drain: bool = False) -> None:
+        """Advance chunk by chunk to ``duration_ns`` (``chunk_bounds``), starting every stage's
+        statistics window at ``warmup_ns``; with ``drain``, one more chunk with an infinite horizon
+        lets every packet offered before the end finish."""
+        bounds = chunk_bounds(duration_ns, warmup_ns, offered_pps, chunk_packets)
+        if drain:
+            bounds.append(np.inf)
+        for horizon in bounds:
+            self.step(horizon)
+            if horizon == warmup_ns:
+                self.start_window()
+
+    def step(self, horizon_ns: float, pushed: Mapping[Node, Packets] | None = None) -> None:
+        """Advance every node to ``horizon_ns`` (one chunk)."""
+        if not self._checked:
+            self._check()
+        for node in self.nodes:
+            if node.kind == SOURCE:
+                if node.obj is not None:
+                    out = node.obj.until(horizon_ns)
+                else:
+                    out = pushed.get(node, Packets.empty()) if pushed else Packets.empty()
+                self._route(node, out)
+                continue
+            due = self._due(node, horizon_ns)
+            node.received += len(due)
+            if node.kind == SINK:
+                node.obj(due, horizon_ns)
+                continue
+            res = node.obj.advance(due, horizon_ns)
+            if len(res.drop_pid):
+                node.dropped += len(res.drop_pid)
+                if node.on_drop is not None:
+                    node.on_drop(res.drop_pid)
+            self._route(node, res.departures)
+
+    def flush(self) -> None:
+        """After the last chunk: every sink takes what it still holds (horizon infinity)."""
+        for node in self.nodes:
+            if node.kind == SINK:
+                due = self._due(node, np.inf)
+                node.received += len(due)
+                node.obj(due, np.inf)
+
+    def start_window(self) -> None:
+        """The statistics window starts now, for every stage."""
+        for node in self.nodes:
+            if node.kind == STAGE:
+                node.obj.start_window()
+
+    def held_input(self, node: Node) -> Packets:
+        """The arrivals ``node`` holds for a later chunk (time-ordered)."""
+        return merge_runs(node.inbox)
+
+    def held(self) -> int:
+        """Packets inside the pipeline: held at node inputs, or inside stages."""
+        return sum(n.held() for n in self.nodes) + sum(n.obj.held() for n in self.nodes if n.kind == STAGE)
+
+    def _due(self, node: Node, horizon_ns: float) -> Packets:
+        """Merged input of ``node`` before the horizon; the rest stays held."""
+        merged = merge_runs(node.inbox)
+        cut = len(merged) if horizon_ns == np.inf else int(np.searchsorted(merged.t_ns, horizon_ns, side="left"))
+        if cut == len(merged):
+            node.inbox = []
+            return merged
+        node.inbox = [merged.take(slice(cut, None))]
+        return merged.take(slice(0, cut))
+
+    def _route(self, node: Node, out: Packets) -> None:
+        if not len(out):
+            return
+        targets = node.targets
+        if node.classify is None:
+            targets[0].inbox.append(out)
+            node.sent += len(out)
+            return
+        parts = split_runs(out, node.classify(out), len(targets))
+        for t, part in zip(targets, parts):
+            if len(part):
+                t.inbox.append(part)
+                node.sent += len(part)
+
+    def _check(self) -> None:
+        for node in self.nodes:
+            if node.kind != SINK and not node.targets:
+                raise ValueError(f"pipeline node {node.name} is not connected to anything")
+        self._checked = True
