@@ -34,6 +34,7 @@ and what follows an empty poll (``_after_empty_poll``). State lives in a few pac
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -399,7 +400,8 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
                     acc[_A_SPIN] += _clip(t, t_new, lo, hi)
                     acc[_A_POLLS] += m
                     acc[_A_EMPTY_POLLS] += m
-                    ci[_CI_RR] = (l + int(m)) % nr
+                    if nr > 1:
+                        ci[_CI_RR] = (l + int(m)) % nr
                     t = t_new
                     continue
                 ci[_CI_RR] = l + 1 if l + 1 < nr else 0
@@ -487,24 +489,22 @@ def _hold(arr, cur, direct):
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge_cores(out, first, count):
-    """The cores' departures (runs ``[first[c], first[c] + count[c])`` of ``out``, each ordered by
-    (time, packet id)) merged into one such run: a k-way merge gathering every row in one pass."""
-    out_f, out_i, out_s = out
+def _merge_cores(stage, first, count, out):
+    """The cores' departures (runs ``[first[c], first[c] + count[c])`` of ``stage``, each ordered by
+    (time, packet id)) merged into ``out`` as one such run: a k-way merge gathering every row."""
+    st_f, st_i, st_s = stage
+    m_f, m_i, m_s = out
     k = first.shape[0]
     total = 0
     for c in range(k):
         total += count[c]
-    m_f = np.empty((out_f.shape[0], total))
-    m_i = np.empty((out_i.shape[0], total), np.int64)
-    m_s = np.empty((2, total), np.int32)
     pos = first.copy()
     head_t = np.empty(k)                 # each run's next (time, id); +inf once it is used up
     head_k = np.zeros(k, np.int64)
     for c in range(k):
         if count[c] > 0:
-            head_t[c] = out_f[_O_DEP, pos[c]]
-            head_k[c] = out_i[_O_PID, pos[c]]
+            head_t[c] = st_f[_O_DEP, pos[c]]
+            head_k[c] = st_i[_O_PID, pos[c]]
         else:
             head_t[c] = np.inf
     for i in range(total):
@@ -518,40 +518,45 @@ def _merge_cores(out, first, count):
                 bt = tt
                 bk = head_k[c]
         p = pos[best]
-        for row in range(out_f.shape[0]):
-            m_f[row, i] = out_f[row, p]
-        for row in range(out_i.shape[0]):
-            m_i[row, i] = out_i[row, p]
-        m_s[_O_SIZE, i] = out_s[_O_SIZE, p]
-        m_s[_O_FLOW, i] = out_s[_O_FLOW, p]
+        for row in range(st_f.shape[0]):
+            m_f[row, i] = st_f[row, p]
+        for row in range(st_i.shape[0]):
+            m_i[row, i] = st_i[row, p]
+        m_s[_O_SIZE, i] = st_s[_O_SIZE, p]
+        m_s[_O_FLOW, i] = st_s[_O_FLOW, p]
         p += 1
         pos[best] = p
         if p < first[best] + count[best]:
-            head_t[best] = out_f[_O_DEP, p]
-            head_k[best] = out_i[_O_PID, p]
+            head_t[best] = st_f[_O_DEP, p]
+            head_k[best] = st_i[_O_PID, p]
         else:
             head_t[best] = np.inf
-    return m_f, m_i, m_s
+    return total
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_chunk(st, held_f, held_i, held_start, t, ring, t0, size, flow, pid, work, horizon, detail):
+def _serve_chunk(st, held_f, held_i, held_start, t, ring, t0, size, flow, pid, work, horizon, detail, stage, out,
+                 order, drops):
     """One chunk for every core: arrivals (time-ordered, global ring indices) admitted and every
-    decision before ``horizon`` taken. Returns (departures as rows (out_f, out_i, out_s) and their
-    count, drops (drop_f, drop_i) and their count, the arrivals held for the next chunk)."""
+    decision before ``horizon`` taken.
+
+    Each core's departures go to its part of ``stage``; with several cores they are merged into
+    ``out`` (a single core's ``stage`` is ``out``). ``order`` (room for every arrival) groups the
+    arrivals by core; ``drops`` receives the tail drops. Returns (departures, drops, and the
+    arrivals held for the next chunk: held_f, held_i, their start per core).
+    """
     n_c = st.core_f.shape[0]
     n = t.shape[0]
     # each core's arrivals, in time order: a counting sort (a single core takes them as they are)
     start = np.zeros(n_c + 1, np.int64)
     if n_c == 1:
-        order = np.empty(0, np.int64)
+        order = order[:0]
         start[1] = n
     else:
         for i in range(n):
             start[st.ring_i[ring[i], _RI_CORE] + 1] += 1
         for c in range(n_c):
             start[c + 1] += start[c]
-        order = np.empty(n, np.int64)
         pos = start[:-1].copy()
         for i in range(n):
             c = st.ring_i[ring[i], _RI_CORE]
@@ -565,25 +570,20 @@ def _serve_chunk(st, held_f, held_i, held_start, t, ring, t0, size, flow, pid, w
         cap += start[c + 1] - start[c] + held_start[c + 1] - held_start[c]
         for l in range(st.core_i[c, _CI_N_RINGS]):
             cap += st.ring_i[st.core_l[c, _CL_RINGS, l], _RI_COUNT]
-    out = (np.empty((4 if detail else 2, cap)), np.empty((2 if detail else 1, cap), np.int64),
-           np.empty((2, cap), np.int32))
-    n_in = n + held_start[n_c]
-    drops = (np.empty((2, n_in)), np.empty((2, n_in), np.int64))
     arr = (t, ring, t0, size, flow, pid, work, order, held_f, held_i)
     cur = np.empty((n_c, 4), np.int64)
     count = np.zeros(n_c, np.int64)
     n_drop = np.int64(0)
     for c in range(n_c):
         cur[c, 0], cur[c, 1], cur[c, 2], cur[c, 3] = held_start[c], held_start[c + 1], start[c], start[c + 1]
-        end, n_drop = _serve_core(st, c, arr, cur[c], horizon, out, first[c], drops, n_drop, detail)
+        end, n_drop = _serve_core(st, c, arr, cur[c], horizon, stage, first[c], drops, n_drop, detail)
         count[c] = end - first[c]
     new_held_f, new_held_i, new_start = _hold(arr, cur, n_c == 1)
     if n_c > 1:
-        out = _merge_cores(out, first, count)
-    n_dep = 0
-    for c in range(n_c):
-        n_dep += count[c]
-    return out, n_dep, drops, n_drop, new_held_f, new_held_i, new_start
+        n_dep = _merge_cores(stage, first, count, out)
+    else:
+        n_dep = count[0]
+    return n_dep, n_drop, new_held_f, new_held_i, new_start
 
 
 # ----------------------------------------------------------------------------------------------
@@ -656,6 +656,33 @@ def _clip_py(s: float, e: float, lo: float, hi: float) -> float:
     return e - s if e > s else 0.0
 
 
+class _Buffers:
+    """Departure arrays (rows of out_f, out_i, out_s) reused from chunk to chunk.
+
+    A set is handed out again only when no view of it is alive any more (downstream is done with
+    those departures): fresh memory costs a page fault per 4 KiB written, a large share of a
+    chunk's time otherwise.
+    """
+
+    def __init__(self, rows_f: int, rows_i: int, keep: int = 3) -> None:
+        self.rows_f, self.rows_i, self.keep = rows_f, rows_i, keep
+        self.sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def take(self, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        for k, bufs in enumerate(self.sets):
+            # references: this list's tuple, the loop variable, getrefcount's argument
+            if all(sys.getrefcount(a) == 3 for a in bufs):
+                if bufs[0].shape[1] >= cap:
+                    return bufs
+                del self.sets[k]
+                break
+        room = cap + cap // 4 + 16
+        bufs = (np.empty((self.rows_f, room)), np.empty((self.rows_i, room), np.int64), np.empty((2, room), np.int32))
+        if len(self.sets) < self.keep:
+            self.sets.append(bufs)
+        return bufs
+
+
 class RingServer:
     """Rings served by cores, advanced chunk by chunk with all state carried."""
 
@@ -709,6 +736,10 @@ class RingServer:
         self._held_i = np.empty((0, 4), np.int64)      # last horizon), core by core
         self._held_start = np.zeros(n_c + 1, np.int64)
         self._window_start = np.zeros((n_c, _N_COUNTERS))
+        rows_f, rows_i = (4, 2) if detail else (2, 1)
+        self._out = _Buffers(rows_f, rows_i)        # departures handed out (reused once released)
+        self._stage = _Buffers(rows_f, rows_i)      # each core's departures, before the merge
+        self._order = np.empty(0, np.int64)
 
     def start_window(self) -> None:
         """The statistics window starts now: event counters count from here (CPU time is clipped
@@ -742,20 +773,29 @@ class RingServer:
     def advance(self, arrivals: Packets, ring: np.ndarray, work_ns: np.ndarray, horizon_ns: float) -> ServerOutput:
         """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``."""
         c = np.ascontiguousarray
-        out, n, drops, n_drop, self._held_f, self._held_i, self._held_start = _serve_chunk(
+        n = len(arrivals)
+        cap = n + len(self._held_f) + int(self.state.ring_i[:, _RI_COUNT].sum())
+        out = self._out.take(cap)
+        several = len(self.cores) > 1
+        stage = self._stage.take(cap) if several else out
+        if len(self._order) < n and several:
+            self._order = np.empty(n + n // 4, np.int64)
+        n_in = n + len(self._held_f)
+        drops = (np.empty((2, n_in)), np.empty((2, n_in), np.int64))
+        n_dep, n_drop, self._held_f, self._held_i, self._held_start = _serve_chunk(
             self.state, self._held_f, self._held_i, self._held_start, c(arrivals.t_ns, np.float64),
             c(ring, np.int64), c(arrivals.t0_ns, np.float64), c(arrivals.size_bytes, np.int32),
             c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64),
-            float(horizon_ns), self.detail)
+            float(horizon_ns), self.detail, stage, out, self._order, drops)
         out_f, out_i, out_s = out
         drop_f, drop_i = drops
-        detail = self.detail
+        k, detail = n_dep, self.detail
         return ServerOutput(
-            departures=Packets(out_f[_O_DEP, :n], out_f[_O_T0, :n], out_s[_O_SIZE, :n], out_s[_O_FLOW, :n],
-                               out_i[_O_PID, :n]),
+            departures=Packets(out_f[_O_DEP, :k], out_f[_O_T0, :k], out_s[_O_SIZE, :k], out_s[_O_FLOW, :k],
+                               out_i[_O_PID, :k]),
             drop_pid=drop_i[_D_PID, :n_drop], drop_ring=drop_i[_D_RING, :n_drop], drop_t_ns=drop_f[_D_T, :n_drop],
-            drop_t0_ns=drop_f[_D_T0, :n_drop], pick_ns=out_f[_O_PICK, :n] if detail else None,
-            arrival_ns=out_f[_O_ARRIVAL, :n] if detail else None, ring=out_i[_O_RING, :n] if detail else None)
+            drop_t0_ns=drop_f[_D_T0, :n_drop], pick_ns=out_f[_O_PICK, :k] if detail else None,
+            arrival_ns=out_f[_O_ARRIVAL, :k] if detail else None, ring=out_i[_O_RING, :k] if detail else None)
 
     def cpu_buckets(self, t_end_ns: float) -> np.ndarray:
         """CPU time per core (useful, overhead, spin, idle) in the statistics window up to ``t_end_ns``.
