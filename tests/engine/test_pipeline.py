@@ -166,6 +166,23 @@ def test_fifo_stage_is_md1_too():
     assert st.sojourn.mean == pytest.approx(theory + 1000.0, rel=3 * half / theory)
 
 
+def test_fifo_stage_overloaded_link_serves_at_line_rate():
+    """Twice the line rate into an 8-packet buffer: accepted + dropped = offered, and the link sends
+    back to back (its busy time is the run, less the start, plus one buffer to drain)."""
+    end = 1e6
+    src = poisson_source(2e6, 2, 1230, end, seed=6)         # 1250 B on the wire: 1 us at 10 Gb/s
+    pipe = Pipeline()
+    link = FifoStage(10e9, cap_pkts=[8], stat_hi_ns=end)
+    s, node = pipe.source(src), pipe.add(link)
+    pipe.connect(s, node)
+    pipe.connect(node, pipe.sink(lambda p, h: None))
+    pipe.run(end, src.offered_pps, 1000, drain=True)
+    q = link.stats().queues[0]
+    assert q["accepted"] + q["dropped"] == s.sent == node.received and q["dropped"] > 0.4 * s.sent
+    assert q["busy_ns"] == pytest.approx(1000.0 * q["accepted"])
+    assert end - 50e3 < q["busy_window_ns"] <= end and q["busy_ns"] <= end + 8 * 1000.0
+
+
 def _split_merge_run(chunk: int, warmup_ns: float = 0.0):
     """source -> wire -> (even flows: delay | odd flows: M/D/1) -> two bounded links -> sink."""
     end = 2e6

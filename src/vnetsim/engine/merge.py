@@ -215,8 +215,9 @@ def _break_ties(order, t, pid):
 
 def time_order(t: np.ndarray, pid: np.ndarray) -> np.ndarray:
     """Indices sorting by (time, packet id): a total order, so the result cannot depend on how
-    arrivals were batched (chunk size) or on the sort algorithm."""
-    return _break_ties(np.argsort(t, kind="quicksort"), t, pid)
+    arrivals were batched (chunk size) or on the sort algorithm. (A stable sort, timsort for
+    floats: a stage's departures are runs already in order, which it merges instead of sorting.)"""
+    return _break_ties(np.argsort(t, kind="stable"), t, pid)
 
 
 def sort_packets(packets: Packets) -> Packets:

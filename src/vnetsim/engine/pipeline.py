@@ -105,7 +105,7 @@ class Pipeline:
 
     def add(self, stage, name: str | None = None, on_drop: Callable[[np.ndarray], None] | None = None) -> Node:
         """A stage node; ``on_drop(pkt_ids)`` is called with the packets it drops in each chunk."""
-        node = self._node(name or getattr(stage, "name", f"stage{len(self.nodes)}"), STAGE, stage)
+        node = self._node(str(name or getattr(stage, "name", f"stage{len(self.nodes)}")), STAGE, stage)
         node.on_drop = on_drop
         return node
 

@@ -90,6 +90,7 @@ from vnetsim.engine.ring_server import RingServer
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 NO_DROPS = np.empty(0, np.int64)
+_NO_TABLE = np.empty(0, np.int64)          # no per-flow queue table: every packet to queue 0
 
 
 @dataclass
@@ -165,15 +166,17 @@ def _serve_single(t, t0, size, overhead, ns_per_byte, last_dep, acc, busy_win, l
 @numba.njit(cache=True, nogil=True)
 def _serve_many(t, t0, size, flow, queue_of_flow, overhead, ns_per_byte, last_dep, cap_pkts, cap_bytes, bytes_per_ns,
                 ring, ring_head, ring_count, acc, busy_win, lo, hi, record, counts, stats):
-    """Many FIFO queues with finite buffers (``fifo_advance``): each packet's queue from its flow,
-    service = (size + overhead) * ns_per_byte[queue]. Returns departures (NaN = tail drop),
-    queues and service times; books transmission time inside [lo, hi) and the sojourn histogram."""
+    """Many FIFO queues with finite buffers (``fifo_advance``): each packet's queue from its flow
+    (an empty ``queue_of_flow``: queue 0), service = (size + overhead) * ns_per_byte[queue]. Returns
+    departures (NaN = tail drop), queues and service times; books transmission time inside [lo, hi)
+    and the sojourn histogram."""
     n = t.shape[0]
     queue = np.empty(n, np.int64)
     wire = np.empty(n, np.int64)
     service = np.empty(n, np.float64)
+    lookup = queue_of_flow.shape[0] > 0
     for i in range(n):
-        q = queue_of_flow[flow[i]]
+        q = queue_of_flow[flow[i]] if lookup else 0
         queue[i] = q
         w = size[i] + overhead
         wire[i] = w
@@ -215,6 +218,8 @@ class FifoStage:
         rate = np.atleast_1d(np.asarray(rate_bps, np.float64))
         self.name = name
         self.n_queues = len(rate)
+        if self.n_queues > 1 and queue_of_flow is None:
+            raise ValueError(f"{name}: {self.n_queues} queues need queue_of_flow (each flow's queue)")
         # 8 * (1e9 / rate) is bit for bit 8e9 / rate: scaling by a power of two is exact
         self.ns_per_byte = 8.0 * (1e9 / rate)
         self.queues = queues if queues is not None else FifoQueues(self.n_queues, cap_pkts, cap_bytes, rate / 8e9)
@@ -240,8 +245,7 @@ class FifoStage:
                                 self.ns_per_byte[0], q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns,
                                 self.stat_hi_ns, record, h.counts, h.stats)
             return StageOutput(arrivals.with_times(dep), NO_DROPS)
-        qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(int(arrivals.flow.max()) + 1,
-                                                                                 np.int64)
+        qof = self.queue_of_flow if self.queue_of_flow is not None else _NO_TABLE
         dep, queue, service = _serve_many(
             arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, qof, self.overhead_bytes,
             self.ns_per_byte, q.last_dep, q.cap_pkts, q.cap_bytes, q.bytes_per_ns, q.ring, q.ring_head, q.ring_count,

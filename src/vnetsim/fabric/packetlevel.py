@@ -35,13 +35,13 @@ import numpy as np
 from vnetsim.engine.fifo import FifoQueues
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
-from vnetsim.engine.pipeline import Pipeline
+from vnetsim.engine.pipeline import ClassifyFn, Node, Pipeline
 from vnetsim.engine.stage import FifoStage
 from vnetsim.errors import ScenarioError
 from vnetsim.fabric.pairs import PairStats
 from vnetsim.fabric.topology import Fabric
 from vnetsim.fabric.traffic import Flows
-from vnetsim.traffic.source import Source
+from vnetsim.traffic.source import FlowSource
 
 DeliverHook = Callable[[np.ndarray, Packets, float], None]  # (destination hosts, packets, horizon)
 
@@ -146,7 +146,7 @@ class PacketRunner:
     source -> level 0 -> level 1 -> ... -> delivery, each packet going from its level to the level
     of its next link (or to delivery)."""
 
-    def __init__(self, fabric: Fabric, flows: Flows, paths: np.ndarray, plen: np.ndarray, source: Source,
+    def __init__(self, fabric: Fabric, flows: Flows, paths: np.ndarray, plen: np.ndarray, source: FlowSource,
                  pair_of_flow: np.ndarray, n_pairs: int, pair_sub_bits: int | None = 3,
                  on_deliver: DeliverHook | None = None, chunk_packets: int = 200_000) -> None:
         self.fabric = fabric
@@ -165,7 +165,7 @@ class PacketRunner:
         self.latency = LogHistogram()
         self.pairs = PairStats(n_pairs, pair_sub_bits)
 
-    def _build(self) -> tuple[Pipeline, list, object, object]:
+    def _build(self) -> tuple[Pipeline, list[LinkLevel], Node, Node]:
         """The pipeline: the source split by first level, each level split by next level or delivery."""
         fabric, paths, plen, level, n_lv = self.fabric, self.paths, self.plen, self.level, self.n_levels
         dst = fabric.link_dst
@@ -177,8 +177,9 @@ class PacketRunner:
         width = paths.shape[1] if n_flows else 0
         pipe = Pipeline()
         src = pipe.source(self.source)
-        stages, nodes = [], []
-        succ = []
+        stages: list[LinkLevel] = []
+        nodes: list[Node] = []
+        succ: list[np.ndarray] = []
         for L in range(n_lv):
             h = hop[:, L].astype(np.int64)
             on = h >= 0
@@ -192,9 +193,9 @@ class PacketRunner:
             nodes.append(pipe.add(st))
         sink = pipe.sink(self._deliver, "delivery")
         first = np.where(plen > 0, level[np.maximum(paths[:, 0], 0)] if n_flows else 0, -1)
-        pipe.connect(src, nodes + [sink], classify=lambda pk: first[pk.flow])
+        pipe.connect(src, nodes + [sink], classify=_by_flow(first))
         for L in range(n_lv):
-            pipe.connect(nodes[L], nodes[L + 1:] + [sink], classify=lambda pk, c=succ[L]: c[pk.flow])
+            pipe.connect(nodes[L], nodes[L + 1:] + [sink], classify=_by_flow(succ[L]))
         return pipe, stages, src, sink
 
     def run(self) -> PacketRunStats:
@@ -215,3 +216,8 @@ class PacketRunner:
         self.pairs.record(self.pair_of_flow[pk.flow], lat)
         if self.on_deliver is not None:
             self.on_deliver(self.flows.dst[pk.flow], pk, horizon)
+
+
+def _by_flow(table: np.ndarray) -> ClassifyFn:
+    """Classify packets by a per-flow table (successor index, -1: leaves)."""
+    return lambda pk: table[pk.flow]

@@ -130,15 +130,15 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
         if not tcfg.flows:
             raise ScenarioError("traffic.flows", "pattern 'flows' needs a list of flows",
                                 "add flows: [{src, dst, rate}]")
-        src = [_host_ref(f.src, fabric, f"traffic.flows[{i}].src") for i, f in enumerate(tcfg.flows)]
-        dst = [_host_ref(f.dst, fabric, f"traffic.flows[{i}].dst") for i, f in enumerate(tcfg.flows)]
-        for i, (a, b) in enumerate(zip(src, dst)):
+        srcs = [_host_ref(f.src, fabric, f"traffic.flows[{i}].src") for i, f in enumerate(tcfg.flows)]
+        dsts = [_host_ref(f.dst, fabric, f"traffic.flows[{i}].dst") for i, f in enumerate(tcfg.flows)]
+        for i, (a, b) in enumerate(zip(srcs, dsts)):
             if a == b:
                 raise ScenarioError(f"traffic.flows[{i}]", "source and destination are the same host",
                                     "use two different hosts")
         rates = [f.rate for f in tcfg.flows]
         frames = [f.frame_size or frame for f in tcfg.flows]
-        return make_flows(src, dst, rates, frames, seed)
+        return make_flows(srcs, dsts, rates, frames, seed)
     if n < 2:
         raise ScenarioError("fabric.hosts_per_rack", "traffic needs at least 2 hosts", "add hosts or racks")
     needs_racks = (tcfg.pattern in ("incast", "replication")
@@ -218,7 +218,7 @@ def packet_source(flows: Flows, duration_ns: float, seed: int, arrivals: str = "
     time 0 for every flow: ``phase="aligned"``). The packets do not depend on the chunk size.
     """
     pps = flows.pps
-    process = None
+    process: PeriodicArrivals | SuperposedPoissonArrivals | None = None
     if float(pps.sum()) > 0 and duration_ns > 0:
         gaps, pick = stream(seed, "fabric.traffic.arrivals"), stream(seed, "fabric.traffic.flowpick")
         if arrivals == "constant":

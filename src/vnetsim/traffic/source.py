@@ -14,7 +14,7 @@ horizon and not handed out yet; ``offered_pps`` and ``mean_frame_bytes`` say wha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -87,19 +87,21 @@ class TrafficSource:
         self.added_bytes = catalog.added_overhead_bytes.astype(np.int32) if catalog is not None else None
         added_mean = None
         if catalog is not None:
-            added_mean = [float(catalog.added_overhead_bytes[catalog.group == k].mean()) if counts[k] else 0.0
+            added_mean = [float(catalog.added_overhead_bytes[catalog.group == k].mean()) if catalog.counts[k] else 0.0
                           for k in range(len(groups))]
         self.plans = plan_groups(groups, rate_scale, counts, traces, added_mean)
         self.n_flows = sum(counts) if counts else sum(g.count for g in groups)
-        self._gen = []
-        self._sizes = []
+        self._gen: list[Any] = []      # arrival processes: until() gives (t, flow), or (t, flow, size) for a trace
+        self._sizes: list[SizeSampler | None] = []
         for p in self.plans:
             g = p.group
             rng = stream(seed, f"traffic/{g.name}/arrivals")
+            gen: Any
             if g.name in traces:
                 trace = traces[g.name]
                 scale = p.trace_pps / p.rate_pps if p.rate_pps > 0 and p.trace_pps > 0 else 1.0
-                gen = TraceArrivals(trace.t_ns, trace.flow, trace.orig_len + FCS_BYTES, scale, g.trace.loop)
+                loop = g.trace.loop if g.trace is not None else False
+                gen = TraceArrivals(trace.t_ns, trace.flow, trace.orig_len + FCS_BYTES, scale, loop)
             elif isinstance(g.arrival, Poisson):
                 gen = PoissonArrivals(p.rate_pps, g.count, rng)
             elif isinstance(g.arrival, Constant):
