@@ -13,12 +13,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.reference.fifo_ref import fifo_reference  # noqa: E402
-from vnetsim.engine.fifo import FifoQueues, lindley_single  # noqa: E402
+
+from vnetsim.engine.fifo import LINK_COUNTERS, FifoQueues, lindley_single  # noqa: E402
 
 SETTINGS = settings(max_examples=500, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -59,10 +61,12 @@ def test_fifo_matches_reference(sc):
     for chunks in ([], cuts):
         fq, dep = run_kernel(nq, cap_pkts, cap_bytes, bpn, t, q, s, size, chunks)
         assert np.array_equal(dep, want, equal_nan=True), (chunks, dep, want)
-        assert fq.accepted.tolist() == ref.accepted
-        assert fq.dropped.tolist() == ref.dropped
-        assert np.allclose(fq.acc[:, 2], ref.sojourn_sum, rtol=1e-12, atol=0)
-        assert np.allclose(fq.acc[:, 3], ref.busy, rtol=1e-12, atol=0)
+        counters = fq.counters()             # LINK_COUNTERS, since the start (no window started)
+        assert counters.dtype == LINK_COUNTERS
+        assert counters["accepted"].tolist() == fq.accepted.tolist() == ref.accepted
+        assert counters["dropped"].tolist() == fq.dropped.tolist() == ref.dropped
+        assert np.allclose(counters["sojourn_ns"], ref.sojourn_sum, rtol=1e-12, atol=0)
+        assert np.allclose(counters["busy_ns"], ref.busy, rtol=1e-12, atol=0)
         tracked = cap_pkts > 0              # in_system() tracks packet-capacity queues only
         assert fq.in_system(end)[tracked].tolist() == np.asarray(ref.in_system_at_end)[tracked].tolist()
 
@@ -81,3 +85,14 @@ def test_lindley_single_matches_reference(pairs, last):
     want = np.asarray(ref.departure[1:])
     assert np.array_equal(dep, want)
     assert carried == (want[-1] if len(want) else float(last))
+
+
+def test_counters_count_from_the_window_start():
+    fq = FifoQueues(2, cap_pkts=[1, 0])
+    fq.advance([0.0, 0.5, 1.0], [0, 0, 1], [2.0, 2.0, 1.0], [64, 64, 64])   # packet 1 finds queue 0 full
+    fq.start_window()
+    fq.advance([3.0, 4.0], [0, 1], [1.0, 1.0], [64, 64])
+    c = fq.counters()
+    assert c["accepted"].tolist() == [1, 1] and c["dropped"].tolist() == [0, 0]
+    assert c["sojourn_ns"].tolist() == [1.0, 1.0] and c["busy_ns"].tolist() == [1.0, 1.0]
+    assert fq.accepted.tolist() == [2, 2] and fq.dropped.tolist() == [1, 0]     # since the start

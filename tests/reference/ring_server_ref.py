@@ -6,10 +6,11 @@ Arrivals are events of priority FIRST scheduled up front (input order); every de
 arrival with time ``<= t`` (and an arrival at the very time a poll frees slots is checked before).
 
 Horizon: a core takes only decisions at times ``< horizon``; every arrival before the horizon is
-admitted or dropped, arrivals at ``>= horizon`` are not (they are reported as pending). A poll taken before the horizon emits all its packets
-(their departures may lie beyond it). CPU intervals are clipped to ``[stat_lo, stat_hi]``; a core
-still blocked at the horizon is idle from ``idle_since`` up to the horizon (reported apart as
-``open_idle`` too, so that a test can tell it from the closed intervals).
+admitted or dropped, arrivals at ``>= horizon`` are not (they are reported as pending). A poll
+taken before the horizon emits all its packets (their departures may lie beyond it). CPU
+intervals are clipped to ``[stat_lo, stat_hi]``; a core still blocked at the horizon is idle from
+``idle_since`` up to the horizon (reported apart as ``open_idle`` too, so that a test can tell it
+from the closed intervals).
 
 Counters per core (names): interrupts (fires, including the one that wakes a blocked core),
 polls (empty ones included), empty_polls, wakeups (a blocked core woken), cstate_exits (C-state

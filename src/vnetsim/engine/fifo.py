@@ -17,6 +17,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# Per queue, what ``FifoQueues.counters()`` reports (since ``start_window``, else since the start):
+# packets accepted and tail-dropped, their summed sojourn (arrival to departure) and service time.
+LINK_COUNTERS = np.dtype([("accepted", np.int64), ("dropped", np.int64), ("sojourn_ns", np.float64),
+                          ("busy_ns", np.float64)])
+# Columns of FifoQueues.acc (float64), in LINK_COUNTERS order: what fifo_advance accumulates.
+_ACC_ACCEPTED, _ACC_DROPPED, _ACC_SOJOURN, _ACC_BUSY = 0, 1, 2, 3
+
 
 @numba.njit(cache=True, nogil=True)
 def fifo_advance(t_ns, queue, service_ns, size_bytes, state_last_dep, cap_pkts, cap_bytes,
@@ -24,7 +31,8 @@ def fifo_advance(t_ns, queue, service_ns, size_bytes, state_last_dep, cap_pkts, 
     """Serve time-ordered arrivals; return departure times (NaN where dropped).
 
     ``ring[q]`` holds the departure times of packets in queue ``q``'s system (only used when
-    ``cap_pkts[q] > 0``). ``acc[q]`` accumulates [accepted, dropped, sojourn sum, busy time].
+    ``cap_pkts[q] > 0``). ``acc[q]`` accumulates [accepted, dropped, sojourn sum, busy time]
+    (``LINK_COUNTERS`` order).
     """
     n = t_ns.shape[0]
     dep = np.empty(n, np.float64)
@@ -46,14 +54,14 @@ def fifo_advance(t_ns, queue, service_ns, size_bytes, state_last_dep, cap_pkts, 
             ring_count[q] = cnt
             if cnt >= k:
                 dep[i] = np.nan
-                acc[q, 1] += 1.0
+                acc[q, _ACC_DROPPED] += 1.0
                 continue
         cb = cap_bytes[q]
         if cb > 0:
             backlog = (last - a) * bytes_per_ns[q] if last > a else 0.0
             if backlog + size_bytes[i] > cb:
                 dep[i] = np.nan
-                acc[q, 1] += 1.0
+                acc[q, _ACC_DROPPED] += 1.0
                 continue
         start = a if a > last else last
         d = start + service_ns[i]
@@ -65,9 +73,9 @@ def fifo_advance(t_ns, queue, service_ns, size_bytes, state_last_dep, cap_pkts, 
                 tail -= width
             ring[q, tail] = d
             ring_count[q] += 1
-        acc[q, 0] += 1.0
-        acc[q, 2] += d - a
-        acc[q, 3] += service_ns[i]
+        acc[q, _ACC_ACCEPTED] += 1.0
+        acc[q, _ACC_SOJOURN] += d - a
+        acc[q, _ACC_BUSY] += service_ns[i]
     return dep
 
 
@@ -86,7 +94,12 @@ def lindley_single(t_ns, service_ns, last_dep):
 
 
 class FifoQueues:
-    """State of ``n_queues`` FIFO servers carried across chunks (links, wires)."""
+    """State of ``n_queues`` FIFO servers carried across chunks (links, wires).
+
+    ``acc`` (n_queues x 4, float64, columns in ``LINK_COUNTERS`` order) is what ``fifo_advance`` accumulates; kernels
+    that call ``fifo_advance`` themselves pass it (with ``last_dep``, ``cap_pkts``, ``cap_bytes``,
+    ``bytes_per_ns``, ``ring``, ``ring_head``, ``ring_count``). Read it by name with ``counters()``.
+    """
 
     def __init__(self, n_queues: int, cap_pkts=None, cap_bytes=None, bytes_per_ns=None) -> None:
         self.n_queues = n_queues
@@ -99,8 +112,8 @@ class FifoQueues:
         self.ring = np.zeros((n_queues, width), np.float64)
         self.ring_head = np.zeros(n_queues, np.int64)
         self.ring_count = np.zeros(n_queues, np.int64)
-        # accepted, dropped, sojourn sum (ns), busy time (ns)
         self.acc = np.zeros((n_queues, 4), np.float64)
+        self._window_start = np.zeros((n_queues, 4), np.float64)
 
     def advance(self, t_ns, queue, service_ns, size_bytes) -> np.ndarray:
         """Departure times for time-ordered arrivals (NaN for tail drops)."""
@@ -110,20 +123,31 @@ class FifoQueues:
                             self.cap_bytes, self.bytes_per_ns, self.ring, self.ring_head, self.ring_count,
                             self.acc)
 
+    def start_window(self) -> None:
+        """The statistics window starts now: ``counters()`` count from here."""
+        self._window_start = self.acc.copy()
+
+    def counters(self) -> np.ndarray:
+        """Per queue, a ``LINK_COUNTERS`` record: accepted, dropped, sojourn_ns, busy_ns."""
+        acc = self.acc - self._window_start
+        out = np.zeros(self.n_queues, LINK_COUNTERS)
+        for k, name in enumerate(LINK_COUNTERS.names):
+            out[name] = acc[:, k]
+        return out
+
     @property
     def accepted(self) -> np.ndarray:
-        return self.acc[:, 0].astype(np.int64)
+        """Packets accepted per queue since the start."""
+        return self.acc[:, _ACC_ACCEPTED].astype(np.int64)
 
     @property
     def dropped(self) -> np.ndarray:
-        return self.acc[:, 1].astype(np.int64)
+        """Packets tail-dropped per queue since the start."""
+        return self.acc[:, _ACC_DROPPED].astype(np.int64)
 
     def in_system(self, t_ns: float) -> np.ndarray:
         """Packets still in each queue's system at ``t_ns`` (only tracked for packet-capacity queues)."""
-        out = np.zeros(self.n_queues, np.int64)
         width = self.ring.shape[1]
-        for q in range(self.n_queues):
-            for j in range(self.ring_count[q]):
-                if self.ring[q, (self.ring_head[q] + j) % width] > t_ns:
-                    out[q] += 1
-        return out
+        slot = (self.ring_head[:, None] + np.arange(width)[None, :]) % width
+        held = np.arange(width)[None, :] < self.ring_count[:, None]
+        return (held & (np.take_along_axis(self.ring, slot, axis=1) > t_ns)).sum(axis=1).astype(np.int64)
