@@ -13,7 +13,9 @@ chunks of about ``chunk_packets`` offered packets, one bound exactly at the end 
    and this chunk's departures of every upstream node. Arrivals at or after ``H`` are **held**
    for the next chunk; the rest (complete below ``H``, because every upstream node was advanced
    to ``H`` first and the contract forbids later departures below ``H``) go to
-   ``stage.advance(due, H)``.
+   ``stage.advance(due, H)``. A stage that holds late arrivals itself
+   (``holds_late_arrivals = True``, the ring server) gets this chunk's input whole instead, with no
+   copy for a single upstream.
 3. A node's departures go to its successors: all to one, or **split** by a vectorized
    classification ``classify(packets) -> int array`` (index into the successor list, -1 = leaves
    the pipeline); each part keeps the time order (a stable counting sort, no sorting).
@@ -81,6 +83,7 @@ class Node:
     targets: list[Node] = field(default_factory=list)
     classify: ClassifyFn | None = None
     inbox: list[Packets] = field(default_factory=list)    # held runs first, then this chunk's
+    late: bool = False     # the stage holds arrivals at or after the horizon itself
     received: int = 0      # packets handed to the stage or sink
     sent: int = 0          # packets passed on to successors
     dropped: int = 0       # packets the stage dropped
@@ -107,6 +110,7 @@ class Pipeline:
         """A stage node; ``on_drop(pkt_ids)`` is called with the packets it drops in each chunk."""
         node = self._node(str(name or getattr(stage, "name", f"stage{len(self.nodes)}")), STAGE, stage)
         node.on_drop = on_drop
+        node.late = bool(getattr(stage, "holds_late_arrivals", False))
         return node
 
     def sink(self, deliver: DeliverFn, name: str = "sink") -> Node:
@@ -161,7 +165,7 @@ class Pipeline:
                     out = pushed.get(node, Packets.empty()) if pushed else Packets.empty()
                 self._route(node, out)
                 continue
-            due = self._due(node, horizon_ns)
+            due = self._due(node, np.inf if node.late else horizon_ns)
             node.received += len(due)
             if node.kind == SINK:
                 node.obj(due, horizon_ns)
@@ -186,10 +190,6 @@ class Pipeline:
         for node in self.nodes:
             if node.kind == STAGE:
                 node.obj.start_window()
-
-    def held_input(self, node: Node) -> Packets:
-        """The arrivals ``node`` holds for a later chunk (time-ordered)."""
-        return merge_runs(node.inbox)
 
     def held(self) -> int:
         """Packets inside the pipeline: held at node inputs, or inside stages."""

@@ -38,6 +38,13 @@ A stage has a ``name`` (used in messages). Nothing else is required: a class tha
 methods is a stage (``typing.Protocol``, no base class), so a new kind of stage needs no edit of
 the engine.
 
+Optional: ``holds_late_arrivals = True`` says the stage keeps arrivals at or after the horizon
+itself (and counts them in ``held()``), as the ring server does, merging them with the next chunk's
+in its kernel. The pipeline then hands it each chunk's arrivals as soon as they are known, late
+ones included (each call ordered by ``(t_ns, pkt_id)``; a later call's arrivals are never before
+this call's horizon, but may come before this call's late ones). That saves the copy a held-back
+run costs; the stage must still take only decisions before the horizon.
+
 How to add a stage (worked example: a constant delay, e.g. a fixed-latency WAN hop; see
 ``tests/engine/test_pipeline.py`` for it and for an M/D/1 server checked against
 Pollaczek-Khinchine)::
@@ -283,8 +290,10 @@ class FifoStage:
 # ----------------------------------------------------------------------------------------------
 # Rings served by cores (pNIC rings and host threads, vNIC rings and guest vCPUs)
 
-# Per ring: arrivals of packets offered in the statistics window (t0 >= stat_lo_ns), tail drops
-# (all, and of window packets), and window packets served (departed by stat_hi_ns).
+# Per ring: arrivals of packets offered in the statistics window (t0 >= stat_lo_ns; counted when
+# handed to the ring, so those still waiting for a later decision at the end count too: every
+# offered packet counts at its ring), tail drops (all, and of window packets), and window packets
+# served (departed by stat_hi_ns).
 RING_STATS = np.dtype([("arrivals", np.int64), ("drops", np.int64), ("window_drops", np.int64),
                        ("served", np.int64)])
 
@@ -323,7 +332,10 @@ class RingStage:
     """Descriptor rings served by cores (``RingServer``: interrupt, poll or hybrid), each packet's
     ring and CPU work looked up from its flow: ``ring_of_flow``, work = ``work_per_packet_ns[flow]``
     + ``work_per_byte_ns[flow]`` * size. The server's statistics window is ``[stat_lo_ns, stat_hi_ns]``.
+    The server holds arrivals at or after the horizon itself (``holds_late_arrivals``).
     """
+
+    holds_late_arrivals = True
 
     def __init__(self, server: RingServer, ring_of_flow: np.ndarray, work_per_packet_ns: np.ndarray,
                  work_per_byte_ns: np.ndarray, name: str = "rings") -> None:

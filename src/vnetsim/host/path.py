@@ -106,8 +106,8 @@ class HostReceive:
         self.latency = LogHistogram()               # end to end: source to the application
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
         p = self.pipeline
-        pnic = self._pnic_node = p.add(self.pnic, on_drop=lambda pid: self._dropped(pid, 0))
-        vnic = self._vnic_node = p.add(self.vnic, on_drop=lambda pid: self._dropped(pid, 1))
+        pnic = p.add(self.pnic, on_drop=lambda pid: self._dropped(pid, 0))
+        vnic = p.add(self.vnic, on_drop=lambda pid: self._dropped(pid, 1))
         app = p.sink(self._deliver, "application")
         p.connect(self.entry, pnic)
         p.connect(pnic, vnic)
@@ -146,13 +146,6 @@ class HostReceive:
         """Packets still inside at the end: held, in rings, or reaching the application too late."""
         return self.pipeline.held() + self.late
 
-    def _ring_arrivals(self, stage: RingStage, node: Node, arrived: np.ndarray) -> np.ndarray:
-        """Window packets per ring: arrived, or on their way at the end (held at the stage's input),
-        so that every offered packet counts at its pNIC queue."""
-        held = self.pipeline.held_input(node)
-        rings = stage.ring_of_flow[held.flow[held.t0_ns >= self.t_lo]]
-        return arrived + np.bincount(rings, minlength=len(arrived)).astype(np.int64)
-
     def parts(self) -> dict:
         """The receive side's share of a HostRun."""
         h, g = self.pnic.stats(), self.vnic.stats()
@@ -160,10 +153,8 @@ class HostReceive:
             delivered=self.delivered, latency=self.latency,
             drops={"pnic_ring": int(h.rings["window_drops"].sum()), "vnic_ring": int(g.rings["window_drops"].sum())},
             receive_stages={"pnic_ring": h.wait, "vswitch": h.work, "vnic_ring": g.wait, "guest": g.work},
-            queue_packets=self._ring_arrivals(self.pnic, self._pnic_node, h.rings["arrivals"]),
-            queue_drops=h.rings["window_drops"].copy(),
-            vnic_packets=self._ring_arrivals(self.vnic, self._vnic_node, g.rings["arrivals"]),
-            vnic_drops=g.rings["window_drops"].copy(),
+            queue_packets=h.rings["arrivals"].copy(), queue_drops=h.rings["window_drops"].copy(),
+            vnic_packets=g.rings["arrivals"].copy(), vnic_drops=g.rings["window_drops"].copy(),
             host_counters=h.cores, guest_counters=g.cores, host_core_packets=h.core_packets,
             guest_core_packets=g.core_packets)
 
