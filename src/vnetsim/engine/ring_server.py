@@ -25,11 +25,12 @@ independently, are written out in docs/models/engine.md ("Ring server"). In shor
   (useful, overhead, spin, idle), clipped to the statistics window; a C-state exit is latency, not
   work, so it counts as idle.
 
-The kernel (one call per chunk for all cores, ``_serve_chunk``): ``_serve_core`` walks one core's
-arrivals in time order and, before admitting each (``_admit``), takes the core's decisions that
-come first: wake-ups (``_earliest_fire``, ``_wake``), interrupts while running, polls (``_poll``)
-and what follows an empty poll (``_after_empty_poll``). State lives in a few packed arrays
-(``_State``): one float and one int row per ring and per core, the ring slots, the counters.
+The kernel, one call per core and chunk (``RingServer.advance`` drives them): ``_serve_core`` walks
+the core's arrivals in time order and, before admitting each, takes the core's decisions that come
+first: wake-ups, interrupts while running, polls, what follows an empty poll. Around it,
+``_group_by_core`` splits a chunk's arrivals by core, ``_merge_cores`` merges the cores'
+departures, ``_hold`` keeps what arrived at or after the horizon. State lives in a few packed
+arrays (``_State``): one float and one int row per core and per ring, the ring slots, the counters.
 """
 
 from __future__ import annotations
@@ -311,8 +312,8 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
         return t, state
 
     def admit(r, a, t0, work, size, flow, pid, n_drop):
-        """An arrival at ``a`` to ring ``r``: tail drop if the ring is full (written at ``n_drop``),
-        else appended. Returns whether it was admitted."""
+        """An arrival at ``a`` to ring ``r`` (sizes and flows as int64): tail drop if the ring is full
+        (written at ``n_drop``), else appended. Returns whether it was admitted."""
         cnt = ring_i[r, _RI_COUNT]
         ok = cnt < int(ring_f[r, _RF_CAP])
         if ok:
@@ -366,18 +367,18 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
 
         # Every decision of the core before `until` (every arrival up to a decision's time is in).
         while True:
-            if state == _BLOCKED:
+            if state == _RUN and not t < until:
+                break
+            if state == _BLOCKED or mode == _INTERRUPT:
                 f, l = earliest_fire()
+            if state == _BLOCKED:
                 if not f < until:
                     break
                 t = wake(f, l)
                 state = _RUN
                 continue
-            if not t < until:
-                break
             if mode == _INTERRUPT:
                 # interrupts raised while running: handler cost, the ring joins the poll list
-                f, l = earliest_fire()
                 if f <= t:
                     fire(l, f)
                     acc[_A_OVERHEAD] += _clip(t, t + irq_cost, lo, hi)
@@ -436,13 +437,13 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
             break
         # Admit (or tail-drop) the arrival: the one place packets enter rings.
         if use_held:
-            ok = admit(held_i[kh, _H_RING], a, held_f[kh, _S_T0], held_f[kh, _S_WORK], held_i[kh, _S_SIZE],
-                       held_i[kh, _S_FLOW], held_i[kh, _S_PID], n_drop)
+            r, t0, work, pid = held_i[kh, _H_RING], held_f[kh, _S_T0], held_f[kh, _S_WORK], held_i[kh, _S_PID]
+            size, flow = held_i[kh, _S_SIZE], held_i[kh, _S_FLOW]
             kh += 1
         else:
-            ok = admit(ring_in[j], a, t0_in[j], work_in[j], size_in[j], flow_in[j], pid_in[j], n_drop)
+            r, t0, work, pid, size, flow = ring_in[j], t0_in[j], work_in[j], pid_in[j], size_in[j], flow_in[j]
             kn += 1
-        if ok:
+        if admit(r, a, t0, work, size, flow, pid, n_drop):
             queued += 1
         else:
             n_drop += 1
@@ -477,8 +478,10 @@ def _hold(arr, cur, direct):
                     th = held_f[kh, _S_T]
                     use_held = not (t_in[j] < th or (t_in[j] == th and pid_in[j] < held_i[kh, _S_PID]))
             if use_held:
-                out_f[k] = held_f[kh]
-                out_i[k] = held_i[kh]
+                for col in range(3):
+                    out_f[k, col] = held_f[kh, col]
+                for col in range(4):
+                    out_i[k, col] = held_i[kh, col]
                 kh += 1
             else:
                 out_f[k, _S_T], out_f[k, _S_T0], out_f[k, _S_WORK] = t_in[j], t0_in[j], work_in[j]
@@ -535,55 +538,20 @@ def _merge_cores(stage, first, count, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_chunk(st, held_f, held_i, held_start, t, ring, t0, size, flow, pid, work, horizon, detail, stage, out,
-                 order, drops):
-    """One chunk for every core: arrivals (time-ordered, global ring indices) admitted and every
-    decision before ``horizon`` taken.
-
-    Each core's departures go to its part of ``stage``; with several cores they are merged into
-    ``out`` (a single core's ``stage`` is ``out``). ``order`` (room for every arrival) groups the
-    arrivals by core; ``drops`` receives the tail drops. Returns (departures, drops, and the
-    arrivals held for the next chunk: held_f, held_i, their start per core).
-    """
-    n_c = st.core_f.shape[0]
-    n = t.shape[0]
-    # each core's arrivals, in time order: a counting sort (a single core takes them as they are)
-    start = np.zeros(n_c + 1, np.int64)
-    if n_c == 1:
-        order = order[:0]
-        start[1] = n
-    else:
-        for i in range(n):
-            start[st.ring_i[ring[i], _RI_CORE] + 1] += 1
-        for c in range(n_c):
-            start[c + 1] += start[c]
-        pos = start[:-1].copy()
-        for i in range(n):
-            c = st.ring_i[ring[i], _RI_CORE]
-            order[pos[c]] = i
-            pos[c] += 1
-    # room for each core's departures: its arrivals and the packets already in its rings
-    first = np.zeros(n_c, np.int64)
-    cap = 0
-    for c in range(n_c):
-        first[c] = cap
-        cap += start[c + 1] - start[c] + held_start[c + 1] - held_start[c]
-        for l in range(st.core_i[c, _CI_N_RINGS]):
-            cap += st.ring_i[st.core_l[c, _CL_RINGS, l], _RI_COUNT]
-    arr = (t, ring, t0, size, flow, pid, work, order, held_f, held_i)
-    cur = np.empty((n_c, 4), np.int64)
-    count = np.zeros(n_c, np.int64)
-    n_drop = np.int64(0)
-    for c in range(n_c):
-        cur[c, 0], cur[c, 1], cur[c, 2], cur[c, 3] = held_start[c], held_start[c + 1], start[c], start[c + 1]
-        end, n_drop = _serve_core(st, c, arr, cur[c], horizon, stage, first[c], drops, n_drop, detail)
-        count[c] = end - first[c]
-    new_held_f, new_held_i, new_start = _hold(arr, cur, n_c == 1)
-    if n_c > 1:
-        n_dep = _merge_cores(stage, first, count, out)
-    else:
-        n_dep = count[0]
-    return n_dep, n_drop, new_held_f, new_held_i, new_start
+def _group_by_core(ring_i, ring, n_cores, order):
+    """Each core's arrivals, in time order: a counting sort of the arrival indices into ``order``;
+    returns where each core's part starts."""
+    start = np.zeros(n_cores + 1, np.int64)
+    for i in range(ring.shape[0]):
+        start[ring_i[ring[i], _RI_CORE] + 1] += 1
+    for c in range(n_cores):
+        start[c + 1] += start[c]
+    pos = start[:-1].copy()
+    for i in range(ring.shape[0]):
+        c = ring_i[ring[i], _RI_CORE]
+        order[pos[c]] = i
+        pos[c] += 1
+    return start
 
 
 # ----------------------------------------------------------------------------------------------
@@ -771,22 +739,47 @@ class RingServer:
         return self._held_f[:, _S_T].copy(), self._held_i[:, _H_RING].copy(), self._held_i[:, _S_PID].copy()
 
     def advance(self, arrivals: Packets, ring: np.ndarray, work_ns: np.ndarray, horizon_ns: float) -> ServerOutput:
-        """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``."""
+        """Admit time-ordered ``arrivals`` to ``ring`` and serve every decision before ``horizon_ns``.
+
+        One kernel call per core (``_serve_core``), each core's arrivals grouped first
+        (``_group_by_core``), its departures then merged (``_merge_cores``), what arrived at or
+        after the horizon held (``_hold``). Python drives these few calls: a kernel calling the big
+        one would make numba optimize it again inside the caller (twice the compile time).
+        """
         c = np.ascontiguousarray
-        n = len(arrivals)
-        cap = n + len(self._held_f) + int(self.state.ring_i[:, _RI_COUNT].sum())
+        st, n_c = self.state, len(self.cores)
+        ring = c(ring, np.int64)
+        arr = (c(arrivals.t_ns, np.float64), ring, c(arrivals.t0_ns, np.float64), c(arrivals.size_bytes, np.int32),
+               c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64))
+        n = len(ring)
+        held_start = self._held_start
+        if n_c > 1:
+            if len(self._order) < n:
+                self._order = np.empty(n + n // 4, np.int64)
+            order = self._order[:n]
+            start = _group_by_core(st.ring_i, ring, n_c, order)
+        else:
+            order = self._order[:0]                   # a single core takes the arrivals as they are
+            start = np.array([0, n], np.int64)
+        arr += (order, self._held_f, self._held_i)
+        # room for each core's departures: its arrivals, held ones and the packets in its rings
+        room = np.diff(start) + np.diff(held_start) + np.bincount(
+            st.ring_i[:, _RI_CORE], weights=st.ring_i[:, _RI_COUNT], minlength=n_c).astype(np.int64)
+        first = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
+        cap = int(room.sum())
         out = self._out.take(cap)
-        several = len(self.cores) > 1
-        stage = self._stage.take(cap) if several else out
-        if len(self._order) < n and several:
-            self._order = np.empty(n + n // 4, np.int64)
-        n_in = n + len(self._held_f)
+        stage = self._stage.take(cap) if n_c > 1 else out
+        n_in = n + int(held_start[-1])
         drops = (np.empty((2, n_in)), np.empty((2, n_in), np.int64))
-        n_dep, n_drop, self._held_f, self._held_i, self._held_start = _serve_chunk(
-            self.state, self._held_f, self._held_i, self._held_start, c(arrivals.t_ns, np.float64),
-            c(ring, np.int64), c(arrivals.t0_ns, np.float64), c(arrivals.size_bytes, np.int32),
-            c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64),
-            float(horizon_ns), self.detail, stage, out, self._order, drops)
+        cur = np.stack([held_start[:-1], held_start[1:], start[:-1], start[1:]], axis=1)
+        count = np.zeros(n_c, np.int64)
+        n_drop = 0
+        for k in range(n_c):
+            end, n_drop = _serve_core(st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
+                                      self.detail)
+            count[k] = end - first[k]
+        self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
+        n_dep = _merge_cores(stage, first, count, out) if n_c > 1 else int(count[0])
         out_f, out_i, out_s = out
         drop_f, drop_i = drops
         k, detail = n_dep, self.detail
