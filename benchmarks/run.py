@@ -1,15 +1,21 @@
 """Engine and host-path benchmarks, with a peer measured in the same run.
 
-    python benchmarks/run.py            # everything, including a 1e9-packet memory run (~2-3 min)
-    python benchmarks/run.py --quick    # smaller sizes (the memory run uses 1e8 packets)
+    python benchmarks/run.py                     # everything, including a 1e9-packet memory run (~3 min)
+    python benchmarks/run.py --quick             # smaller sizes (the memory run uses 1e8 packets)
+    python benchmarks/run.py --quick --json after.json --baseline before.json
 
-Prints figures and ratios; asserts nothing (figures are reported, not enforced by tests).
+Prints one table (figure, value, peer, ratio to the peer; with ``--baseline``, the figure from an
+earlier ``--json`` file and the ratio to it) and asserts nothing: figures are reported, not enforced
+by tests. Timed figures are the best of ``--repeat`` runs (other processes share the machine).
+
 1. FIFO M/M/1 (rho = 0.8) and a 3-hop tandem of FIFO links: packet-hops per second, traffic
    generation included, vnetsim (compiled Lindley kernel, chunked) vs ns.py (SimPy) on the same
    workload: Poisson arrivals, exponential packet sizes, links at a fixed bit rate.
 2. The whole host path (wire, pNIC ring, host thread + vSwitch, vNIC ring, guest + app, stats):
    simulated packets per wall-clock second on one core.
 3. Peak resident memory of a long host-path run (streamed in chunks).
+4. Cold start: ``vnetsim run examples/poll-mode.yaml`` with an empty numba cache (every kernel
+   compiled), and the same run warm, each in a fresh process.
 """
 
 from __future__ import annotations
@@ -21,13 +27,16 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 RHO = 0.8
 LINK_BPS = 10e9
 MEAN_BYTES = 1000.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def vnetsim_fifo(n_packets: int, hops: int, chunk: int = 1 << 20) -> tuple[float, float]:
@@ -138,50 +147,127 @@ def long_run_child(packets: float) -> None:
                       "peak_rss_mib": rss_kib / 1024}))
 
 
+def cold_start(cache_dir: str | None) -> float:
+    """Wall seconds of ``vnetsim run examples/poll-mode.yaml -q`` in a fresh process; with
+    ``cache_dir`` (empty) numba finds nothing cached and compiles every kernel it uses."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    cmd = [sys.executable, "-c", "import sys; from vnetsim.cli.app import main; sys.argv = sys.argv[1:]; main()",
+           "vnetsim", "run", str(ROOT / "examples" / "poll-mode.yaml"), "-q"]
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def best_of(repeat: int, fn, *args):
+    """The run with the highest first value (a rate) out of ``repeat``."""
+    return max((fn(*args) for _ in range(max(1, repeat))), key=lambda r: r[0])
+
+
+class Figures:
+    """Collected figures: printed as one table, written as JSON."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict] = {}
+
+    def add(self, name: str, value: float, unit: str, peer: str | None = None, peer_value: float | None = None,
+            higher_is_better: bool = True, **detail) -> None:
+        ratio = value / peer_value if peer_value else None
+        self.rows[name] = {"value": value, "unit": unit, "peer": peer, "peer_value": peer_value, "ratio": ratio,
+                           "higher_is_better": higher_is_better, "detail": detail}
+
+    def table(self, baseline: dict | None = None) -> str:
+        head = ["figure", "value", "peer", "ratio"] + (["before", "after/before"] if baseline else [])
+        lines = []
+        for name, r in self.rows.items():
+            cells = [name, _fmt(r["value"], r["unit"]),
+                     f"{r['peer']} {_fmt(r['peer_value'], r['unit'])}" if r["peer_value"] else "-",
+                     f"{r['ratio']:,.0f}x" if r["ratio"] else "-"]
+            if baseline:
+                old = baseline.get(name, {}).get("value")
+                cells += [_fmt(old, r["unit"]) if old else "-", f"{r['value'] / old:.2f}x" if old else "-"]
+            lines.append(cells)
+        widths = [max(len(c) for c in col) for col in zip(head, *lines)]
+        fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+        return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(c) for c in lines])
+
+
+def _fmt(x: float | None, unit: str) -> str:
+    if x is None:
+        return "-"
+    if unit.endswith("/s"):
+        return f"{x / 1e6:.3f} M{unit}" if x < 1e6 else f"{x / 1e6:.2f} M{unit}"
+    return f"{x:.2f} {unit}"
+
+
+def machine() -> dict:
+    cpu = os.popen("grep -m1 'model name' /proc/cpuinfo").read().split(":")[-1].strip()
+    import numba
+
+    return {"cpu": cpu, "cpus": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__,
+            "numba": numba.__version__}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    ap.add_argument("--repeat", type=int, default=3, help="timed vnetsim figures: best of this many runs")
+    ap.add_argument("--json", metavar="OUT", help="write the figures (and the machine) as JSON")
+    ap.add_argument("--baseline", metavar="JSON", help="an earlier --json file: adds before and after/before")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: fifo,host,memory,cold")
     ap.add_argument("--long-child", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.long_child:
         long_run_child(args.long_child)
         return
+    skip = set(filter(None, args.skip.split(",")))
     n_vn = 2_000_000 if args.quick else 20_000_000
     n_ns = 50_000 if args.quick else 200_000
-    cpu = os.popen("grep -m1 'model name' /proc/cpuinfo").read().split(":")[-1].strip()
-    print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; one core used\n")
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cpus']} CPUs, Python {info['python']}, numba {info['numba']}; "
+          f"one core used; best of {args.repeat}\n")
+    figs = Figures()
 
-    print("1. FIFO links, Poisson arrivals, exponential sizes, rho = 0.8 (packet-hops per second)")
-    theory_ns = MEAN_BYTES * 8 / LINK_BPS * 1e9 / (1 - RHO)
-    for hops in (1, 3):
-        vn, vn_soj = vnetsim_fifo(n_vn, hops)
-        ns = nspy_fifo(n_ns, hops)
-        label = "M/M/1" if hops == 1 else "3-hop tandem"
-        print(f"   {label:13s} vnetsim {vn / 1e6:8.1f} M hops/s ({n_vn:,} packets)", end="")
-        if ns is None:
-            print("   ns.py not installed (pip install ns.py)")
+    if "fifo" not in skip:
+        theory_ns = MEAN_BYTES * 8 / LINK_BPS * 1e9 / (1 - RHO)
+        for hops, name in ((1, "fifo.mm1"), (3, "fifo.tandem3")):
+            vn, vn_soj = best_of(args.repeat, vnetsim_fifo, n_vn, hops)
+            ns = nspy_fifo(n_ns, hops)
+            figs.add(f"{name}.hops_per_s", vn, "hops/s", "ns.py" if ns else None, ns[0] if ns else None,
+                     packets=n_vn, peer_packets=n_ns, mean_sojourn_ns=vn_soj,
+                     theory_sojourn_ns=theory_ns if hops == 1 else None)
+
+    if "host" not in skip:
+        dur = "0.25s" if args.quick else "1s"
+        for doc, name in ((HOST_BENCH, "host.1q_poll_4mpps"), (HOST_10MPPS, "host.4q_interrupt_10mpps")):
+            pps, res = best_of(args.repeat, host_path, doc, dur)
+            figs.add(f"{name}.packets_per_s", pps, "packets/s", **res)
+
+    if "memory" not in skip:
+        packets = 1e8 if args.quick else 1e9
+        out = subprocess.run([sys.executable, __file__, "--long-child", str(packets)], capture_output=True, text=True)
+        if out.returncode != 0:
+            print("memory run failed:", out.stderr.strip().splitlines()[-1:])
         else:
-            print(f" | ns.py {ns[0] / 1e6:6.3f} M hops/s ({n_ns:,} packets) | ratio {vn / ns[0]:,.0f}x")
-        if hops == 1:
-            print(f"   {'':13s} mean sojourn: vnetsim {vn_soj:.1f} ns, M/M/1 theory {theory_ns:.1f} ns")
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            figs.add("host.long_run.packets_per_s", res["packets"] / res["elapsed_s"], "packets/s", **res)
+            figs.add("host.long_run.peak_rss_mib", res["peak_rss_mib"], "MiB", higher_is_better=False,
+                     packets=res["packets"])
 
-    print("\n2. Whole host path (simulated packets per wall-clock second, one core)")
-    dur = "0.25s" if args.quick else "1s"
-    for doc, label in ((HOST_BENCH, "1 queue, poll host + DPDK guest, 4 Mpps"),
-                       (HOST_10MPPS, "4 queues/cores, interrupt host + 4-vCPU DPDK guest, 10 Mpps")):
-        pps, info = host_path(doc, dur)
-        print(f"   {label}: {pps / 1e6:.2f} M packets/s "
-              f"({info['offered']:,} packets in {info['elapsed_s']:.2f} s; p99 {info['p99_ns'] / 1e3:.1f} us)")
+    if "cold" not in skip:
+        with tempfile.TemporaryDirectory() as empty:
+            cold = cold_start(empty)
+        cold_start(None)                                  # fill the cache if it is empty
+        warm = min(cold_start(None) for _ in range(max(1, args.repeat)))
+        figs.add("cold_start.poll_mode_s", cold, "s", higher_is_better=False, note="empty numba cache")
+        figs.add("warm_start.poll_mode_s", warm, "s", higher_is_better=False, note="numba cache filled")
 
-    packets = 1e8 if args.quick else 1e9
-    print(f"\n3. Memory of a long run ({packets:.0e} packets, 10 Mpps scenario, chunked)")
-    out = subprocess.run([sys.executable, __file__, "--long-child", str(packets)], capture_output=True, text=True)
-    if out.returncode != 0:
-        print("   failed:", out.stderr.strip().splitlines()[-1:])
-    else:
-        info = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"   {info['packets']:,} packets in {info['elapsed_s']:.1f} s "
-              f"({info['packets'] / info['elapsed_s'] / 1e6:.2f} M packets/s); peak RSS {info['peak_rss_mib']:.0f} MiB")
+    baseline = json.loads(Path(args.baseline).read_text())["figures"] if args.baseline else None
+    print(figs.table(baseline))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, "quick": args.quick, "repeat": args.repeat,
+                                               "figures": figs.rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
