@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.merge import split_runs
 from vnetsim.engine.packets import Packets
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.host import FlowCatalog, Host, HostReceive, compile_host_flows
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.ipaddr import ipv4_from_u32
@@ -64,7 +64,7 @@ class EdgeHosts:
         else:
             unknown = [h for h in cfg.hosts if h not in index]
             if unknown:
-                raise ScenarioError("edge.hosts", f"no host named {unknown[0]!r}",
+                raise ModelError("edge.hosts", f"no host named {unknown[0]!r}",
                                     f"hosts are named {names[0]} .. {names[-1]}")
             chosen = [index[h] for h in cfg.hosts]
         self.names = [names[h] for h in chosen]
@@ -80,7 +80,7 @@ class EdgeHosts:
             try:
                 plan = compile_host_flows(host_cfg, _catalog(flows, rows, len(host_cfg.vms)))
             except ValueError as exc:
-                raise ScenarioError("edge.host", str(exc), "change the host model") from None
+                raise ModelError("edge.host", str(exc), "change the host model") from None
             self.receivers.append(HostReceive(plan, 0.0, self.t_end))
 
     def deliver(self, dst_host: np.ndarray, packets: Packets, horizon: float) -> None:

@@ -17,7 +17,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     """One row for a loaded variant: the fabric result, named after the variant."""
     from vnetsim.fabric.simulate import run_fabric_scenario
 
-    row = run_fabric_scenario(v.doc).to_dict()
+    row = run_fabric_scenario(v.model).to_dict()
     row["scenario"] = row.pop("name")
     row["name"] = v.name
     row["description"] = v.description

@@ -21,7 +21,8 @@ import numpy as np
 from vnetsim.fabric.ports import format_speed
 from vnetsim.fabric.routing import Routing
 from vnetsim.fabric.topology import TIER_RANK, Fabric
-from vnetsim.fabric.traffic import WIRE_OVERHEAD_BYTES, make_flows
+from vnetsim.fabric.traffic import make_flows
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 
 def unloaded_latency_ns(fabric: Fabric, paths: np.ndarray, plen: np.ndarray, frame_bytes) -> np.ndarray:
@@ -31,7 +32,7 @@ def unloaded_latency_ns(fabric: Fabric, paths: np.ndarray, plen: np.ndarray, fra
     prop = fabric.link_prop_ns
     lat = fabric.latency_ns[fabric.link_dst]
     cut = fabric.cut_through[fabric.link_dst]
-    wire = np.broadcast_to(np.asarray(frame_bytes, np.float64) + WIRE_OVERHEAD_BYTES, (n,))
+    wire = np.broadcast_to(np.asarray(frame_bytes, np.float64) + WIRE_GAP_BYTES, (n,))
     dep = np.zeros(n)
     prev = np.zeros(n, np.int64)
     svc_prev = np.zeros(n)

@@ -37,7 +37,7 @@ from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import ClassifyFn, Node, Pipeline
 from vnetsim.engine.stage import FifoStage
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.fabric.pairs import PairStats
 from vnetsim.fabric.topology import Fabric
 from vnetsim.fabric.traffic import Flows
@@ -47,7 +47,7 @@ DeliverHook = Callable[[np.ndarray, Packets, float], None]  # (destination hosts
 
 
 def link_levels(paths: np.ndarray, plen: np.ndarray, n_links: int) -> np.ndarray:
-    """Depth of each used link in the "feeds" graph (-1 unused); ScenarioError on a cycle."""
+    """Depth of each used link in the "feeds" graph (-1 unused); ModelError on a cycle."""
     level = np.full(n_links, -1, np.int64)
     if not len(paths):
         return level
@@ -69,7 +69,7 @@ def link_levels(paths: np.ndarray, plen: np.ndarray, n_links: int) -> np.ndarray
         if np.array_equal(new, level):
             return level
         level = new
-    raise ScenarioError("fabric.failures", "these routes loop over links (a valley path after a failure), so "
+    raise ModelError("fabric.failures", "these routes loop over links (a valley path after a failure), so "
                         "packets cannot be ordered level by level", "use fabric.engine.level: flow for this case")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.fabric.config import FabricScenario
 from vnetsim.fabric.edge import EdgeHosts
 from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
@@ -67,7 +67,7 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
     paths, plen = routing.paths(flows.src, flows.dst, flows.key0, flows.key1)
     level = eng.level if eng.level != "auto" else ("packet" if fabric.n_hosts <= eng.packet_max_hosts else "flow")
     if scen.edge is not None and level != "packet":
-        raise ScenarioError("edge", "the host model at the fabric's edge needs the packet level",
+        raise ModelError("edge", "the host model at the fabric's edge needs the packet level",
                             "set fabric.engine.level: packet (or remove edge)")
     reachable = plen > 0
     if eng.flow_model == "expected" and level == "flow":

@@ -3,7 +3,7 @@
 A fabric is nodes (hosts and switches) joined by cables. Each cable is two directed links, one
 per direction: link ``2*c`` goes ``u -> v`` and ``2*c + 1`` goes ``v -> u``; every directed link
 is one FIFO egress queue (the sender's port). Builders check the design against the switch port
-models and raise a one-line ``ScenarioError`` (where, what, how to fix) when it cannot be built.
+models and raise a one-line ``ModelError`` (where, what, how to fix) when it cannot be built.
 
 Tiers: ``host`` (0); ``leaf``/``tor``/``access``/``edge``/``switch`` (1); ``spine``/``aggregation``
 (2); ``super_spine``/``core`` (3). Links between tiers are "down" from the higher one.
@@ -18,7 +18,7 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.fabric.config import FabricConfig
 from vnetsim.fabric.ports import SwitchModel, format_speed, parse_switch_model
 from vnetsim.fabric.stp import spanning_tree
@@ -184,8 +184,8 @@ class _Builder:
                     self.cable(h, rack_tors[nic % len(rack_tors)], speed, "host")
 
 
-def _err(where: str, what: str, fix: str = "") -> ScenarioError:
-    return ScenarioError(where, what, fix)
+def _err(where: str, what: str, fix: str = "") -> ModelError:
+    return ModelError(where, what, fix)
 
 
 def _model(text: str, where: str, uplinks: int | None = None) -> SwitchModel:

@@ -25,14 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.engine.rng import stream
-from vnetsim.errors import ScenarioError
+from vnetsim.errors import ModelError
 from vnetsim.fabric.config import FabricConfig, TrafficConfig
 from vnetsim.fabric.topology import Fabric
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.traffic.arrivals import PeriodicArrivals, SuperposedPoissonArrivals
 from vnetsim.traffic.source import FlowSource
 
-WIRE_OVERHEAD_BYTES = WIRE_GAP_BYTES  # alias for fabric/metrics.py; the definition is vnetsim.net.ethernet
 DST_PORT = 5201
 PROTO_UDP = 17
 
@@ -96,9 +95,9 @@ def _host_ref(ref, fabric: Fabric, where: str) -> int:
     elif isinstance(ref, str) and ref.startswith("host") and ref[4:].isdigit():
         idx = int(ref[4:])
     else:
-        raise ScenarioError(where, f"{ref!r} is not a host", "use a host index or a name like host12")
+        raise ModelError(where, f"{ref!r} is not a host", "use a host index or a name like host12")
     if not 0 <= idx < fabric.n_hosts:
-        raise ScenarioError(where, f"host {ref!r} does not exist: the fabric has {fabric.n_hosts} hosts",
+        raise ModelError(where, f"host {ref!r} does not exist: the fabric has {fabric.n_hosts} hosts",
                             f"use 0..{fabric.n_hosts - 1}")
     return idx
 
@@ -125,26 +124,26 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
     frame = tcfg.frame_size
     hosts = np.arange(n)
     if frame < 64:
-        raise ScenarioError("traffic.frame_size", f"{frame} B is below the 64 B Ethernet minimum", "use 64B or more")
+        raise ModelError("traffic.frame_size", f"{frame} B is below the 64 B Ethernet minimum", "use 64B or more")
     if tcfg.pattern == "flows":
         if not tcfg.flows:
-            raise ScenarioError("traffic.flows", "pattern 'flows' needs a list of flows",
+            raise ModelError("traffic.flows", "pattern 'flows' needs a list of flows",
                                 "add flows: [{src, dst, rate}]")
         srcs = [_host_ref(f.src, fabric, f"traffic.flows[{i}].src") for i, f in enumerate(tcfg.flows)]
         dsts = [_host_ref(f.dst, fabric, f"traffic.flows[{i}].dst") for i, f in enumerate(tcfg.flows)]
         for i, (a, b) in enumerate(zip(srcs, dsts)):
             if a == b:
-                raise ScenarioError(f"traffic.flows[{i}]", "source and destination are the same host",
+                raise ModelError(f"traffic.flows[{i}]", "source and destination are the same host",
                                     "use two different hosts")
         rates = [f.rate for f in tcfg.flows]
         frames = [f.frame_size or frame for f in tcfg.flows]
         return make_flows(srcs, dsts, rates, frames, seed)
     if n < 2:
-        raise ScenarioError("fabric.hosts_per_rack", "traffic needs at least 2 hosts", "add hosts or racks")
+        raise ModelError("fabric.hosts_per_rack", "traffic needs at least 2 hosts", "add hosts or racks")
     needs_racks = (tcfg.pattern in ("incast", "replication")
                    or (tcfg.pattern == "permutation" and tcfg.cross_rack_only))
     if needs_racks and racks < 2:
-        raise ScenarioError("fabric.racks", f"pattern {tcfg.pattern} sends to other racks, the fabric has 1",
+        raise ModelError("fabric.racks", f"pattern {tcfg.pattern} sends to other racks, the fabric has 1",
                             "use 2 or more racks")
     if tcfg.pattern == "uniform":
         k = tcfg.flows_per_host
@@ -154,10 +153,10 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
             dst = (src + rng.integers(1, n, size=len(src))) % n
         else:
             if frac > 0 and hpr < 2:
-                raise ScenarioError("traffic.rack_local_fraction", "rack-local flows need 2+ hosts per rack",
+                raise ModelError("traffic.rack_local_fraction", "rack-local flows need 2+ hosts per rack",
                                     "set it to 0 or add hosts per rack")
             if frac < 1 and racks < 2:
-                raise ScenarioError("traffic.rack_local_fraction", "remote flows need 2+ racks", "set it to 1")
+                raise ModelError("traffic.rack_local_fraction", "remote flows need 2+ racks", "set it to 1")
             local = rng.random(len(src)) < frac
             rack = fabric.host_rack[src]
             same = rack * hpr + (src % hpr + rng.integers(1, max(hpr, 2), size=len(src))) % hpr
@@ -168,9 +167,9 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
         m = tcfg.incast.receivers
         fan = tcfg.incast.fan_in
         if m > n:
-            raise ScenarioError("traffic.incast.receivers", f"{m} receivers but {n} hosts", f"use at most {n}")
+            raise ModelError("traffic.incast.receivers", f"{m} receivers but {n} hosts", f"use at most {n}")
         if fan > n - hpr:
-            raise ScenarioError("traffic.incast.fan_in", f"{fan} senders in other racks but only {n - hpr} hosts "
+            raise ModelError("traffic.incast.fan_in", f"{fan} senders in other racks but only {n - hpr} hosts "
                                 "are outside a receiver's rack", f"use at most {n - hpr}")
         recv = rng.choice(n, size=m, replace=False)
         dst = np.repeat(recv, fan)
@@ -190,7 +189,7 @@ def build_flows(fcfg: FabricConfig, tcfg: TrafficConfig, fabric: Fabric, seed: i
         return make_flows(hosts, dst, rate, frame, seed)
     rep = tcfg.replication
     if rep.replicas > racks - 1:
-        raise ScenarioError("traffic.replication.replicas", f"{rep.replicas} replicas in distinct other racks need "
+        raise ModelError("traffic.replication.replicas", f"{rep.replicas} replicas in distinct other racks need "
                             f"{rep.replicas + 1} racks, the fabric has {racks}",
                             f"use at most {racks - 1} replicas or more racks")
     objs = rep.objects_per_host

@@ -14,7 +14,7 @@ from vnetsim.host.path import HostPath
 from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.host.report import variant_result
 from vnetsim.host.scenario import HostScenario
-from vnetsim.traffic.config import WIRE_OVERHEAD_BYTES
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 # The fields of a zero-loss search that a run's rows carry (``zero_loss``).
 ZERO_LOSS_SUMMARY = ("zero_loss_pps", "zero_loss_bps", "line_rate_fraction", "resolution", "trial_s", "at_zero_loss")
@@ -35,7 +35,7 @@ def load_scales(scenario: HostScenario, plan: HostPlan | None = None) -> list[tu
         raise ModelError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
     out: list[tuple[str | None, float]] = []
     for load in scenario.loads:
-        pps = load.to_pps(src.mean_frame_bytes, WIRE_OVERHEAD_BYTES)
+        pps = load.to_pps(src.mean_frame_bytes, WIRE_GAP_BYTES)
         out.append((str(load), pps / base))
     return out
 
@@ -49,7 +49,7 @@ def zero_loss_search(scenario: HostScenario, name: str, description: str, *, res
     base_pps = src.offered_pps
     if base_pps <= 0:
         raise ModelError("traffic.flows", "the traffic offers no packets", "give the flows a rate > 0")
-    line_pps = scenario.host.pnic.line_rate / ((src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0)
+    line_pps = scenario.host.pnic.line_rate / ((src.mean_frame_bytes + WIRE_GAP_BYTES) * 8.0)
     top = line_pps / base_pps
     trials = []
 
@@ -79,7 +79,7 @@ def zero_loss_search(scenario: HostScenario, name: str, description: str, *, res
         "description": description,
         "line_rate_pps": line_pps,
         "zero_loss_pps": best_scale * base_pps,
-        "zero_loss_bps": best_scale * base_pps * (src.mean_frame_bytes + WIRE_OVERHEAD_BYTES) * 8.0,
+        "zero_loss_bps": best_scale * base_pps * (src.mean_frame_bytes + WIRE_GAP_BYTES) * 8.0,
         "line_rate_fraction": best_scale / top,
         "resolution": resolution,
         "trial_s": (trial_ns or scenario.duration) / 1e9,

@@ -46,7 +46,7 @@ class FrameTemplates:
     layout: np.ndarray
 
     @classmethod
-    def from_flows(cls, flows) -> "FrameTemplates":
+    def from_flows(cls, flows) -> FrameTemplates:
         n = len(flows)
         width = int(_max_header_bytes(flows)) if n else 0
         hdr = np.zeros((n, max(width, 1)), np.uint8)

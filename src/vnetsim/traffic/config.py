@@ -12,10 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import DurationNs, RateSpec
 
-WIRE_OVERHEAD_BYTES = WIRE_GAP_BYTES  # alias kept for importers; use vnetsim.net.ethernet.WIRE_GAP_BYTES
 MIN_FRAME_BYTES = 64
 MAX_FRAME_BYTES = 9018 + 70  # jumbo frame plus an IPv6 VXLAN outer header
 
