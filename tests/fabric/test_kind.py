@@ -30,3 +30,25 @@ def test_loader_reports_fabric_mistakes_in_one_line():
     with pytest.raises(ScenarioError) as e:
         api.load({"name": "x", "fabric": {"racks": 2, "colour": "red"}})
     assert "fabric.colour" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_mechanism_errors_name_file_variant_and_field(tmp_path):
+    from vnetsim.errors import ScenarioError
+
+    path = tmp_path / "f.yaml"
+    path.write_text("name: f\nfabric: {topology: spine_leaf, racks: 2, hosts_per_rack: 2}\n"
+                    "traffic: {pattern: flows, flows: [{src: host0, dst: host9, rate: 1Gbps}]}\n"
+                    "variants:\n  - name: a\n")
+    with pytest.raises(ScenarioError) as e:
+        api.run(str(path))
+    assert e.value.line() == (f"{path}: variant 'a': traffic.flows[0].dst: host 'host9' does not exist: "
+                              "the fabric has 4 hosts (use 0..3)")
+
+
+def test_fabric_offers_no_throughput_search(example_path):
+    from vnetsim.errors import UserError
+
+    with pytest.raises(UserError) as e:
+        api.throughput(str(example_path))
+    assert e.value.line() == ("vnetsim throughput: fabric scenarios have no throughput command "
+                              "(it applies to host scenarios)")
