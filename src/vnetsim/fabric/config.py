@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vnetsim.fabric.ports import parse_groups
+from vnetsim.host import Host
 from vnetsim.units import BitRateBps, Bytes, DurationNs
 
 TOPOLOGIES = ("single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spine", "fat_tree")
@@ -19,7 +20,6 @@ TOPOLOGIES = ("single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spin
 ISSUE_EXAMPLE = "issue 4 example design (vnetsim fabric plan ...)"
 
 
-from vnetsim.fabric.edge import EdgeConfig  # noqa: E402
 
 
 class _Strict(BaseModel):
@@ -248,6 +248,18 @@ class TrafficConfig(_Strict):
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     incast: IncastConfig = Field(default_factory=IncastConfig)
     flows: list[FlowSpec] = Field(default_factory=list, description="pattern=flows: the explicit flow list.")
+
+
+class EdgeConfig(BaseModel):
+    """Which receiving hosts run the full host model, and the host they are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hosts: Literal["all"] | list[str] = Field("all", description="host names (e.g. [h0, h17]) or 'all'")
+    host: Host = Field(default_factory=Host, description="the host model (pNIC rings, threads, vSwitch, VMs); "
+                       "its line rate is the fabric's host link")
+    host_table_limit: int = Field(32, ge=0, description="hosts listed one by one in the result")
+
 
 
 class FabricScenario(_Strict):

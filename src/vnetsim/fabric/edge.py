@@ -10,32 +10,19 @@ ports and protocol; flow i of a host goes to its VM i mod VMs.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.merge import split_runs
 from vnetsim.engine.packets import Packets
 from vnetsim.errors import ModelError
-from vnetsim.host import FlowCatalog, Host, HostReceive, compile_host_flows
+from vnetsim.fabric.config import EdgeConfig
+from vnetsim.host import FlowCatalog, HostReceive, compile_host_flows
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.ipaddr import ipv4_from_u32
 from vnetsim.net.synth import vm_macs
 
 HOST_IP_BASE = 0x0A000001  # the address plan of vnetsim.fabric.traffic.Flows.key0
-
-
-class EdgeConfig(BaseModel):
-    """Which receiving hosts run the full host model, and the host they are."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    hosts: Literal["all"] | list[str] = Field("all", description="host names (e.g. [h0, h17]) or 'all'")
-    host: Host = Field(default_factory=Host, description="the host model (pNIC rings, threads, vSwitch, VMs); "
-                       "its line rate is the fabric's host link")
-    host_table_limit: int = Field(32, ge=0, description="hosts listed one by one in the result")
 
 
 def _catalog(flows, rows: np.ndarray, n_vms: int) -> FlowCatalog:

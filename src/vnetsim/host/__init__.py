@@ -7,10 +7,18 @@ fabric's last link): the host model ``Host``, the flow catalog ``FlowCatalog`` (
 its outcome ``HostRun``.
 """
 
-from vnetsim.host.config import Host
-from vnetsim.host.flows import FlowCatalog
-from vnetsim.host.path import HostPath, HostReceive, HostRun
-from vnetsim.host.plan import HostPlan, compile_host, compile_host_flows
+from __future__ import annotations
 
-__all__ = ["Host", "FlowCatalog", "HostPlan", "HostPath", "HostReceive", "HostRun", "compile_host",
-           "compile_host_flows"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"Host": "config", "FlowCatalog": "flows", "HostPath": "path", "HostReceive": "path", "HostRun": "path",
+            "HostPlan": "plan", "compile_host": "plan", "compile_host_flows": "plan"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Exports load on first use: the host model's schema does not need the compiled data path."""
+    if name in _EXPORTS:
+        return getattr(import_module(f"vnetsim.host.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'vnetsim.host' has no attribute {name!r}")

@@ -4,27 +4,26 @@ Entry point: ``steer(flows, config)`` -> the RX queue of each flow (see ``steeri
 (the host) use the NIC through these exports only.
 """
 
-from .config import (
-                     NetQueueConfig,
-                     NicConfig,
-                     OffloadConfig,
-                     OffloadCostConfig,
-                     OverlayConfig,
-                     QueueFilterConfig,
-                     RssConfig,
-                     RssFieldsConfig,
-                     SteeringConfig,
-                     VtepConfig,
-                     parse_config,
-)
-from .netqueue import QueueFilter
-from .offloads import inner_rss_available, rx_work, tx_work
-from .steering import REASONS, Steering, balls_into_bins, jain_index, max_mean, queue_counts, steer
-from .vtep import host_overlay_flows
+from __future__ import annotations
 
-__all__ = [
-    "NetQueueConfig", "NicConfig", "OffloadConfig", "OffloadCostConfig", "OverlayConfig", "QueueFilterConfig",
-    "RssConfig", "RssFieldsConfig", "SteeringConfig", "Steering", "VtepConfig", "balls_into_bins", "jain_index",
-    "max_mean", "parse_config", "queue_counts", "steer", "QueueFilter", "inner_rss_available", "rx_work", "tx_work",
-    "REASONS", "host_overlay_flows",
-]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    **dict.fromkeys(("NetQueueConfig", "NicConfig", "OffloadConfig", "OffloadCostConfig", "OverlayConfig",
+                     "QueueFilterConfig", "RssConfig", "RssFieldsConfig", "SteeringConfig", "VtepConfig",
+                     "parse_config"), "config"),
+    "QueueFilter": "netqueue",
+    **dict.fromkeys(("inner_rss_available", "rx_work", "tx_work"), "offloads"),
+    **dict.fromkeys(("REASONS", "Steering", "balls_into_bins", "jain_index", "max_mean", "queue_counts", "steer"),
+                    "steering"),
+    "host_overlay_flows": "vtep",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Exports load on first use: validating a NIC configuration does not load the hash kernels."""
+    if name in _EXPORTS:
+        return getattr(import_module(f"vnetsim.nic.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'vnetsim.nic' has no attribute {name!r}")

@@ -14,9 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vnetsim.errors import ScenarioError
+from vnetsim.nic.rss_key import KEY_BYTES, MICROSOFT_KEY
 from vnetsim.units import Bytes, CostSpec, parse_cost
-
-from .toeplitz import KEY_BYTES, MICROSOFT_KEY
 
 HashChoice = Literal["sd", "sdfn"]
 

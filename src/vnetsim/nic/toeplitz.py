@@ -17,11 +17,7 @@ import numba
 import numpy as np
 
 from vnetsim.errors import ModelError
-
-KEY_BYTES = 40
-MICROSOFT_KEY = bytes.fromhex(
-    "6d5a56da255b0ec24167253d43a38fb0d0ca2bcb"
-    "ae7b30b477cb2da38030f20c6a42b73bbeac01fa")
+from vnetsim.nic.rss_key import KEY_BYTES, MICROSOFT_KEY  # noqa: F401 - re-exported for the hash's users
 
 
 def check_key(key: bytes, key_bytes: int = KEY_BYTES, where: str = "rss.key") -> bytes:
