@@ -77,7 +77,7 @@ def dpkt_records(path: Path, limit: int) -> int:
     import dpkt
     n = 0
     with open(path, "rb") as f:
-        for i, (ts, buf) in enumerate(dpkt.pcap.Reader(f)):
+        for i, (_ts, buf) in enumerate(dpkt.pcap.Reader(f)):
             if i >= limit:
                 break
             n += len(buf)
@@ -98,7 +98,8 @@ def bench_pcap(args) -> list[tuple[str, float]]:
         path = Path(tmp) / "vxlan.pcap"
         write_rate = make_capture(path, args.packets)
         size_mb = path.stat().st_size / 1e6
-        print(f"capture: {args.packets:,} VXLAN packets, {size_mb:.0f} MB (vnetsim writer {write_rate / 1e6:.2f} M pkt/s)")
+        print(f"capture: {args.packets:,} VXLAN packets, {size_mb:.0f} MB "
+              f"(vnetsim writer {write_rate / 1e6:.2f} M pkt/s)")
         read_pcap(path)  # warm the page cache and the compiled kernels
         secs, trace = best_of(lambda: read_pcap(path, keep_headers=True), 3)
         ours = args.packets / secs
@@ -134,7 +135,7 @@ def bench_toeplitz(args) -> list[tuple[str, float]]:
     for width, label in ((12, "IPv4 4-tuple"), (36, "IPv6 4-tuple")):
         data = rng.integers(0, 256, (args.hashes, width), dtype=np.uint8)
         t.hash(data[:10])
-        secs, _ = best_of(lambda: t.hash(data), 3)
+        secs, _ = best_of(lambda data=data: t.hash(data), 3)
         rows.append((f"vnetsim Toeplitz, vectorized, {label}", args.hashes / secs))
     small = [bytes(r) for r in rng.integers(0, 256, (args.python_hashes, 12), dtype=np.uint8)]
     secs, ref = best_of(lambda: [toeplitz_bitserial(MICROSOFT_KEY, d) for d in small], 1)

@@ -8,8 +8,8 @@ from scipy import stats
 
 from vnetsim.engine.rng import stream
 from vnetsim.fabric.config import FabricConfig
-from vnetsim.fabric.metrics import group_pairs, link_classes
 from vnetsim.fabric.flowlevel import hashed_link_loads
+from vnetsim.fabric.metrics import group_pairs, link_classes
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import build_fabric
 from vnetsim.fabric.traffic import make_flows

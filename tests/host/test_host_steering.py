@@ -1,7 +1,6 @@
 """Steering, overlays and offloads through the whole host path (the VXLAN examples' claims),
 captures as traffic, and the simulated traffic written as pcap."""
 
-import json
 import shutil
 import subprocess
 import sys

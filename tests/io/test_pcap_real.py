@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ _GENEVE = re.compile(r"^\s*(\d+)\s+(\S+ \S+) IP (\S+)\.(\d+) > (\S+)\.(\d+): Gen
 
 def _epoch_us(text: str) -> int:
     """tcpdump's test outputs print UTC (the suite runs with TZ=GMT0)."""
-    dt = datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    dt = datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
     return int(dt.timestamp()) * 1_000_000 + dt.microsecond
 
 

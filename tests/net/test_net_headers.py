@@ -10,8 +10,16 @@ from scapy.layers.l2 import Dot1Q, Ether
 
 from vnetsim.net import encap
 from vnetsim.net.checksum import verify_l4
-from vnetsim.net.ethernet import (bytes_to_macs, int_to_mac, is_broadcast, is_multicast, mac_to_int,
-                                  macs_to_bytes, read_eth, write_eth)
+from vnetsim.net.ethernet import (
+    bytes_to_macs,
+    int_to_mac,
+    is_broadcast,
+    is_multicast,
+    mac_to_int,
+    macs_to_bytes,
+    read_eth,
+    write_eth,
+)
 from vnetsim.net.geneve import check_option_bytes, read_geneve, write_geneve
 from vnetsim.net.ipaddr import ip_to_row, ipv4_from_u32, ipv4_to_u32, row_to_ip
 from vnetsim.net.ipv4 import checksum_ok, read_ipv4, set_total_length, write_ipv4

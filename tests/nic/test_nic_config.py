@@ -6,9 +6,19 @@ import pytest
 from pydantic import ValidationError
 
 from vnetsim.errors import ScenarioError
-from vnetsim.nic.config import (NetQueueConfig, NicConfig, OffloadConfig, OffloadCostConfig, OverlayConfig,
-                                QueueFilterConfig, RssConfig, RssFieldsConfig, VtepConfig,
-                                SteeringConfig, parse_config)
+from vnetsim.nic.config import (
+    NetQueueConfig,
+    NicConfig,
+    OffloadConfig,
+    OffloadCostConfig,
+    OverlayConfig,
+    QueueFilterConfig,
+    RssConfig,
+    RssFieldsConfig,
+    SteeringConfig,
+    VtepConfig,
+    parse_config,
+)
 from vnetsim.nic.toeplitz import MICROSOFT_KEY
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from nic_vectors import MS_IPV4, MS_IPV6
 
 from vnetsim.errors import ScenarioError
 from vnetsim.net.flows import FlowTable
 from vnetsim.nic.rss import HashFields, Reta, Rss, hash_input, rss_hash, uses_ports
 from vnetsim.nic.toeplitz import MICROSOFT_KEY, Toeplitz
-
-from nic_vectors import MS_IPV4, MS_IPV6
 
 SDFN_ALL = HashFields("sdfn", "sdfn", "sdfn", "sdfn")
 SD_ALL = HashFields("sd", "sd", "sd", "sd")

@@ -11,10 +11,18 @@ import pytest
 from nic_vectors import overlay, vteps
 from scipy import stats
 
-from vnetsim.nic.config import (NetQueueConfig, NicConfig, OverlayConfig, RssConfig, RssFieldsConfig,
-                                SteeringConfig)
-from vnetsim.nic.steering import (BY_DEFAULT_RSS, BY_FILTER, BY_FILTER_RSS, balls_into_bins, jain_index,
-                                  max_mean, queue_counts, queues_used, steer)
+from vnetsim.nic.config import NetQueueConfig, NicConfig, OverlayConfig, RssConfig, RssFieldsConfig, SteeringConfig
+from vnetsim.nic.steering import (
+    BY_DEFAULT_RSS,
+    BY_FILTER,
+    BY_FILTER_RSS,
+    balls_into_bins,
+    jain_index,
+    max_mean,
+    queue_counts,
+    queues_used,
+    steer,
+)
 
 ALPHA = 1e-6  # chance that a correct uniform spread fails one of these checks
 QUEUES = 16

@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nic_vectors import MS_IPV4, MS_IPV6
 
 from vnetsim.errors import ScenarioError, UserError
-from vnetsim.nic.toeplitz import (MICROSOFT_KEY, Toeplitz, check_key, hash_rows, random_key, toeplitz_bitserial,
-                                  toeplitz_tables)
-
-from nic_vectors import MS_IPV4, MS_IPV6
+from vnetsim.nic.toeplitz import (
+    MICROSOFT_KEY,
+    Toeplitz,
+    check_key,
+    hash_rows,
+    random_key,
+    toeplitz_bitserial,
+    toeplitz_tables,
+)
 
 
 def _input(dst, dport, src, sport, ports):

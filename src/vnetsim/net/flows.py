@@ -101,7 +101,7 @@ class FlowTable:
     @classmethod
     def empty(cls, n: int = 0) -> FlowTable:
         """``n`` rows of defaults (IPv4 UDP, untagged, not encapsulated, zero addresses)."""
-        cols = {}
+        cols: dict[str, np.ndarray] = {}
         for name, (dtype, width, default) in COLUMNS.items():
             shape = (n, width) if width else (n,)
             cols[name] = np.full(shape, default, dtype=dtype)
