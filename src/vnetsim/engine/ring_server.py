@@ -350,19 +350,18 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
 
     while True:
         # The core's next arrival, held-over or new, by (time, packet id); held first on ties.
-        use_held = kh < kh_end
-        j = 0
         if kn < kn_end:
             j = kn if direct else order[kn]
-            if use_held:
-                th = held_f[kh, _S_T]
-                use_held = not (t_in[j] < th or (t_in[j] == th and pid_in[j] < held_i[kh, _S_PID]))
-        if use_held:
-            a = held_f[kh, _S_T]
-        elif kn < kn_end:
             a = t_in[j]
         else:
+            j = 0
             a = np.inf
+        use_held = False
+        if kh < kh_end:
+            th = held_f[kh, _S_T]
+            use_held = not (a < th or (a == th and pid_in[j] < held_i[kh, _S_PID]))
+            if use_held:
+                a = th
         until = a if a < horizon else horizon
 
         # Every decision of the core before `until` (every arrival up to a decision's time is in).
