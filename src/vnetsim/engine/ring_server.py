@@ -92,8 +92,8 @@ _D_PID, _D_RING = 0, 1
 class _State(NamedTuple):
     """A ring server's packed state, carried across chunks: the kernel's first argument.
 
-    Kernels unpack it once: helpers take the arrays themselves (a tuple of arrays handed to an
-    inlined helper costs numba reference counting on every call)."""
+    The kernel unpacks it once at its top: a tuple of arrays handed to inlined code costs numba
+    reference counting on every use."""
 
     core_f: np.ndarray        # (cores, _CF_CSTATES + 2 * depth) float64
     core_i: np.ndarray        # (cores, 6) int64
