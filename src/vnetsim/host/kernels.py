@@ -1,29 +1,12 @@
-"""Compiled per-chunk steps of the host path: look up each packet's ring and work, count, and
-record latencies of the statistics window, in one pass each (no chain of numpy temporaries)."""
+"""Compiled per-chunk step of the host path's sink: record the latencies of the statistics window
+in one pass (no chain of numpy temporaries). Each packet's ring and work are looked up by the ring
+stage (``vnetsim.engine.stage.ring_and_work``)."""
 
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 from vnetsim.engine.histogram import SUB_BITS, hist_add, stats_load, stats_store
-
-
-@numba.njit(cache=True, nogil=True)
-def ring_and_work(flow, size, ring_of_flow, pp_of_flow, pb_of_flow, t0, t_lo, ring_counts):
-    """Per packet: its ring (from its flow) and its work in ns (per packet + per byte); counts the
-    window's packets per ring."""
-    n = flow.shape[0]
-    ring = np.empty(n, np.int64)
-    work = np.empty(n, np.float64)
-    for i in range(n):
-        f = flow[i]
-        r = ring_of_flow[f]
-        ring[i] = r
-        work[i] = pp_of_flow[f] + pb_of_flow[f] * size[i]
-        if t0[i] >= t_lo:
-            ring_counts[r] += 1
-    return ring, work
 
 
 @numba.njit(cache=True, nogil=True)
