@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -288,3 +289,31 @@ def test_reference_minimal_cases_follow_the_spec():
     core = CoreSpec(mode="hybrid", batch=1, empty_poll_cost_ns=1.0, sleep_after_empty_polls=1, sleep_ns=0.0)
     c = reference(one_core(core, [], [], 1.0)).counters[0]
     assert (c["polls"], c["empty_polls"], c["sleeps"]) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("n_cores", [1, 3])
+def test_departure_arrays_kept_by_the_caller_are_never_reused(n_cores):
+    """Departure arrays are reused from chunk to chunk only once no view of them is alive: what a
+    caller keeps stays as it was handed out; what it lets go is written again (no fresh pages)."""
+    rng = np.random.default_rng(4)
+    n = 4000
+    t = np.cumsum(rng.exponential(10.0, n))
+    cores = [CoreSpec(mode="poll", batch=8, poll_cost_ns=2.0, empty_poll_cost_ns=5.0) for _ in range(n_cores)]
+    rings = [RingSpec(capacity=64, core=k % n_cores) for k in range(2 * n_cores)]
+    pk = Packets(t, t.copy(), np.full(n, 64, np.int32), np.zeros(n, np.int32), np.arange(n, dtype=np.int64))
+    ring = rng.integers(0, len(rings), n)
+    work = rng.exponential(3.0, n)
+    cuts = np.linspace(0, n, 11).astype(int)
+    kept, copies, pooled = [], [], []
+    for keep in (True, False):
+        srv = RingServer(cores, rings, detail=False)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            out = srv.advance(pk.take(slice(a, b)), ring[a:b], work[a:b], float(t[b - 1]) + 1.0)
+            if keep:
+                kept.append(out.departures)
+                copies.append([x.copy() for x in (out.departures.t_ns, out.departures.pkt_id)])
+            else:
+                pooled.append(any(out.departures.t_ns.base is bufs[0] for bufs in srv._out.sets))
+            del out
+    assert all(np.array_equal(d.t_ns, c[0]) and np.array_equal(d.pkt_id, c[1]) for d, c in zip(kept, copies))
+    assert all(pooled), "released departure arrays are written again"
