@@ -777,7 +777,11 @@ class RingServer:
             end, n_drop = _serve_core(st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
                                       self.detail)
             count[k] = end - first[k]
-        self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
+        if ((cur[:, 1] - cur[:, 0]) + (cur[:, 3] - cur[:, 2])).any():
+            self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
+        elif held_start[-1]:                          # every held arrival admitted (nothing new held)
+            self._held_f, self._held_i = self._held_f[:0], self._held_i[:0]
+            self._held_start = np.zeros(n_c + 1, np.int64)
         n_dep = _merge_cores(stage, first, count, out) if n_c > 1 else int(count[0])
         out_f, out_i, out_s = out
         drop_f, drop_i = drops
