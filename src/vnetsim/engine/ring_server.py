@@ -752,25 +752,28 @@ class RingServer:
                c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64))
         n = len(ring)
         held_start = self._held_start
+        n_held = int(held_start[-1])
         if n_c > 1:
             if len(self._order) < n:
                 self._order = np.empty(n + n // 4, np.int64)
             order = self._order[:n]
             start = _group_by_core(st.ring_i, ring, n_c, order)
+            # room for each core's departures: its arrivals, held ones and the packets in its rings
+            room = np.diff(start) + np.diff(held_start) + np.bincount(
+                st.ring_i[:, _RI_CORE], weights=st.ring_i[:, _RI_COUNT], minlength=n_c).astype(np.int64)
+            first = np.zeros(n_c, np.int64)
+            np.cumsum(room[:-1], out=first[1:])
+            cap = int(room.sum())
+            cur = np.stack([held_start[:-1], held_start[1:], start[:-1], start[1:]], axis=1)
         else:
             order = self._order[:0]                   # a single core takes the arrivals as they are
-            start = np.array([0, n], np.int64)
+            first = np.zeros(1, np.int64)
+            cap = n + n_held + int(st.ring_i[:, _RI_COUNT].sum())
+            cur = np.array([[0, n_held, 0, n]], np.int64)
         arr += (order, self._held_f, self._held_i)
-        # room for each core's departures: its arrivals, held ones and the packets in its rings
-        room = np.diff(start) + np.diff(held_start) + np.bincount(
-            st.ring_i[:, _RI_CORE], weights=st.ring_i[:, _RI_COUNT], minlength=n_c).astype(np.int64)
-        first = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
-        cap = int(room.sum())
         out = self._out.take(cap)
         stage = self._stage.take(cap) if n_c > 1 else out
-        n_in = n + int(held_start[-1])
-        drops = (np.empty((2, n_in)), np.empty((2, n_in), np.int64))
-        cur = np.stack([held_start[:-1], held_start[1:], start[:-1], start[1:]], axis=1)
+        drops = (np.empty((2, n + n_held)), np.empty((2, n + n_held), np.int64))
         count = np.zeros(n_c, np.int64)
         n_drop = 0
         for k in range(n_c):
