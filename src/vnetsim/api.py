@@ -10,6 +10,7 @@ hands every variant to it; nothing here knows what a host or a fabric is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,29 @@ def load(scenario: Scenario, *, seed: int | None = None, duration: str | float |
     return kind.name, source, variants
 
 
+def _bad(argument: str, value: Any, expected: str) -> UserError:
+    return UserError(f"argument {argument}", f"got {value!r} ({type(value).__name__})", f"expected {expected}")
+
+
+def _check_common(scenario: Any, seed: Any, duration: Any, overrides: Any, variant: Any) -> None:
+    """Every API argument is checked here, so a bad one is a UserError naming it, never a
+    TypeError from deep inside."""
+    if not isinstance(scenario, str | Path | dict):
+        raise _bad("scenario", scenario, "a path (str or Path) or a scenario mapping (dict)")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise _bad("seed", seed, "an integer >= 0")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, str | int | float)):
+        raise _bad("duration", duration, "a duration such as '50ms', or nanoseconds as a number")
+    if isinstance(overrides, str) or not isinstance(overrides, list | tuple) \
+            or not all(isinstance(o, str) for o in overrides):
+        raise _bad("overrides", overrides, "a list of 'PATH=VALUE' strings")
+    if variant is not None and not isinstance(variant, str):
+        raise _bad("variant", variant, "a variant name (str)")
+
+
 def _load(scenario: Scenario, seed: int | None, duration: str | float | None,
           overrides: list[str] | tuple[str, ...], variant: str | None) -> tuple[Kind, str, list[LoadedVariant]]:
+    _check_common(scenario, seed, duration, overrides, variant)
     if isinstance(scenario, dict):
         doc, source, base = scenario, "<scenario>", Path(".")
     else:
@@ -58,6 +80,9 @@ def _load(scenario: Scenario, seed: int | None, duration: str | float | None,
             ns = parse_duration_ns(duration) if isinstance(duration, str) else float(duration)
         except ValueError as exc:
             raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
+        if not math.isfinite(ns) or ns <= 0:
+            raise ScenarioError("--duration", f"must be a positive, finite time, got {duration!r}",
+                                "write e.g. --duration 50ms")
         extra.append(f"duration={ns!r}ns")
     kind = kind_of(doc, source)
     prepare = kind.prepare
@@ -79,12 +104,16 @@ def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | 
     on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (kinds that write pcaps).
     ``notify``: called with a message before a run that must first compile its kernels.
     """
+    if pcap is not None and not isinstance(pcap, str | Path):
+        raise _bad("pcap", pcap, "a file path")
+    if isinstance(pcap_limit, bool) or not isinstance(pcap_limit, int) or pcap_limit < 1:
+        raise _bad("pcap_limit", pcap_limit, "an integer >= 1")
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
     _announce_compile(kind, notify)
     if pcap is not None and not kind.writes_pcap:
         raise UserError("--pcap", f"{kind.name} scenarios do not write their traffic as pcap",
                         "drop --pcap for this file")
-    options = RunOptions(PcapRequest(pcap, pcap_limit) if pcap is not None else None)
+    options = RunOptions(PcapRequest(str(pcap), pcap_limit) if pcap is not None else None)
     rows = [row for v in variants for row in kind.run_variant(v, options)]
     return Result(scenario=_name(variants), kind=kind.name, variants=rows, source=source)
 
@@ -93,6 +122,9 @@ def throughput(scenario: Scenario, *, seed: int | None = None, duration: str | N
                overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
                resolution: float | None = None, notify: Notify | None = None) -> Result:
     """RFC 2544-style zero-loss throughput of every variant (kinds with the ``throughput`` capability)."""
+    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int | float)
+                                   or not 1e-4 <= resolution <= 0.5):
+        raise _bad("resolution", resolution, "a fraction of line rate from 0.0001 to 0.5")
     return _capability("throughput", scenario, seed=seed, duration=duration, overrides=overrides, variant=variant,
                        notify=notify, resolution=resolution)
 
@@ -101,6 +133,8 @@ def flows(scenario: Scenario, *, overrides: list[str] | tuple[str, ...] = (), va
           limit: int = 50) -> Result:
     """Each flow's headers and where it lands (RX queue, core, VM), without simulating: the first
     variant, or ``variant`` (kinds with the ``flows`` capability)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise _bad("limit", limit, "an integer >= 1")
     return _capability("flows", scenario, overrides=overrides, variant=variant, first_only=variant is None,
                        limit=limit)
 
@@ -109,7 +143,7 @@ def _capability(name: str, scenario: Scenario, *, seed: int | None = None, durat
                 overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, first_only: bool = False,
                 notify: Notify | None = None, **kw) -> Result:
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
-    kind.capability(name)
+    kind.capability(name, source)
     _announce_compile(kind, notify)
     chosen = variants[:1] if first_only else variants
     rows = [kind.call(name, v, **kw) for v in chosen]

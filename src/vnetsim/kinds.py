@@ -99,12 +99,13 @@ class Kind:
         except ModelError as exc:
             raise exc.at(variant.where) from None
 
-    def capability(self, name: str) -> Capability:
-        """The named capability, or a one-line error saying which kinds offer it."""
+    def capability(self, name: str, where: str = "") -> Capability:
+        """The named capability, or a one-line error (about ``where``, the file) saying which kinds
+        offer it."""
         if name in self.capabilities:
             return self.capabilities[name]
         offering = [k.name for k in all_kinds().values() if name in k.capabilities]
-        raise UserError(f"vnetsim {name}", f"{self.name} scenarios have no {name} command",
+        raise UserError(where or name, f"{self.name} scenarios have no {name} command",
                         f"it applies to {' and '.join(offering)} scenarios" if offering else "")
 
     def call(self, name: str, variant: LoadedVariant, **kw: Any) -> dict:

@@ -50,5 +50,5 @@ def test_fabric_offers_no_throughput_search(example_path):
 
     with pytest.raises(UserError) as e:
         api.throughput(str(example_path))
-    assert e.value.line() == ("vnetsim throughput: fabric scenarios have no throughput command "
+    assert e.value.line() == (f"{example_path}: fabric scenarios have no throughput command "
                               "(it applies to host scenarios)")

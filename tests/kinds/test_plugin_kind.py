@@ -77,7 +77,7 @@ def test_plugin_kind_is_listed_and_has_the_loader_and_set(plugin_env, tmp_path):
     assert res.returncode == 2 and "link.colour" in res.stderr and "unknown field" in res.stderr
     res = vnetsim(plugin_env, "throughput", "mm1.yaml", cwd=tmp_path)
     assert res.returncode == 2
-    assert res.stderr.strip() == ("vnetsim: vnetsim throughput: mm1 scenarios have no throughput command "
+    assert res.stderr.strip() == ("vnetsim: mm1.yaml: mm1 scenarios have no throughput command "
                                   "(it applies to host scenarios)")
     schema = vnetsim(plugin_env, "schema", "mm1", cwd=tmp_path)
     assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "MM1Scenario"

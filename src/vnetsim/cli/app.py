@@ -178,13 +178,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _mount_kinds()
         status = app(args=argv, standalone_mode=False)
+        if status == 130:  # typer turns Ctrl-C into a silent exit status: report it as one
+            raise KeyboardInterrupt
         if isinstance(status, int) and status:  # a command that exited with a status (typer.Exit)
             sys.exit(status)
-    except UserError as exc:
-        print(f"vnetsim: {exc.line()}", file=sys.stderr)
-        sys.exit(2)
     except ModelError as exc:  # a mechanism's error that no kind boundary caught: still one line
         print(f"vnetsim: {exc.at('')}", file=sys.stderr)
+        sys.exit(2)
+    except UserError as exc:
+        print(f"vnetsim: {exc.line()}", file=sys.stderr)
         sys.exit(2)
     except _click_exceptions("Abort"):
         print("vnetsim: aborted", file=sys.stderr)
@@ -197,8 +199,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{cmd}: {message} (see `{cmd} --help`)", file=sys.stderr)
         sys.exit(2)
     except _click_exceptions("Exit") as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer turns Ctrl-C into a silent Exit(130)
+            raise exc.__cause__ from None
         sys.exit(exc.exit_code)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from vnetsim.cli import main as entry
+
+    entry()

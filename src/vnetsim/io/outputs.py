@@ -19,6 +19,9 @@ from typing import IO, Any
 
 from vnetsim.errors import UserError
 
+# Files this process has written (committed) so far: what an interrupted command reports.
+written: list[str] = []
+
 
 def to_plain(value: Any) -> Any:
     """JSON-ready data: numpy scalars and arrays become Python numbers and lists, NaN and infinity
@@ -41,29 +44,70 @@ def dumps(data: Any) -> str:
     return json.dumps(to_plain(data), indent=2, allow_nan=False) + "\n"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Temporary files a killed vnetsim left next to ``name`` (their writer's process is gone)."""
+    for old in parent.glob(f".{name}.vnetsim-*.tmp"):
+        try:
+            pid = int(old.name[len(name) + 1:].split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            old.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class AtomicFile:
     """A file that appears under its name only when ``commit`` is called: written to a temporary
     file in the same folder, flushed to disk, then renamed over the target. ``abort`` (or an
-    error while writing) removes the temporary file and leaves any earlier file untouched. Path
-    problems are one ``UserError`` line naming ``option``."""
+    error while writing) removes the temporary file and leaves any earlier file untouched.
+
+    Only regular files are written: a directory, a device, a FIFO or a socket is refused (standard
+    output is ``-``). A symbolic link is followed: its target file is replaced and the link stays.
+    An existing file keeps its permission bits; a new one gets the umask's (as ``open`` would).
+    Temporary files carry the writer's process id, so those a killed run left behind are removed
+    by the next write to the same name. Path problems are one ``UserError`` line naming ``option``.
+    """
 
     def __init__(self, path: str | Path, option: str, binary: bool = False) -> None:
-        self.path = Path(path)
-        self.option = option
         where = f"{option} {path}"
+        self.option = option
+        self.path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
         if self.path.is_dir():
             raise UserError(where, "is a directory", "name a file in it")
         if self.path.exists() and not self.path.is_file():
-            raise UserError(where, "is not a regular file", "name a regular file")
+            raise UserError(where, "is not a regular file (a device, FIFO or socket)",
+                            "name a regular file, or '-' for standard output")
         parent = self.path.parent if str(self.path.parent) else Path(".")
         if not parent.is_dir():
             raise UserError(where, f"folder {parent} does not exist", "create it first")
+        mode = (self.path.stat().st_mode & 0o7777) if self.path.exists() else (0o666 & ~_umask())
         try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            _remove_stale(parent, self.path.name)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.vnetsim-{os.getpid()}-",
+                                       suffix=".tmp")
         except OSError as exc:
             raise UserError(where, f"cannot write in {parent}: {exc.strerror or exc}",
                             "give a path in a writable folder") from None
         self._tmp = Path(tmp)
+        try:
+            os.chmod(fd, mode)
+        except OSError:
+            pass
         self.file: IO[Any] | None = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")
 
     def write(self, data: Any) -> None:
@@ -88,6 +132,7 @@ class AtomicFile:
         except OSError as exc:
             self.abort()
             raise self._error(exc) from None
+        written.append(str(self.path))
 
     def abort(self) -> None:
         """Forget what was written: the target stays as it was."""

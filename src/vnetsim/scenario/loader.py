@@ -128,6 +128,11 @@ def expand_variants(doc: dict, source: str, overrides: list[str] | tuple[str, ..
         assignments = [parse_assignment(o) for o in overrides]
     except MergeError as exc:
         raise _merge_error("", None, exc) from None
+    for keys, _ in assignments:
+        if keys[0] in ("variants", "kind"):
+            raise ScenarioError(f"--set {'.'.join(keys)}", f"'{keys[0]}' cannot be set from the command line",
+                                "use --variant NAME to run one variant" if keys[0] == "variants"
+                                else "write 'kind:' in the file")
     parsed = []
     items = raw or [{"name": base.get("name", "base")}]
     seen = set()
