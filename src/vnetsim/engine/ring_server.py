@@ -107,7 +107,7 @@ class _State(NamedTuple):
     wait_stats: np.ndarray
     work_counts: np.ndarray   # histogram pick -> departure (RingServer.work)
     work_stats: np.ndarray
-    window: np.ndarray        # (2,) float64: statistics window [lo, hi]
+    window_ns: np.ndarray     # (2,) float64: statistics window [lo, hi]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,8 +125,8 @@ def _clip(s, e, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
-    """Advance core ``c`` to ``horizon``: each of its arrivals, in time order, is admitted after
+def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
+    """Advance core ``c`` to ``horizon_ns``: each of its arrivals, in time order, is admitted after
     the decisions that come before it (docs/models/engine.md, "Ring server").
 
     ``arr`` holds the chunk's arrivals (columns, and ``order``: each core's, grouped) and those held
@@ -142,7 +142,7 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
     t_in, ring_in, t0_in, size_in, flow_in, pid_in, work_in, order, held_f, held_i = arr
     out_f, out_i, out_s = out
     drop_f, drop_i = drops
-    lo, hi = st.window[0], st.window[1]
+    lo, hi = st.window_ns[0], st.window_ns[1]
     cf, ci, acc = st.core_f[c], st.core_i[c], st.counters[c]
     rings = st.core_l[c, _CL_RINGS]
     poll_list = st.core_l[c, _CL_POLL_LIST]
@@ -362,7 +362,7 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
             use_held = not (a < th or (a == th and pid_in[j] < held_i[kh, _S_PID]))
             if use_held:
                 a = th
-        until = a if a < horizon else horizon
+        until = a if a < horizon_ns else horizon_ns
 
         # Every decision of the core before `until` (every arrival up to a decision's time is in).
         while True:
@@ -432,7 +432,7 @@ def _serve_core(st, c, arr, cur, horizon, out, n_out, drops, n_drop, detail):
                 ci[_CI_EMPTY] = 0
                 cf[_CF_LAST_BUSY] = t
 
-        if not a < horizon:
+        if not a < horizon_ns:
             break
         # Admit (or tail-drop) the arrival: the one place packets enter rings.
         if use_held:
@@ -698,7 +698,7 @@ class RingServer:
             ring_f=ring_f, ring_i=ring_i, slot_f=np.zeros((n_r, width, 3)),
             slot_i=np.zeros((n_r, width, 3), np.int64), wait_counts=self.wait.counts, wait_stats=self.wait.stats,
             work_counts=self.work.counts, work_stats=self.work.stats,
-            window=np.array([stat_lo_ns, stat_hi_ns], np.float64))
+            window_ns=np.array([stat_lo_ns, stat_hi_ns], np.float64))
         self._held_f = np.empty((0, 3))                # arrivals not yet admitted (at or after the
         self._held_i = np.empty((0, 4), np.int64)      # last horizon), core by core
         self._held_start = np.zeros(n_c + 1, np.int64)
