@@ -131,7 +131,7 @@ class FifoQueues:
         """Per queue, a ``LINK_COUNTERS`` record: accepted, dropped, sojourn_ns, busy_ns."""
         acc = self.acc - self._window_start
         out = np.zeros(self.n_queues, LINK_COUNTERS)
-        for k, name in enumerate(LINK_COUNTERS.names):
+        for k, name in enumerate(LINK_COUNTERS.names or ()):
             out[name] = acc[:, k]
         return out
 

@@ -748,8 +748,9 @@ class RingServer:
         c = np.ascontiguousarray
         st, n_c = self.state, len(self.cores)
         ring = c(ring, np.int64)
-        arr = (c(arrivals.t_ns, np.float64), ring, c(arrivals.t0_ns, np.float64), c(arrivals.size_bytes, np.int32),
-               c(arrivals.flow, np.int32), c(arrivals.pkt_id, np.int64), c(work_ns, np.float64))
+        arr: tuple[np.ndarray, ...] = (c(arrivals.t_ns, np.float64), ring, c(arrivals.t0_ns, np.float64),
+                                       c(arrivals.size_bytes, np.int32), c(arrivals.flow, np.int32),
+                                       c(arrivals.pkt_id, np.int64), c(work_ns, np.float64))
         n = len(ring)
         held_start = self._held_start
         n_held = int(held_start[-1])
