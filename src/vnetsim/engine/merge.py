@@ -69,21 +69,7 @@ def merge_order(times: np.ndarray, lengths: list[int], keys: np.ndarray | None =
 def merge_packet_runs(t, t0, size, flow, pid, starts):
     """Merge runs of packets, each ordered by (time, packet id), into one such run, gathering the
     five packet columns in one pass (instead of five numpy gathers)."""
-    order = kway_merge_order(t, pid, starts)
-    n = order.shape[0]
-    o_t = np.empty(n, t.dtype)
-    o_t0 = np.empty(n, t0.dtype)
-    o_size = np.empty(n, size.dtype)
-    o_flow = np.empty(n, flow.dtype)
-    o_pid = np.empty(n, pid.dtype)
-    for i in range(n):
-        p = order[i]
-        o_t[i] = t[p]
-        o_t0[i] = t0[p]
-        o_size[i] = size[p]
-        o_flow[i] = flow[p]
-        o_pid[i] = pid[p]
-    return o_t, o_t0, o_size, o_flow, o_pid
+    return gather_packets(kway_merge_order(t, pid, starts), t, t0, size, flow, pid)
 
 
 @numba.njit(cache=True, nogil=True)
