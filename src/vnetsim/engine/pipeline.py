@@ -2,7 +2,8 @@
 
 The pipeline owns everything between stages, so a stage only serves packets (the contract is in
 ``vnetsim.engine.stage``). Per chunk, with horizon ``H`` (``chunk_bounds``: the run cut into
-chunks of about ``chunk_packets`` offered packets, one bound exactly at the end of warm-up):
+chunks of about ``chunk_packets`` offered packets, one bound exactly at the end of warm-up,
+generated lazily so memory does not grow with the run's length):
 
 1. **Sources** hand out their packets offered before ``H`` (``source.until(H)``), or, for a source
    node without an object, whatever the caller pushes into ``step(H, {node: packets})`` (a
@@ -45,7 +46,10 @@ How to add a stage: write a class with ``advance``, ``start_window``, ``held``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,15 +64,40 @@ ClassifyFn = Callable[[Packets], np.ndarray]       # packets -> successor index 
 SOURCE, STAGE, SINK = "source", "stage", "sink"
 
 
-def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk_packets: int) -> list[float]:
+def iter_chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float,
+                      chunk_packets: int) -> Iterator[float]:
     """Chunk horizons covering ``(0, duration]``, about ``chunk_packets`` offered packets apart, one
-    of them exactly at the end of warm-up (so counters can start there)."""
+    of them exactly at the end of warm-up (so counters can start there), in increasing order.
+
+    Generated one at a time: memory does not grow with the number of chunks (a run of 1e9 s at
+    10 Mpps has 1.5e11 of them). The horizons are ``step + i * step`` (i = 0, 1, ...) below the
+    end, then the end: bit for bit the values of ``numpy.arange(step, duration, step)``. A rate so
+    low that one chunk spans the whole run (or an infinite step) gives the end alone.
+    """
     step = chunk_packets / offered_pps * 1e9 if offered_pps > 0 else duration_ns
     step = max(step, 1.0)
-    bounds = list(np.arange(step, duration_ns, step)) + [duration_ns]
-    if 0 < warmup_ns < duration_ns and warmup_ns not in bounds:
-        bounds.append(warmup_ns)
-    return sorted(set(float(b) for b in bounds))
+    # numpy.arange's length: ceil((stop - start) / step), at least 0 (NaN or inf step: none)
+    ratio = (duration_ns - step) / step if math.isfinite(step) else 0.0
+    count = math.ceil(ratio) if math.isfinite(ratio) and ratio > 0 else 0
+    tail = [float(duration_ns)]
+    if 0 < warmup_ns < duration_ns:
+        tail.append(float(warmup_ns))
+    last = None
+    for b in heapq.merge((step + i * step for i in range(count)), sorted(tail)):
+        if b != last:
+            yield float(b)
+            last = b
+
+
+def chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float, chunk_packets: int) -> list[float]:
+    """``iter_chunk_bounds`` as a list (for tests and small runs; ``Pipeline.run`` streams them)."""
+    return list(iter_chunk_bounds(duration_ns, warmup_ns, offered_pps, chunk_packets))
+
+
+def chunk_count(duration_ns: float, offered_pps: float, chunk_packets: int) -> int:
+    """About how many chunks ``iter_chunk_bounds`` gives (without generating them)."""
+    step = max(chunk_packets / offered_pps * 1e9 if offered_pps > 0 else duration_ns, 1.0)
+    return 1 + (math.ceil(duration_ns / step) if math.isfinite(step) and step > 0 else 0)
 
 
 @dataclass(eq=False)
@@ -145,9 +174,9 @@ class Pipeline:
         """Advance chunk by chunk to ``duration_ns`` (``chunk_bounds``), starting every stage's
         statistics window at ``warmup_ns``; with ``drain``, one more chunk with an infinite horizon
         lets every packet offered before the end finish."""
-        bounds = chunk_bounds(duration_ns, warmup_ns, offered_pps, chunk_packets)
+        bounds: Iterator[float] = iter_chunk_bounds(duration_ns, warmup_ns, offered_pps, chunk_packets)
         if drain:
-            bounds.append(np.inf)
+            bounds = itertools.chain(bounds, [np.inf])
         for horizon in bounds:
             self.step(horizon)
             if horizon == warmup_ns:

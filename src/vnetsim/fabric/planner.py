@@ -14,6 +14,11 @@ spine and N NICs per host:
   limits k^2/2 (two tiers) and k^3/4 hosts with 5k^2/4 switches (three tiers).
 - cabling: one cable per host NIC, per leaf-spine link and per spine-super-spine link; optics: two
   per switch-to-switch cable, host cables are DAC (assumption; --host-optics counts them too).
+
+Bounds (one-line errors naming the option): ``--hosts`` 1 to ``MAX_PLAN_HOSTS`` (10 million, beyond
+the largest data centers), ``--nics`` 1 to 8, ``--links-per-spine`` 1 to 64, ``--spines`` at most
+the leaf's uplinks, port models as ``vnetsim.fabric.ports`` bounds them (at most 4096 ports of
+1M to 1.6T per switch).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from dataclasses import asdict, dataclass, field
 
 from vnetsim.errors import UserError
 from vnetsim.fabric.ports import SwitchModel, format_speed, parse_switch_model
+
+MAX_PLAN_HOSTS = 10_000_000
+MAX_NICS = 8
+MAX_LINKS_PER_SPINE = 64
 
 
 @dataclass
@@ -82,6 +91,12 @@ class FabricPlan:
         console.print(t)
 
 
+def _count(n: int) -> str:
+    """A count as written, cut to a readable length (one short line even for 10**40)."""
+    text = str(n)
+    return text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+
+
 def _model(text: str, option: str, uplinks: int | None = None) -> SwitchModel:
     try:
         return parse_switch_model(text, uplinks)
@@ -93,15 +108,20 @@ def plan_fabric(hosts: int, leaf: str = "48x25G+8x100G", spine: str = "32x100G",
                 nics_per_host: int = 1, spines: int | None = None, links_per_spine: int = 1,
                 leaf_uplinks: int | None = None, max_tiers: int = 3, host_optics: bool = False) -> FabricPlan:
     """Plan a spine-leaf (or super-spine) fabric for ``hosts`` hosts; UserError on a bad design."""
-    if hosts < 1:
-        raise UserError("--hosts", f"{hosts} hosts", "give at least 1 host")
-    if nics_per_host < 1:
-        raise UserError("--nics", f"{nics_per_host} NICs per host", "give at least 1")
-    if links_per_spine < 1:
-        raise UserError("--links-per-spine", f"{links_per_spine} links", "give at least 1")
+    if not 1 <= hosts <= MAX_PLAN_HOSTS:
+        raise UserError("--hosts", f"{_count(hosts)} hosts", f"give 1 to {MAX_PLAN_HOSTS:,} hosts")
+    if not 1 <= nics_per_host <= MAX_NICS:
+        raise UserError("--nics", f"{_count(nics_per_host)} NICs per host", f"give 1 to {MAX_NICS}")
+    if not 1 <= links_per_spine <= MAX_LINKS_PER_SPINE:
+        raise UserError("--links-per-spine", f"{_count(links_per_spine)} links", f"give 1 to {MAX_LINKS_PER_SPINE}")
+    if spines is not None and spines < 1:
+        raise UserError("--spines", f"{_count(spines)} spines",
+                        "give at least 1, or leave it out for one per leaf uplink")
     if max_tiers not in (2, 3):
         raise UserError("--max-tiers", f"{max_tiers} tiers", "use 2 or 3")
-    lf = _model(leaf, "--leaf", leaf_uplinks)
+    lf = _model(leaf, "--leaf")
+    if leaf_uplinks is not None:
+        lf = _model(leaf, "--leaf-uplinks", leaf_uplinks)
     sp = _model(spine, "--spine")
     ss = _model(super_spine or spine, "--super-spine")
     if lf.up_ports < links_per_spine or lf.down_ports < nics_per_host:
@@ -110,7 +130,8 @@ def plan_fabric(hosts: int, leaf: str = "48x25G+8x100G", spine: str = "32x100G",
     max_spines = lf.up_ports // links_per_spine
     n_spines = max_spines if spines is None else spines
     if n_spines < 1 or n_spines * links_per_spine > lf.up_ports:
-        raise UserError("--spines", f"{n_spines} spines x {links_per_spine} link(s) need {n_spines * links_per_spine} "
+        need = _count(n_spines * links_per_spine)
+        raise UserError("--spines", f"{_count(n_spines)} spines x {links_per_spine} link(s) need {need} "
                         f"uplinks per leaf, but leaf '{lf.text}' has {lf.up_ports}",
                         f"use 1 to {max_spines} spines, or a leaf with more uplinks")
     up_speed = min(lf.up_speed_bps, sp.speed_bps)

@@ -9,6 +9,12 @@ A model is one or more groups ``COUNTxSPEED`` joined by ``+``. Speeds take the u
 - one group: half the ports (rounded down) face up, the rest down: the non-blocking split of a
   k-port switch in a fat-tree;
 - an explicit ``uplinks`` count overrides both and takes uplinks from the fastest ports.
+
+Bounds (realistic maxima, so a typo cannot plan 5e19 spines): at most ``MAX_SWITCH_PORTS`` ports
+per switch (the largest modular chassis have 576 x 400G, or 2,304 ports with 4-way breakouts), at
+most ``MAX_PORT_GROUPS`` groups, speeds from ``MIN_PORT_SPEED_BPS`` (1 Mb/s) to
+``MAX_PORT_SPEED_BPS`` (1.6 Tb/s, the fastest Ethernet port, IEEE 802.3dj). A spec outside them is
+a ``ValueError`` naming the group.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ from dataclasses import dataclass
 
 from vnetsim.units import parse_bit_rate_bps
 
-_GROUP = re.compile(r"^\s*(\d+)\s*[xX]\s*([0-9.]+)\s*([kKMGT]?)(?:bps|b/s)?\s*$")
+_GROUP = re.compile(r"^\s*([0-9]+)\s*[xX]\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([kKMGT]?)(?:bps|b/s)?\s*$",
+                    re.ASCII)
+MAX_SWITCH_PORTS = 4096
+MAX_PORT_GROUPS = 16
+MIN_PORT_SPEED_BPS = 1e6
+MAX_PORT_SPEED_BPS = 1.6e12
+_MAX_SPEC_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -66,18 +78,38 @@ class SwitchModel:
 def parse_groups(text: str) -> tuple[PortGroup, ...]:
     """``"48x25G+8x100G"`` -> two PortGroups; ValueError with an example on bad text."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected a port model like '48x25G+8x100G', got {text!r}")
+        raise ValueError(f"expected a port model like '48x25G+8x100G', got {_show(text)}")
+    if len(text) > _MAX_SPEC_CHARS:
+        raise ValueError(f"a port model of {len(text)} characters is too long (at most {MAX_PORT_GROUPS} groups "
+                         f"COUNTxSPEED joined by '+'), got {_show(text)}")
+    parts = text.split("+")
+    if len(parts) > MAX_PORT_GROUPS:
+        raise ValueError(f"{len(parts)} port groups in {_show(text)}; a switch model has at most {MAX_PORT_GROUPS}")
     groups = []
-    for part in text.split("+"):
+    for part in parts:
         m = _GROUP.match(part)
         if not m:
-            raise ValueError(f"bad port group {part.strip()!r} in {text!r}; write COUNTxSPEED, e.g. '48x25G+8x100G'")
+            raise ValueError(f"bad port group {_show(part.strip())} in {_show(text)}; write COUNTxSPEED, "
+                             "e.g. '48x25G+8x100G'")
         count = int(m.group(1))
+        where = f"port group {_show(part.strip())} in {_show(text)}"
+        if count <= 0:
+            raise ValueError(f"{where} needs a port count above 0")
+        if count > MAX_SWITCH_PORTS:
+            raise ValueError(f"{where}: {count} ports; a switch has at most {MAX_SWITCH_PORTS}")
         speed = parse_bit_rate_bps(f"{m.group(2)}{m.group(3)}bps")
-        if count <= 0 or speed <= 0:
-            raise ValueError(f"port group {part.strip()!r} in {text!r} needs a count and a speed above 0")
+        if not MIN_PORT_SPEED_BPS <= speed <= MAX_PORT_SPEED_BPS:
+            raise ValueError(f"{where}: a port speed must be between 1M and 1.6T (bits per second)")
         groups.append(PortGroup(count, speed))
+    total = sum(g.count for g in groups)
+    if total > MAX_SWITCH_PORTS:
+        raise ValueError(f"{total} ports in {_show(text)}; a switch has at most {MAX_SWITCH_PORTS}")
     return tuple(groups)
+
+
+def _show(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def parse_switch_model(text: str, uplinks: int | None = None) -> SwitchModel:

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
 from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are no value for any float field: refused at validation
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+MIN_CPU_CLOCK_HZ = 1e6      # 1 MHz: below it no core of a virtualized host exists
+MAX_CPU_CLOCK_HZ = 1e11     # 100 GHz: above any CPU clock
+MAX_VMS = 1024             # ESXi 8 configuration maximum: virtual machines per host
+MAX_VCPUS = 4096           # ESXi 8 configuration maximum: virtual CPUs per host
+MIN_LINE_RATE_BPS = 1e6     # 1 Mb/s: the slowest Ethernet port (10BASE-T is 10 Mb/s)
 
 
 # --- interrupt moderation ----------------------------------------------------------------------
@@ -165,7 +173,8 @@ class Pnic(Strict):
     """The physical NIC's receive side: port, queues and rings, steering, overlay, offloads."""
 
     model: str = Field("generic-10G", description="a label for reports")
-    line_rate: BitRateBps = Field(10e9, description="port speed (default 10 Gb/s)")
+    line_rate: BitRateBps = Field(10e9, description="port speed (default 10 Gb/s; "
+                                  "at least 1 Mb/s)")
     rx_queues: int = Field(1, ge=1, le=256)
     ring_size: int = Field(512, ge=1, le=65536, description="RX descriptors per queue "
                            "(ixgbe and i40e default 512; mlx5 1024)")
@@ -182,6 +191,13 @@ class Pnic(Strict):
                                     "(ethtool -k names)")
     offload_costs: OffloadCostConfig = Field(default_factory=OffloadCostConfig,
                                              description="CPU cost of the work offloads move")
+
+    @field_validator("line_rate")
+    @classmethod
+    def _line_rate(cls, bps: float) -> float:
+        if bps < MIN_LINE_RATE_BPS:
+            raise ValueError(f"the port speed must be at least 1Mbps, got {bps:g} b/s; write e.g. 10Gbps")
+        return bps
 
     @model_validator(mode="before")
     @classmethod
@@ -275,7 +291,7 @@ class Host(Strict):
     """An ESXi-like host: pNIC queues served by host threads, a vSwitch, and VMs."""
 
     cpu_clock: FrequencyHz = Field(2.3e9, description="clock that converts cycles to time (Xeon "
-                                   "E5-2658 v4 base clock, the CPU named in the seed post)")
+                                   "E5-2658 v4 base clock, the CPU named in the seed post); 1 MHz to 100 GHz")
     pnic: Pnic = Field(default_factory=Pnic)
     cores: int | None = Field(None, ge=1, le=256, description="host cores running the RX threads "
                               "(default: one per pNIC queue; queue q -> core q mod cores)")
@@ -284,11 +300,24 @@ class Host(Strict):
     latency_sensitivity: Literal["normal", "high"] = Field(
         "normal", description="'high': virtual interrupt coalescing off, a dedicated core per queue, "
         "vCPUs pinned (no deep C-states, pinned wake-up) - the vCloud NFV guide preset")
-    vms: list[Vm] = Field(default_factory=lambda: [Vm()], min_length=1)
+    vms: list[Vm] = Field(default_factory=lambda: [Vm()], min_length=1, max_length=MAX_VMS,
+                          description="the VMs (at most 1024 VMs and 4096 vCPUs, ESXi 8's per-host maxima)")
+
+    @field_validator("cpu_clock")
+    @classmethod
+    def _clock(cls, hz: float) -> float:
+        if not MIN_CPU_CLOCK_HZ <= hz <= MAX_CPU_CLOCK_HZ:
+            raise ValueError(f"the CPU clock must be between 1MHz and 100GHz (it converts cycles to time), "
+                             f"got {hz:g} Hz; write e.g. 2.3GHz")
+        return hz
 
     @model_validator(mode="after")
     def _unique_vms(self) -> Host:
         names = [v.name for v in self.vms]
         if len(set(names)) != len(names):
             raise ValueError("VM names must be unique")
+        vcpus = sum(v.guest.vcpus for v in self.vms)
+        if vcpus > MAX_VCPUS:
+            raise ValueError(f"the VMs have {vcpus} vCPUs together, more than the {MAX_VCPUS} a host runs "
+                             "(ESXi configuration maximum); use fewer VMs or vCPUs")
         return self

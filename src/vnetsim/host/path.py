@@ -20,7 +20,6 @@ fed chunk by chunk with what the fabric delivers (``advance``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,12 +28,12 @@ from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Node, Pipeline
 from vnetsim.engine.ring_server import RingServer
 from vnetsim.engine.stage import FifoStage, RingStage
+from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import HostPlan, compile_host
+from vnetsim.host.scenario import HostScenario, long_run_message
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
-
-if TYPE_CHECKING:
-    from vnetsim.host.scenario import HostScenario
+from vnetsim.units import format_rate
 
 STAGES = ("wire", "pnic_ring", "vswitch", "vnic_ring", "guest")
 DROP_STAGES = ("pnic_ring", "vnic_ring")
@@ -200,7 +199,20 @@ class HostPath:
         """Also write the first ``limit`` offered packets, as on the wire, to ``writer``."""
         self.pcap, self.pcap_room = writer, int(limit)
 
+    def check_length(self) -> None:
+        """Refuse (ModelError on ``duration``) a run whose offered packets exceed
+        ``limits.max_packets``: the scenario's own check covers ``vnetsim run``; this one also covers
+        every trial of a throughput search and every caller of the API."""
+        pps = self.source.offered_pps
+        packets = pps * self.t_end / 1e9
+        limit = self.scenario.limits.max_packets
+        if packets > limit:
+            text = long_run_message(packets, format_rate(pps, "pps"), self.t_end, limit)
+            field, _, what = text.partition(": ")
+            raise ModelError(field, what)
+
     def run(self) -> HostRun:
+        self.check_length()
         plan, t_lo, t_end = self.plan, self.t_lo, self.t_end
         offered = _Offered(self.source, t_lo, self.pcap, self.pcap_room)
         pipe = Pipeline()

@@ -123,11 +123,12 @@ def steer_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray) -> tuple[np.
         raise exc.within("host.pnic.steering") from None
     pnic_q = np.where(pins >= 0, pins, steering.queue).astype(np.int64)
     vnic_q = np.zeros(len(catalog), np.int64)
-    inner_only = _inner_view(catalog.flows)
     for v, vm in enumerate(host.vms):
+        if vm.vnic.queues == 1:
+            continue               # one vNIC queue: nothing to steer (and no copy of the headers)
         rows = np.flatnonzero(catalog.vm == v)
-        if vm.vnic.queues > 1 and len(rows):
-            s = steer(inner_only.take(rows), SteeringConfig(mode="rss", queues=vm.vnic.queues))
+        if len(rows):              # the inner view of this VM's flows only (row-wise, so the same)
+            s = steer(_inner_view(catalog.flows.take(rows)), SteeringConfig(mode="rss", queues=vm.vnic.queues))
             vnic_q[rows] = s.queue
     return pnic_q, steering, vnic_q
 

@@ -8,6 +8,7 @@ second with that overhead.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,10 +21,17 @@ MAX_FRAME_BYTES = 9018 + 70  # jumbo frame plus an IPv6 VXLAN outer header
 # Simple IMIX (7:4:1 of IP packets 40, 576 and 1500 bytes), as Ethernet frames with the
 # 18-byte header and FCS (40-byte packets padded to the 64-byte minimum).
 IMIX_SIMPLE = ((64, 7), (594, 4), (1518, 1))
+# Flows of a scenario, all groups together. Each flow costs about 310 bytes at the peak of setup
+# (its headers, 124 B, built once and concatenated once, plus per-flow tables) and hashing it into
+# queues: 10 M flows took 3.1 GB and 11 s before the first packet (5.9 GB with a VXLAN overlay),
+# 1 M flows 0.4 GB and about 1 s (docs/models/host.md, Run limits).
+MAX_FLOWS = 1_000_000
+MAX_EMPIRICAL_SIZES = 10_000   # entries of an empirical size list (distinct legal sizes: 9025)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are no value for any float field (weights, shapes): refused at validation
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Poisson(Strict):
@@ -45,8 +53,8 @@ class OnOff(Strict):
     kind: Literal["onoff"] = "onoff"
     on: DurationNs = Field(1e6, description="mean ON period (default 1ms)")
     off: DurationNs = Field(9e6, description="mean OFF period (default 9ms)")
-    shape: float = Field(1.5, gt=1.0, description="Pareto shape alpha of both periods (1 < alpha; "
-                         "alpha < 2 gives infinite variance, the self-similar case)")
+    shape: float = Field(1.5, gt=1.0, le=100.0, description="Pareto shape alpha of both periods (1 < alpha "
+                         "<= 100; alpha < 2 gives infinite variance, the self-similar case)")
 
     @model_validator(mode="after")
     def _positive(self) -> OnOff:
@@ -73,8 +81,9 @@ class Empirical(Strict):
     """Frame sizes drawn from a list with weights (e.g. a measured size histogram)."""
 
     kind: Literal["empirical"] = "empirical"
-    sizes: list[int] = Field(min_length=1)
-    weights: list[float] = Field(min_length=1)
+    sizes: list[int] = Field(min_length=1, max_length=MAX_EMPIRICAL_SIZES)
+    weights: list[float] = Field(min_length=1, max_length=MAX_EMPIRICAL_SIZES,
+                                 description="relative frequency of each size: finite numbers >= 0, not all 0")
 
     @model_validator(mode="after")
     def _check(self) -> Empirical:
@@ -82,12 +91,26 @@ class Empirical(Strict):
             raise ValueError("sizes and weights must have the same length")
         if any(s < MIN_FRAME_BYTES or s > MAX_FRAME_BYTES for s in self.sizes):
             raise ValueError(f"every size must be between {MIN_FRAME_BYTES} and {MAX_FRAME_BYTES} bytes")
-        if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+        if not all(math.isfinite(w) for w in self.weights):
+            raise ValueError("weights must be finite numbers (no NaN or infinity)")
+        total = sum(self.weights)          # inf when it overflows
+        if any(w < 0 for w in self.weights) or total <= 0:
             raise ValueError("weights must be >= 0 and not all 0")
+        if not math.isfinite(total):
+            raise ValueError("weights are too large: their sum overflows (scale them down)")
         return self
 
 
 SizeSpec = Annotated[FixedSize | Imix | Empirical, Field(discriminator="kind")]
+
+
+def mean_size_bytes(spec: FixedSize | Imix | Empirical) -> float:
+    """Mean frame size of a size distribution (bytes, FCS included)."""
+    if isinstance(spec, FixedSize):
+        return float(spec.bytes)
+    pairs = IMIX_SIMPLE if isinstance(spec, Imix) else tuple(zip(spec.sizes, spec.weights))
+    total = math.fsum(w for _, w in pairs)
+    return math.fsum(s * (w / total) for s, w in pairs)
 
 
 def _size_shorthand(value):
@@ -134,7 +157,8 @@ class FlowGroup(Strict):
     """
 
     name: str = "flows"
-    count: int = Field(1, ge=1, le=10_000_000, description="number of distinct flows (5-tuples)")
+    count: int = Field(1, ge=1, le=MAX_FLOWS, description="number of distinct flows (5-tuples); at most "
+                       "1,000,000 in a scenario, all groups together (about 310 bytes of memory each)")
     rate: RateSpec | None = Field(None, description="total offered rate: packets ('2Mpps') or bits on the "
                                   "wire ('5Gbps'); with a trace, the rate it is replayed at (default: its own)")
     arrival: Arrival = Field(default_factory=Poisson)
@@ -172,8 +196,12 @@ class FlowGroup(Strict):
         return data
 
 
+MAX_FLOW_GROUPS = 4096
+
+
 class TrafficConfig(Strict):
-    flows: list[FlowGroup] = Field(min_length=1)
+    flows: list[FlowGroup] = Field(min_length=1, max_length=MAX_FLOW_GROUPS,
+                                   description="flow groups (at most 4096; their flows at most 1,000,000 together)")
 
     @model_validator(mode="after")
     def _unique(self) -> TrafficConfig:
@@ -181,4 +209,8 @@ class TrafficConfig(Strict):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"flow group names must be unique; repeated: {sorted(dup)}")
+        total = sum(g.count for g in self.flows if g.trace is None)
+        if total > MAX_FLOWS:
+            raise ValueError(f"the flow groups have {total:,} flows together, more than the {MAX_FLOWS:,} a scenario "
+                             "may have (each costs about 310 bytes and its hashing); use fewer flows per group")
         return self

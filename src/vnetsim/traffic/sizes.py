@@ -24,6 +24,8 @@ class SizeSampler:
             self.probs = w / w.sum()
         else:  # pragma: no cover - the schema admits only the kinds above
             raise TypeError(f"unknown size spec {spec!r}")
+        if not (np.isfinite(self.probs).all() and (self.probs >= 0).all()):   # the schema refuses these
+            raise ValueError("size weights must be finite numbers >= 0, not all 0")
         self.cdf = np.cumsum(self.probs)
         self.cdf[-1] = 1.0
         self.rng = rng
