@@ -5,6 +5,12 @@ scenario loader gives each variant) or a plain document, which it validates (pyd
 through); it builds the fabric, routes, flows, runs the flow level and, for small enough fabrics,
 the packet level, and gathers metrics.py's figures. Same scenario and seed: identical JSON bytes.
 Variants are merged by the one scenario loader: run a file with ``vnetsim.run(path)``.
+
+Before anything runs: a switch port buffer smaller than one frame on the wire is refused (a switch
+cannot forward what it cannot store), and so is a packet-level run whose offered packets exceed
+``limits.max_packets`` (with the packets and the time at ``FABRIC_LINK_HOPS_PER_S``). Flows with no
+path (failed switches or links) are counted in ``traffic.unreachable_flows`` and explained in
+``notes``; a run where nothing is reachable still gives its result (offered 0), with that note.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.errors import ModelError
-from vnetsim.fabric.config import FabricScenario
+from vnetsim.fabric.config import FABRIC_LINK_HOPS_PER_S, FabricScenario
 from vnetsim.fabric.edge import EdgeHosts
 from vnetsim.fabric.flowlevel import expected_link_loads, hashed_link_loads
 from vnetsim.fabric.metrics import (
@@ -34,6 +40,10 @@ from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
 from vnetsim.fabric.traffic import build_flows, packet_source
 from vnetsim.io.outputs import to_plain
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
+from vnetsim.units import format_rate, format_seconds
+
+HOST_PACKETS_PER_S = 10e6   # the host path's documented throughput (edge hosts), README Performance
 
 
 @dataclass
@@ -69,7 +79,10 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
     if scen.edge is not None and level != "packet":
         raise ModelError("edge", "the host model at the fabric's edge needs the packet level",
                             "set fabric.engine.level: packet (or remove edge)")
+    _check_buffers(scen, fabric, flows)
     reachable = plen > 0
+    if level == "packet":
+        _check_length(scen, dur, flows, plen, reachable)
     if eng.flow_model == "expected" and level == "flow":
         offered = expected_link_loads(routing, flows)
     else:
@@ -145,7 +158,60 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
     data["link_classes"] = link_classes(fabric, offered_util)
     data["drops"] = {"total": int(drops.sum()),
                      "per_link": {n: int(d) for n, d in zip(fabric.link_names(), drops.tolist()) if d > 0}}
+    notes = _notes(fabric, flows, reachable)
+    if notes:
+        data["notes"] = notes
     return FabricResult(to_plain(data))
+
+
+def _notes(fabric, flows, reachable: np.ndarray) -> list[str]:
+    """Why some (or all) traffic is not offered: flows without a path."""
+    lost = int((~reachable).sum())
+    if not lost:
+        return []
+    failed = [fabric.names[i] for i in np.flatnonzero(fabric.failed_node)]
+    cause = (f"failed switches: {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}" if failed
+             else "failed or blocked links")
+    if lost == len(flows):
+        return [f"no flow has a path ({cause}): nothing is offered; all {lost} flows are unreachable"]
+    return [f"{lost} of {len(flows)} flows have no path ({cause}) and are not offered "
+            f"({float(flows.rate_bps[~reachable].sum()) / 1e9:.4g} Gb/s)"]
+
+
+def _check_buffers(scen: FabricScenario, fabric, flows) -> None:
+    """Every switch egress port must hold the largest frame on the wire (ModelError otherwise)."""
+    is_switch = ~fabric.is_host[fabric.link_src] if fabric.n_links else np.zeros(0, bool)
+    if not is_switch.any() or not len(flows):
+        return
+    cap = float(fabric.egress_buffer_bytes[is_switch].min())
+    wire = int(flows.frame_bytes.max()) + WIRE_GAP_BYTES
+    if cap >= wire:
+        return
+    buf = scen.fabric.switch.buffer
+    field = "fabric.switch.buffer." + ("per_port" if buf.kind == "per_port" and buf.per_port is not None else "size")
+    how = ("size * alpha / (1 + alpha)" if buf.kind == "shared"
+           else "per_port" if buf.per_port is not None else "size / ports of the switch")
+    raise ModelError(field, f"a switch port buffer of {cap:.0f} B ({how}) cannot hold one {wire} B frame on the "
+                     f"wire ({wire - WIRE_GAP_BYTES} B + {WIRE_GAP_BYTES} B): every packet would be dropped",
+                     f"give each port at least {wire} B; the default is a 32MB shared pool")
+
+
+def _check_length(scen: FabricScenario, dur: float, flows, plen: np.ndarray, reachable: np.ndarray) -> None:
+    """Refuse a packet-level run whose offered packets exceed ``limits.max_packets``."""
+    pps = float(flows.pps[reachable].sum())
+    packets = pps * dur / 1e9
+    limit = scen.limits.max_packets
+    if packets <= limit:
+        return
+    hops = float(np.average(plen[reachable], weights=flows.pps[reachable])) if pps > 0 else 0.0
+    seconds = packets * hops / FABRIC_LINK_HOPS_PER_S
+    if scen.edge is not None:
+        seconds += packets / HOST_PACKETS_PER_S
+    raise ModelError("duration", f"{dur / 1e9:g} s at {format_rate(pps, 'pps')} is about {packets:.3g} packets "
+                     f"({hops:.2g} links each), about {format_seconds(seconds)} at the packet level's "
+                     f"{FABRIC_LINK_HOPS_PER_S / 1e6:g} M link hops/s per core, over limits.max_packets "
+                     f"({limit:.3g})", "shorten duration, lower the load, use fabric.engine.level: flow, or raise "
+                     f"limits.max_packets, e.g. --set limits.max_packets={max(packets * 1.01, 1):.2g}")
 
 
 def _spread(x: np.ndarray) -> dict:

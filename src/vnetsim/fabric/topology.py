@@ -28,6 +28,10 @@ TIER_RANK = {"host": 0, "leaf": 1, "tor": 1, "access": 1, "edge": 1, "switch": 1
 ROOT_PRIMARY = 24576   # the usual "root primary" bridge priority (assumption, common vendor macro)
 ROOT_SECONDARY = 28672
 RECONVERGENCE_S = {"stp": 30.0, "rstp": 2.0}  # docs/references.md, STP reconvergence (RSTP: upper end)
+# What one built fabric may have: the builders stop with a one-line error past these, before the
+# arrays, routes and per-link tables grow without bound (a 93,312-host fat-tree has 280k cables).
+MAX_NODES = 1_000_000
+MAX_CABLES = 1_000_000
 
 
 @dataclass
@@ -163,6 +167,9 @@ class _Builder:
         self.host_rack: list[int] = []
 
     def node(self, name: str, tier: str, rack: int = -1, ports: int = 0) -> int:
+        if len(self.names) >= MAX_NODES:
+            raise _err("fabric", f"the design needs more than {MAX_NODES:,} hosts and switches",
+                       "use fewer racks, spines, pods or super-spines")
         self.names.append(name)
         self.tier.append(tier)
         self.rack.append(rack)
@@ -170,6 +177,9 @@ class _Builder:
         return len(self.names) - 1
 
     def cable(self, u: int, v: int, speed_bps: float, kind: str) -> None:
+        if len(self.cables) >= MAX_CABLES:
+            raise _err("fabric", f"the design needs more than {MAX_CABLES:,} cables",
+                       "use fewer racks, spines, links per spine or super-spines")
         self.cables.append((u, v, float(speed_bps), kind))
 
     def add_hosts(self, cfg: FabricConfig, tors: list[list[int]], tor_down_speed: float) -> None:

@@ -139,5 +139,5 @@ def long_run_message(packets: float, what: str, duration_ns: float, limit: float
     return (f"duration: {duration_ns / 1e9:g} s at {what} is about {packets:.3g} packets, about "
             f"{format_seconds(packets / packets_per_s)} at {engine}'s {packets_per_s / 1e6:g} M packets/s "
             f"per core, over limits.max_packets ({limit:.3g}); shorten duration, lower the rates, or raise "
-            f"limits.max_packets (e.g. --set limits.max_packets={max(packets * 1.01, 1):.2g})")
+            f"limits.max_packets, e.g. --set limits.max_packets={max(packets * 1.01, 1):.2g}")
 
