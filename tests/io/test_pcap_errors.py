@@ -76,7 +76,7 @@ def test_unsupported_link_type(tmp_path, good):
     raw[20:24] = (127).to_bytes(4, "little")  # 802.11 radiotap
     p = tmp_path / "wifi.pcap"
     p.write_bytes(bytes(raw))
-    assert _error(p).startswith(f"{p}: record 0: link type 127 is not supported (capture on an Ethernet")
+    assert _error(p).startswith(f"{p}: record 0 at byte 24: link type 127 is not supported (capture on an Ethernet")
 
 
 def _block(btype: int, body: bytes) -> bytes:

@@ -14,15 +14,17 @@ error never leaves a half-written capture under the final name.
 from __future__ import annotations
 
 import mmap
+import operator
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numba
 import numpy as np
 
 from vnetsim.engine.packets import Packets
-from vnetsim.errors import InputFileError
+from vnetsim.errors import InputFileError, UserError
 from vnetsim.net.ethernet import FCS_BYTES
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.frames import FrameTemplates, fill_frames, frame_len_bytes
@@ -35,6 +37,10 @@ from .records import PCAP_REC_BYTES, walk
 
 PCAP_MAGIC_NS = 0xA1B23C4D
 LINKTYPE_ETHERNET = 1
+UNTIMED_GAP_NS = 1000  # a capture without timing is replayed 1 us per packet (1 Mpps)
+
+
+REPAIRS = ("reordered", "padded", "untimed")
 
 
 @dataclass
@@ -42,7 +48,9 @@ class PcapTrace:
     """A capture as arrays: per packet ``t_ns`` (int64 ns since the epoch), ``cap_len``/``orig_len``
     (bytes in the file / on the wire, no FCS), ``flow`` (int32 index into ``flows``) and ``status``
     (1 where the capture ended inside a header); ``headers`` holds every packet's headers when
-    asked for (``keep_headers=True``)."""
+    asked for (``keep_headers=True``); ``record_offset`` is each record's byte offset in the file
+    (for messages). ``read_pcap`` gives the records in file order, as the file has them;
+    ``as_traffic`` gives them as traffic, with ``repairs`` counting what it changed."""
 
     path: str
     t_ns: np.ndarray
@@ -53,9 +61,68 @@ class PcapTrace:
     status: np.ndarray
     link_type: np.ndarray
     headers: FlowTable | None = None
+    record_offset: np.ndarray | None = None
+    repairs: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REPAIRS, 0))
 
     def __len__(self) -> int:
         return int(self.t_ns.shape[0])
+
+    def _where(self, k: int) -> str:
+        at = f" at byte {int(self.record_offset[k])}" if self.record_offset is not None else ""
+        return f"{self.path}: record {k}{at}"
+
+    def take(self, order: np.ndarray) -> PcapTrace:
+        """The records in ``order`` (same flow table)."""
+        return replace(self, t_ns=self.t_ns[order], cap_len=self.cap_len[order], orig_len=self.orig_len[order],
+                       flow=self.flow[order], status=self.status[order], link_type=self.link_type[order],
+                       headers=self.headers.take(order) if self.headers is not None else None,
+                       record_offset=self.record_offset[order] if self.record_offset is not None else None,
+                       repairs=dict(self.repairs))
+
+    def as_traffic(self, min_frame_bytes: int, max_frame_bytes: int,
+                   extra_bytes: np.ndarray | None = None) -> PcapTrace:
+        """The capture as traffic to replay, checked and repaired (documented in docs/models/nic.md):
+
+        - no packets: an error (traffic needs at least one packet);
+        - a frame larger than ``max_frame_bytes`` with its FCS (and the ``extra_bytes`` an overlay
+          adds to its flow): an error naming the record;
+        - timestamps going backwards: the records are sorted by time (stable), ``repairs["reordered"]``
+          counts the records that came earlier than one before them;
+        - frames shorter than ``min_frame_bytes`` with FCS (the Ethernet minimum; a sender's capture
+          sees them before the NIC pads them, and an empty record is no frame at all): padded to it,
+          counted in ``repairs["padded"]``;
+        - more than one packet and all at one time (no timing, e.g. Simple Packet Blocks): spaced
+          ``UNTIMED_GAP_NS`` apart, counted in ``repairs["untimed"]``.
+        """
+        n = len(self)
+        if n == 0:
+            raise InputFileError(self.path, "the capture has no packets, so it cannot be replayed as traffic",
+                                 "give a capture with at least one packet")
+        wire = self.orig_len.astype(np.int64) + FCS_BYTES
+        wire = np.maximum(wire, min_frame_bytes)
+        extra = np.zeros(n, np.int64) if extra_bytes is None else np.asarray(extra_bytes, np.int64)[self.flow]
+        big = np.flatnonzero(wire + extra > max_frame_bytes)
+        if big.size:
+            k = int(big[0])
+            more = f" ({big.size - 1} more records too)" if big.size > 1 else ""
+            plus = f", {int(extra[k])} more with the overlay's headers" if extra[k] else ""
+            raise InputFileError(self._where(k), f"frame of {int(wire[k])} bytes (with its FCS{plus}) is larger "
+                                 f"than the largest frame the model carries, {max_frame_bytes} bytes{more}",
+                                 "a capture on a host with segmentation offloads holds merged super-frames: capture "
+                                 "with them off (ethtool -K IFACE gro off lro off tso off gso off) or on the wire")
+        out = replace(self, repairs=dict(self.repairs))
+        t = self.t_ns.astype(np.int64)
+        if n > 1 and bool((t[1:] < t[:-1]).any()):
+            out.repairs["reordered"] += int((t[1:] < np.maximum.accumulate(t)[:-1]).sum())
+            out = out.take(np.argsort(t, kind="stable"))
+        short = np.flatnonzero(self.orig_len.astype(np.int64) + FCS_BYTES < min_frame_bytes)
+        if short.size:
+            out.orig_len = np.maximum(out.orig_len, np.int32(min_frame_bytes - FCS_BYTES)).astype(np.int32)
+            out.repairs["padded"] += int(short.size)
+        if n > 1 and out.t_ns[0] == out.t_ns[-1]:
+            out.t_ns = out.t_ns[0] + np.arange(n, dtype=np.int64) * UNTIMED_GAP_NS
+            out.repairs["untimed"] += n
+        return out
 
     def to_packets(self, rescale: float = 1.0, start_ns: float = 0.0) -> Packets:
         """The trace as an engine packet batch: times relative to the first packet, multiplied by
@@ -68,16 +135,36 @@ class PcapTrace:
 
 
 def _map(path: str) -> tuple[np.ndarray, mmap.mmap | None]:
+    """The file's bytes, memory-mapped read-only. Only regular files: a FIFO or a device would block
+    or never end (the open does not wait for a FIFO's writer)."""
     try:
-        f = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputFileError(path, f"cannot open: {exc.strerror}", "check the path") from None
-    with f:
-        size = os.fstat(f.fileno()).st_size
-        if size == 0:
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise InputFileError(path, "not a regular file", "give a pcap or pcapng file")
+        if st.st_size == 0:
             return np.zeros(0, np.uint8), None
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise InputFileError(path, f"cannot read: {exc}", "check the file") from None
     return np.frombuffer(mm, np.uint8), mm
+
+
+def _ports(path: str, name: str, ports) -> np.ndarray:
+    """UDP ports as an int64 array, each checked to be 0..65535."""
+    try:
+        values = [operator.index(p) for p in ports]
+    except TypeError:
+        raise UserError(f"{path}: {name}", f"{ports!r} is not a list of UDP port numbers",
+                        "give integers from 0 to 65535") from None
+    bad = [p for p in values if not 0 <= p <= 65535]
+    if bad:
+        raise UserError(f"{path}: {name}", f"{bad[0]} is not a UDP port", "give integers from 0 to 65535")
+    return np.asarray(values, np.int64)
 
 
 def read_pcap(path: str | os.PathLike, *, vxlan_ports=(VXLAN_PORT_IANA,), geneve_ports=(GENEVE_PORT,),
@@ -89,6 +176,7 @@ def read_pcap(path: str | os.PathLike, *, vxlan_ports=(VXLAN_PORT_IANA,), geneve
     raising. Bad files raise a one-line ``InputFileError`` (file, record, byte offset, fix).
     """
     path = str(path)
+    vx, gn = _ports(path, "vxlan_ports", vxlan_ports), _ports(path, "geneve_ports", geneve_ports)
     buf, mm = _map(path)
     try:
         rec = walk(buf, path, allow_truncated)
@@ -96,10 +184,11 @@ def read_pcap(path: str | os.PathLike, *, vxlan_ports=(VXLAN_PORT_IANA,), geneve
         for lt in links:
             if int(lt) not in SUPPORTED_LINKS:
                 first = int(np.flatnonzero(rec.link_type == lt)[0])
-                raise InputFileError(f"{path}: record {first}", f"link type {int(lt)} is not supported",
+                raise InputFileError(f"{path}: record {first} at byte {int(rec.start[first])}",
+                                     f"link type {int(lt)} is not supported",
                                      "capture on an Ethernet interface or convert the link layer "
                                      "(supported: " + ", ".join(SUPPORTED_LINKS.values()) + ")")
-        headers, status = dissect_records(buf, rec.offset, rec.cap_len, rec.link_type, vxlan_ports, geneve_ports)
+        headers, status = dissect_records(buf, rec.offset, rec.cap_len, rec.link_type, vx, gn)
     finally:
         del buf
         if mm is not None:
@@ -109,7 +198,7 @@ def read_pcap(path: str | os.PathLike, *, vxlan_ports=(VXLAN_PORT_IANA,), geneve
                 pass
     flows, flow = headers.unique()
     return PcapTrace(path, rec.t_ns, rec.cap_len, rec.orig_len, flow, flows, status, rec.link_type,
-                     headers if keep_headers else None)
+                     headers if keep_headers else None, rec.start)
 
 
 # -- writing ---------------------------------------------------------------------------------
