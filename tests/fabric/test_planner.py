@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import math
+import subprocess
+import sys
+
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vnetsim.errors import ScenarioError, UserError
 from vnetsim.fabric.config import FabricConfig
-from vnetsim.fabric.planner import plan_fabric
-from vnetsim.fabric.ports import parse_switch_model
+from vnetsim.fabric.planner import MAX_PLAN_HOSTS, FabricPlan, plan_fabric
+from vnetsim.fabric.ports import MAX_PORT_SPEED_BPS, MAX_SWITCH_PORTS, parse_groups, parse_switch_model
 from vnetsim.fabric.topology import build_fabric
 
 
@@ -99,3 +106,82 @@ def test_hosts_do_not_fit_leaf():
     assert e.value.where == "fabric.hosts_per_rack" and "48" in e.value.what
     with pytest.raises(ScenarioError, match="server ports"):
         build_fabric(FabricConfig(host={"nic_speed": "100Gbps"}))
+
+
+# --- hardening: every port spec and option either gives a plan or one UserError line
+
+COUNTS = st.one_of(st.integers(0, 5000), st.integers(0, 10**25), st.sampled_from([0, 1, 2, 4096, 4097]))
+SPEEDS = st.one_of(st.sampled_from(["25G", "100G", "400G", "1.6T", "1.7T", "0G", "0.5M", "1M", "999k", "10",
+                                    "25Gbps", "25Gb/s", ".5T", "1e3G", "nanG", "infG", "1.2.3G", "-5G", "G", ""]),
+                   st.floats(0, 1e15).map(lambda x: f"{x:g}"))
+GROUPS = st.builds(lambda c, x, sp: f"{c}{x}{sp}", COUNTS, st.sampled_from(["x", "X", " x ", "*", ""]), SPEEDS)
+SPECS = st.one_of(st.lists(GROUPS, min_size=1, max_size=4).map("+".join), st.text(max_size=30),
+                  st.sampled_from(["48x25G+8x100G", "32x100G", "99999999999999999999x100G", "+", "x", "4x25G" * 60]))
+OPTIONAL = st.one_of(st.none(), st.integers(-3, 5000), st.integers(-10**25, 10**25))
+
+
+def _plan_or_one_line(**kw) -> FabricPlan | None:
+    try:
+        plan = plan_fabric(**kw)
+    except UserError as exc:    # any other exception fails the test
+        line = exc.line()
+        assert line and "\n" not in line and len(line) < 400
+        assert exc.where.startswith("--")
+        return None
+    for value in (plan.leaves, plan.spines, plan.super_spines, plan.pods, *plan.cables.values(),
+                  *plan.optics.values(), plan.largest_three_tier["hosts"]):
+        assert isinstance(value, int) and 0 <= value < 10**15
+    assert math.isfinite(plan.oversubscription) and plan.oversubscription > 0
+    json.dumps(plan.to_dict(), allow_nan=False)
+    return plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(SPECS)
+def test_any_port_spec_parses_within_bounds_or_is_a_value_error(text):
+    try:
+        groups = parse_groups(text)
+    except ValueError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 300
+        return
+    assert 1 <= sum(g.count for g in groups) <= MAX_SWITCH_PORTS
+    assert all(1e6 <= g.speed_bps <= MAX_PORT_SPEED_BPS for g in groups)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-10, 10**25), SPECS, SPECS, OPTIONAL, st.one_of(st.integers(-2, 10), st.integers(-10**25, 10**25)),
+       OPTIONAL, st.integers(-2, 100), st.integers(0, 4))
+def test_any_plan_request_gives_a_plan_or_one_user_error(hosts, leaf, spine, spines, nics, leaf_uplinks, lps, tiers):
+    _plan_or_one_line(hosts=hosts, leaf=leaf, spine=spine, spines=spines, nics_per_host=nics,
+                      leaf_uplinks=leaf_uplinks, links_per_spine=lps, max_tiers=tiers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, MAX_PLAN_HOSTS), GROUPS, GROUPS, GROUPS)
+def test_valid_host_counts_with_any_switches(hosts, down, up, spine):
+    _plan_or_one_line(hosts=hosts, leaf=f"{down}+{up}", spine=spine)
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--hosts", "600", "--leaf", "99999999999999999999x100G"], "--leaf"),
+    (["--hosts", "99999999999999999999"], "--hosts"),
+    (["--hosts", "600", "--spine", "32x100G+1x2T"], "--spine"),
+    (["--hosts", "600", "--spines", "99999999999999999999"], "--spines"),
+    (["--hosts", "600", "--links-per-spine", "65"], "--links-per-spine"),
+    (["--hosts", "600", "--nics", "9"], "--nics"),
+    (["--hosts", "600", "--leaf-uplinks", "56"], "--leaf-uplinks"),
+])
+def test_fabric_plan_cli_bounds_are_one_line_naming_the_option(args, option):
+    out = subprocess.run([sys.executable, "-m", "vnetsim.cli.app", "fabric", "plan", *args], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vnetsim: {option}:"), out.stderr
+    assert "Traceback" not in out.stderr and len(lines[0]) < 300
+
+
+def test_scenario_port_models_are_bounded_in_one_line():
+    with pytest.raises(ValueError, match="at most 4096"):
+        FabricConfig(leaf={"ports": "99999999999999999999x100G"})
+    with pytest.raises(ValueError, match="100,000 a fabric"):
+        FabricConfig(racks=10_000, hosts_per_rack=100)

@@ -56,9 +56,13 @@ def _ns(cost: Cost, cpu_hz: float) -> float:
     return cost.to_ns(cpu_hz)
 
 
+MIN_EMPTY_POLL_NS = 1.0   # a poll reads the ring: at least a few cycles (the default is 32 ns, one cache miss)
+
+
 def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str | None = None,
-              wakeup_override_ns: float | None = None) -> tuple[CoreSpec, float, float]:
-    """The engine's CoreSpec for a Service, plus the driver's (per packet, per byte) work in ns."""
+              wakeup_override_ns: float | None = None, field: str = "service") -> tuple[CoreSpec, float, float]:
+    """The engine's CoreSpec for a Service, plus the driver's (per packet, per byte) work in ns;
+    ``field`` names the Service in messages."""
     costs = resolve_costs(service, role)
     table = cstates_override if cstates_override is not None else service.cstates
     if isinstance(table, str):
@@ -69,8 +73,9 @@ def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str 
     if service.mode == "hybrid":
         sleep_after, sleep_ns, block_polls, block_idle = service.hybrid.resolved()
     empty = _ns(costs["empty_poll_cost"], cpu_hz)
-    if service.mode in ("poll", "hybrid") and empty <= 0:
-        raise ValueError("empty_poll_cost must be > 0 in poll and hybrid modes")
+    if service.mode in ("poll", "hybrid") and not empty >= MIN_EMPTY_POLL_NS:
+        raise ValueError(f"{field}.empty_poll_cost: a poll that finds nothing must cost at least 1ns in poll and "
+                         f"hybrid modes (a spinning core repeats it), got {empty:.3g} ns")
     spec = CoreSpec(
         mode=service.mode,
         batch=service.batch or DEFAULT_BATCH[service.mode],
@@ -218,7 +223,7 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     n_queues = host.pnic.rx_queues
     n_cores = n_queues if high else (host.cores or n_queues)
 
-    hspec, h_pp, h_pb = core_spec(host.service, "host", cpu_hz)
+    hspec, h_pp, h_pb = core_spec(host.service, "host", cpu_hz, field="host.service")
     host_stage = StagePlan(
         cores=[hspec] * n_cores,
         rings=[ring_spec(host.pnic.ring_size, q % n_cores, host.pnic.coalescing) for q in range(n_queues)],
@@ -237,8 +242,8 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     vm_pp: list[float] = []
     vm_pb: list[float] = []
     ring_offset: list[int] = []
-    for vm in host.vms:
-        gspec, g_pp, g_pb = core_spec(vm.guest.service, "guest", cpu_hz,
+    for v, vm in enumerate(host.vms):
+        gspec, g_pp, g_pb = core_spec(vm.guest.service, "guest", cpu_hz, field=f"host.vms[{v}].guest.service",
                                       cstates_override="none" if high else None,
                                       wakeup_override_ns=1.5e3 if high and vm.guest.service.wakeup is None else None)
         first_core = len(cores)

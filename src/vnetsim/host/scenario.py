@@ -22,6 +22,7 @@ from vnetsim.units import DurationNs, Rate, RateSpec, format_rate, format_second
 HOST_PACKETS_PER_S = 10e6
 # The default bound: about one hour of the host path at that throughput.
 DEFAULT_MAX_PACKETS = 3.6e10
+MAX_LOADS = 64
 
 
 class ThroughputSearch(BaseModel):
@@ -37,7 +38,7 @@ class ThroughputSearch(BaseModel):
 class Report(BaseModel):
     """What the result lists besides the figures."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     flow_listing: int = Field(64, ge=0, le=1_000_000, description="flows listed with their queue and core")
 
@@ -72,7 +73,7 @@ def offered_pps_estimate(traffic: TrafficConfig) -> tuple[float, float]:
 class HostScenario(BaseModel):
     """Traffic into one host: the pNIC, the host's RX threads, the vSwitch and the VMs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = "scenario"
     description: str = ""
@@ -83,8 +84,9 @@ class HostScenario(BaseModel):
                                description="packets per streaming chunk: bounds memory, not results")
     traffic: TrafficConfig
     host: Host = Field(default_factory=Host)
-    loads: list[RateSpec] = Field(default_factory=list, description="run every variant at each of these "
-                                  "total offered rates (all flows scaled together), e.g. [50kpps, 2Mpps]")
+    loads: list[RateSpec] = Field(default_factory=list, max_length=MAX_LOADS, description="run every variant at "
+                                  "each of these total offered rates (all flows scaled together), e.g. [50kpps, "
+                                  "2Mpps]; at most 64")
     throughput: ThroughputSearch = Field(default_factory=ThroughputSearch)
     report: Report = Field(default_factory=Report)
     limits: Limits = Field(default_factory=Limits, description="bounds on a run's cost, checked before it "
