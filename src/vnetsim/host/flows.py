@@ -13,7 +13,7 @@ from vnetsim.io.pcap import PcapTrace, read_pcap
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_flows, vm_ips, vm_macs
 from vnetsim.nic import host_overlay_flows
-from vnetsim.traffic.config import FlowGroup
+from vnetsim.traffic.config import MAX_FRAME_BYTES, MIN_FRAME_BYTES, FlowGroup
 
 GTPU_PORT = 2152  # 3GPP TS 29.281
 
@@ -29,7 +29,7 @@ class FlowCatalog:
     added_overhead_bytes: np.ndarray
     is_tcp: np.ndarray
     burst: np.ndarray               # per flow: segments arriving back to back (LRO/GRO)
-    traces: dict[str, PcapTrace]    # group name -> its capture
+    traces: dict[str, PcapTrace]    # group name -> its capture, as traffic (PcapTrace.as_traffic; its repairs)
     counts: list[int]               # flows per group
 
     def __len__(self) -> int:
@@ -62,7 +62,6 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
         if g.trace is not None:
             trace = read_pcap(g.trace.pcap, vxlan_ports=tuple(g.trace.vxlan_ports),
                               geneve_ports=tuple(g.trace.geneve_ports))
-            traces[g.name] = trace
             inner = trace.flows
         n = len(inner) if g.trace is not None else g.count
         if g.vm == "*":
@@ -89,6 +88,10 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
         else:
             table = inner
             over = np.zeros(n, np.int64)
+        if g.trace is not None:
+            # checked and repaired for replay (no packets, frames over the model's largest,
+            # times going backwards, runts, no timing): docs/models/nic.md, Captures
+            traces[g.name] = trace.as_traffic(MIN_FRAME_BYTES, MAX_FRAME_BYTES, over)
         tables.append(table)
         vms.append(v)
         group_of.append(np.full(n, k, np.int64))

@@ -104,7 +104,7 @@ class PcapTrace:
         big = np.flatnonzero(wire + extra > max_frame_bytes)
         if big.size:
             k = int(big[0])
-            more = f" ({big.size - 1} more records too)" if big.size > 1 else ""
+            more = {1: "", 2: "; 1 more record is too"}.get(int(big.size), f"; {big.size - 1} more records are too")
             plus = f", {int(extra[k])} more with the overlay's headers" if extra[k] else ""
             raise InputFileError(self._where(k), f"frame of {int(wire[k])} bytes (with its FCS{plus}) is larger "
                                  f"than the largest frame the model carries, {max_frame_bytes} bytes{more}",
@@ -141,16 +141,18 @@ def _map(path: str) -> tuple[np.ndarray, mmap.mmap | None]:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputFileError(path, f"cannot open: {exc.strerror}", "check the path") from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise InputFileError(path, "not a regular file", "give a pcap or pcapng file")
         if st.st_size == 0:
             return np.zeros(0, np.uint8), None
         try:
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
             raise InputFileError(path, f"cannot read: {exc}", "check the file") from None
+    finally:
+        os.close(fd)
     return np.frombuffer(mm, np.uint8), mm
 
 

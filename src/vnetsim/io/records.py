@@ -14,7 +14,6 @@ obsolete Packet blocks; other blocks skipped; several sections and up to 1024 in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numba
@@ -136,10 +135,12 @@ def ts_to_ns(ts_hi, ts_lo, res_code, offset_s):
     if res_code & 0x80:
         whole = ts >> v
         part = ts - (whole << v)
-        if v <= 30:
+        if v <= 33:  # part < 2^33: part * 1e9 < 2^63
             frac_ns = (part * 1_000_000_000) >> v
-        else:
-            frac_ns = np.int64(np.float64(part) * (1e9 / math.ldexp(1.0, v)))
+        else:  # exact floor(part * 1e9 / 2^v) in two 32-bit halves (the low 32 bits cannot carry)
+            hi_ns = (part >> 32) * 1_000_000_000
+            lo_ns = (part & 0xFFFFFFFF) * 1_000_000_000
+            frac_ns = (hi_ns + (lo_ns >> 32)) >> (v - 32)
         if whole > (INT64_MAX - frac_ns) // 1_000_000_000:
             return np.int64(0), False
         ns = whole * 1_000_000_000 + frac_ns

@@ -158,40 +158,114 @@ class OnOffArrivals:
             self._cap *= 2
 
 
+UNTIMED_LOOP_GAP_NS = 1000.0   # a trace without a time span loops 1 us per packet (one packet: 1 Mpps)
+MIN_LOOP_GAP_NS = 1.0          # a loop never runs faster than one packet per ns on average (1 Gpps)
+
+
 class TraceArrivals:
     """A capture replayed: its packets' times (relative to the first, stretched by ``time_scale``),
-    flows and sizes; with ``loop`` the capture repeats, one mean gap after its last packet."""
+    flows and sizes.
+
+    With ``loop`` the capture repeats with period ``span + mean gap`` (``span * n / (n - 1)``:
+    the loop keeps the capture's own packet rate, and the next pass starts one mean gap after the
+    last packet), at least ``n`` ns; a trace without a span (one packet, or all at one time) loops
+    every ``n * UNTIMED_LOOP_GAP_NS``. The period is positive and larger than the span, so passes
+    follow one another in time and every call makes progress; packet k of pass p is at
+    ``p * period + rel[k]`` whatever the horizons. Times out of order are sorted (stable) first
+    (``PcapTrace.as_traffic`` does that, and reports it, before a host run gets here).
+    """
 
     def __init__(self, t_ns: np.ndarray, flow: np.ndarray, size_bytes: np.ndarray, time_scale: float,
                  loop: bool) -> None:
-        t = np.asarray(t_ns, np.float64)
-        self.rel = (t - t[0]) * time_scale if len(t) else t
-        self.flow = np.asarray(flow, np.int32)
-        self.size = np.asarray(size_bytes, np.int32)
-        n = len(self.rel)
-        gap = self.rel[-1] / (n - 1) if n > 1 else 1.0
-        self.period = self.rel[-1] + max(gap, 1.0) if n else np.inf
+        t = np.asarray(t_ns)
+        n = int(t.shape[0])
+        # relative times in the capture's own type first: int64 epoch nanoseconds lose bits as floats
+        rel = (t - t.min()).astype(np.float64) if n else np.zeros(0)
+        scale = float(time_scale)
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"time_scale must be a positive number, not {time_scale!r}")
+        rel = rel * scale
+        flow = np.asarray(flow, np.int32)
+        size = np.asarray(size_bytes, np.int32)
+        if n > 1 and bool((rel[1:] < rel[:-1]).any()):
+            order = np.argsort(rel, kind="stable")
+            rel, flow, size = rel[order], flow[order], size[order]
+        self.rel, self.flow, self.size = rel, flow, size
+        span = float(rel[-1]) if n else 0.0
+        if n == 0:
+            self.period = np.inf
+        elif n > 1 and span > 0:
+            self.period = max(span * n / (n - 1), n * MIN_LOOP_GAP_NS)
+        else:
+            self.period = n * UNTIMED_LOOP_GAP_NS
         self.loop = loop
         self.pass_no = 0
         self.pos = 0
 
-    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ts, fs, ss = [], [], []
+    @property
+    def offered_pps(self) -> float:
+        """Packets per second this trace offers: the loop's rate, or the capture's own."""
         n = len(self.rel)
-        while n:
-            base = self.pass_no * self.period
-            end = int(np.searchsorted(self.rel, horizon_ns - base, side="left"))
-            if end > self.pos:
-                ts.append(self.rel[self.pos:end] + base)
-                fs.append(self.flow[self.pos:end])
-                ss.append(self.size[self.pos:end])
-            self.pos = max(self.pos, end)
-            if self.pos < n or not self.loop:
-                break
-            self.pass_no += 1
-            self.pos = 0
-        if not ts:
-            return np.empty(0), np.empty(0, np.int32), np.empty(0, np.int32)
+        if n == 0:
+            return 0.0
+        if self.loop:
+            return n / self.period * 1e9
+        span = float(self.rel[-1])
+        return (n - 1) / span * 1e9 if span > 0 else 0.0
+
+    def _end(self, base: float, horizon_ns: float) -> int:
+        """The first index k with ``base + rel[k] >= horizon_ns`` (the times as computed)."""
+        rel = self.rel
+        guess = horizon_ns - base
+        slack = 4.0 * float(np.spacing(abs(horizon_ns) + abs(base) + abs(float(rel[-1]))))
+        lo = int(np.searchsorted(rel, guess - slack, side="left"))
+        hi = int(np.searchsorted(rel, guess + slack, side="right"))
+        return lo + int(np.count_nonzero(base + rel[lo:hi] < horizon_ns))
+
+    def until(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(self.rel)
+        h = float(horizon_ns)
+        empty = (np.empty(0), np.empty(0, np.int32), np.empty(0, np.int32))
+        if n == 0 or not h > 0:
+            return empty
+        if not self.loop:
+            if self.pass_no:
+                return empty
+            end = max(self.pos, self._end(0.0, h))
+            sl = slice(self.pos, end)
+            self.pos = end
+            if end == n:
+                self.pass_no = 1
+            return self.rel[sl].copy(), self.flow[sl].copy(), self.size[sl].copy()
+        period = self.period
+        last = int(np.floor(h / period))          # the pass that holds the horizon (rel[0] == 0)
+        while last > 0 and last * period >= h:
+            last -= 1
+        while (last + 1) * period < h:
+            last += 1
+        if last < self.pass_no:
+            return empty
+        ts, fs, ss = [], [], []
+        if last > self.pass_no:
+            base = self.pass_no * period
+            ts.append(base + self.rel[self.pos:])
+            fs.append(self.flow[self.pos:])
+            ss.append(self.size[self.pos:])
+            full = last - self.pass_no - 1        # whole passes in between
+            if full > 0:
+                bases = np.arange(self.pass_no + 1, last, dtype=np.int64).astype(np.float64) * period
+                ts.append(np.add.outer(bases, self.rel).ravel())
+                fs.append(np.tile(self.flow, full))
+                ss.append(np.tile(self.size, full))
+            self.pass_no, self.pos = last, 0
+        base = self.pass_no * period
+        end = max(self.pos, self._end(base, h))
+        ts.append(base + self.rel[self.pos:end])
+        fs.append(self.flow[self.pos:end])
+        ss.append(self.size[self.pos:end])
+        self.pos = end
+        if self.pos == n:
+            self.pass_no, self.pos = self.pass_no + 1, 0
         return np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
 
 
