@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from vnetsim.fabric.ports import parse_groups
+from vnetsim.fabric.ports import MAX_PORT_SPEED_BPS, MIN_PORT_SPEED_BPS, parse_groups
 from vnetsim.host import Host
 from vnetsim.traffic.config import MAX_FRAME_BYTES, MIN_FRAME_BYTES
 from vnetsim.units import BitRateBps, Bytes, DurationNs
@@ -47,12 +47,22 @@ def _check_port_model(text: str) -> str:
 PortModel = Annotated[str, AfterValidator(_check_port_model)]
 
 
+def _check_port_speed(bps: float | None) -> float | None:
+    if bps is not None and not MIN_PORT_SPEED_BPS <= bps <= MAX_PORT_SPEED_BPS:
+        raise ValueError(f"a port speed must be between 1Mbps and 1.6Tbps, got {bps:g} b/s; write e.g. 25Gbps")
+    return bps
+
+
+# A link or NIC speed: a bit rate within what an Ethernet port runs (vnetsim.fabric.ports bounds)
+PortSpeed = Annotated[BitRateBps, AfterValidator(_check_port_speed)]
+
+
 class HostConfig(_Strict):
     """Hosts as traffic endpoints with NICs (the host data-path model plugs in later)."""
 
     nics: int = Field(1, ge=1, le=8, description="NICs per host; NIC i goes to leaf i mod leaves_per_rack. "
                       "Assumption: one NIC per host unless stated.")
-    nic_speed: BitRateBps = Field(25e9, gt=0, description="Host NIC speed: 25 GbE, the vSAN ESA host NIC "
+    nic_speed: PortSpeed = Field(25e9, description="Host NIC speed: 25 GbE, the vSAN ESA host NIC "
                                   "(docs/references.md, vSAN host NIC).")
 
 
@@ -93,7 +103,7 @@ class FatTreeConfig(_Strict):
 
     k: int = Field(4, ge=2, le=72, description="Ports per switch (even, at most 72: 93,312 hosts). Assumption: 4, "
                    "the smallest useful tree.")
-    link_speed: BitRateBps = Field(25e9, gt=0, description="Every link's speed; default: the host NIC default "
+    link_speed: PortSpeed = Field(25e9, description="Every link's speed; default: the host NIC default "
                                    "(docs/references.md, vSAN host NIC).")
 
     @field_validator("k")
@@ -126,7 +136,7 @@ class L2Config(_Strict):
     interconnect: Literal["ring", "chain", "mesh", "dual_core"] = Field(
         "ring", description="How ToRs connect: a ring (STP blocks one link), a chain, a full mesh, or "
         "every ToR to two core switches (STP blocks one uplink per ToR). Assumption: ring.")
-    link_speed: BitRateBps | None = Field(None, gt=0, description="Inter-switch link speed; default: the leaf "
+    link_speed: PortSpeed | None = Field(None, description="Inter-switch link speed; default: the leaf "
                                           "uplink speed.")
     protocol: Literal["stp", "rstp"] = Field("stp", description="Only sets the reported reconvergence time "
                                              "(docs/references.md, STP reconvergence).")
@@ -276,7 +286,7 @@ class TrafficConfig(_Strict):
 
     pattern: Literal["uniform", "incast", "permutation", "replication", "flows"] = Field(
         "replication", description="Traffic matrix. Assumption: storage replication.")
-    load: float = Field(0.3, gt=0, le=100, description="Offered load per sending host as a fraction of its NIC "
+    load: float = Field(0.3, ge=1e-6, le=100, description="Offered load per sending host as a fraction of its NIC "
                         "bandwidth (all NICs). Assumption: 0.3.")
     rate: BitRateBps | None = Field(None, gt=0, description="Offered rate per sending host; overrides load.")
     frame_size: Bytes = Field(1518, ge=MIN_FRAME_BYTES, le=MAX_FRAME_BYTES,
