@@ -24,7 +24,7 @@ IMIX_SIMPLE = ((64, 7), (594, 4), (1518, 1))
 # Flows of a scenario, all groups together. Each flow costs about 310 bytes at the peak of setup
 # (its headers, 124 B, built once and concatenated once, plus per-flow tables) and hashing it into
 # queues: 10 M flows took 3.1 GB and 11 s before the first packet (5.9 GB with a VXLAN overlay),
-# 1 M flows 0.4 GB and about 1 s (docs/models/host.md, Run limits).
+# 1 M flows 0.46 GB and 2.4 s (0.75 GB and 3 s with the overlay); docs/models/host.md, Run limits.
 MAX_FLOWS = 1_000_000
 MAX_EMPIRICAL_SIZES = 10_000   # entries of an empirical size list (distinct legal sizes: 9025)
 
