@@ -199,16 +199,18 @@ def outcome(data: bytes, path: Path) -> str:
 
 
 def batch(seed: int, count: int, work: Path, crashes: Path | None = None) -> dict[str, int]:
-    """Try ``count`` random mutations (from ``seed``); each input is written to ``work`` before it
-    is read, so after a hard crash (a signal) that file is the reproducer. An exception other than
-    ``InputFileError`` is a crash: saved to ``crashes`` (``.pcap`` and ``.txt`` with the traceback)
-    when given, re-raised otherwise."""
+    """Try ``count`` random mutations (from ``seed``); each input is written to ``work`` (and its
+    number to ``work`` with suffix ``.idx``) before it is read, so after a hard crash (a signal)
+    that file is the reproducer. An exception other than ``InputFileError`` is a crash: saved to
+    ``crashes`` (``.pcap`` and ``.txt`` with the traceback) when given, re-raised otherwise."""
     rng = random.Random(seed)
     pool = seeds()
     tally = {"tried": 0, "ok": 0, "error": 0, "crash": 0}
+    progress = work.with_suffix(".idx")
     for k in range(count):
         name, data = pool[rng.randrange(len(pool))]
         mutated = apply(data, random_ops(rng))
+        progress.write_text(str(k))
         try:
             tally[outcome(mutated, work)] += 1
         except Exception:
