@@ -64,6 +64,13 @@ def test_some_flows_unreachable_are_counted_and_noted():
     assert f"{lost} of {row['traffic']['flows']} flows have no path" in row["notes"][0]
 
 
+def test_zero_rate_flows_are_noted():
+    d = doc()
+    d["traffic"] = {"pattern": "flows", "flows": [{"src": 0, "dst": 5, "rate": 0}]}
+    row = vnetsim.run(d).variants[0]
+    assert row["packets"]["offered"] == 0 and "rate 0" in row["notes"][0]
+
+
 def test_nothing_to_say_means_no_notes_key():
     assert "notes" not in vnetsim.run(doc()).variants[0]
 

@@ -223,6 +223,8 @@ class FifoStage:
                  overhead_bytes: int = WIRE_GAP_BYTES, queues: FifoQueues | None = None, stat_lo_ns: float = 0.0,
                  stat_hi_ns: float = np.inf, sojourn_histogram: bool = False, name: str = "fifo") -> None:
         rate = np.atleast_1d(np.asarray(rate_bps, np.float64))
+        if not (np.isfinite(rate) & (rate > 0)).all():   # models validate their rates; this is the backstop
+            raise ValueError(f"{name}: queue rates must be finite and > 0 bits per second")
         self.name = name
         self.n_queues = len(rate)
         if self.n_queues > 1 and queue_of_flow is None:

@@ -168,6 +168,8 @@ def _notes(fabric, flows, reachable: np.ndarray) -> list[str]:
     """Why some (or all) traffic is not offered: flows without a path."""
     lost = int((~reachable).sum())
     if not lost:
+        if len(flows) and not float(flows.rate_bps.sum()) > 0:
+            return [f"the traffic offers nothing: all {len(flows)} flows have rate 0"]
         return []
     failed = [fabric.names[i] for i in np.flatnonzero(fabric.failed_node)]
     cause = (f"failed switches: {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}" if failed
