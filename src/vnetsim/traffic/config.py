@@ -27,6 +27,7 @@ IMIX_SIMPLE = ((64, 7), (594, 4), (1518, 1))
 # 1 M flows 0.46 GB and 2.4 s (0.75 GB and 3 s with the overlay); docs/models/host.md, Run limits.
 MAX_FLOWS = 1_000_000
 MAX_EMPIRICAL_SIZES = 10_000   # entries of an empirical size list (distinct legal sizes: 9025)
+MIN_ON_SHARE = 1e-3            # ON/OFF sources: the peak rate is at most 1000 times the mean
 
 
 class Strict(BaseModel):
@@ -60,6 +61,11 @@ class OnOff(Strict):
     def _positive(self) -> OnOff:
         if self.on <= 0:
             raise ValueError("on: the mean ON period must be > 0, e.g. '1ms'")
+        if self.on / (self.on + self.off) < MIN_ON_SHARE:
+            raise ValueError(f"off: ON periods of {self.on:g} ns in cycles of {self.on + self.off:g} ns send at "
+                             f"{(self.on + self.off) / self.on:.3g} times the mean rate; the ON share, "
+                             f"on / (on + off), must be at least {MIN_ON_SHARE:g} (a peak of at most "
+                             f"{1 / MIN_ON_SHARE:g} times the mean: a chunk's packets stay bounded)")
         return self
 
 
