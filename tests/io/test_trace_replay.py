@@ -48,6 +48,17 @@ def test_single_packet_and_one_timestamp_loop_at_a_documented_period():
     assert burst.until(4001)[0].tolist() == [0, 0, 0, 0, 4000, 4000, 4000, 4000]
 
 
+@pytest.mark.parametrize("t", [[0], [0, 0, 0], [0, 10, 35], [3, 1, 2, 900]])
+@pytest.mark.parametrize("scale", [1.0, 250.0, 1e-4])
+def test_offered_rate_is_what_the_loop_gives(t, scale):
+    """A caller sizing its chunks by ``offered_pps`` gets about that many packets (bounded memory)."""
+    gen = _arrivals(t, scale=scale)
+    n = len(gen.until(2e7)[0])
+    assert n == pytest.approx(gen.offered_pps * 2e7 / 1e9, rel=0.01, abs=len(t))
+    assert gen.period == max((1000.0 * len(t) if max(t) == min(t) else (max(t) - min(t)) * len(t) / (len(t) - 1))
+                             * scale, len(t) * MIN_LOOP_GAP_NS)
+
+
 def test_a_loop_never_runs_faster_than_one_packet_per_ns():
     gen = _arrivals(np.arange(1000) // 999)                     # 999 packets at 0, one at 1 ns
     assert gen.period == 1000 * MIN_LOOP_GAP_NS

@@ -168,10 +168,11 @@ class TraceArrivals:
 
     With ``loop`` the capture repeats with period ``span + mean gap`` (``span * n / (n - 1)``:
     the loop keeps the capture's own packet rate, and the next pass starts one mean gap after the
-    last packet), at least ``n`` ns; a trace without a span (one packet, or all at one time) loops
-    every ``n * UNTIMED_LOOP_GAP_NS``. The period is positive and larger than the span, so passes
-    follow one another in time and every call makes progress; packet k of pass p is at
-    ``p * period + rel[k]`` whatever the horizons. Times out of order are sorted (stable) first
+    last packet); a trace without a span (one packet, or all at one time) has the period
+    ``n * UNTIMED_LOOP_GAP_NS``; either is stretched by ``time_scale`` and is at least ``n`` ns
+    (``MIN_LOOP_GAP_NS`` per packet). ``offered_pps`` is the rate that gives. The period is positive
+    and larger than the span, so passes follow one another in time and every call makes progress;
+    packet k of pass p is at ``p * period + rel[k]`` whatever the horizons. Times out of order are sorted (stable) first
     (``PcapTrace.as_traffic`` does that, and reports it, before a host run gets here).
     """
 
@@ -184,6 +185,9 @@ class TraceArrivals:
         scale = float(time_scale)
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"time_scale must be a positive number, not {time_scale!r}")
+        span = float(rel.max()) if n else 0.0                # in the capture's own time
+        own = span * n / (n - 1) if n > 1 and span > 0 else n * UNTIMED_LOOP_GAP_NS
+        self.period = max(own * scale, n * MIN_LOOP_GAP_NS) if n else np.inf
         rel = rel * scale
         flow = np.asarray(flow, np.int32)
         size = np.asarray(size_bytes, np.int32)
@@ -191,13 +195,6 @@ class TraceArrivals:
             order = np.argsort(rel, kind="stable")
             rel, flow, size = rel[order], flow[order], size[order]
         self.rel, self.flow, self.size = rel, flow, size
-        span = float(rel[-1]) if n else 0.0
-        if n == 0:
-            self.period = np.inf
-        elif n > 1 and span > 0:
-            self.period = max(span * n / (n - 1), n * MIN_LOOP_GAP_NS)
-        else:
-            self.period = n * UNTIMED_LOOP_GAP_NS
         self.loop = loop
         self.pass_no = 0
         self.pos = 0
