@@ -18,6 +18,8 @@ def render_result(d: dict, console) -> None:
     topo = d["topology"]
     console.print(f"[bold]{d['name']}[/bold]: {topo['kind']}, {topo['hosts']} hosts in {topo['racks']} racks, "
                   f"{d['level']} level, {_ns(d['duration_ns'])}, seed {d['seed']}")
+    for note in d.get("notes", []):
+        console.print(f"note: {note}", style="yellow", markup=False)
     t = Table(title="Fabric")
     t.add_column("item")
     t.add_column("value")
