@@ -38,7 +38,9 @@ def _on_retry(signum, frame) -> None:  # noqa: ANN001
 def _stop(what: str, status: int) -> None:
     signal.setitimer(signal.ITIMER_REAL, 0)
     _Pending.signal = None
-    from vnetsim.io.outputs import written
+    from vnetsim.io.outputs import abort_all, written
+
+    abort_all()
 
     said = f"wrote {', '.join(written)}" if written else "nothing written"
     print(f"vnetsim: {what}; {said}", file=sys.stderr)

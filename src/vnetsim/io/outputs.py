@@ -21,6 +21,14 @@ from vnetsim.errors import UserError
 
 # Files this process has written (committed) so far: what an interrupted command reports.
 written: list[str] = []
+# Files being written now: an interrupted command removes them (``abort_all``).
+_open: set[AtomicFile] = set()
+
+
+def abort_all() -> None:
+    """Remove every output still being written (on Ctrl-C or SIGTERM, wherever it struck)."""
+    for f in list(_open):
+        f.abort()
 
 
 def to_plain(value: Any) -> Any:
@@ -104,6 +112,7 @@ class AtomicFile:
             raise UserError(where, f"cannot write in {parent}: {exc.strerror or exc}",
                             "give a path in a writable folder") from None
         self._tmp = Path(tmp)
+        _open.add(self)
         try:
             os.chmod(fd, mode)
         except OSError:
@@ -132,10 +141,12 @@ class AtomicFile:
         except OSError as exc:
             self.abort()
             raise self._error(exc) from None
+        _open.discard(self)
         written.append(str(self.path))
 
     def abort(self) -> None:
         """Forget what was written: the target stays as it was."""
+        _open.discard(self)
         if self.file is not None:
             try:
                 self.file.close()
