@@ -149,9 +149,11 @@ class Trace(Strict):
 
     pcap: str = Field(description="path of the capture (relative paths: from the scenario file's folder)")
     loop: bool = Field(False, description="replay the capture again and again until the run ends")
-    vxlan_ports: list[int] = Field(default_factory=lambda: [4789], description="outer UDP ports read as "
-                                   "VXLAN (4789 IANA; add 8472 for Linux's legacy port)")
-    geneve_ports: list[int] = Field(default_factory=lambda: [6081], description="outer UDP ports read as Geneve")
+    vxlan_ports: list[Annotated[int, Field(ge=0, le=65535)]] = Field(
+        default_factory=lambda: [4789], max_length=64,
+        description="outer UDP ports read as VXLAN (4789 IANA; add 8472 for Linux's legacy port)")
+    geneve_ports: list[Annotated[int, Field(ge=0, le=65535)]] = Field(
+        default_factory=lambda: [6081], max_length=64, description="outer UDP ports read as Geneve")
 
 
 class FlowGroup(Strict):

@@ -62,8 +62,9 @@ def plan_groups(groups: list[FlowGroup], rate_scale: float = 1.0, counts: list[i
             n = len(trace)
             sizes = trace.orig_len.astype(np.float64) + FCS_BYTES
             mean = float(sizes.mean()) if n else 0.0
-            span_s = (trace.t_ns[-1] - trace.t_ns[0]) / 1e9 if n > 1 else 0.0
-            own_pps = (n - 1) / span_s if span_s > 0 else 0.0
+            # the replay's own rate (a loop's included: one packet looped still has a rate)
+            loop = g.trace.loop if g.trace is not None else False
+            own_pps = TraceArrivals(trace.t_ns, trace.flow, sizes, 1.0, loop).offered_pps if n else 0.0
         else:
             mean = SizeSampler(g.size, np.random.default_rng(0)).mean_bytes
             own_pps = 0.0
