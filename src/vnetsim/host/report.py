@@ -96,6 +96,13 @@ def tx_summary(plan, cpu_hz: float, window_ns: float) -> tuple[dict, dict]:
     return section, cpu
 
 
+def _trace_repairs(plan) -> dict:
+    """For captures replayed as traffic: what reading them repaired, per flow group (records
+    reordered by time, runts padded to 64 bytes, untimed records spaced); nothing without captures."""
+    traces = plan.catalog.traces
+    return {"trace_repairs": {name: dict(t.repairs) for name, t in traces.items()}} if traces else {}
+
+
 def variant_result(name: str, description: str, run: HostRun, seed: int, flow_listing: int = 64,
                    cpu_hz: float = 2.3e9) -> dict:
     """A JSON-ready dictionary of one variant's run."""
@@ -134,4 +141,5 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         "steering": steering_summary(plan, flow_listing),
         "tx": tx_section,
         "histogram_relative_error": relative_error(),
+        **_trace_repairs(plan),
     }
