@@ -4,9 +4,9 @@ Layers, bottom to top (a package may import its own layer's lower neighbours lis
 anything in lower layers, never above):
 
     units, errors -> net -> engine, io -> traffic, scenario, results, kinds -> nic -> host -> fabric
-    -> api -> cli
+    -> storage -> edge -> inspect -> calibrate -> sweep -> report -> api -> cli
 
-Domain packages (nic, host, fabric) sit on the engine; a domain uses another only through that
+Domain packages (nic, host, fabric, storage, edge, inspect, calibrate) sit on the engine; a domain uses another only through that
 package's public exports (its ``__init__``), so fabric's edge hosts use ``vnetsim.host``, never
 ``vnetsim.host.path``. Every import counts, including those inside functions.
 """
@@ -20,9 +20,9 @@ import networkx as nx
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vnetsim"
 ORDER = ["units", "errors", "net", "engine", "io", "traffic", "scenario", "results", "kinds", "nic", "host",
-         "fabric", "api", "cli"]
+         "fabric", "storage", "edge", "inspect", "calibrate", "sweep", "report", "api", "cli"]
 RANK = {name: k for k, name in enumerate(ORDER)}
-DOMAINS = {"nic", "host", "fabric"}
+DOMAINS = {"nic", "host", "fabric", "storage", "edge", "inspect", "calibrate"}
 
 
 def _component(module: str) -> str | None:
