@@ -1,0 +1,28 @@
+"""The storage I/O path: VM groups' reads and writes through NICs, the fabric, the inter-site link and
+the devices, on the engine's pipeline (docs/models/storage-io.md).
+
+Public exports (load on first use):
+- the spec (``vnetsim.storage.iopath.spec``): ``IOPathSpec``, ``Cluster``, ``Network``,
+  ``HostDevices``, ``DeviceKind``, ``ServiceTime``, ``Workload``, ``ObjectPlacement``, ``Copy``,
+  ``HostFailure``; results ``IOPathResult``, ``GroupResult``, ``Latency``, ``Conservation``;
+- ``simulate(spec, *, duration_s, seed, warmup_s=0.0, drain=True) -> IOPathResult``;
+- ``DeviceStage``: the device stage (a stage of the engine contract), ``default_device_kinds()``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {name: "spec" for name in (
+    "IOPathSpec", "Cluster", "Network", "HostDevices", "DeviceKind", "ServiceTime", "Workload",
+    "ObjectPlacement", "Copy", "HostFailure", "IOPathResult", "GroupResult", "Latency", "Conservation")}
+_EXPORTS.update({"simulate": "simulate", "DeviceStage": "device", "default_device_kinds": "defaults"})
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Exports load on first use: the spec does not need the compiled kernels."""
+    if name in _EXPORTS:
+        return getattr(import_module(f"vnetsim.storage.iopath.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'vnetsim.storage.iopath' has no attribute {name!r}")
