@@ -76,7 +76,9 @@ class Kind:
     - ``cli``: a function returning a typer app mounted as ``vnetsim NAME ...``;
     - ``capabilities``: named optional commands (``throughput``, ``flows``);
     - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``;
-    - ``kernels``: the modules whose compiled kernels a run needs (so a first run can say it compiles).
+    - ``kernels``: the modules whose compiled kernels a run needs (so a first run can say it compiles);
+    - ``report``: a Result of this kind -> figure specs (``vnetsim.results.figures.Figure``) that
+      ``vnetsim report`` and ``vnetsim run --plot`` draw, each with its table.
     """
 
     name: str
@@ -91,6 +93,7 @@ class Kind:
     capabilities: dict[str, Capability] = field(default_factory=dict)
     writes_pcap: bool = False
     kernels: Callable[[], list[str]] | None = None
+    report: Callable[[Result], list[Any]] | None = None
 
     def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
         """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""

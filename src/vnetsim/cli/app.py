@@ -70,6 +70,7 @@ def run(
                                         "as on the wire, to this pcap file"),
     pcap_limit: int = typer.Option(1_000_000, "--pcap-limit", min=1, help="at most this many packets in the pcap"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
+    plot: Path | None = typer.Option(None, "--plot", help="also draw the result's figures to this PNG file"),
 ) -> None:
     """Run every variant of a scenario and print them side by side."""
     from vnetsim.api import run as api_run
@@ -79,6 +80,22 @@ def run(
     if not quiet and json_out != "-":
         _render(result)
     _write(json_out, result)
+    if plot is not None:
+        from vnetsim.report import write_plot
+
+        write_plot(result, plot)
+
+
+@app.command()
+def report(
+    source: Path = typer.Argument(..., help="a result (`vnetsim run --json`) or a results store"),
+    out: Path = typer.Option(..., "-o", "--out", help="the HTML file to write (self-contained)"),
+) -> None:
+    """Write one self-contained HTML report (plots beside their tables) of a result or a store."""
+    from vnetsim.report import write_report
+
+    n = write_report(source, out)
+    print(f"vnetsim: wrote {out} ({n} figures)", file=sys.stderr)
 
 
 @app.command()
@@ -145,6 +162,47 @@ def list_kinds() -> None:
     for name, summary in kinds().items():
         table.add_row(name, summary)
     console.print(table)
+
+
+@app.command("inspect")
+def inspect_cmd(
+    interfaces: list[str] | None = typer.Argument(None, help="interfaces to inspect (default: all but lo)"),
+    esxcli: Path | None = typer.Option(None, "--esxcli", help="read saved ESXi esxcli output from this folder "
+                                       "instead of this host (docs/inspect.md lists the commands)"),
+    json_out: str | None = typer.Option(None, "--json", help="also write the report as JSON here ('-' for stdout)"),
+    emit: str | None = typer.Option(None, "--emit-scenario", help="write a host scenario with these settings "
+                                    "(YAML) that `vnetsim run` accepts"),
+    details: bool = typer.Option(False, "--details", help="print every step's evidence"),
+) -> None:
+    """Read a host's NICs (queues, rings, coalescing, RSS, offloads, IRQs) and check VXLAN/Geneve offload."""
+    from vnetsim.inspect import inspect_esxcli, inspect_host, render_report, scenario_text
+    from vnetsim.io.outputs import dumps
+
+    report = inspect_esxcli(esxcli) if esxcli is not None else inspect_host(interfaces or None)
+    if json_out != "-":
+        render_report(report, console, details=details)
+    if json_out:
+        write_atomic(json_out, dumps(report))
+    if emit:
+        write_atomic(emit, scenario_text(report, interfaces[0] if interfaces else None), "--emit-scenario")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    quick: bool = typer.Option(False, "--quick", help="fewer points and repeats: under 2 minutes"),
+    out: str = typer.Option("profile.yaml", "--out", help="the calibration profile to write (YAML)"),
+    json_out: str | None = typer.Option(None, "--json", help="also write measurements, fit and predictions as JSON"),
+    seconds: float | None = typer.Option(None, "--seconds", min=0.2, max=10.0, help="seconds per measurement"),
+) -> None:
+    """Measure this host's kernel path (veth, VXLAN) in network namespaces, fit the host model, predict."""
+    from vnetsim.calibrate import calibrate, render_calibration
+    from vnetsim.io.outputs import dumps
+
+    result = calibrate(quick=quick, seconds=seconds, notify=_notice)
+    write_atomic(out, result["profile_text"], "--out")
+    if json_out:
+        write_atomic(json_out, dumps({k: v for k, v in result.items() if k != "profile_text"}))
+    render_calibration(result, console)
 
 
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:

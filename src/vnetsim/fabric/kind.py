@@ -41,6 +41,12 @@ def _cli():
     return app
 
 
+def _figures(result) -> list:
+    from vnetsim.fabric.figures import fabric_figures
+
+    return fabric_figures(result)
+
+
 KIND = Kind(
     name="fabric",
     summary="data-center fabrics: single switch, L2 with STP, three-tier, spine-leaf, super-spine",
@@ -49,5 +55,6 @@ KIND = Kind(
     render=render_rows,
     detect=lambda doc: "fabric" in doc,
     cli=_cli,
+    report=_figures,
     kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.fabric.packetlevel"],
 )

@@ -41,6 +41,7 @@ from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
 from vnetsim.fabric.traffic import build_flows, packet_source
 from vnetsim.io.outputs import to_plain
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
+from vnetsim.results.histograms import histogram_to_json
 from vnetsim.units import format_rate, format_seconds
 
 HOST_PACKETS_PER_S = 10e6   # the host path's documented throughput (edge hosts), README Performance
@@ -153,6 +154,7 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
                               "pair_mean": _spread(pc.mean[pc.count > 0]),
                               "pair_p99": _spread(per_pair["p99_ns"][pc.count > 0]),
                               "pair_histogram_sub_bits": sub_bits}
+        data["latency_histogram"] = histogram_to_json(st.latency)
     data["per_pair"] = _limit_pairs(per_pair, eng.pair_table_limit)
     data["links"] = _links(fabric, offered, offered_util, measured_util, drops, eng.link_table_limit)
     data["link_classes"] = link_classes(fabric, offered_util)

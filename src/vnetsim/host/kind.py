@@ -98,6 +98,12 @@ def _render_flows(result, console) -> None:
     render_flows(result, console)
 
 
+def _figures(result) -> list:
+    from vnetsim.host.figures import host_figures
+
+    return host_figures(result)
+
+
 KIND = Kind(
     name="host",
     summary="traffic into one host: pNIC rings, host RX threads, vSwitch, vNIC, guest vCPUs, application",
@@ -112,5 +118,6 @@ KIND = Kind(
         "flows": Capability(list_flows, _render_flows, "each flow's RX queue, core and VM"),
     },
     writes_pcap=True,
+    report=_figures,
     kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.engine.ring_server", "vnetsim.host.kernels"],
 )

@@ -7,6 +7,7 @@ import numpy as np
 from vnetsim.engine.histogram import relative_error
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
 from vnetsim.nic import REASONS, balls_into_bins
+from vnetsim.results.histograms import histogram_to_json
 
 
 def _cpu(counters: np.ndarray, names: list[str], window_ns: float) -> dict:
@@ -128,6 +129,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         },
         "drops_by_stage": {s: run.drops[s] for s in DROP_STAGES},
         "latency_ns": lat,
+        "latency_histogram": histogram_to_json(run.latency),
         "stage_latency_ns": {s: run.stages[s].mean for s in STAGES},
         "stage_latency_p99_ns": {s: run.stages[s].quantile(0.99) for s in STAGES},
         "cpu": {**_cpu(run.host_counters, plan.host.core_names, window_ns),

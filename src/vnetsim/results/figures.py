@@ -1,0 +1,102 @@
+"""Figure specs: what a kind wants plotted, independent of how it is drawn.
+
+A kind's ``report`` hook (``vnetsim.kinds.Kind.report``) turns a Result into a list of ``Figure``
+objects; ``vnetsim.report`` draws them (interactive plotly in the HTML report, matplotlib for
+``vnetsim run --plot``), each beside its ``table``. Specs are plain data (lists of numbers and
+strings), so a plug-in kind can build them without importing any plotting library.
+
+Figure kinds:
+- ``line``: one line per series (``x``, ``y``); with ``lower``/``upper`` a shaded band around it;
+- ``bar``: grouped bars, one group per ``x`` category, one bar per series;
+- ``stacked``: bars of the series stacked per ``x`` category;
+- ``hline`` series (``Series.mode = "hline"``) on a bar figure: a dashed reference level (``y[0]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vnetsim.results import cells
+from vnetsim.results.histograms import cdf_points
+
+FIGURE_KINDS = ("line", "bar", "stacked")
+
+
+@dataclass
+class Series:
+    """One line, one set of bars, or one reference level."""
+
+    name: str
+    x: Sequence[Any]
+    y: Sequence[float | None]
+    lower: Sequence[float | None] | None = None
+    upper: Sequence[float | None] | None = None
+    mode: str = "data"  # "data" or "hline"
+
+
+@dataclass
+class Table:
+    """The figures behind a plot, as text cells (column headers and rows)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Figure:
+    """One plot and the table shown beside it."""
+
+    id: str
+    title: str
+    kind: str
+    series: list[Series]
+    x_label: str = ""
+    y_label: str = ""
+    x_log: bool = False
+    y_log: bool = False
+    table: Table | None = None
+    note: str = ""
+    y_range: tuple[float, float] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIGURE_KINDS:
+            raise ValueError(f"figure kind {self.kind!r}: use one of {', '.join(FIGURE_KINDS)}")
+
+
+MAX_CDF_POINTS = 400
+
+
+def _thin(x, y, limit: int = MAX_CDF_POINTS):
+    """At most ``limit`` points of a CDF, always keeping the last (the maximum)."""
+    n = len(x)
+    if n <= limit:
+        return list(map(float, x)), list(map(float, y))
+    step = -(-n // limit)
+    idx = list(range(0, n - 1, step)) + [n - 1]
+    return [float(x[i]) for i in idx], [float(y[i]) for i in idx]
+
+
+def latency_cdf(rows: list[dict], fig_id: str = "latency-cdf",
+                title: str = "End-to-end latency (CDF)") -> Figure | None:
+    """One CDF line per row that has a ``latency_histogram``; latency on a log axis, in us."""
+    series, table = [], []
+    for v in rows:
+        h = v.get("latency_histogram")
+        if not h:
+            continue
+        x, p = cdf_points(h)
+        if not len(x):
+            continue
+        xs, ps = _thin(x / 1e3, p)
+        series.append(Series(v["name"], xs, ps))
+        lat = v.get("latency_ns") or {}
+        lat = lat.get("overall", lat)  # a fabric row keeps its percentiles under "overall"
+        table.append([v["name"], *[cells.duration(lat.get(k)) for k in ("p50", "p99", "p999", "max")]])
+    if not series:
+        return None
+    return Figure(fig_id, title, "line", series, x_label="latency (us)", y_label="fraction of packets", x_log=True,
+                  y_range=(0.0, 1.0), table=Table(["variant", "p50", "p99", "p99.9", "max"], table),
+                  note="from the log-bucketed histogram: each point is a bucket's upper edge (0.2% wide)")

@@ -1,0 +1,27 @@
+"""Results the report tests draw: a small multi-queue host scenario with loads, and a fabric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import vnetsim
+
+HOST = {"name": "report host", "duration": "10ms", "warmup": "1ms", "seed": 5,
+        "traffic": {"flows": [{"name": "udp", "count": 64, "rate": "400kpps", "size": 256}]},
+        "host": {"pnic": {"rx_queues": 4}, "cores": 2},
+        "loads": ["50kpps", "400kpps"],
+        "variants": [{"name": "interrupt"}, {"name": "poll", "host": {"service": {"mode": "poll"}}}]}
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="session")
+def host_result():
+    return vnetsim.run(HOST)
+
+
+@pytest.fixture(scope="session")
+def fabric_result():
+    return vnetsim.run(EXAMPLES / "fabric-to-vm.yaml", duration="2ms")
