@@ -185,3 +185,35 @@ def test_scenario_port_models_are_bounded_in_one_line():
         FabricConfig(leaf={"ports": "99999999999999999999x100G"})
     with pytest.raises(ValueError, match="100,000 a fabric"):
         FabricConfig(racks=10_000, hosts_per_rack=100)
+
+
+def test_plan_2000_hosts_is_the_smallest_design_that_fits():
+    # 2000 / 48 -> 42 leaves > 32 spine ports: three tiers. Spines split 16 down / 16 up: pods of at
+    # most 16 leaves -> 3 pods (14 leaves each), 3 x 8 = 24 spines. Per plane (one per leaf uplink),
+    # 3 spines x 16 uplinks = 48 links: 2 super-spines of 32 ports (8 links from each spine, 24 ports
+    # used) fit, 1 does not (48 > 32). Sized for 24,576 hosts it would be 128 super-spines using 3 ports.
+    p = plan_fabric(2000, "48x25G+8x100G", "32x100G")
+    assert (p.tiers, p.leaves, p.pods, p.leaves_per_pod, p.spines, p.super_spines) == (3, 42, 3, 14, 24, 16)
+    assert p.port_use == {"leaf": {"used": 56, "total": 56}, "spine": {"used": 30, "total": 32},
+                          "super_spine": {"used": 24, "total": 32}}
+    assert p.cables["spine_super_spine"] == 24 * 16           # every spine uplink is cabled
+    # the super-spine ports used are exactly the spine uplinks of the plane
+    assert p.super_spines * p.port_use["super_spine"]["used"] == p.cables["spine_super_spine"]
+    assert any("2 super-spines per plane" in n for n in p.notes)
+
+
+@pytest.mark.parametrize("hosts", [1537, 2000, 5000, 12000, 24576])
+def test_super_spines_take_every_spine_uplink_and_no_fewer_would(hosts):
+    p = plan_fabric(hosts, "48x25G+8x100G", "32x100G")
+    used, total = p.port_use["super_spine"]["used"], p.port_use["super_spine"]["total"]
+    planes = 8
+    per_plane = p.super_spines // planes
+    assert used <= total and per_plane * used == p.pods * 16      # all 16 uplinks of each pod's spine
+    smaller = [d for d in range(1, per_plane) if 16 % d == 0]
+    assert all(p.pods * (16 // d) > total for d in smaller)       # a smaller even split does not fit
+    assert p.leaves_per_pod * p.pods >= p.leaves and p.leaves_per_pod <= 16
+
+
+def test_two_tier_port_use():
+    p = plan_fabric(600, "48x25G+8x100G", "32x100G")
+    assert p.port_use == {"leaf": {"used": 56, "total": 56}, "spine": {"used": 13, "total": 32}}

@@ -57,6 +57,7 @@ class FabricPlan:
     spine_ports_used: int
     cables: dict = field(default_factory=dict)
     optics: dict = field(default_factory=dict)
+    port_use: dict = field(default_factory=dict)
     largest_two_tier: dict = field(default_factory=dict)
     largest_three_tier: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
@@ -79,7 +80,8 @@ class FabricPlan:
             t.add_row("super-spines", f"{self.super_spines} ({self.super_spine})")
         t.add_row("oversubscription", f"{self.oversubscription:.2f}:1 full leaf, "
                   f"{self.oversubscription_as_built:.2f}:1 as built")
-        t.add_row("ports used", f"leaf {self.leaf_ports_used}, spine {self.spine_ports_used}")
+        t.add_row("ports used", ", ".join(f"{tier.replace('_', '-')} {u['used']} of {u['total']}"
+                                          for tier, u in self.port_use.items()))
         t.add_row("cables", ", ".join(f"{k} {v}" for k, v in self.cables.items()))
         t.add_row("optics", ", ".join(f"{k} {v}" for k, v in self.optics.items()) or "0")
         two, three = self.largest_two_tier, self.largest_three_tier
@@ -89,6 +91,19 @@ class FabricPlan:
         for n in self.notes:
             t.add_row("note", n)
         console.print(t)
+
+
+def super_spines_per_plane(pods: int, spine_up_ports: int, super_spine_ports: int) -> tuple[int, int]:
+    """(super-spines per plane, parallel links from each spine to each of them): the fewest
+    super-spines that take every spine uplink of ``pods`` pods, with the same number of links from
+    every spine to every super-spine of its plane (so ECMP sees equal paths): the smallest divisor
+    ``d`` of the spine's uplinks with ``pods * uplinks / d <= super-spine ports``. ``d = uplinks``
+    (one link each) always fits, since pods <= super-spine ports."""
+    for d in range(1, spine_up_ports + 1):
+        if spine_up_ports % d == 0 and pods * (spine_up_ports // d) <= super_spine_ports:
+            return d, spine_up_ports // d
+    raise UserError("--super-spine", f"{pods} pods exceed the super-spine's {super_spine_ports} ports",
+                    "use a super-spine with more ports")
 
 
 def _count(n: int) -> str:
@@ -156,7 +171,7 @@ def plan_fabric(hosts: int, leaf: str = "48x25G+8x100G", spine: str = "32x100G",
         tiers, pods, leaves_per_pod, n_super = 2, 1, n_leaves, 0
         total_spines = n_spines
         spine_ports_used = n_leaves * links_per_spine
-        ss_cables = 0
+        ss_cables = ss_ports_used = 0
     else:
         if max_tiers == 2:
             raise UserError("--hosts", f"{hosts} hosts need {n_leaves} leaves, two tiers of '{sp.text}' spines "
@@ -170,13 +185,18 @@ def plan_fabric(hosts: int, leaf: str = "48x25G+8x100G", spine: str = "32x100G",
                             f"{three['hosts']} hosts with a super-spine tier ({two['hosts']} with two tiers)",
                             "use switches with more ports, fewer NICs per host, or several fabrics")
         tiers = 3
-        leaves_per_pod = lpp
         pods = math.ceil(n_leaves / lpp)
+        leaves_per_pod = math.ceil(n_leaves / pods)          # leaves spread evenly over the pods
         total_spines = pods * n_spines
-        n_super = n_spines * per_plane
-        spine_ports_used = min(n_leaves, lpp) * links_per_spine + per_plane
+        per_plane_ss, links_per_ss = super_spines_per_plane(pods, per_plane, ss.ports)
+        n_super = n_spines * per_plane_ss
+        spine_ports_used = leaves_per_pod * links_per_spine + per_plane
+        ss_ports_used = pods * links_per_ss
         ss_cables = pods * n_spines * per_plane
         notes.append(f"{n_leaves} leaves exceed the {two_leaves} a two-tier '{sp.text}' spine layer can hold")
+        if per_plane_ss < per_plane:
+            notes.append(f"{per_plane_ss} super-spines per plane with {links_per_ss} parallel links from each spine "
+                         f"(the largest fabric needs {per_plane}: add super-spines as pods are added)")
     over = lf.down_bps / (n_spines * links_per_spine * up_speed)
     hosts_on_fullest = min(hosts, hosts_per_leaf_max)
     as_built = hosts_on_fullest * nics_per_host * lf.down_speed_bps / (n_spines * links_per_spine * up_speed)
@@ -192,10 +212,15 @@ def plan_fabric(hosts: int, leaf: str = "48x25G+8x100G", spine: str = "32x100G",
         optics[key] = optics.get(key, 0) + 2 * host_ports
     if n_spines < max_spines:
         notes.append(f"{max_spines - n_spines} leaf uplinks per leaf stay unused")
+    leaf_ports_used = hosts_on_fullest * nics_per_host + n_spines * links_per_spine
+    port_use = {"leaf": {"used": leaf_ports_used, "total": lf.ports},
+                "spine": {"used": spine_ports_used, "total": sp.ports}}
+    if tiers == 3:
+        port_use["super_spine"] = {"used": ss_ports_used, "total": ss.ports}
     return FabricPlan(
         hosts=hosts, nics_per_host=nics_per_host, leaf=lf.text, spine=sp.text, super_spine=ss.text,
         links_per_spine=links_per_spine, tiers=tiers, leaves=n_leaves, spines=total_spines, super_spines=n_super,
         pods=pods, leaves_per_pod=leaves_per_pod, oversubscription=over, oversubscription_as_built=as_built,
-        hosts_per_leaf=hosts_on_fullest, leaf_ports_used=hosts_on_fullest * nics_per_host + n_spines * links_per_spine,
-        spine_ports_used=spine_ports_used, cables=cables, optics=optics, largest_two_tier=two,
+        hosts_per_leaf=hosts_on_fullest, leaf_ports_used=leaf_ports_used, spine_ports_used=spine_ports_used,
+        port_use=port_use, cables=cables, optics=optics, largest_two_tier=two,
         largest_three_tier=three, notes=notes)
