@@ -1,0 +1,45 @@
+"""The ``storage`` scenario kind: hyper-converged clusters (robo, single site, stretched).
+
+Registered under the ``vnetsim.kinds`` entry-point group (pyproject.toml). A scenario file is a
+storage scenario when it says ``kind: storage`` or has a top-level ``storage`` key. Each variant is
+sized (policy, capacity, components, limits, network, cost) and becomes one result row named after
+the variant. The kind brings ``vnetsim storage plan``.
+"""
+
+from __future__ import annotations
+
+from vnetsim.kinds import Kind, RunOptions
+from vnetsim.scenario.loader import LoadedVariant
+from vnetsim.storage.config import StorageScenario
+
+
+def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
+    """One row for a loaded variant."""
+    from vnetsim.storage.run import run_scenario
+
+    row = run_scenario(v.model)
+    row = {"name": v.name, "description": v.description, "scenario": v.model.name, **row}
+    return [row]
+
+
+def render(result, console) -> None:
+    from vnetsim.storage.render import render_rows
+
+    render_rows(result, console)
+
+
+def _cli():
+    from vnetsim.storage.cli import app
+
+    return app
+
+
+KIND = Kind(
+    name="storage",
+    summary="hyper-converged storage clusters: robo (two-node), single site, stretched",
+    model=StorageScenario,
+    run=run_variant,
+    render=render,
+    detect=lambda doc: "storage" in doc,
+    cli=_cli,
+)

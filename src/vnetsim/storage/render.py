@@ -1,0 +1,109 @@
+"""Terminal tables of a storage result: the variants (flavors) side by side, then their notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from vnetsim.results.cells import bitrate, duration, share
+
+
+def _tb(x: float | None) -> str:
+    return "-" if x is None else f"{x / 1e12:.2f} TB"
+
+
+def _bps(x: float | None) -> str:
+    """Bit rates down to kb/s (witness links carry a few hundred kb/s)."""
+    if x is not None and 0 < abs(x) < 1e6:
+        return f"{x / 1e3:.4g} kb/s"
+    return bitrate(x)
+
+
+def _money(row: dict, key: str) -> str:
+    cost = row["cost"]
+    v = cost.get(key)
+    return "-" if v is None else f"{v:,.0f} {cost.get('currency', '')}".strip()
+
+
+def _get(row: dict, *path: str):
+    cur: object = row
+    for p in path:
+        if not isinstance(cur, dict) or p not in cur:
+            return None
+        cur = cur[p]
+    return cur
+
+
+def _ok(row: dict, name: str) -> str:
+    for c in row["checks"]:
+        if c["name"] == name:
+            return "ok" if c["ok"] else "OVER"
+    return "-"
+
+
+ROWS: list[tuple[str, Callable[[dict], str]]] = [
+    ("flavor", lambda r: r["cluster"]["flavor"]),
+    ("architecture", lambda r: r["cluster"]["architecture"].upper()),
+    ("hosts (sites x per site)", lambda r: f"{r['cluster']['data_sites']} x {r['cluster']['hosts_per_site']}"
+     + (f" + {r['cluster']['witness']} witness" if r["cluster"]["witness"] else "")),
+    ("policy", lambda r: r["policy"]["label"]),
+    ("raw multiplier", lambda r: f"{r['policy']['multiplier']:.3g}x"),
+    ("raw capacity", lambda r: _tb(r["capacity"]["raw_bytes"])),
+    ("reserve", lambda r: r["capacity"]["reserve"]),
+    ("usable capacity", lambda r: _tb(r["capacity"]["usable_bytes"])),
+    ("workload needs (raw)", lambda r: _tb(r["capacity"]["required_raw_bytes"])),
+    ("capacity used", lambda r: share(r["capacity"]["utilization"])
+     + ("" if r["capacity"]["fits"] else " DOES NOT FIT")),
+    ("components / host", lambda r: f"{r['components']['per_host']:.0f} of {r['components']['host_limit']}"),
+    ("witness components", lambda r: "-" if r["components"]["witness_limit"] is None
+     else f"{r['components']['witness']} of {r['components']['witness_limit']}"),
+    ("VM writes", lambda r: bitrate(r["network"]["write_bytes_per_s"] * 8)),
+    ("replication / host", lambda r: bitrate(r["network"]["replication_per_host_bps"])
+     + f" ({share(r['network']['host_nic_load'])} of NIC)"),
+    ("inter-site needed / link", lambda r: "-" if r["network"]["inter_site_required_bps"] is None
+     else f"{bitrate(r['network']['inter_site_required_bps'])} / {bitrate(r['network']['inter_site_link_bps'])}"),
+    ("inter-site RTT", lambda r: duration(r["network"]["inter_site_rtt_ns"])),
+    ("witness needed / link", lambda r: "-" if r["network"]["witness_required_bps"] is None
+     else f"{_bps(r['network']['witness_required_bps'])} / {_bps(r['network']['witness_link_bps'])} "
+     f"({_ok(r, 'witness_bandwidth')})"),
+    ("rack units", lambda r: str(r["cost"]["rack_units"])),
+    ("switches", lambda r: str(r["cost"]["switches"])),
+    ("price", lambda r: _money(r, "price_total")),
+    ("price / usable TB", lambda r: _money(r, "price_per_usable_tb")),
+]
+
+
+def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
+    out: list[tuple[str, Callable[[dict], str]]] = []
+    if any("availability" in r for r in rows):
+        out += [
+            ("availability (nines)", lambda r: "-" if _get(r, "availability", "markov") is None
+             else f"{r['availability']['markov']['nines']['value']:.2f}"),
+            ("downtime / year", lambda r: "-" if _get(r, "availability", "markov") is None
+             else duration(r["availability"]["markov"]["downtime_s_per_year"]["value"] * 1e9)),
+            ("data loss / year", lambda r: "-" if _get(r, "availability", "markov") is None
+             else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
+        ]
+    if any("io" in r for r in rows):
+        out += [
+            ("write p99 (normal)", lambda r: duration(_get(r, "io", "groups_total", "writes", "p99"))),
+            ("read p99 (normal)", lambda r: duration(_get(r, "io", "groups_total", "reads", "p99"))),
+        ]
+    return out
+
+
+def render_rows(result, console: Console) -> None:
+    """The variants side by side, then each variant's notes."""
+    rows = result.variants
+    table = Table(title=f"{result.scenario}", show_lines=False)
+    table.add_column("")
+    for r in rows:
+        table.add_column(str(r["name"]), justify="right")
+    for label, cell in ROWS + _availability_rows(rows):
+        table.add_row(label, *[cell(r) for r in rows])
+    console.print(table)
+    for r in rows:
+        for note in r.get("notes", []):
+            console.print(f"[yellow]{r['name']}[/yellow]: {note}")

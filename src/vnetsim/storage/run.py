@@ -1,0 +1,16 @@
+"""One storage variant run: the sizing, then the availability, I/O-path and rebuild models that have
+their inputs, each mapped from the scenario by ``storage.mapping`` and reported in its own section."""
+
+from __future__ import annotations
+
+from vnetsim.storage.config import StorageScenario
+from vnetsim.storage.report import sizing_row
+from vnetsim.storage.sizing import size_cluster
+
+
+def run_scenario(sc: StorageScenario) -> dict:
+    """The row of one validated scenario (without name and description)."""
+    sz = size_cluster(sc)
+    row = sizing_row(sc, sz)
+    row["notes"] = list(sz.notes)
+    return row
