@@ -8,8 +8,11 @@ spine and N NICs per host:
 - oversubscription = D * d / (spines * L * u) (server-facing / uplink bandwidth);
 - two tiers reach floor(P / L) leaves: floor(P / L) * D / N hosts;
 - a super-spine tier splits every spine into P/2 ports down and P/2 up (non-blocking spine):
-  pods of floor(P/2 / L) leaves, one plane per spine position (U / L planes), P/2 super-spines
-  per plane, and as many pods as a super-spine has ports (S): S * floor(P/2 / L) * D / N hosts.
+  pods of floor(P/2 / L) leaves, one plane per spine position (U / L planes), and as many pods as
+  a super-spine has ports (S): S * floor(P/2 / L) * D / N hosts at most (P/2 super-spines per
+  plane). A plan for fewer hosts gets ceil(leaves / pod size) pods with the leaves spread evenly,
+  and per plane the fewest super-spines d (a divisor of P/2, so every spine has P/2 / d links to
+  each) with pods * P/2 / d <= S: the smallest tier that takes every spine uplink.
   With k-port switches everywhere (D = U = k/2, P = S = k, L = N = 1) these are the fat-tree
   limits k^2/2 (two tiers) and k^3/4 hosts with 5k^2/4 switches (three tiers).
 - cabling: one cable per host NIC, per leaf-spine link and per spine-super-spine link; optics: two
