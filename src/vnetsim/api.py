@@ -97,12 +97,14 @@ def _name(variants: list[LoadedVariant]) -> str:
 
 def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, pcap: str | None = None,
-        pcap_limit: int = 1_000_000, notify: Notify | None = None) -> Result:
+        pcap_limit: int = 1_000_000, notify: Notify | None = None,
+        progress: Callable[[float], None] | None = None) -> Result:
     """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``).
 
     ``pcap``: also write the offered traffic of the first variant (its first load level), as it is
     on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (kinds that write pcaps).
     ``notify``: called with a message before a run that must first compile its kernels.
+    ``progress``: called with the fraction of the run done (0..1) as it advances (kinds that report it).
     """
     if pcap is not None and not isinstance(pcap, str | Path):
         raise _bad("pcap", pcap, "a file path")
@@ -113,8 +115,13 @@ def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | 
     if pcap is not None and not kind.writes_pcap:
         raise UserError("--pcap", f"{kind.name} scenarios do not write their traffic as pcap",
                         "drop --pcap for this file")
-    options = RunOptions(PcapRequest(str(pcap), pcap_limit) if pcap is not None else None)
-    rows = [row for v in variants for row in kind.run_variant(v, options)]
+    request = PcapRequest(str(pcap), pcap_limit) if pcap is not None else None
+    rows = []
+    for i, v in enumerate(variants):
+        step = None if progress is None else (lambda f, i=i: progress((i + f) / len(variants)))  # type: ignore[misc]
+        rows += kind.run_variant(v, RunOptions(request, step))
+    if progress is not None:
+        progress(1.0)
     return Result(scenario=_name(variants), kind=kind.name, variants=rows, source=source)
 
 

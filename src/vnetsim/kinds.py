@@ -48,9 +48,12 @@ class PcapRequest:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What a run asks of a kind besides the scenario: optional pcap output."""
+    """What a run asks of a kind besides the scenario: optional pcap output, and an optional
+    ``progress(fraction)`` that a kind may call as its run advances (0..1 of this variant; the host
+    kind calls it once per chunk), for a progress bar."""
 
     pcap: PcapRequest | None = None
+    progress: Callable[[float], None] | None = None
 
 
 @dataclass(frozen=True)

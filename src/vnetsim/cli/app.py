@@ -71,15 +71,27 @@ def run(
     pcap_limit: int = typer.Option(1_000_000, "--pcap-limit", min=1, help="at most this many packets in the pcap"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
     plot: Path | None = typer.Option(None, "--plot", help="also draw the result's figures to this PNG file"),
+    csv_out: str | None = typer.Option(None, "--csv", help="also write the rows, flat columns (docs/results.md), "
+                                       "as CSV here ('-' for stdout)"),
+    parquet_out: str | None = typer.Option(None, "--parquet", help="also write the rows, flat columns, as Parquet"),
 ) -> None:
     """Run every variant of a scenario and print them side by side."""
     from vnetsim.api import run as api_run
+    from vnetsim.cli.progress import Bar
 
-    result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
-                     pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice)
-    if not quiet and json_out != "-":
+    with Bar("running") as bar:
+        result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
+                         pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice,
+                         progress=bar)
+    if not quiet and json_out != "-" and csv_out != "-":
         _render(result)
     _write(json_out, result)
+    if csv_out or parquet_out:
+        from vnetsim.results.flat import write_result
+
+        for out, fmt in ((csv_out, "csv"), (parquet_out, "parquet")):
+            if out:
+                write_result(result.to_dict(), out, fmt, f"--{fmt}")
     if plot is not None:
         from vnetsim.report import write_plot
 
@@ -147,6 +159,74 @@ def schema(
 
     text = json.dumps(schema_for(kind), indent=2) + "\n"
     write_atomic(json_out or "-", text)
+
+
+@app.command("sweep")
+def sweep_cmd(
+    scenario: Path = typer.Argument(..., help="scenario file (YAML), with or without a 'sweep:' block"),
+    grid: list[str] | None = typer.Option(None, "--grid", help="sweep a field: --grid host.pnic.rx_queues=1,2,4,8 "
+                                          "or --grid 'loads=[1Mpps,2Mpps]' (repeat for a full factorial)"),
+    replications: int | None = typer.Option(None, "--replications", "-r", min=1,
+                                            help="runs per point, each with its own seed (default: the file's, or 1)"),
+    workers: int | None = typer.Option(None, "--workers", "-j", min=1, help="local worker processes "
+                                       "(default: every CPU)"),
+    dask: str | None = typer.Option(None, "--dask", help="run on this Dask scheduler, e.g. tcp://scheduler:8786"),
+    store: Path | None = typer.Option(None, "--store", help="results store (DuckDB file): finished points are "
+                                      "kept and a rerun skips them"),
+    seed: int | None = typer.Option(None, help="base seed of the replications (overrides the file's)"),
+    duration: str | None = typer.Option(None, help="simulated time of every run, e.g. 20ms"),
+    set_: list[str] | None = SetOpt,
+    variant: str | None = typer.Option(None, help="sweep only this variant"),
+    metric: list[str] | None = typer.Option(None, "--metric", "-m", help="a metric column to show (repeat; "
+                                            "default: the first that differ between points)"),
+    json_out: str | None = typer.Option(None, "--json", help="also write the summary (intervals) as JSON here"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
+) -> None:
+    """Run a parameter sweep (grid, zip, random; replications with confidence intervals), resumable."""
+    from vnetsim.cli.progress import Bar
+    from vnetsim.sweep import sweep
+    from vnetsim.sweep.render import render_summary
+
+    with Bar("sweep", delay_s=0.0) as bar:
+        result = sweep(scenario, grid=grid or [], replications=replications, workers=workers, dask=dask,
+                       store=store, overrides=set_ or [], variant=variant, seed=seed, duration=duration,
+                       progress=bar)
+    if not quiet and json_out != "-":
+        render_summary(result, console, metric or None)
+    if json_out:
+        from vnetsim.io.outputs import dumps
+
+        write_atomic(json_out, dumps({"sweep": result.name, "kind": result.kind, "store": result.store,
+                                      "ran": result.ran, "skipped": result.skipped, "summary": result.summary()}))
+
+
+@app.command("results")
+def results_cmd(
+    store: Path = typer.Argument(..., help="results store (DuckDB file written by `vnetsim sweep --store`)"),
+    where: str | None = typer.Option(None, "--where", help='a filter on the runs, e.g. \'"param.loads" = '
+                                     '\'1Mpps\' AND replication < 3\''),
+    csv_out: str | None = typer.Option(None, "--csv", help="write the matching runs as CSV here ('-' for stdout)"),
+    parquet_out: str | None = typer.Option(None, "--parquet", help="write the matching runs as Parquet here"),
+    summary: bool = typer.Option(False, "--summary", help="print confidence intervals across replications"),
+    metric: list[str] | None = typer.Option(None, "--metric", "-m", help="a metric column to show (repeat)"),
+) -> None:
+    """Show or export the runs of a results store."""
+    from vnetsim.results.store import export, read_rows
+    from vnetsim.sweep.render import render_runs, render_store_summary
+
+    for out, fmt in ((csv_out, "csv"), (parquet_out, "parquet")):
+        if out:
+            n = export(store, out, fmt, where, f"--{fmt}")
+            if out != "-":
+                print(f"vnetsim: wrote {out} ({n} runs)", file=sys.stderr)
+    if csv_out or parquet_out:
+        return
+    if summary:
+        from vnetsim.sweep import store_summary
+
+        render_store_summary(store_summary(store, where), console, metric or None)
+    else:
+        render_runs(read_rows(store, where), console, metric or None)
 
 
 @app.command("kinds")

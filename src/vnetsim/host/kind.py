@@ -28,8 +28,11 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan) if scenario.throughput.enabled else None
     pcap = options.pcap
     rows = []
-    for label, scale in load_scales(scenario, plan):
+    levels = load_scales(scenario, plan)
+    for k, (label, scale) in enumerate(levels):
         path = HostPath(scenario, rate_scale=scale, plan=plan)
+        if options.progress is not None:
+            path.source = _Progress(path.source, path.t_end, k, len(levels), options.progress)  # type: ignore[assignment]
         if pcap is not None and not pcap.done:
             from vnetsim.io.pcap import PcapWriter
 
@@ -47,6 +50,21 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
             row["zero_loss"] = {k: zero_loss[k] for k in ZERO_LOSS_SUMMARY}
         rows.append(row)
     return rows
+
+
+class _Progress:
+    """The traffic source, telling ``progress`` how far the run is each time the pipeline asks it
+    for a chunk (level ``k`` of ``levels``); everything else is the source's."""
+
+    def __init__(self, source, t_end: float, k: int, levels: int, progress) -> None:
+        self._source, self._t_end, self._k, self._levels, self._progress = source, t_end, k, levels, progress
+
+    def until(self, horizon: float):
+        self._progress((self._k + min(1.0, horizon / self._t_end)) / self._levels)
+        return self._source.until(horizon)
+
+    def __getattr__(self, name: str):
+        return getattr(self._source, name)
 
 
 def search_throughput(v: LoadedVariant, resolution: float | None = None) -> dict:

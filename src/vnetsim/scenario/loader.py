@@ -119,7 +119,8 @@ def _merge_error(source: str, variant: str | None, exc: MergeError) -> ScenarioE
 
 def expand_variants(doc: dict, source: str, overrides: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
     """(name, description, merged document) for each variant; ``--set`` overrides apply to all."""
-    base = {k: v for k, v in doc.items() if k not in ("variants", "kind")}
+    # ``sweep:`` describes a sweep (vnetsim.sweep); a plain run runs the scenario it sweeps.
+    base = {k: v for k, v in doc.items() if k not in ("variants", "kind", "sweep")}
     raw = doc.get("variants") or []
     if not isinstance(raw, list):
         raise ScenarioError(f"{source}: variants", "must be a list of mappings with a 'name'",

@@ -1,0 +1,97 @@
+"""Running the points of a sweep: in this process, on a local process pool, or on a Dask cluster.
+
+Every point is a full run of its kind (``Kind.run_variant``), in a worker that validates the
+point's document again (so a worker needs only the plain data of a ``Point``) and returns plain
+data: the result rows, the wall time, and the worker's vnetsim version (a Dask worker with another
+version would make keys lie, so it is refused). A kind's one-line error comes back as data, not as
+an exception (an exception with our constructor does not always survive pickling).
+
+The parent takes outcomes as they finish (``as_completed``) and writes each to the store at once.
+Local pools start their workers with ``spawn``: a worker inherits no threads or open databases.
+Dask uses ``distributed.Client(address)``: the scheduler there places the points; nothing here
+schedules anything.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from vnetsim import __version__
+from vnetsim.errors import UserError
+from vnetsim.io.outputs import to_plain
+from vnetsim.kinds import get_kind
+from vnetsim.scenario.loader import LoadedVariant
+from vnetsim.sweep.points import Point
+
+Outcome = dict[str, Any]
+
+
+def run_point(point: Point) -> Outcome:
+    """Run one point; ``{"key", "rows", "wall_s", "version"}`` or ``{"key", "error": (where, what, fix)}``."""
+    start = time.perf_counter()
+    try:
+        kind = get_kind(point.kind)
+        data = kind.prepare(point.doc, Path(point.folder)) if kind.prepare else point.doc
+        model: Any = kind.model
+        variant = LoadedVariant(point.variant, point.description, point.doc, model.model_validate(data),
+                                point.source)
+        rows = to_plain(kind.run_variant(variant))
+    except UserError as exc:
+        return {"key": point.key, "error": (exc.where, exc.what, exc.fix)}
+    return {"key": point.key, "rows": rows, "wall_s": time.perf_counter() - start, "version": __version__}
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_serial(points: list[Point]) -> Iterator[tuple[Point, Outcome]]:
+    """One point after the other, in this process."""
+    for p in points:
+        yield p, run_point(p)
+
+
+def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome]]:
+    """A local process pool of ``workers``; outcomes in the order they finish. Closing the iterator
+    early (an error, Ctrl-C) cancels the points not started."""
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        pending: dict[Future, Point] = {pool.submit(run_point, p): p for p in points}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield pending.pop(fut), fut.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome]]:
+    """The points on the Dask distributed cluster whose scheduler is at ``address``."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UserError("--dask", "needs dask.distributed, which is not installed",
+                        "pip install 'vnetsim[dask]'") from None
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask {address}", f"cannot reach the Dask scheduler: {exc}",
+                        "start one (dask scheduler) or check the address, e.g. tcp://host:8786") from None
+    try:
+        futures = {client.submit(run_point, p, pure=False, key=f"vnetsim-point-{p.key}-{os.getpid()}-{time.time_ns()}"):
+                   p for p in points}
+        for fut in as_completed(list(futures)):
+            yield futures[fut], fut.result()
+    finally:
+        client.close()

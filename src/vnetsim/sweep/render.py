@@ -1,0 +1,101 @@
+"""A sweep's summary as a terminal table: each design point's parameters, replications, and chosen
+metrics as ``mean ± half-width`` of their confidence interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_DEFAULT_METRICS = 4
+
+
+def default_metrics(summary: list[dict[str, Any]], limit: int = MAX_DEFAULT_METRICS) -> list[str]:
+    """The first ``limit`` metrics whose mean differs between the summary's entries (the first
+    metrics at all when none differ)."""
+    names: list[str] = []
+    for entry in summary:
+        for name in entry["metrics"]:
+            if name not in names:
+                names.append(name)
+
+    def varies(name: str) -> bool:
+        means = {entry["metrics"].get(name, {}).get("mean") for entry in summary}
+        return len(means) > 1
+
+    varying = [n for n in names if varies(n)]
+    return (varying or names)[:limit]
+
+
+def _cell(iv: dict[str, Any] | None) -> str:
+    if not iv or iv.get("mean") is None:
+        return "-"
+    text = f"{iv['mean']:.4g}"
+    if iv.get("half_width") is not None:
+        text += f" ± {iv['half_width']:.2g}"
+    return text
+
+
+def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None, title: str,
+                   confidence: float = 0.95) -> None:
+    """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row."""
+    from rich.table import Table
+
+    chosen = metrics or default_metrics(summary)
+    params: list[str] = []
+    for entry in summary:
+        params += [p for p in entry["params"] if p not in params]
+    table = Table(title=f"{title}; mean ± {100 * confidence:g}% CI half-width", title_justify="left")
+    for p in params:
+        table.add_column(p, overflow="fold")
+    table.add_column("row", overflow="fold")
+    table.add_column("n", justify="right")
+    for m in chosen:
+        table.add_column(m, justify="right", overflow="fold")
+    for entry in summary:
+        table.add_row(*[str(entry["params"].get(p, "-")) for p in params], str(entry["name"]),
+                      str(entry["replications"]), *[_cell(entry["metrics"].get(m)) for m in chosen])
+    console.print(table)
+    known = {n for e in summary for n in e["metrics"]}
+    unknown = [m for m in chosen if m not in known]
+    if unknown:
+        console.print(f"no such metric: {', '.join(unknown)} (see the columns: vnetsim results STORE --csv -)")
+
+
+def render_summary(result: Any, console: Any, metrics: list[str] | None = None) -> None:
+    """Print a SweepResult's summary."""
+    title = (f"sweep {result.name!r}: {len(result.points)} runs ({result.ran} ran now, {result.skipped} from the "
+             "store)")
+    render_entries(result.summary(), console, metrics, title, result.block.confidence)
+
+
+def render_store_summary(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None = None) -> None:
+    """Print the summary of a store's runs."""
+    render_entries(summary, console, metrics, f"{sum(e['replications'] for e in summary)} runs")
+
+
+def render_runs(rows: list[dict[str, Any]], console: Any, metrics: list[str] | None = None, limit: int = 50) -> None:
+    """Print a store's runs: identity, parameters and a few metrics, at most ``limit`` lines."""
+    from rich.table import Table
+
+    from vnetsim.sweep.ci import is_metric
+
+    params = [c for c in (rows[0] if rows else {}) if c.startswith("param.")]
+    if metrics:
+        chosen = metrics
+    else:
+        names = [c for c in (rows[0] if rows else {}) if is_metric(c, rows[0][c])]
+        chosen = [n for n in names if len({r.get(n) for r in rows}) > 1][:MAX_DEFAULT_METRICS] or names[:2]
+    table = Table(title=f"{len(rows)} runs" + (f" (the first {limit})" if len(rows) > limit else ""),
+                  title_justify="left")
+    for c in ["sweep", "variant", *params, "replication", "seed", *chosen]:
+        table.add_column(c.removeprefix("param."), overflow="fold")
+    for r in rows[:limit]:
+        table.add_row(*[_text(r.get(c)) for c in ["sweep", "variant", *params, "replication", "seed", *chosen]])
+    console.print(table)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
