@@ -25,6 +25,7 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.glob("*.yaml"))
 HOST = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml",
         "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
+STORAGE = ["erp-site-flavors.yaml"]
 # plain traffic of one fixed frame size, one VM: the per-packet cost model applies exactly
 MODES = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml"]
 
@@ -103,14 +104,15 @@ def vnic_queues(row: dict) -> dict:
 # --- every example loads and runs ----------------------------------------------------------------
 
 def test_every_example_is_checked():
-    assert sorted(HOST + FABRIC) == EXAMPLES, "add a new example to HOST or FABRIC (and to its claims)"
+    assert sorted(HOST + FABRIC + STORAGE) == EXAMPLES, \
+        "add a new example to HOST, FABRIC or STORAGE (and to its claims)"
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_loads(name):
     doc = yaml.safe_load((EXAMPLES_DIR / name).read_text())
     kind, models = loaded(name)
-    assert kind == ("fabric" if name in FABRIC else "host")
+    assert kind == ("fabric" if name in FABRIC else "storage" if name in STORAGE else "host")
     assert list(models) == [v["name"] for v in doc["variants"]], "one validated model per variant, in order"
     for v in models.values():
         assert v.model.seed == doc["seed"]
@@ -123,7 +125,7 @@ def test_example_runs(name):
     doc = yaml.safe_load((EXAMPLES_DIR / name).read_text())
     names = [v["name"] for v in doc["variants"]]
     got = result(name)
-    if name in FABRIC:
+    if name in FABRIC or name in STORAGE:
         assert [r["name"] for r in got] == names
         return
     loads = doc.get("loads") or [None]
@@ -565,3 +567,36 @@ def test_fabric_to_vm_edge_hosts():
     assert poll["host_core_busy"]["mean"] > 0.999 and poll["vcpu_busy"]["mean"] > 0.999
     assert irq["host_core_busy"]["max"] < 0.5 and irq["vcpu_busy"]["max"] < 0.5
     assert poll["latency_ns"]["p99"] < irq["latency_ns"]["p50"]
+
+
+# --- storage examples ----------------------------------------------------------------------------
+
+def test_erp_site_flavors_compare_the_three_flavors():
+    """ROBO vs single site vs stretched for one ERP workload: the stretched cluster keeps a copy in
+    each site (twice the raw capacity per usable byte of the in-site policy), needs an inter-site
+    link sized from the write rate, and costs the most per usable TB; the two-node cluster needs no
+    switch and the fewest rack units. Figures are checked against each other, not against themselves."""
+    rows = {r["name"]: r for r in result("erp-site-flavors.yaml")}
+    robo, single, stretched = rows["robo"], rows["single site"], rows["stretched"]
+    assert [r["cluster"]["flavor"] for r in rows.values()] == ["robo", "single", "stretched"]
+    # the same workload everywhere: the same logical demand and write rate
+    assert robo["capacity"]["required_logical_bytes"] == single["capacity"]["required_logical_bytes"] \
+        == stretched["capacity"]["required_logical_bytes"]
+    for r in rows.values():
+        cap = r["capacity"]
+        assert cap["required_raw_bytes"] == pytest.approx(cap["required_logical_bytes"] * r["policy"]["multiplier"])
+        assert cap["free_raw_bytes"] == pytest.approx(cap["raw_bytes"] - cap["slack_bytes"]
+                                                      - cap["operations_reserve_bytes"]
+                                                      - cap["host_rebuild_reserve_bytes"]
+                                                      - cap["dedupe_metadata_bytes"])
+        assert cap["usable_bytes"] == pytest.approx(cap["free_raw_bytes"] / r["policy"]["multiplier"])
+        assert cap["fits"]
+    assert stretched["policy"]["multiplier"] == 2 * stretched["policy"]["site_multiplier"]
+    w = stretched["network"]["write_bytes_per_s"]
+    assert stretched["network"]["inter_site_required_bps"] == pytest.approx(w * 8 * 1.4 * 1.25)
+    assert robo["network"]["inter_site_required_bps"] is None
+    assert robo["cost"]["switches"] == 0
+    assert robo["cost"]["rack_units"] < single["cost"]["rack_units"] < stretched["cost"]["rack_units"]
+    assert stretched["cost"]["price_per_usable_tb"] > max(robo["cost"]["price_per_usable_tb"],
+                                                          single["cost"]["price_per_usable_tb"])
+    assert stretched["components"]["witness"] > 0 and single["components"]["witness"] == 0
