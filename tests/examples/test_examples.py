@@ -26,6 +26,7 @@ HOST = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml",
         "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
 STORAGE = ["erp-site-flavors.yaml"]
+EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
 # plain traffic of one fixed frame size, one VM: the per-packet cost model applies exactly
 MODES = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml"]
 
@@ -104,15 +105,16 @@ def vnic_queues(row: dict) -> dict:
 # --- every example loads and runs ----------------------------------------------------------------
 
 def test_every_example_is_checked():
-    assert sorted(HOST + FABRIC + STORAGE) == EXAMPLES, \
-        "add a new example to HOST, FABRIC or STORAGE (and to its claims)"
+    assert sorted(HOST + FABRIC + EDGE + STORAGE) == EXAMPLES, \
+        "add a new example to HOST, FABRIC, EDGE or STORAGE (and to its claims)"
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_loads(name):
     doc = yaml.safe_load((EXAMPLES_DIR / name).read_text())
     kind, models = loaded(name)
-    assert kind == ("fabric" if name in FABRIC else "storage" if name in STORAGE else "host")
+    assert kind == ("fabric" if name in FABRIC else "edge" if name in EDGE else "storage" if name in STORAGE
+                    else "host")
     assert list(models) == [v["name"] for v in doc["variants"]], "one validated model per variant, in order"
     for v in models.values():
         assert v.model.seed == doc["seed"]
@@ -125,7 +127,7 @@ def test_example_runs(name):
     doc = yaml.safe_load((EXAMPLES_DIR / name).read_text())
     names = [v["name"] for v in doc["variants"]]
     got = result(name)
-    if name in FABRIC or name in STORAGE:
+    if name in FABRIC or name in EDGE or name in STORAGE:
         assert [r["name"] for r in got] == names
         return
     loads = doc.get("loads") or [None]
@@ -567,6 +569,32 @@ def test_fabric_to_vm_edge_hosts():
     assert poll["host_core_busy"]["mean"] > 0.999 and poll["vcpu_busy"]["mean"] > 0.999
     assert irq["host_core_busy"]["max"] < 0.5 and irq["vcpu_busy"]["max"] < 0.5
     assert poll["latency_ns"]["p99"] < irq["latency_ns"]["p50"]
+
+
+# --- edge examples -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", EDGE)
+def test_edge_example_accounting(name):
+    """Per variant: what the source offered = dropped + sent + still buffered at the uplink; what
+    reached the centre + lost in transit = accepted; the reduction ratio is central ingest's
+    uplink bytes over this variant's; the monthly items add up to the total."""
+    got = result(name)
+    central = next(r for r in got if r["mode"] == "relay")
+    for r in got:
+        b, m, off = r["uplink"]["bytes"], r["uplink"]["messages"], r["offered"]
+        assert off["data_bytes"] + off["event_bytes"] == b["dropped"] + b["sent"] + b["buffered"], r["name"]
+        assert off["data_messages"] + off["event_messages"] == m["dropped"] + m["sent"] + m["buffered"], r["name"]
+        delivered = r["data"]["delivered_messages"] + r["events"]["delivered"]
+        upf = r["upf"] or {"dropped_total": 0, "held_at_end": 0}
+        assert delivered + m["lost"] + upf["dropped_total"] + upf["held_at_end"] == m["in"] - m["dropped"], r["name"]
+        assert r["reduction_ratio"] == pytest.approx(central["links"]["uplink"]["bytes_per_s"]
+                                                     / r["links"]["uplink"]["bytes_per_s"], rel=1e-12)
+        items = {k: v for k, v in r["cost_usd_month"].items() if k != "total"}
+        assert sum(items.values()) == pytest.approx(r["cost_usd_month"]["total"], rel=1e-12)
+        assert r["central_ingest_cost_usd_month"] == pytest.approx(central["cost_usd_month"]["total"], rel=1e-12)
+        if r["mode"] == "edge":
+            assert r["reduction_ratio"] > 1 and r["cost_usd_month"]["total"] < central["cost_usd_month"]["total"]
+            assert r["breakeven_reduction_ratio"] < r["reduction_ratio"], "it pays off: above break-even"
 
 
 # --- storage examples ----------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""The ``edge`` scenario kind: sensors, edge nodes, uplinks, the UPF host and the central site.
+
+Registered under the ``vnetsim.kinds`` entry-point group (pyproject.toml). A scenario file is an
+edge scenario when it says ``kind: edge`` or has a top-level ``sensors`` key. Each variant becomes
+one result row named after it; the kind brings ``vnetsim edge breakeven``.
+"""
+
+from __future__ import annotations
+
+from vnetsim.edge.config import EdgeScenario
+from vnetsim.kinds import Kind, RunOptions
+from vnetsim.scenario.loader import LoadedVariant
+
+
+def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
+    """One row for a loaded variant, named after it."""
+    from vnetsim.edge.simulate import run_edge_scenario
+
+    row = run_edge_scenario(v.model)
+    return [{"name": v.name, "description": v.description, "variant": v.name, "scenario": v.model.name, **row}]
+
+
+def _render(result, console) -> None:
+    from vnetsim.edge.render import render_edge
+
+    render_edge(result, console)
+
+
+def _cli():
+    from vnetsim.edge.cli import app
+
+    return app
+
+
+KIND = Kind(
+    name="edge",
+    summary="IoT sensors, edge processing, 5G/WAN uplinks, the UPF as a VNF and the central site",
+    model=EdgeScenario,
+    run=run_variant,
+    render=_render,
+    detect=lambda doc: "sensors" in doc,
+    cli=_cli,
+    kernels=lambda: ["vnetsim.edge.uplink", "vnetsim.engine.fifo", "vnetsim.engine.ring_server"],
+)
