@@ -17,7 +17,7 @@ from typing import Any
 _EXPORTS = {name: "spec" for name in (
     "IOPathSpec", "Cluster", "Network", "HostDevices", "DeviceKind", "ServiceTime", "Workload",
     "ObjectPlacement", "Copy", "HostFailure", "IOPathResult", "GroupResult", "Latency", "Conservation")}
-_EXPORTS.update({"simulate": "simulate", "DeviceStage": "device", "default_device_kinds": "defaults"})
+_EXPORTS.update({"simulate": "pathrun", "DeviceStage": "device", "default_device_kinds": "defaults"})
 __all__ = list(_EXPORTS)
 
 

@@ -1,0 +1,207 @@
+"""The device stage: every host's devices as FIFO multi-server queues, compiled (a stage of the
+engine contract, ``vnetsim.engine.stage``).
+
+Semantics (the simpy reference in tests implements the same):
+- A leg arriving at ``a`` picks its device from its host, tier and a hash of its id: the cache tier
+  for writes and read-modify-writes (OSA), for reads with the cache-hit probability of its flow;
+  otherwise one of the host's capacity devices, uniformly. ESA hosts have capacity devices only.
+- A device serves ``queue_depth`` legs at once, first come first served: service starts at
+  ``max(a, earliest free server)``; service = a lognormal draw of the device's read or write time
+  (mean, squared coefficient of variation) plus the transfer ``block * 8e9 / transfer_bps``; a
+  read-modify-write is a read then a write, back to back.
+- Draws are counter-based (splitmix64 of the run's key and the leg's id), so a leg's service does
+  not depend on chunking or on what else runs.
+- A host that fails at ``f``: a leg that would still be at its device after ``f`` (queued, in
+  service, or arriving later) is lost there and its I/O stalls: the leg's reply leaves at
+  ``max(a, f + stall)``, when the cluster declares the host absent and the I/O is redone on the
+  other components (their legs already completed). It does not occupy the device.
+- The leg then travels its fixed reply delay to the owner (``reply_ns`` of its flow).
+
+A departure is fixed when the leg arrives, so the stage holds nothing between calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from vnetsim.engine.merge import gather_packets, time_order
+from vnetsim.engine.packets import Packets
+from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
+from vnetsim.engine.stage import NO_DROPS, StageOutput
+from vnetsim.storage.iopath.spec import DeviceKind
+
+_TWO_PI = 2.0 * np.pi
+_K1 = np.uint64(0xD1B54A32D192ED03)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def leg_uniform(key, pid, j):
+    """The ``j``-th uniform in (0, 1) of leg ``pid`` under ``key`` (counter-based)."""
+    z = mix64(key ^ (np.uint64(pid) * _K1 + np.uint64(j) * GOLDEN_GAMMA))
+    return unit_open(z)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def lognormal_draw(mu, sigma, u1, u2):
+    """exp(mu + sigma * N(0, 1)), the normal from two uniforms (Box-Muller)."""
+    if sigma == 0.0:
+        return np.exp(mu)
+    return np.exp(mu + sigma * np.sqrt(-2.0 * np.log(u1)) * np.cos(_TWO_PI * u2))
+
+
+@numba.njit(cache=True, nogil=True)
+def leg_draws(key, pid, op, tier_p, n_cap, n_cache):
+    """Tier (0 capacity, 1 cache), device slot within its tier, and the four service uniforms."""
+    tier = 0
+    if n_cache > 0 and (op != 0 or leg_uniform(key, pid, 0) < tier_p):
+        tier = 1
+    count = n_cache if tier == 1 else n_cap
+    slot = min(int(leg_uniform(key, pid, 1) * count), count - 1)
+    return tier, slot, leg_uniform(key, pid, 2), leg_uniform(key, pid, 3), leg_uniform(key, pid, 4), \
+        leg_uniform(key, pid, 5)
+
+
+@numba.njit(cache=True, nogil=True)
+def leg_service_ns(op, tier, block, mu, sigma, ns_per_byte, u1, u2, u3, u4):
+    """Service of one leg: read (op 0), write (1) or read then write (2) at a device of ``tier``."""
+    if op == 2:
+        return lognormal_draw(mu[tier, 0], sigma[tier, 0], u1, u2) + \
+            lognormal_draw(mu[tier, 1], sigma[tier, 1], u3, u4) + 2.0 * block * ns_per_byte[tier]
+    return lognormal_draw(mu[tier, op], sigma[tier, op], u1, u2) + block * ns_per_byte[tier]
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, n_cache, per_host, depth,
+           mu, sigma, ns_per_byte, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait, f_service, f_stall,
+           f_count, counts):
+    """Serve time-ordered legs; return each leg's arrival back at its owner."""
+    n = t.shape[0]
+    out = np.empty(n, np.float64)
+    for i in range(n):
+        a = t[i]
+        f = flow[i]
+        h = f_host[f]
+        op = f_op[f]
+        tier, slot, u1, u2, u3, u4 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
+        dev = h * per_host + (n_cap + slot if tier == 1 else slot)
+        s = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2, u3, u4)
+        f_count[f] += 1.0
+        counts[dev] += 1
+        fail = fail_ns[h]
+        if a >= fail:                       # the host is down: lost here, the I/O stalls
+            d = max(a, fail + stall_ns[h])
+            f_stall[f] += d - a
+            out[i] = d + f_reply[f]
+            continue
+        # earliest free server of the device (FCFS over queue_depth servers)
+        k = depth[dev]
+        best = 0
+        for j in range(1, k):
+            if free_at[dev, j] < free_at[dev, best]:
+                best = j
+        free = free_at[dev, best]
+        start = a if a > free else free
+        d = start + s
+        free_at[dev, best] = d
+        b0 = start if start > lo else lo
+        b1 = d if d < hi else hi
+        if b1 > b0:
+            busy[dev] += b1 - b0
+        if d > fail:                        # still there when its host fails
+            d2 = fail + stall_ns[h]
+            f_stall[f] += d2 - a
+            out[i] = d2 + f_reply[f]
+            continue
+        f_wait[f] += start - a
+        f_service[f] += s
+        out[i] = d + f_reply[f]
+    return out
+
+
+@dataclass
+class DeviceStats:
+    """Per device: legs served and busy time in the window; per flow: legs and summed wait,
+    service and stall (ns), for where the time goes."""
+
+    legs: np.ndarray
+    busy_ns: np.ndarray
+    queue_depth: np.ndarray
+    flow_legs: np.ndarray
+    flow_wait_ns: np.ndarray
+    flow_service_ns: np.ndarray
+    flow_stall_ns: np.ndarray
+
+
+def _lognormal_params(kind: DeviceKind) -> tuple[list[float], list[float], float]:
+    mus, sigmas = [], []
+    for st in (kind.read, kind.write):
+        s2 = float(np.log1p(st.scv))
+        mus.append(float(np.log(st.mean_ns)) - s2 / 2.0)
+        sigmas.append(float(np.sqrt(s2)))
+    rate = kind.read.transfer_bps
+    return mus, sigmas, 0.0 if not np.isfinite(rate) else 8e9 / rate
+
+
+class DeviceStage:
+    """Every host's devices (see the module docstring). Per flow: its host ``f_host``, device op
+    ``f_op`` (0 read, 1 write, 2 read-modify-write), ``f_block`` bytes, ``f_cache_p`` and the fixed
+    reply delay ``f_reply_ns``. ``fail_ns`` / ``stall_ns``: per host, when it fails (inf: never) and
+    how long I/O to it stalls."""
+
+    def __init__(self, hosts: int, capacity: DeviceKind, capacity_count: int, cache: DeviceKind | None,
+                 cache_count: int, f_host, f_op, f_block, f_cache_p, f_reply_ns, key: int,
+                 fail_ns=None, stall_ns=None, stat_lo_ns: float = 0.0, stat_hi_ns: float = np.inf,
+                 name: str = "devices") -> None:
+        self.name = name
+        n_cache = cache_count if cache is not None else 0
+        self.n_cap, self.n_cache, self.per_host = int(capacity_count), int(n_cache), int(capacity_count + n_cache)
+        kinds = [capacity, cache if cache is not None else capacity]
+        params = [_lognormal_params(k) for k in kinds]
+        self.mu = np.array([p[0] for p in params], np.float64)
+        self.sigma = np.array([p[1] for p in params], np.float64)
+        self.ns_per_byte = np.array([p[2] for p in params], np.float64)
+        depth_host = [capacity.queue_depth] * self.n_cap + [kinds[1].queue_depth] * self.n_cache
+        self.depth = np.tile(np.array(depth_host, np.int64), hosts)
+        self.n_devices = hosts * self.per_host
+        self.free_at = np.full((self.n_devices, int(self.depth.max())), -np.inf)
+        self.f_host = np.ascontiguousarray(f_host, np.int64)
+        self.f_op = np.ascontiguousarray(f_op, np.int64)
+        self.f_block = np.ascontiguousarray(f_block, np.float64)
+        self.f_cache_p = np.ascontiguousarray(f_cache_p, np.float64)
+        self.f_reply = np.ascontiguousarray(f_reply_ns, np.float64)
+        self.key = np.uint64(key)
+        self.fail_ns = np.full(hosts, np.inf) if fail_ns is None else np.asarray(fail_ns, np.float64)
+        self.stall_ns = np.zeros(hosts) if stall_ns is None else np.asarray(stall_ns, np.float64)
+        self.lo, self.hi = float(stat_lo_ns), float(stat_hi_ns)
+        n_flows = len(self.f_host)
+        self.busy = np.zeros(self.n_devices)
+        self.counts = np.zeros(self.n_devices, np.int64)
+        self.f_wait, self.f_service = np.zeros(n_flows), np.zeros(n_flows)
+        self.f_stall, self.f_count = np.zeros(n_flows), np.zeros(n_flows)
+        self._start = (np.zeros(self.n_devices, np.int64), np.zeros((4, n_flows)))
+
+    def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
+        """Serve time-ordered legs (departures fixed at arrival: nothing is held)."""
+        if not len(arrivals):
+            return StageOutput(arrivals, NO_DROPS)
+        out = _serve(arrivals.t_ns, arrivals.pkt_id, arrivals.flow, self.key, self.f_host, self.f_op, self.f_block,
+                     self.f_cache_p, self.f_reply, self.n_cap, self.n_cache, self.per_host, self.depth, self.mu,
+                     self.sigma, self.ns_per_byte, self.fail_ns, self.stall_ns, self.free_at, self.busy,
+                     self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts)
+        order = time_order(out, arrivals.pkt_id)
+        return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
+                                                   arrivals.pkt_id)), NO_DROPS)
+
+    def start_window(self) -> None:
+        self._start = (self.counts.copy(), np.stack([self.f_count, self.f_wait, self.f_service, self.f_stall]))
+
+    def held(self) -> int:
+        return 0
+
+    def stats(self) -> DeviceStats:
+        c0, fl = self._start
+        return DeviceStats(self.counts - c0, self.busy.copy(), self.depth.copy(), self.f_count - fl[0],
+                           self.f_wait - fl[1], self.f_service - fl[2], self.f_stall - fl[3])

@@ -1,0 +1,94 @@
+"""The join at the owner: an I/O completes when the last of its legs is back (a k-way max), compiled.
+
+Legs of an I/O share its id (``pkt_id // MAX_LEGS``); pending I/Os sit in a ring indexed by
+``io % size`` (grown when two pending I/Os would share a slot), so memory is bounded by the I/Os in
+flight. A completed I/O's latency (last leg back minus issue time) goes to its group's read or
+write histogram when it was issued in the statistics window.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from vnetsim.engine.histogram import MAX_OCTAVES, SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
+from vnetsim.engine.packets import Packets
+from vnetsim.storage.iopath.legs import MAX_LEGS
+
+
+@numba.njit(cache=True, nogil=True)
+def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, counts, stats, done):
+    """Fold legs from index ``start``; return the index of a leg whose slot is taken (-1: all done)."""
+    size = slot_io.shape[0]
+    for i in range(start, t.shape[0]):
+        io = pid[i] // MAX_LEGS
+        s = io % size
+        if slot_io[s] != io:
+            if slot_io[s] != -1:
+                return i
+            slot_io[s] = io
+            slot_left[s] = f_nlegs[flow[i]]
+            slot_max[s] = t[i]
+        if t[i] > slot_max[s]:
+            slot_max[s] = t[i]
+        slot_left[s] -= 1
+        if slot_left[s] == 0:
+            h = f_hist[flow[i]]
+            done[h] += 1
+            if t0[i] >= lo:
+                st = stats_load(stats[h])
+                st = hist_add(counts[h], st, slot_max[s] - t0[i], SUB_BITS)
+                stats_store(stats[h], st)
+            slot_io[s] = -1
+    return -1
+
+
+class Join:
+    """The pipeline's sink: ``join(packets, horizon_ns)``. ``f_nlegs[flow]``: legs of that leg's
+    I/O; ``f_hist[flow]``: its histogram (``group * 2 + is_write``)."""
+
+    def __init__(self, f_nlegs: np.ndarray, f_hist: np.ndarray, n_hist: int, lo_ns: float, ring: int = 1 << 16):
+        self.f_nlegs = np.ascontiguousarray(f_nlegs, np.int64)
+        self.f_hist = np.ascontiguousarray(f_hist, np.int64)
+        self.lo = float(lo_ns)
+        self.counts = np.zeros((n_hist, 2 + MAX_OCTAVES * (1 << SUB_BITS)), np.int64)
+        self.stats = np.tile(np.array([0.0, 0.0, np.inf, -np.inf, 0.0]), (n_hist, 1))
+        self.done = np.zeros(n_hist, np.int64)
+        self.legs = 0
+        self._alloc(ring)
+
+    def _alloc(self, size: int) -> None:
+        self.slot_io = np.full(size, -1, np.int64)
+        self.slot_left = np.zeros(size, np.int64)
+        self.slot_max = np.zeros(size, np.float64)
+
+    def _grow(self) -> None:
+        busy = self.slot_io >= 0
+        ios, left, top = self.slot_io[busy], self.slot_left[busy], self.slot_max[busy]
+        size = 2 * len(self.slot_io)
+        while len(np.unique(ios % size)) < len(ios):
+            size *= 2
+        self._alloc(size)
+        s = ios % size
+        self.slot_io[s], self.slot_left[s], self.slot_max[s] = ios, left, top
+
+    def __call__(self, packets: Packets, horizon_ns: float) -> None:
+        self.legs += len(packets)
+        start = 0
+        while True:
+            start = _join(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow, start, self.f_nlegs,
+                          self.f_hist, self.slot_io, self.slot_left, self.slot_max, self.lo, self.counts,
+                          self.stats, self.done)
+            if start < 0:
+                return
+            self._grow()
+
+    def pending_ios(self) -> np.ndarray:
+        """Ids of the I/Os with some but not all legs back."""
+        return self.slot_io[self.slot_io >= 0]
+
+    def histogram(self, h: int) -> LogHistogram:
+        out = LogHistogram(SUB_BITS)
+        out.counts = self.counts[h].copy()
+        out.stats = self.stats[h].copy()
+        return out

@@ -1,0 +1,234 @@
+"""From a spec to legs: what every I/O of every VM group sends where, as flat tables.
+
+A **leg** is one message to one component host and back: a replica write, the one read, or one
+host's read-modify-write of an OSA erasure-coded stripe. Every I/O is one *variant* of its object
+(which replica it reads, which data fragment it writes); a variant is a fixed list of legs, so a
+leg's target, route and fixed delays are looked up from its **leg class** (variant, leg), never
+stored per packet. A packet's ``flow`` is ``leg_class * n_sizes + size index`` (block sizes are a
+small discrete distribution), its ``pkt_id`` is ``io_id * MAX_LEGS + leg``.
+
+Failures: the alive host set changes when a failed host is declared absent (``t_s + stall_s``);
+each such *epoch* has its own variants, built here once (a Python loop over objects at set-up,
+none per I/O). An object with nothing left to read or write in an epoch gets a variant without
+legs: its I/Os fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vnetsim.errors import ModelError
+from vnetsim.storage.iopath.spec import Copy, IOPathSpec, ObjectPlacement, Workload
+
+MAX_LEGS = 16                      # legs of one I/O at most (pkt_id = io * MAX_LEGS + leg)
+READ, WRITE, RMW = 0, 1, 2         # what a leg does at its device
+LOCAL, SAME_SITE, OTHER_SITE = 0, 1, 2   # a leg's route from the owner to its target
+
+
+@dataclass
+class LegTables:
+    """The flat tables the source, stages and join read (all numpy, indexed as named)."""
+
+    n_sizes: int
+    # per (group, epoch, object): first variant and count, for reads and for writes
+    read_base: np.ndarray
+    read_count: np.ndarray
+    write_base: np.ndarray
+    write_count: np.ndarray
+    slot_base: np.ndarray          # per group: its first (epoch, object) slot
+    n_objects: np.ndarray          # per group
+    epoch_start_ns: np.ndarray     # epoch e starts at epoch_start_ns[e]
+    # per variant
+    var_leg_start: np.ndarray
+    var_nlegs: np.ndarray
+    # per leg class
+    lc_group: np.ndarray
+    lc_write: np.ndarray           # 1 for the legs of a write
+    lc_op: np.ndarray              # READ, WRITE, RMW at the device
+    lc_owner: np.ndarray
+    lc_target: np.ndarray
+    lc_route: np.ndarray
+    lc_nlegs: np.ndarray           # legs of the leg's I/O
+    # per group: the block size table and cumulative weights
+    sizes: np.ndarray              # (groups, n_sizes) bytes
+    size_cdf: np.ndarray           # (groups, n_sizes)
+    read_fraction: np.ndarray
+    cache_hit: np.ndarray          # per group: probability a read hits the OSA read cache
+
+    @property
+    def n_leg_classes(self) -> int:
+        return len(self.lc_group)
+
+    @property
+    def n_flows(self) -> int:
+        return self.n_leg_classes * self.n_sizes
+
+
+def _check(spec: IOPathSpec) -> None:
+    n = spec.cluster.hosts
+    if len(spec.cluster.rack_of_host) != n:
+        raise ModelError("cluster.rack_of_host", f"{len(spec.cluster.rack_of_host)} racks for {n} hosts",
+                         "give one rack per host")
+    if not spec.workloads:
+        raise ModelError("workloads", "no VM group", "add a VM group with its IOPS")
+    for gi, w in enumerate(spec.workloads):
+        where = f"workloads[{gi}]"
+        if not 0 <= w.host < n:
+            raise ModelError(f"{where}.host", f"host {w.host} is not in the cluster (0..{n - 1})", "")
+        if not (np.isfinite(w.iops) and w.iops > 0):
+            raise ModelError(f"{where}.iops", f"IOPS must be finite and > 0, got {w.iops}", "")
+        if not 0.0 <= w.read_fraction <= 1.0:
+            raise ModelError(f"{where}.read_fraction", f"must be in [0, 1], got {w.read_fraction}", "")
+        if len(w.block_bytes) != len(w.block_weights) or not w.block_bytes or min(w.block_weights) < 0 \
+                or sum(w.block_weights) <= 0 or min(w.block_bytes) <= 0:
+            raise ModelError(f"{where}.block_bytes", "block sizes need one non-negative weight each, "
+                             "sizes > 0 and weights summing above 0", "")
+        if not w.interarrival_scv > 0:
+            raise ModelError(f"{where}.interarrival_scv", f"must be > 0, got {w.interarrival_scv}", "1 is Poisson")
+        if not w.objects:
+            raise ModelError(f"{where}.objects", "a VM group needs at least one object", "")
+        for o in w.objects:
+            for c in o.copies:
+                if any(not 0 <= h < n for h in c.hosts + c.perf_leg):
+                    raise ModelError(f"{where}.objects", f"a component is on a host outside 0..{n - 1}", "")
+                if c.kind == "ec" and not 1 <= c.data_fragments < len(c.hosts):
+                    raise ModelError(f"{where}.objects", "an erasure-coded copy needs k data fragments and "
+                                     "at least one parity fragment", "")
+
+
+def _epochs(spec: IOPathSpec) -> tuple[np.ndarray, list[frozenset[int]]]:
+    """Epoch starts (ns) and the failed hosts of each: a failure takes effect once declared absent."""
+    marks = sorted((f.t_s + f.stall_s) * 1e9 for f in spec.failures)
+    starts = [-np.inf] + marks
+    dead: list[frozenset[int]] = []
+    for s in starts:
+        dead.append(frozenset(f.host for f in spec.failures if (f.t_s + f.stall_s) * 1e9 <= s))
+    return np.array(starts, np.float64), dead
+
+
+def _write_variants(copies: tuple[Copy, ...], alive, architecture: str) -> list[list[tuple[int, int]]]:
+    """Each write variant's legs [(target host, op)]: RAID-1 and ESA erasure codes have one (every
+    live replica / performance-leg host of every copy); OSA erasure codes one per data fragment
+    (read-modify-write at that fragment's host and every parity host)."""
+    if any(c.kind == "ec" for c in copies) and architecture == "osa":
+        k = max(c.data_fragments for c in copies if c.kind == "ec")
+        out = []
+        for j in range(k):
+            legs: list[tuple[int, int]] = []
+            for c in copies:
+                live = [h for h in c.hosts if alive(h)]
+                if c.kind == "raid1":
+                    legs += [(h, WRITE) for h in live]
+                elif len(live) >= c.data_fragments:   # the stripe can still be written
+                    targets = [c.hosts[j % c.data_fragments]] + list(c.hosts[c.data_fragments:])
+                    legs += [(h, RMW) for h in targets if alive(h)]
+            out.append(legs)
+        return out
+    legs = []
+    for c in copies:
+        if c.kind == "raid1":
+            legs += [(h, WRITE) for h in c.hosts if alive(h)]
+        else:
+            perf = c.perf_leg or c.hosts[: c.parity_fragments + 1]
+            if sum(alive(h) for h in c.hosts) >= c.data_fragments:
+                legs += [(h, WRITE) for h in perf if alive(h)]
+    return [legs]
+
+
+def _read_variants(w: Workload, copies: tuple[Copy, ...], alive, site_of, local_reads: bool) \
+        -> list[list[tuple[int, int]]]:
+    """Each read variant's legs: one per live replica to read from (only the owner's site, and the
+    owner itself when it holds one, with ``local_reads``), or per data fragment of an erasure code
+    (read from its host, or rebuilt from k live fragments when that host is down)."""
+    usable = []
+    for c in copies:
+        live = [h for h in c.hosts if alive(h)]
+        if (c.kind == "raid1" and live) or (c.kind == "ec" and len(live) >= c.data_fragments):
+            usable.append(c)
+    if local_reads:
+        here = [c for c in usable if any(site_of[h] == site_of[w.host] and alive(h) for h in c.hosts)]
+        usable = here or usable
+    if not usable:
+        return [[]]
+    out: list[list[tuple[int, int]]] = []
+    for c in (usable[:1] if local_reads else usable):
+        if c.kind == "raid1":
+            live = [h for h in c.hosts if alive(h)]
+            if local_reads:
+                mine = [h for h in live if h == w.host]
+                live = mine or [h for h in live if site_of[h] == site_of[w.host]] or live
+            out += [[(h, READ)] for h in live]
+        else:
+            k = c.data_fragments
+            live = [h for h in c.hosts if alive(h)]
+            for j in range(k):
+                if alive(c.hosts[j]):
+                    out.append([(c.hosts[j], READ)])
+                else:
+                    out.append([(h, READ) for h in live[:k]])
+    return out
+
+
+def build_tables(spec: IOPathSpec) -> LegTables:
+    """The leg tables of ``spec`` (ModelError on what cannot run)."""
+    _check(spec)
+    site_of = spec.cluster.site_of_host
+    starts, dead = _epochs(spec)
+    n_sizes = max(len(w.block_bytes) for w in spec.workloads)
+    groups = len(spec.workloads)
+    n_obj = np.array([len(w.objects) for w in spec.workloads], np.int64)
+    slot_base = np.concatenate([[0], np.cumsum(n_obj * len(starts))[:-1]]).astype(np.int64)
+    n_slots = int((n_obj * len(starts)).sum())
+    read_base, read_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
+    write_base, write_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
+    var_start: list[int] = []
+    var_n: list[int] = []
+    lc: list[tuple[int, int, int, int, int, int, int]] = []
+
+    def add(g: int, w: Workload, variants: list[list[tuple[int, int]]], is_write: int) -> tuple[int, int]:
+        first = len(var_n)
+        for legs in variants:
+            if len(legs) > MAX_LEGS:
+                raise ModelError(f"workloads[{g}].objects", f"an I/O would have {len(legs)} legs, at most "
+                                 f"{MAX_LEGS} are modelled", "use fewer replicas or fragments")
+            var_start.append(len(lc))
+            var_n.append(len(legs))
+            for h, op in legs:
+                route = LOCAL if h == w.host else (SAME_SITE if site_of[h] == site_of[w.host] else OTHER_SITE)
+                lc.append((g, is_write, op, w.host, h, route, len(legs)))
+        return first, len(variants)
+
+    for g, w in enumerate(spec.workloads):
+        for e, gone in enumerate(dead):
+            def alive(h: int, gone: frozenset[int] = gone) -> bool:
+                return h not in gone
+            for o, obj in enumerate(w.objects):
+                slot = slot_base[g] + e * n_obj[g] + o
+                read_base[slot], read_count[slot] = add(g, w, _read_variants(w, obj.copies, alive, site_of,
+                                                                             spec.local_reads), 0)
+                write_base[slot], write_count[slot] = add(g, w, _write_variants(obj.copies, alive,
+                                                                                spec.architecture), 1)
+    table = np.array(lc, np.int64).reshape(-1, 7)
+    sizes = np.ones((groups, n_sizes), np.int64)
+    cdf = np.ones((groups, n_sizes), np.float64)
+    for g, w in enumerate(spec.workloads):
+        k = len(w.block_bytes)
+        sizes[g, :k] = w.block_bytes
+        sizes[g, k:] = w.block_bytes[-1]
+        weights = np.asarray(w.block_weights, np.float64)
+        cdf[g, :k] = np.cumsum(weights) / weights.sum()
+    cache = spec.devices.read_cache_bytes if spec.devices.cache is not None else 0.0
+    hit = np.array([min(1.0, cache / w.working_set_bytes) if w.working_set_bytes > 0 else 1.0
+                    for w in spec.workloads]) if cache > 0 else np.zeros(groups)
+    return LegTables(n_sizes, read_base, read_count, write_base, write_count, slot_base, n_obj, starts,
+                     np.array(var_start, np.int64), np.array(var_n, np.int64),
+                     table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy(),
+                     table[:, 4].copy(), table[:, 5].copy(), table[:, 6].copy(), sizes, cdf,
+                     np.array([w.read_fraction for w in spec.workloads]), hit)
+
+
+def single_object(copies: tuple[Copy, ...]) -> tuple[ObjectPlacement, ...]:
+    """One object with these copies (a helper for hand-built specs)."""
+    return (ObjectPlacement(copies),)

@@ -1,0 +1,137 @@
+"""One I/O-path run: the spec's VM groups through NICs, the inter-site link and the devices, on the
+engine's pipeline, to latency percentiles, where the time goes, utilisation and I/O conservation.
+
+The pipeline (``vnetsim.engine.pipeline``)::
+
+    source --(local legs)--------------------------------> devices --> join (sink)
+       \\--(remote legs)--> nic --(same site)-----------/
+                             \\--(other site)--> inter_site --/
+
+``nic``: one FIFO queue per host (its transmit side), ``inter_site``: one per direction
+(``DelayedFifo`` on the engine's ``FifoStage``); ``devices``: ``DeviceStage``; ``join``: ``Join``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vnetsim.engine.pipeline import Pipeline
+from vnetsim.engine.rng import stream
+from vnetsim.errors import ModelError
+from vnetsim.storage.iopath.device import DeviceStage
+from vnetsim.storage.iopath.join import Join
+from vnetsim.storage.iopath.legs import MAX_LEGS, OTHER_SITE, LegTables, build_tables
+from vnetsim.storage.iopath.links import DelayedFifo
+from vnetsim.storage.iopath.routes import FlowRoutes, flow_routes
+from vnetsim.storage.iopath.source import IOSource
+from vnetsim.storage.iopath.spec import Conservation, GroupResult, IOPathResult, IOPathSpec, Latency
+
+STAGE_NAMES = ("nic", "network", "inter_site", "device_wait", "device_service", "stall")
+
+
+class IOPathRun:
+    """A built pipeline and its parts (``simulate`` runs one; tests look inside)."""
+
+    def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0) -> None:
+        if not (np.isfinite(duration_s) and duration_s > 0):
+            raise ModelError("duration", f"must be finite and > 0 seconds, got {duration_s}", "")
+        if not 0 <= warmup_s < duration_s:
+            raise ModelError("warmup", f"must be in [0, duration), got {warmup_s}", "")
+        self.spec, self.seed = spec, seed
+        self.duration_ns, self.warmup_ns = duration_s * 1e9, warmup_s * 1e9
+        self.tables: LegTables = build_tables(spec)
+        self.routes: FlowRoutes = flow_routes(self.tables, spec.cluster, spec.network)
+        t, r = self.tables, self.routes
+        lc = r.leg_class
+        hosts = spec.cluster.hosts
+        n_hist = 2 * len(spec.workloads)
+        lo, hi = self.warmup_ns, self.duration_ns
+        self.source = IOSource(spec, t, r.wire_bytes, seed, self.duration_ns)
+        self.nic = DelayedFifo(np.full(hosts, spec.network.nic_bps), r.nic_queue, r.after_nic_ns, lo, hi, "nic")
+        self.link = DelayedFifo(np.full(2, spec.network.inter_site_bps), r.site_link, r.after_link_ns, lo, hi,
+                                "inter_site")
+        fail = np.full(hosts, np.inf)
+        stall = np.zeros(hosts)
+        for f in spec.failures:
+            if f.t_s * 1e9 < fail[f.host]:
+                fail[f.host], stall[f.host] = f.t_s * 1e9, f.stall_s * 1e9
+        d = spec.devices
+        key = int(stream(seed, "storage.iopath.devices").integers(0, 2**63))
+        cache_p = np.where(t.lc_op[lc] == 0, t.cache_hit[t.lc_group[lc]], 1.0)
+        self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
+                                   t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi)
+        self.join = Join(t.lc_nlegs[lc], t.lc_group[lc] * 2 + t.lc_write[lc], n_hist, lo)
+        pipe = Pipeline()
+        src = pipe.source(self.source, "source")
+        nic = pipe.add(self.nic, "nic")
+        link = pipe.add(self.link, "inter_site")
+        dev = pipe.add(self.devices, "devices")
+        sink = pipe.sink(self.join, "join")
+        route = r.route
+        pipe.connect(src, [nic, dev], classify=lambda p: np.where(route[p.flow] == 0, 1, 0))
+        pipe.connect(nic, [link, dev], classify=lambda p: np.where(route[p.flow] == OTHER_SITE, 0, 1))
+        pipe.connect(link, dev)
+        pipe.connect(dev, sink)
+        self.pipe = pipe
+        legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0
+        self.offered_legs_pps = self.source.offered_pps * max(1.0, legs_per_io)
+
+    def run(self, drain: bool = True, chunk_legs: int = 1 << 17) -> None:
+        self.pipe.run(self.duration_ns, self.offered_legs_pps, chunk_legs, self.warmup_ns, drain=drain)
+        if drain:
+            self.pipe.flush()
+
+    # -- results -------------------------------------------------------------------------------
+    def conservation(self) -> Conservation:
+        held = [n.inbox for n in self.pipe.nodes]
+        ids = [run.pkt_id // MAX_LEGS for runs in held for run in runs]
+        legs_in_flight = int(sum(len(x) for x in ids))
+        in_flight = np.unique(np.concatenate(ids + [self.join.pending_ios()]))
+        return Conservation(int(self.source.issued.sum()), int(self.join.done.sum()), len(in_flight),
+                            int(self.source.failed.sum()), int(self.source.legs_issued), int(self.join.legs),
+                            legs_in_flight)
+
+    def stage_breakdown(self, group: int, write: int) -> dict[str, float]:
+        """Mean ns per leg of ``group``'s reads (0) or writes (1) in each stage."""
+        t, r = self.tables, self.routes
+        lc = r.leg_class
+        mine = (t.lc_group[lc] == group) & (t.lc_write[lc] == write)
+        dev = self.devices.stats()
+        legs = dev.flow_legs[mine].sum()
+        if legs == 0:
+            return {name: float("nan") for name in STAGE_NAMES}
+        return {"nic": float(self.nic.flow_queue_ns[mine].sum() / legs),
+                "network": float((r.fixed_network_ns[mine] * dev.flow_legs[mine]).sum() / legs),
+                "inter_site": float(self.link.flow_queue_ns[mine].sum() / legs),
+                "device_wait": float(dev.flow_wait_ns[mine].sum() / legs),
+                "device_service": float(dev.flow_service_ns[mine].sum() / legs),
+                "stall": float(dev.flow_stall_ns[mine].sum() / legs)}
+
+    def result(self) -> IOPathResult:
+        groups = []
+        for g, w in enumerate(self.spec.workloads):
+            lat = []
+            for write in (0, 1):
+                h = self.join.histogram(2 * g + write)
+                s = h.summary()
+                lat.append(Latency(h.count, *(float(s[k]) for k in ("mean", "p50", "p90", "p99", "p999", "max"))))
+            groups.append(GroupResult(w.name, w.background, lat[0], lat[1], self.stage_breakdown(g, 0),
+                                      self.stage_breakdown(g, 1)))
+        window = self.duration_ns - self.warmup_ns
+        dev = self.devices.stats()
+        dev_util = dev.busy_ns / (window * dev.queue_depth)
+        nic_util = self.nic.stats().queues["busy_window_ns"] / window
+        link_util = self.link.stats().queues["busy_window_ns"] / window
+        return IOPathResult(tuple(groups), tuple(float(x) for x in dev_util), tuple(float(x) for x in nic_util),
+                            tuple(float(x) for x in link_util), self.conservation(), self.duration_ns / 1e9,
+                            self.seed)
+
+
+def simulate(spec: IOPathSpec, *, duration_s: float, seed: int, warmup_s: float = 0.0,
+             drain: bool = True) -> IOPathResult:
+    """Run ``spec`` for ``duration_s`` of I/O issue (statistics from ``warmup_s`` on); with ``drain``
+    every I/O issued finishes before the result is taken, else some are left in flight."""
+    run = IOPathRun(spec, seed, duration_s, warmup_s)
+    run.run(drain=drain)
+    return run.result()
+
