@@ -243,6 +243,8 @@ class Storage(Strict):
             raise ValueError("fault_domains applies to single-site clusters (the sites are the fault domains)")
         if self.fault_domains > self.hosts:
             raise ValueError(f"{self.fault_domains} fault domains for {self.hosts} hosts: at most one per host")
+        if self.fault_domains and self.hosts % self.fault_domains:
+            raise ValueError(f"{self.hosts} hosts do not split evenly over {self.fault_domains} fault domains")
         return self
 
     @property
@@ -278,10 +280,35 @@ class Workload(Strict):
         return v
 
 
-class Options(Strict):
-    """How hard the slower models work (availability Monte Carlo, I/O simulation)."""
+AvailabilityMethod = Literal["markov", "montecarlo", "importance"]
 
-    availability: bool = Field(True, description="compute availability and durability")
+
+def _markov_only() -> list[AvailabilityMethod]:
+    return ["markov"]
+
+
+class Availability(Strict):
+    """Availability and durability: which methods, and the failure figures beyond the devices' and
+    hosts' AFR (docs/models/storage-availability.md)."""
+
+    enabled: bool = Field(True, description="compute availability and durability")
+    methods: list[AvailabilityMethod] = Field(
+        default_factory=_markov_only, description="markov (exact), montecarlo (simulated cluster-years), "
+        "importance (rare-event simulation)")
+    years: float = Field(2e5, ge=1e3, le=1e9, description="simulated cluster-years of the Monte Carlo method")
+    rack_events_per_year: float = Field(0.0, ge=0, le=100, description="events taking a whole rack down at once")
+    site_events_per_year: float = Field(0.0, ge=0, le=100, description="events taking a whole site down at once")
+    host_repair: DurationNs = Field(72 * 3600e9, description="a failed host repaired or replaced")
+    rack_repair: DurationNs = Field(24 * 3600e9, description="a failed rack back")
+    site_repair: DurationNs = Field(24 * 3600e9, description="a failed site back")
+    witness_afr: float = Field(0.04, ge=0, le=1, description="witness failures per year")
+    witness_repair: DurationNs = Field(24 * 3600e9, description="a failed witness redeployed")
+    what_if_hosts: int = Field(3, ge=0, le=8, description="rows of the what-if table: 1..N hosts failed")
+
+
+class Options(Strict):
+    """How hard the I/O simulation works."""
+
     io: bool = Field(True, description="simulate the I/O path")
     duration: DurationNs = Field(1e9, description="simulated time of the I/O path")
 
@@ -294,5 +321,6 @@ class StorageScenario(Strict):
     workload: Workload = Field(default_factory=Workload)
     failures: list[Failure] = Field(default_factory=list)
     prices: Prices | None = None
+    availability: Availability = Field(default_factory=Availability)
     options: Options = Field(default_factory=Options)
     variants: list[dict] = VariantsField

@@ -12,5 +12,9 @@ def run_scenario(sc: StorageScenario) -> dict:
     """The row of one validated scenario (without name and description)."""
     sz = size_cluster(sc)
     row = sizing_row(sc, sz)
+    if sc.availability.enabled:
+        from vnetsim.storage.reliability import availability_section
+
+        row["availability"] = availability_section(sc, sz)
     row["notes"] = list(sz.notes)
     return row

@@ -1,0 +1,84 @@
+"""The scenario mapped onto the availability model (``vnetsim.storage.availability``), and its
+results as the row's ``availability`` section.
+
+Mapping (docs/models/storage.md, "Availability"):
+- hosts, fault domains (racks: hosts / fault_domains per rack), sites (2 for a site-mirrored
+  stretched cluster, with the witness site), the layout's k data and m parity fragments (a mirror
+  of FTT n: 1 + n), a witness for two-node and stretched clusters;
+- device AFR: the capacity devices' (their own or their kind's default), host AFR: the host's;
+- the data one failed host holds: the workload's raw bytes over the hosts (at least 1 GB);
+- the bandwidth one rebuild gets: every other host of the site sending at its resync rate, the
+  smaller of its active NIC bandwidth and its devices' rebuild rate, capped by the throttle.
+"""
+
+from __future__ import annotations
+
+from vnetsim.storage.config import StorageScenario
+from vnetsim.storage.devices import DEFAULTS
+from vnetsim.storage.sizing import Sizing
+
+
+def device_afr(sc: StorageScenario) -> float:
+    """Mean AFR of a host's capacity devices."""
+    devs = sc.storage.host.capacity_devices()
+    n = sum(d.count for d in devs)
+    return sum(d.count * (d.afr if d.afr is not None else DEFAULTS[d.kind].afr) for d in devs) / n
+
+
+def host_resync_bps(sc: StorageScenario) -> float:
+    """What one host can give a resync: min(active NIC bandwidth, its devices' rebuild rate), capped by
+    the throttle when one is set."""
+    st = sc.storage
+    devs = st.host.capacity_devices()
+    device_rate = sum(d.count * DEFAULTS[d.kind].rebuild_rate_bps for d in devs)
+    nic = st.host.nic.speed * min(st.host.nic.active, st.host.nic.count)
+    rate = min(nic, device_rate)
+    return min(rate, st.rebuild.throttle) if st.rebuild.throttle is not None else rate
+
+
+def availability_spec(sc: StorageScenario, sz: Sizing):
+    """The ``AvailabilitySpec`` of a sized scenario."""
+    from vnetsim.storage.availability import AvailabilitySpec
+
+    st, av, lay = sc.storage, sc.availability, sz.layout
+    mirrored_sites = st.flavor == "stretched" and lay.sites == 2
+    sites = 2 if mirrored_sites else 1
+    hosts = st.total_hosts if mirrored_sites else st.hosts
+    per_fd = st.hosts // st.fault_domains if st.fault_domains else 1
+    k, m = (1, lay.ftt) if lay.mirrored else (lay.data_fragments, lay.parity_fragments)
+    witness = mirrored_sites or (st.flavor == "robo" and lay.mirrored and lay.ftt == 1)
+    data_per_host = max(sz.capacity.required_raw_bytes / st.total_hosts, 1e9)
+    rebuild_bps = host_resync_bps(sc) * max(st.hosts - 1, 1)
+    return AvailabilitySpec(
+        hosts=hosts, hosts_per_fault_domain=per_fd, sites=sites, data_fragments=k, parity_fragments=m,
+        site_mirroring=mirrored_sites, witness=witness,
+        devices_per_host=sum(d.count for d in st.host.capacity_devices()),
+        device_afr=device_afr(sc), host_afr=st.host.afr, fault_domain_rate_per_year=av.rack_events_per_year,
+        site_rate_per_year=av.site_events_per_year, witness_afr=av.witness_afr if witness else 0.0,
+        repair_delay_s=st.rebuild.repair_delay / 1e9, data_per_host_bytes=data_per_host,
+        rebuild_bandwidth_bps=rebuild_bps,
+        intersite_bandwidth_bps=st.sites_or_default.link if mirrored_sites else 10e9,
+        host_repair_s=av.host_repair / 1e9, fault_domain_repair_s=av.rack_repair / 1e9,
+        site_repair_s=av.site_repair / 1e9, witness_repair_s=av.witness_repair / 1e9)
+
+
+def availability_section(sc: StorageScenario, sz: Sizing) -> dict:
+    """``{"spec": ..., METHOD: result, "what_if": [rows]}`` for the row."""
+    from dataclasses import asdict
+
+    from vnetsim.errors import ModelError
+    from vnetsim.storage.availability import evaluate, what_if
+
+    av = sc.availability
+    try:
+        spec = availability_spec(sc, sz)
+        out: dict = {"spec": asdict(spec)}
+        for method in av.methods:
+            out[method] = evaluate(spec, method=method, years=av.years, seed=sc.seed).to_dict()
+        rows = []
+        for n in range(1, min(av.what_if_hosts, spec.hosts) + 1):
+            rows += [r.to_dict() for r in what_if(spec, n)]
+        out["what_if"] = rows
+    except ModelError as exc:
+        raise exc.within("availability") from None
+    return out
