@@ -33,7 +33,8 @@ from vnetsim.storage.availability.montecarlo import batch_seed, uniform
 from vnetsim.storage.availability.spec import SECONDS_PER_YEAR, AvailabilityResult, AvailabilitySpec, Estimate
 
 BIAS = 0.5                 # probability of a failure in a state that can also repair
-CHUNK_CYCLES = 20_000
+FIRST_CHUNK_CYCLES = 1_000      # chunks double from here (to the largest), so an easy case stops early
+MAX_CHUNK_CYCLES = 200_000
 ASSUMPTIONS = (
     "the Markov chain's assumptions (exponential times, worst-case placement)",
     "balanced failure biasing with likelihood ratios: unbiased; 95 % intervals by the delta method",
@@ -145,7 +146,7 @@ def importance(spec: AvailabilitySpec, precision: float = 0.2, max_cycles: int =
     n = jumps = chunk = 0
     rate = half = 0.0
     while n < max_cycles:
-        todo = int(min(CHUNK_CYCLES, max_cycles - n))
+        todo = int(min(FIRST_CHUNK_CYCLES << min(chunk, 8), MAX_CHUNK_CYCLES, max_cycles - n))
         part, j = bfb_cycles(todo, batch_seed(seed, chunk), bias, offsets, targets, rates, failure, entry,
                              inaccessible)
         sums += part
