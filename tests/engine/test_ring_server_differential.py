@@ -83,9 +83,9 @@ def core_specs(draw, mode=None):
 
 
 @st.composite
-def scenarios(draw, mode=None):
+def scenarios(draw, mode=None, one_ring_each=False):
     n_cores = draw(st.integers(1, 3))
-    n_rings = draw(st.integers(n_cores, 4))
+    n_rings = n_cores if one_ring_each else draw(st.integers(n_cores, 4))
     owner = list(range(n_cores)) + [draw(st.integers(0, n_cores - 1)) for _ in range(n_rings - n_cores)]
     owner = draw(st.permutations(owner))                     # every core serves at least one ring
     cores = [draw(core_specs(mode)) for _ in range(n_cores)]
@@ -213,6 +213,34 @@ def test_ring_server_matches_reference(sc):
 @given(scenarios(mode="hybrid"))
 def test_hybrid_matches_reference(sc):
     check(sc)
+
+
+@settings(SETTINGS, max_examples=200)
+@given(scenarios(mode="poll", one_ring_each=True))
+def test_poll_mode_core_with_one_ring_matches_reference(sc):
+    """Poll-mode cores with one ring each take the specialised kernel (``_serve_poll_ring``)."""
+    check(sc)
+
+
+@settings(SETTINGS, max_examples=100)
+@given(scenarios(mode="poll", one_ring_each=True))
+def test_specialised_poll_kernel_equals_the_general_one(sc):
+    """Everything the two kernels produce is identical, histograms and CPU buckets bit for bit."""
+    from vnetsim.engine import ring_server
+
+    fast, _, _ = run_kernel(sc, chunked=True)
+    general = RingServer(sc.cores, sc.rings, stat_lo_ns=sc.stat_lo, stat_hi_ns=sc.stat_hi)
+    assert fast._kernels == [ring_server._serve_poll_ring] * len(sc.cores)
+    general._kernels = [ring_server._serve_core] * len(sc.cores)
+    pk, fed = packets(sc), 0
+    for c, upto in zip(sc.cuts + [sc.horizon], sc.feed + [sc.n]):
+        general.advance(pk.take(slice(fed, upto)), sc.ring[fed:upto], sc.work[fed:upto], c)
+        fed = upto
+    for name in ("wait", "work"):
+        assert np.array_equal(getattr(fast, name).counts, getattr(general, name).counts)
+        assert np.array_equal(getattr(fast, name).stats, getattr(general, name).stats)
+    assert np.array_equal(fast.cpu_buckets(sc.horizon), general.cpu_buckets(sc.horizon))
+    assert np.array_equal(fast.state.ring_i, general.state.ring_i)
 
 
 # ---------------------------------------------------------------------------------------------

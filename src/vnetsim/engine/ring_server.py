@@ -124,6 +124,57 @@ def _clip(s, e, lo, hi):
     return e - s if e > s else 0.0
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _take_batch(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, detail, lo, hi, wait_counts,
+                work_counts, wst, kst):
+    """A poll at ``t`` takes the ``n`` packets of ring ``r`` from slot ``head`` on, its work starting
+    at ``d``: departures from ``n_out`` on; the window's go to the wait and work histograms.
+    Returns (end of the work, wait stats, work stats, window packets taken)."""
+    width = slot_f.shape[1]
+    window_packets = 0
+    for k in range(n):
+        j = head + k
+        if j >= width:
+            j -= width
+        d += slot_f[r, j, _S_WORK]
+        t0 = slot_f[r, j, _S_T0]
+        o = n_out + k
+        out_f[_O_DEP, o] = d
+        out_f[_O_T0, o] = t0
+        out_i[_O_PID, o] = slot_i[r, j, _S_PID]
+        out_s[_O_SIZE, o] = slot_i[r, j, _S_SIZE]
+        out_s[_O_FLOW, o] = slot_i[r, j, _S_FLOW]
+        if detail:
+            out_f[_O_PICK, o] = t
+            out_f[_O_ARRIVAL, o] = slot_f[r, j, _S_T]
+            out_i[_O_RING, o] = r
+        if t0 >= lo and d <= hi:
+            window_packets += 1
+            wst = hist_add(wait_counts, wst, t - slot_f[r, j, _S_T], SUB_BITS)
+            kst = hist_add(work_counts, kst, d - t, SUB_BITS)
+    return d, wst, kst, window_packets
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put_slot(slot_f, slot_i, r, j, a, t0, work, size, flow, pid):
+    """A packet arriving at ``a`` takes slot ``j`` of ring ``r``."""
+    slot_f[r, j, _S_T] = a
+    slot_f[r, j, _S_T0] = t0
+    slot_f[r, j, _S_WORK] = work
+    slot_i[r, j, _S_SIZE] = size
+    slot_i[r, j, _S_FLOW] = flow
+    slot_i[r, j, _S_PID] = pid
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put_drop(drop_f, drop_i, k, a, t0, pid, r):
+    """Drop record ``k``: a packet arriving at ``a`` found ring ``r`` full."""
+    drop_f[_D_T, k] = a
+    drop_f[_D_T0, k] = t0
+    drop_i[_D_PID, k] = pid
+    drop_i[_D_RING, k] = r
+
+
 @numba.njit(cache=True, nogil=True)
 def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
     """Advance core ``c`` to ``horizon_ns``: each of its arrivals, in time order, is admitted after
@@ -254,29 +305,9 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
         the window's go to the wait and work histograms (stats in locals). Returns the end."""
         acc[_A_OVERHEAD] += _clip(t, t + poll_cost, lo, hi)
         head = ring_i[r, _RI_HEAD]
-        d = t + poll_cost
-        d0 = d
-        window_packets = 0
-        for k in range(n):
-            j = head + k
-            if j >= width:
-                j -= width
-            d += slot_f[r, j, _S_WORK]
-            t0 = slot_f[r, j, _S_T0]
-            o = n_out + k
-            out_f[_O_DEP, o] = d
-            out_f[_O_T0, o] = t0
-            out_i[_O_PID, o] = slot_i[r, j, _S_PID]
-            out_s[_O_SIZE, o] = slot_i[r, j, _S_SIZE]
-            out_s[_O_FLOW, o] = slot_i[r, j, _S_FLOW]
-            if detail:
-                out_f[_O_PICK, o] = t
-                out_f[_O_ARRIVAL, o] = slot_f[r, j, _S_T]
-                out_i[_O_RING, o] = r
-            if t0 >= lo and d <= hi:
-                window_packets += 1
-                wst = hist_add(wait_counts, wst, t - slot_f[r, j, _S_T], SUB_BITS)
-                kst = hist_add(work_counts, kst, d - t, SUB_BITS)
+        d0 = t + poll_cost
+        d, wst, kst, window_packets = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s,
+                                                  detail, lo, hi, wait_counts, work_counts, wst, kst)
         acc[_A_USEFUL] += _clip(d0, d, lo, hi)
         acc[_A_PACKETS] += n
         ring_i[r, _RI_WINDOW_PACKETS] += window_packets
@@ -320,18 +351,10 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
             j = ring_i[r, _RI_HEAD] + cnt
             if j >= width:
                 j -= width
-            slot_f[r, j, _S_T] = a
-            slot_f[r, j, _S_T0] = t0
-            slot_f[r, j, _S_WORK] = work
-            slot_i[r, j, _S_SIZE] = size
-            slot_i[r, j, _S_FLOW] = flow
-            slot_i[r, j, _S_PID] = pid
+            _put_slot(slot_f, slot_i, r, j, a, t0, work, size, flow, pid)
             ring_i[r, _RI_COUNT] = cnt + 1
         else:
-            drop_f[_D_T, n_drop] = a
-            drop_f[_D_T0, n_drop] = t0
-            drop_i[_D_PID, n_drop] = pid
-            drop_i[_D_RING, n_drop] = r
+            _put_drop(drop_f, drop_i, n_drop, a, t0, pid, r)
             ring_i[r, _RI_DROPS] += 1
             if t0 >= lo:
                 ring_i[r, _RI_WINDOW_DROPS] += 1
@@ -449,6 +472,121 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
 
     cf[_CF_T] = t
     ci[_CI_STATE] = state
+    stats_store(st.wait_stats, wst)
+    stats_store(st.work_stats, kst)
+    cur[0], cur[2] = kh, kn
+    return n_out, n_drop
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_poll_ring(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
+    """``_serve_core`` for a poll-mode core with one ring (the PMD case): the same decisions and the
+    same arithmetic in the same order, with the ring and the counters kept in locals."""
+    ring_f, ring_i, slot_f, slot_i = st.ring_f, st.ring_i, st.slot_f, st.slot_i
+    wait_counts, work_counts = st.wait_counts, st.work_counts
+    t_in, ring_in, t0_in, size_in, flow_in, pid_in, work_in, order, held_f, held_i = arr
+    out_f, out_i, out_s = out
+    drop_f, drop_i = drops
+    lo, hi = st.window_ns[0], st.window_ns[1]
+    cf, ci, acc = st.core_f[c], st.core_i[c], st.counters[c]
+    r = st.core_l[c, _CL_RINGS, 0]
+    width = slot_f.shape[1]
+    batch = int(cf[_P_BATCH])
+    poll_cost = cf[_P_POLL]
+    empty_cost = cf[_P_EMPTY]
+    cap = int(ring_f[r, _RF_CAP])
+    direct = order.shape[0] == 0
+    head = ring_i[r, _RI_HEAD]
+    cnt = ring_i[r, _RI_COUNT]
+    drops_all = ring_i[r, _RI_DROPS]
+    drops_win = ring_i[r, _RI_WINDOW_DROPS]
+    win_packets = ring_i[r, _RI_WINDOW_PACKETS]
+    a_useful, a_overhead, a_spin = acc[_A_USEFUL], acc[_A_OVERHEAD], acc[_A_SPIN]
+    a_polls, a_empty, a_packets = acc[_A_POLLS], acc[_A_EMPTY_POLLS], acc[_A_PACKETS]
+    wst = stats_load(st.wait_stats)
+    kst = stats_load(st.work_stats)
+    t = cf[_CF_T]
+    last_busy = cf[_CF_LAST_BUSY]
+    busy = False
+    kh, kh_end, kn, kn_end = cur[0], cur[1], cur[2], cur[3]
+
+    while True:
+        # The next arrival, as in _serve_core (kept inline: as a helper returning a tuple it costs
+        # this kernel twice its time)
+        if kn < kn_end:
+            j = kn if direct else order[kn]
+            a = t_in[j]
+        else:
+            j = 0
+            a = np.inf
+        use_held = False
+        if kh < kh_end:
+            th = held_f[kh, _S_T]
+            use_held = not (a < th or (a == th and pid_in[j] < held_i[kh, _S_PID]))
+            if use_held:
+                a = th
+        until = a if a < horizon_ns else horizon_ns
+
+        while t < until:
+            if cnt == 0:
+                m = np.ceil((until - t) / empty_cost)
+                if m < 1.0:
+                    m = 1.0
+                t_new = t + m * empty_cost
+                a_spin += _clip(t, t_new, lo, hi)
+                a_polls += m
+                a_empty += m
+                t = t_new
+                continue
+            n = cnt if cnt < batch else batch
+            a_polls += 1.0
+            a_overhead += _clip(t, t + poll_cost, lo, hi)
+            d0 = t + poll_cost
+            d, wst, kst, taken = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s, detail,
+                                             lo, hi, wait_counts, work_counts, wst, kst)
+            win_packets += taken
+            a_useful += _clip(d0, d, lo, hi)
+            a_packets += n
+            head += n
+            if head >= width:
+                head -= width
+            cnt -= n
+            n_out += n
+            t = d
+            busy = True
+            last_busy = t
+
+        if not a < horizon_ns:
+            break
+        if use_held:
+            t0, work, pid = held_f[kh, _S_T0], held_f[kh, _S_WORK], held_i[kh, _S_PID]
+            size, flow = held_i[kh, _S_SIZE], held_i[kh, _S_FLOW]
+            kh += 1
+        else:
+            t0, work, pid, size, flow = t0_in[j], work_in[j], pid_in[j], size_in[j], flow_in[j]
+            kn += 1
+        if cnt < cap:
+            jj = head + cnt
+            if jj >= width:
+                jj -= width
+            _put_slot(slot_f, slot_i, r, jj, a, t0, work, size, flow, pid)
+            cnt += 1
+        else:
+            _put_drop(drop_f, drop_i, n_drop, a, t0, pid, r)
+            n_drop += 1
+            drops_all += 1
+            if t0 >= lo:
+                drops_win += 1
+
+    acc[_A_USEFUL], acc[_A_OVERHEAD], acc[_A_SPIN] = a_useful, a_overhead, a_spin
+    acc[_A_POLLS], acc[_A_EMPTY_POLLS], acc[_A_PACKETS] = a_polls, a_empty, a_packets
+    ring_i[r, _RI_HEAD], ring_i[r, _RI_COUNT] = head, cnt
+    ring_i[r, _RI_DROPS], ring_i[r, _RI_WINDOW_DROPS] = drops_all, drops_win
+    ring_i[r, _RI_WINDOW_PACKETS] = win_packets
+    if busy:
+        ci[_CI_EMPTY] = 0
+        cf[_CF_LAST_BUSY] = last_busy
+    cf[_CF_T] = t
     stats_store(st.wait_stats, wst)
     stats_store(st.work_stats, kst)
     cur[0], cur[2] = kh, kn
@@ -707,6 +845,9 @@ class RingServer:
         self._out = _Buffers(rows_f, rows_i)        # departures handed out (reused once released)
         self._stage = _Buffers(rows_f, rows_i)      # each core's departures, before the merge
         self._order = np.empty(0, np.int64)
+        # a poll-mode core with one ring (a PMD) takes the specialised kernel
+        self._kernels = [_serve_poll_ring if spec.mode == "poll" and len(own) == 1 else _serve_core
+                         for spec, own in zip(cores, self.rings_of_core)]
 
     def start_window(self) -> None:
         """The statistics window starts now: event counters count from here (CPU time is clipped
@@ -778,8 +919,8 @@ class RingServer:
         count = np.zeros(n_c, np.int64)
         n_drop = 0
         for k in range(n_c):
-            end, n_drop = _serve_core(st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
-                                      self.detail)
+            end, n_drop = self._kernels[k](st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
+                                           self.detail)
             count[k] = end - first[k]
         if ((cur[:, 1] - cur[:, 0]) + (cur[:, 3] - cur[:, 2])).any():
             self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
