@@ -72,7 +72,8 @@ def bench_rare(label: str, spec: AvailabilitySpec) -> None:
     wall = time.perf_counter() - t0
     est = rare.annual_loss_probability
     print(f"Rare events, {label}, balanced failure biasing:")
-    print(f"  {'; '.join(rare.notes[:2])}\n  wall {wall:.3f} s for +-{est.relative_half_width * 100:.1f} % (target +-20 %)")
+    print(f"  {'; '.join(rare.notes[:2])}")
+    print(f"  wall {wall:.3f} s for +-{est.relative_half_width * 100:.1f} % (target +-20 %)")
     print(_show("annual loss probability", exact.annual_loss_probability.value, est))
     print(_show("unavailability", 1 - exact.availability.value, _unavailability(rare.availability)))
     print(f"  Markov: {exact.states} states, {exact.nines.value:.2f} nines, "
