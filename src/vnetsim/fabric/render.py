@@ -106,12 +106,14 @@ def comparison_rows(results: dict) -> list[dict]:
         d = r.data if hasattr(r, "data") else r
         cross = d["unloaded_latency_ns"]["cross_rack"]
         lat = d.get("latency_ns", {})
+        edge = (d.get("edge_hosts") or {}).get("latency_ns", {})
         rows.append({
             "variant": name, "topology": d["topology"]["kind"], "switches": d["topology"]["switches"]["total"],
             "cross_rack_hops": sorted(int(h) for h in d["hops"]["cross_rack"]),
             "unloaded_cross_rack_spread_ns": cross.get("spread_ns"),
             "p50_ns": lat.get("overall", {}).get("p50"), "p99_ns": lat.get("overall", {}).get("p99"),
             "pair_p99_spread_ns": lat.get("pair_p99", {}).get("spread"),
+            "end_to_end_p50_ns": edge.get("p50"), "end_to_end_p99_ns": edge.get("p99"),
             "max_link": d["links"]["max"]["link"], "max_link_utilization": d["links"]["max"]["utilization"],
             "drops": d["drops"]["total"], "bisection_bps": d["bisection_bps"],
             "blocked_links": (d.get("stp") or {}).get("blocked_links", 0),
@@ -119,15 +121,33 @@ def comparison_rows(results: dict) -> list[dict]:
     return rows
 
 
+COMPARISON_COLUMNS = ("variant", "end-to-end p50", "end-to-end p99", "switches", "cross-rack hops",
+                      "unloaded spread", "p50", "p99", "pair p99 spread", "busiest link", "util", "drops",
+                      "bisection", "STP blocked")
+
+
 def render_comparison(results: dict, console) -> None:
-    """One row per variant; ``results`` maps names to FabricResults or their dictionaries."""
-    t = Table(title="Fabric variants, same racks and traffic")
-    for c in ("variant", "switches", "cross-rack hops", "unloaded spread", "p50", "p99", "pair p99 spread",
-              "busiest link", "util", "drops", "bisection", "STP blocked"):
-        t.add_column(c)
-    for row in comparison_rows(results):
-        t.add_row(row["variant"], str(row["switches"]), ",".join(map(str, row["cross_rack_hops"])),
-                  _ns(row["unloaded_cross_rack_spread_ns"]), _ns(row["p50_ns"]), _ns(row["p99_ns"]),
-                  _ns(row["pair_p99_spread_ns"]), row["max_link"], _pct(row["max_link_utilization"]),
-                  str(row["drops"]), _bps(row["bisection_bps"]), str(row["blocked_links"]))
-    console.print(t)
+    """One row per variant; ``results`` maps names to FabricResults or their dictionaries.
+
+    Leads with what differs: end to end into the VMs first (when the receiving hosts are modelled),
+    then every column whose value differs between variants; the columns equal in every variant
+    are said once under the table."""
+    rows = comparison_rows(results)
+    edge = any(r["end_to_end_p50_ns"] is not None for r in rows)
+    text = [[r["variant"], _ns(r["end_to_end_p50_ns"]), _ns(r["end_to_end_p99_ns"]), str(r["switches"]),
+             ",".join(map(str, r["cross_rack_hops"])), _ns(r["unloaded_cross_rack_spread_ns"]), _ns(r["p50_ns"]),
+             _ns(r["p99_ns"]), _ns(r["pair_p99_spread_ns"]), r["max_link"], _pct(r["max_link_utilization"]),
+             str(r["drops"]), _bps(r["bisection_bps"]), str(r["blocked_links"])] for r in rows]
+    columns = list(COMPARISON_COLUMNS)
+    if not edge:
+        columns, text = [columns[0], *columns[3:]], [[t[0], *t[3:]] for t in text]
+    keep, same = cells.split_constant(columns, text)
+    t = Table(title="Fabric variants, same racks and traffic" + ("" if not edge else
+              " (end to end: from the sender to the application in the VM)"),
+              caption=f"same in every variant: {'; '.join(same)}" if same else None, caption_justify="left")
+    for j in keep:
+        t.add_column(columns[j], justify="left" if j == 0 or columns[j] in ("busiest link", "cross-rack hops")
+                     else "right")
+    for row in text:
+        t.add_row(*[row[j] for j in keep])
+    cells.print_table(console, t)

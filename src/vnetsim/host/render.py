@@ -11,27 +11,45 @@ from vnetsim.units import format_rate
 _us, _pct = cells.duration, cells.share
 
 
+BUSY_NOTE = ("CPU busy = useful + overhead + spin of each core (host cores, then vCPUs; the CPU table below "
+             "splits it)")
+HASHING_NOTE = ("hashing E\\[max/mean]: the busiest queue's expected load over the mean if the flows were hashed "
+                "onto the queues at random (balls into bins); max/mean above it means worse than chance")
+
+
 def render_host(result, console: Console) -> None:
-    """Print host-path variants as rows: rates, drops, latency; then where latency goes; then CPU."""
+    """Print host-path variants as rows: rates, drops, latency; then where latency goes; then CPU.
+
+    The summary leads with what differs between variants: columns equal in every row are said
+    once under the table."""
     variants = result.variants
     zero_loss = any("zero_loss" in v for v in variants)
-    table = Table(title=f"{result.scenario}", title_justify="left")
-    for col in ("variant", "offered", "delivered", "dropped", "p50", "p99", "p99.9", "max", "CPU busy"):
-        table.add_column(col, justify="left" if col == "variant" else "right", overflow="fold")
+    columns = ["variant", "offered", "delivered", "dropped", "p50", "p99", "p99.9", "max", "CPU busy/core"]
     if zero_loss:
-        table.add_column("zero-loss rate", justify="right")
+        columns.append("zero-loss rate")
+    rows = []
     for v in variants:
         lat = v["latency_ns"]
-        cells = [v["name"], format_rate(v["offered_pps"], "pps"), format_rate(v["delivered_pps"], "pps"),
-                 _drops(v), _us(lat["p50"]), _us(lat["p99"]), _us(lat["p999"]), _us(lat["max"]), _busy(v)]
+        row = [v["name"], format_rate(v["offered_pps"], "pps"), format_rate(v["delivered_pps"], "pps"),
+               _drops(v), _us(lat["p50"]), _us(lat["p99"]), _us(lat["p999"]), _us(lat["max"]), _busy(v)]
         if zero_loss:
             z = v.get("zero_loss")
-            cells.append(f"{format_rate(z['zero_loss_pps'], 'pps')}" if z else "-")
-        table.add_row(*cells)
-    console.print(table)
+            row.append(f"{format_rate(z['zero_loss_pps'], 'pps')}" if z else "-")
+        rows.append(row)
+    keep, same = cells.split_constant(columns, rows)
+    notes = ([f"same in every variant: {'; '.join(same)}"] if same else []) + [BUSY_NOTE]
+    table = Table(title=f"{result.scenario}", title_justify="left", caption="\n".join(notes),
+                  caption_justify="left", caption_style="dim")
+    for j in keep:
+        table.add_column(columns[j], justify="left" if j == 0 else "right",
+                         overflow="fold" if columns[j] in ("variant", "dropped", "CPU busy/core") else "ellipsis")
+    for row in rows:
+        table.add_row(*[row[j] for j in keep])
+    cells.print_table(console, table)
+    _warnings(variants, console)
 
     if any(len(v["steering"]["flows_per_queue"]) > 1 for v in variants if "steering" in v):
-        console.print(_queue_table(variants))
+        cells.print_table(console, _queue_table(variants))
 
     stages = list(variants[0]["stage_latency_ns"])
     where = Table(title="where the latency goes (mean per stage)", title_justify="left")
@@ -40,10 +58,10 @@ def render_host(result, console: Console) -> None:
         where.add_column(s, justify="right")
     for v in variants:
         where.add_row(v["name"], *[_us(v["stage_latency_ns"][s]) for s in stages])
-    console.print(where)
+    cells.print_table(console, where)
 
     cpu = Table(title="CPU per core (share of the window)", title_justify="left")
-    for col in ("variant", "core", "useful", "overhead", "spin", "idle", "interrupts/s", "pkts/interrupt"):
+    for col in ("variant", "core", "useful", "overhead", "spin", "idle", "irq/s", "pkts/irq"):
         cpu.add_column(col, justify="left" if col in ("variant", "core") else "right")
     for v in variants:
         for k, (core, c, counters) in enumerate(_cpu_rows(v)):
@@ -52,9 +70,17 @@ def render_host(result, console: Console) -> None:
             cpu.add_row(v["name"] if k == 0 else "", core, _pct(c["useful"]), _pct(c["overhead"]), _pct(c["spin"]),
                         _pct(c["idle"]), "-" if irq is None else f"{irq:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
         cpu.add_section()
-    console.print(cpu)
+    cells.print_table(console, cpu, keep=2)
     console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
-                  "(log-bucketed histogram); CPU busy = useful + overhead + spin", style="dim")
+                  "(log-bucketed histogram); irq/s = interrupts per second, pkts/irq = packets per interrupt",
+                  style="dim")
+
+
+def _warnings(variants, console: Console) -> None:
+    """Each row's warnings (resources left unused, a queue still growing at the end), one line each."""
+    for v in variants:
+        for w in v.get("warnings", []):
+            console.print(f"warning: {v['name']}: {w}", style="yellow", markup=False)
 
 
 def _cpu_rows(v, max_guest_rows: int = 4):
@@ -75,7 +101,8 @@ def _cpu_rows(v, max_guest_rows: int = 4):
 def _queue_table(variants) -> Table:
     """Where the packets went: share of each pNIC queue, queues used, imbalance against hashing."""
     n_q = max(len(v["steering"]["flows_per_queue"]) for v in variants)
-    table = Table(title="pNIC RX queues: share of packets (and the core serving each queue)", title_justify="left")
+    table = Table(title="pNIC RX queues: share of packets (and the core serving each queue)", title_justify="left",
+                  caption=HASHING_NOTE, caption_justify="left", caption_style="dim")
     table.add_column("variant")
     for q in range(n_q):
         table.add_column(f"q{q}", justify="right")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from vnetsim.errors import UserError
 from vnetsim.io.outputs import to_plain
+from vnetsim.results import cells
+from vnetsim.units import format_rate
+
+# The figures ``Result.table()`` shows when a row has them (any kind; dotted paths into a row).
+HEADLINE = ("offered_pps", "delivered_pps", "packets.dropped", "latency_ns.p50", "latency_ns.p99",
+            "latency_ns.p999", "latency_ns.max", "latency_ns.overall.p50", "latency_ns.overall.p99",
+            "latency_ns.overall.max", "drops.total", "edge_hosts.latency_ns.p50", "edge_hosts.latency_ns.p99",
+            "zero_loss_pps")
 
 
 def _flatten(prefix: str, value: Any, out: dict) -> None:
@@ -54,8 +63,37 @@ class Result:
         return pd.DataFrame(rows).set_index("name")
 
     def __repr__(self) -> str:
-        names = ", ".join(str(v.get("name")) for v in self.variants[:4]) + (", ..." if len(self.variants) > 4 else "")
-        return f"<Result {self.kind} {self.scenario!r}: {len(self.variants)} rows ({names})>"
+        src = f" from {self.source}" if self.source else ""
+        head = f"<Result {self.kind} {self.scenario!r}{src}: {len(self.variants)} rows>"
+        return head if not self.variants else f"{head}\n{self.table(width=100).rstrip()}"
+
+    def table(self, columns: list[str] | tuple[str, ...] | None = None, width: int = 80) -> str:
+        """The rows as a text table ``width`` columns wide: the name and ``columns`` (dotted paths,
+        e.g. ``latency_ns.p99``; default: the headline figures the rows have, ``HEADLINE``). Numbers
+        are never cut: a table too wide is split into several, each repeating the name. Warnings
+        follow the table."""
+        from rich.console import Console
+        from rich.table import Table
+
+        flat = []
+        for v in self.to_dict()["variants"]:
+            row: dict = {}
+            _flatten("", v, row)
+            flat.append(row)
+        cols = list(columns) if columns is not None else [c for c in HEADLINE if any(r.get(c) is not None
+                                                                                   for r in flat)]
+        t = Table(title=self.scenario or None, title_justify="left")
+        t.add_column("name", overflow="fold")
+        for c in cols:
+            t.add_column(_header(c), justify="right")
+        for r in flat:
+            t.add_row(str(r.get("name", "")), *[_cell(c, r.get(c)) for c in cols])
+        console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+        cells.print_table(console, t)
+        for v in self.variants:
+            for w in v.get("warnings", []):
+                console.print(f"warning: {v.get('name')}: {w}", markup=False)
+        return console.export_text()
 
     def variant(self, name: str) -> dict:
         """The row called ``name`` (KeyError if there is none)."""
@@ -63,3 +101,30 @@ class Result:
             if v["name"] == name:
                 return v
         raise KeyError(name)
+
+
+
+def _header(path: str) -> str:
+    """A short column header for a dotted path: ``latency_ns.p99`` -> ``p99``, ``offered_pps`` ->
+    ``offered``, ``edge_hosts.latency_ns.p99`` -> ``edge p99``."""
+    parts = path.split(".")
+    last = parts[-1] if parts[-1] != "total" or len(parts) < 2 else parts[-2]
+    for suffix in ("_pps", "_bps", "_ns"):
+        last = last.removesuffix(suffix)
+    prefix = "edge " if parts[0] == "edge_hosts" else ""
+    return prefix + last.replace("_", " ")
+
+
+def _cell(path: str, value: Any) -> str:
+    """A value as short text, its unit taken from the path (``_ns``, ``_pps``, ``_bps``)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if "_ns" in path:
+        return cells.duration(value)
+    if path.endswith("_pps"):
+        return format_rate(value, "pps")
+    if path.endswith("_bps"):
+        return cells.bitrate(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"

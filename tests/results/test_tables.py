@@ -1,0 +1,79 @@
+"""Tables fit an 80-column terminal without cutting numbers; Result has a readable repr and table()."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rich.console import Console
+
+import vnetsim
+from vnetsim.api import render
+from vnetsim.results import cells
+
+WIDE = {"name": "wide", "duration": "5ms", "warmup": "1ms", "seed": 2,
+        "traffic": {"flows": [{"name": "u", "count": 256, "rate": "2.54Mpps", "size": 128}]},
+        "host": {"pnic": {"rx_queues": 8}, "cores": 8},
+        "variants": [{"name": "interrupt, VMXNET3 coalescing at the default rate"},
+                     {"name": "poll", "host": {"service": {"mode": "poll"}}}]}
+NUMBER = re.compile(r"\d")
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return vnetsim.run(WIDE)
+
+
+def _cells(text: str) -> list[str]:
+    """Every table cell of rendered text (between box-drawing separators)."""
+    out = []
+    for line in text.splitlines():
+        if "│" in line or "┃" in line:
+            out += [c.strip() for c in re.split("[│┃]", line)[1:-1]]
+    return out
+
+
+def test_host_tables_fit_80_columns_without_cutting_numbers(wide):
+    con = Console(width=80, record=True, color_system=None)
+    render(wide, con)
+    text = con.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    numeric = [c for c in _cells(text) if NUMBER.search(c)]
+    assert numeric and not [c for c in numeric if "…" in c]
+    from vnetsim.units import format_rate
+
+    assert format_rate(wide.variants[0]["offered_pps"], "pps") in text
+
+
+def test_a_table_too_wide_is_split_and_keeps_every_cell():
+    from rich.table import Table
+
+    t = Table(title="t")
+    t.add_column("variant")
+    for k in range(12):
+        t.add_column(f"metric {k}", justify="right")
+    t.add_row("a", *[f"{1234.5678 * k:,.4f}" for k in range(12)])
+    con = Console(width=80, record=True, color_system=None)
+    cells.print_table(con, t)
+    text = con.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines()) and "…" not in text
+    for k in range(12):
+        assert f"{1234.5678 * k:,.4f}" in text and f"metric {k}" in text
+    assert text.count("│ a ") >= 2, "each part repeats the variant"
+
+
+def test_constant_columns_are_said_once():
+    cols = ["variant", "offered", "p99"]
+    keep, same = cells.split_constant(cols, [["a", "1Mpps", "3us"], ["b", "1Mpps", "9us"]])
+    assert keep == [0, 2] and same == ["offered 1Mpps"]
+    assert cells.split_constant(cols, [["a", "1Mpps", "3us"]]) == ([0, 1, 2], [])
+
+
+def test_result_repr_and_table(wide):
+    text = repr(wide)
+    assert text.startswith("<Result host 'wide' from <scenario>: 2 rows>")
+    assert "poll" in text and "p99" in text and cells.duration(wide.variants[1]["latency_ns"]["p99"]) in text
+    t = wide.table()
+    assert all(len(line) <= 80 for line in t.splitlines()) and "…" not in t
+    t2 = wide.table(["latency_ns.p50", "cpu.host/core0.idle"], width=60)
+    assert cells.duration(wide.variants[0]["latency_ns"]["p50"]) in t2 and "idle" in t2
