@@ -54,9 +54,9 @@ def reference_completions(run, legs) -> dict[int, float]:
                 yield env.timeout(float(r.after_link_ns[flow]))
         host = int(dev.f_host[flow])
         op = int(dev.f_op[flow])
-        tier, slot, u1, u2, u3, u4 = leg_draws(dev.key, pid, op, float(dev.f_cache_p[flow]), dev.n_cap, dev.n_cache)
+        tier, slot, u1, u2 = leg_draws(dev.key, pid, op, float(dev.f_cache_p[flow]), dev.n_cap, dev.n_cache)
         d = host * dev.per_host + (dev.n_cap + slot if tier == 1 else slot)
-        s = leg_service_ns(op, tier, float(dev.f_block[flow]), dev.mu, dev.sigma, dev.ns_per_byte, u1, u2, u3, u4)
+        s = leg_service_ns(op, tier, float(dev.f_block[flow]), dev.mu, dev.sigma, dev.ns_per_byte, u1, u2)
         fail = float(dev.fail_ns[host])
         a = env.now
         if a >= fail:

@@ -68,12 +68,13 @@ def test_ios_are_conserved_with_failures_and_work_left_in_flight():
     spec = IOPathSpec(_cluster(4), HostDevices(NVME, 2), Network(nic_bps=10e9),
                       (Workload("vm", 0, 50_000, 0.5, objs, block_bytes=(4096, 65536), block_weights=(3, 1)),),
                       failures=(HostFailure(0.05, 3, stall_s=0.1), HostFailure(0.12, 1, stall_s=0.5)))
-    run = IOPathRun(spec, 5, 0.2)
-    run.run(drain=False)
-    c = run.conservation()
-    assert c.in_flight > 0 and c.failed > 0 and c.completed > 0     # stalled, failed and done I/Os
-    assert c.issued == c.completed + c.in_flight + c.failed
-    assert c.legs_issued == c.legs_done + c.legs_in_flight
+    for fused in (True, False):
+        run = IOPathRun(spec, 5, 0.2, fused_join=fused)
+        run.run(drain=False)
+        c = run.conservation()
+        assert c.in_flight > 0 and c.failed > 0 and c.completed > 0     # stalled, failed and done I/Os
+        assert c.issued == c.completed + c.in_flight + c.failed
+        assert c.legs_issued == c.legs_done + c.legs_in_flight
     done = simulate(spec, duration_s=0.2, seed=5).conservation
     assert done.in_flight == 0 and done.issued == done.completed + done.failed
     # the object on host 3 alone: its I/Os fail once host 3 is declared absent (t = 0.15 s)

@@ -71,7 +71,7 @@ CASES = {"raid1": single_site_raid1, "osa-raid5": osa_raid5, "esa-raid5": esa_ra
 
 
 def _recorded_run(spec, seed, duration_s, chunk_legs):
-    run = IOPathRun(spec, seed, duration_s)
+    run = IOPathRun(spec, seed, duration_s, fused_join=False)
     emitted, delivered = [], []
     until = run.source.until
 
@@ -139,3 +139,16 @@ def test_results_do_not_depend_on_the_chunk_size():
     a = completions_of(_recorded_run(spec, 11, 0.02, 97)[2])
     b = completions_of(_recorded_run(spec, 11, 0.02, 1 << 16)[2])
     assert a == b
+
+
+@pytest.mark.parametrize("case", ["osa-raid5", "stretched-failure"])
+def test_the_join_folded_at_the_devices_gives_the_same_latencies(case):
+    """The fast path (legs joined at their device, unsorted) against the stage-contract path."""
+    spec = CASES[case]()
+    apart, _, _ = _recorded_run(spec, seed=5, duration_s=0.03, chunk_legs=700)
+    fused = IOPathRun(spec, 5, 0.03)
+    fused.run(chunk_legs=700)
+    for h in range(2 * len(spec.workloads)):
+        a, b = apart.join.histogram(h), fused.join.histogram(h)
+        assert np.array_equal(a.counts, b.counts)
+        assert a.max == b.max and a.mean == pytest.approx(b.mean, rel=1e-12)

@@ -17,7 +17,11 @@ Semantics (the simpy reference in tests implements the same):
   other components (their legs already completed). It does not occupy the device.
 - The leg then travels its fixed reply delay to the owner (``reply_ns`` of its flow).
 
-A departure is fixed when the leg arrives, so the stage holds nothing between calls.
+A departure is fixed when the leg arrives, so the stage holds nothing between calls. Given a
+``join`` (``vnetsim.storage.iopath.join.Join``), the stage hands it every leg's return at once and
+emits nothing: the reply path has no queue, so nothing downstream needs the legs in time order,
+and the sort of the departures (the most expensive step otherwise) is saved. Without one it emits
+the legs in (time, id) order, as the stage contract says.
 """
 
 from __future__ import annotations
@@ -31,9 +35,9 @@ from vnetsim.engine.merge import gather_packets, time_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
 from vnetsim.engine.stage import NO_DROPS, StageOutput
+from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.spec import DeviceKind
 
-_TWO_PI = 2.0 * np.pi
 _K1 = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -44,33 +48,88 @@ def leg_uniform(key, pid, j):
     return unit_open(z)
 
 
+# Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9):
+# one uniform per normal draw, no trigonometry, and a logarithm only in the tails (5 % of draws).
+_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+      -3.066479806614716e+01, 2.506628277459239e+00)
+_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+      -1.328068155288572e+01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+      4.374664141464968e+00, 2.938163982698783e+00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+_P_LOW = 0.02425
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
-def lognormal_draw(mu, sigma, u1, u2):
-    """exp(mu + sigma * N(0, 1)), the normal from two uniforms (Box-Muller)."""
+def _tail(q):
+    return ((((( _C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
+        ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def normal_quantile(p):
+    """The standard normal quantile of ``p`` in (0, 1) (Acklam's algorithm)."""
+    if p < _P_LOW:
+        return _tail(np.sqrt(-2.0 * np.log(p)))
+    if p > 1.0 - _P_LOW:
+        return -_tail(np.sqrt(-2.0 * np.log1p(-p)))
+    q = p - 0.5
+    r = q * q
+    return (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q / \
+        (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def lognormal_draw(mu, sigma, u):
+    """exp(mu + sigma * z), z the standard normal quantile of the uniform ``u``."""
     if sigma == 0.0:
         return np.exp(mu)
-    return np.exp(mu + sigma * np.sqrt(-2.0 * np.log(u1)) * np.cos(_TWO_PI * u2))
+    return np.exp(mu + sigma * normal_quantile(u))
 
 
 @numba.njit(cache=True, nogil=True)
 def leg_draws(key, pid, op, tier_p, n_cap, n_cache):
-    """Tier (0 capacity, 1 cache), device slot within its tier, and the four service uniforms."""
+    """Tier (0 capacity, 1 cache), device slot within its tier, and the two service uniforms."""
     tier = 0
     if n_cache > 0 and (op != 0 or leg_uniform(key, pid, 0) < tier_p):
         tier = 1
     count = n_cache if tier == 1 else n_cap
     slot = min(int(leg_uniform(key, pid, 1) * count), count - 1)
-    return tier, slot, leg_uniform(key, pid, 2), leg_uniform(key, pid, 3), leg_uniform(key, pid, 4), \
-        leg_uniform(key, pid, 5)
+    return tier, slot, leg_uniform(key, pid, 2), leg_uniform(key, pid, 3)
 
 
 @numba.njit(cache=True, nogil=True)
-def leg_service_ns(op, tier, block, mu, sigma, ns_per_byte, u1, u2, u3, u4):
+def leg_service_ns(op, tier, block, mu, sigma, ns_per_byte, u1, u2):
     """Service of one leg: read (op 0), write (1) or read then write (2) at a device of ``tier``."""
     if op == 2:
-        return lognormal_draw(mu[tier, 0], sigma[tier, 0], u1, u2) + \
-            lognormal_draw(mu[tier, 1], sigma[tier, 1], u3, u4) + 2.0 * block * ns_per_byte[tier]
-    return lognormal_draw(mu[tier, op], sigma[tier, op], u1, u2) + block * ns_per_byte[tier]
+        return lognormal_draw(mu[tier, 0], sigma[tier, 0], u1) + lognormal_draw(mu[tier, 1], sigma[tier, 1], u2) \
+            + 2.0 * block * ns_per_byte[tier]
+    return lognormal_draw(mu[tier, op], sigma[tier, op], u1) + block * ns_per_byte[tier]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _replace_earliest(heap, dev, k, d):
+    """The device's servers' free times are a 4-ary min-heap in ``heap[dev, :k]`` (shallow: three
+    levels for 64 servers): the earliest free server takes a leg until ``d`` (replace the root,
+    sift down)."""
+    i = 0
+    while True:
+        c = 4 * i + 1
+        if c >= k:
+            break
+        best = c
+        bv = heap[dev, c]
+        end = c + 4 if c + 4 < k else k
+        for j in range(c + 1, end):
+            v = heap[dev, j]
+            if v < bv:
+                best = j
+                bv = v
+        if bv >= d:
+            break
+        heap[dev, i] = bv
+        i = best
+    heap[dev, i] = d
 
 
 @numba.njit(cache=True, nogil=True)
@@ -85,9 +144,9 @@ def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, 
         f = flow[i]
         h = f_host[f]
         op = f_op[f]
-        tier, slot, u1, u2, u3, u4 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
+        tier, slot, u1, u2 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
         dev = h * per_host + (n_cap + slot if tier == 1 else slot)
-        s = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2, u3, u4)
+        s = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2)
         f_count[f] += 1.0
         counts[dev] += 1
         fail = fail_ns[h]
@@ -96,16 +155,10 @@ def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, 
             f_stall[f] += d - a
             out[i] = d + f_reply[f]
             continue
-        # earliest free server of the device (FCFS over queue_depth servers)
-        k = depth[dev]
-        best = 0
-        for j in range(1, k):
-            if free_at[dev, j] < free_at[dev, best]:
-                best = j
-        free = free_at[dev, best]
+        free = free_at[dev, 0]              # the earliest free of its queue_depth servers (FCFS)
         start = a if a > free else free
         d = start + s
-        free_at[dev, best] = d
+        _replace_earliest(free_at, dev, depth[dev], d)
         b0 = start if start > lo else lo
         b1 = d if d < hi else hi
         if b1 > b0:
@@ -154,8 +207,9 @@ class DeviceStage:
     def __init__(self, hosts: int, capacity: DeviceKind, capacity_count: int, cache: DeviceKind | None,
                  cache_count: int, f_host, f_op, f_block, f_cache_p, f_reply_ns, key: int,
                  fail_ns=None, stall_ns=None, stat_lo_ns: float = 0.0, stat_hi_ns: float = np.inf,
-                 name: str = "devices") -> None:
+                 join: Join | None = None, name: str = "devices") -> None:
         self.name = name
+        self.join = join
         n_cache = cache_count if cache is not None else 0
         self.n_cap, self.n_cache, self.per_host = int(capacity_count), int(n_cache), int(capacity_count + n_cache)
         kinds = [capacity, cache if cache is not None else capacity]
@@ -191,6 +245,9 @@ class DeviceStage:
                      self.f_cache_p, self.f_reply, self.n_cap, self.n_cache, self.per_host, self.depth, self.mu,
                      self.sigma, self.ns_per_byte, self.fail_ns, self.stall_ns, self.free_at, self.busy,
                      self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts)
+        if self.join is not None:
+            self.join.fold(out, arrivals.t0_ns, arrivals.pkt_id, arrivals.flow)
+            return StageOutput(Packets.empty(), NO_DROPS)
         order = time_order(out, arrivals.pkt_id)
         return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
                                                    arrivals.pkt_id)), NO_DROPS)

@@ -3,7 +3,8 @@
 Legs of an I/O share its id (``pkt_id // MAX_LEGS``); pending I/Os sit in a ring indexed by
 ``io % size`` (grown when two pending I/Os would share a slot), so memory is bounded by the I/Os in
 flight. A completed I/O's latency (last leg back minus issue time) goes to its group's read or
-write histogram when it was issued in the statistics window.
+write histogram when it was issued in the statistics window; one that completes after ``end_ns``
+(the end of a run that is not drained) is counted as still in flight.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from vnetsim.storage.iopath.legs import MAX_LEGS
 
 
 @numba.njit(cache=True, nogil=True)
-def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, counts, stats, done):
+def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, end, counts, stats, done, late):
     """Fold legs from index ``start``; return the index of a leg whose slot is taken (-1: all done)."""
     size = slot_io.shape[0]
     for i in range(start, t.shape[0]):
@@ -35,6 +36,8 @@ def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max
         if slot_left[s] == 0:
             h = f_hist[flow[i]]
             done[h] += 1
+            if slot_max[s] > end:
+                late[0] += 1
             if t0[i] >= lo:
                 st = stats_load(stats[h])
                 st = hist_add(counts[h], st, slot_max[s] - t0[i], SUB_BITS)
@@ -47,10 +50,12 @@ class Join:
     """The pipeline's sink: ``join(packets, horizon_ns)``. ``f_nlegs[flow]``: legs of that leg's
     I/O; ``f_hist[flow]``: its histogram (``group * 2 + is_write``)."""
 
-    def __init__(self, f_nlegs: np.ndarray, f_hist: np.ndarray, n_hist: int, lo_ns: float, ring: int = 1 << 16):
+    def __init__(self, f_nlegs: np.ndarray, f_hist: np.ndarray, n_hist: int, lo_ns: float, end_ns: float = np.inf,
+                 ring: int = 1 << 16):
         self.f_nlegs = np.ascontiguousarray(f_nlegs, np.int64)
         self.f_hist = np.ascontiguousarray(f_hist, np.int64)
-        self.lo = float(lo_ns)
+        self.lo, self.end = float(lo_ns), float(end_ns)
+        self.late = np.zeros(1, np.int64)     # folded I/Os that complete after end_ns
         self.counts = np.zeros((n_hist, 2 + MAX_OCTAVES * (1 << SUB_BITS)), np.int64)
         self.stats = np.tile(np.array([0.0, 0.0, np.inf, -np.inf, 0.0]), (n_hist, 1))
         self.done = np.zeros(n_hist, np.int64)
@@ -73,12 +78,15 @@ class Join:
         self.slot_io[s], self.slot_left[s], self.slot_max[s] = ios, left, top
 
     def __call__(self, packets: Packets, horizon_ns: float) -> None:
-        self.legs += len(packets)
+        self.fold(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow)
+
+    def fold(self, t_ns: np.ndarray, t0_ns: np.ndarray, pkt_id: np.ndarray, flow: np.ndarray) -> None:
+        """Fold legs back at the owner at ``t_ns``, in any order (a max does not care)."""
+        self.legs += len(t_ns)
         start = 0
         while True:
-            start = _join(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow, start, self.f_nlegs,
-                          self.f_hist, self.slot_io, self.slot_left, self.slot_max, self.lo, self.counts,
-                          self.stats, self.done)
+            start = _join(t_ns, t0_ns, pkt_id, flow, start, self.f_nlegs, self.f_hist, self.slot_io, self.slot_left,
+                          self.slot_max, self.lo, self.end, self.counts, self.stats, self.done, self.late)
             if start < 0:
                 return
             self._grow()

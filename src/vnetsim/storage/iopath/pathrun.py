@@ -32,7 +32,8 @@ STAGE_NAMES = ("nic", "network", "inter_site", "device_wait", "device_service", 
 class IOPathRun:
     """A built pipeline and its parts (``simulate`` runs one; tests look inside)."""
 
-    def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0) -> None:
+    def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0,
+                 fused_join: bool = True) -> None:
         if not (np.isfinite(duration_s) and duration_s > 0):
             raise ModelError("duration", f"must be finite and > 0 seconds, got {duration_s}", "")
         if not 0 <= warmup_s < duration_s:
@@ -58,9 +59,10 @@ class IOPathRun:
         d = spec.devices
         key = int(stream(seed, "storage.iopath.devices").integers(0, 2**63))
         cache_p = np.where(t.lc_op[lc] == 0, t.cache_hit[t.lc_group[lc]], 1.0)
-        self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
-                                   t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi)
         self.join = Join(t.lc_nlegs[lc], t.lc_group[lc] * 2 + t.lc_write[lc], n_hist, lo)
+        self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
+                                   t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
+                                   join=self.join if fused_join else None)
         pipe = Pipeline()
         src = pipe.source(self.source, "source")
         nic = pipe.add(self.nic, "nic")
@@ -77,6 +79,7 @@ class IOPathRun:
         self.offered_legs_pps = self.source.offered_pps * max(1.0, legs_per_io)
 
     def run(self, drain: bool = True, chunk_legs: int = 1 << 17) -> None:
+        self.join.end = np.inf if drain else self.duration_ns
         self.pipe.run(self.duration_ns, self.offered_legs_pps, chunk_legs, self.warmup_ns, drain=drain)
         if drain:
             self.pipe.flush()
@@ -86,8 +89,8 @@ class IOPathRun:
         held = [n.inbox for n in self.pipe.nodes]
         ids = [run.pkt_id // MAX_LEGS for runs in held for run in runs]
         legs_in_flight = int(sum(len(x) for x in ids))
-        in_flight = np.unique(np.concatenate(ids + [self.join.pending_ios()]))
-        return Conservation(int(self.source.issued.sum()), int(self.join.done.sum()), len(in_flight),
+        in_flight = len(np.unique(np.concatenate(ids + [self.join.pending_ios()]))) + int(self.join.late[0])
+        return Conservation(int(self.source.issued.sum()), int(self.join.done.sum() - self.join.late[0]), in_flight,
                             int(self.source.failed.sum()), int(self.source.legs_issued), int(self.join.legs),
                             legs_in_flight)
 

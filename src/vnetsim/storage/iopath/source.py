@@ -2,9 +2,12 @@
 
 Each group's interarrival gaps are gamma-distributed with mean ``1 / iops`` and squared coefficient
 of variation ``interarrival_scv`` (shape ``1 / scv``: 1 is Poisson), from the group's own random
-stream. I/Os of all groups are merged by time and numbered in that order; each I/O's kind (read or
-write), block size, object and variant are counter-based draws from its number, and its legs are
-emitted at its issue time with ids ``io * MAX_LEGS + leg``, so they leave in (time, id) order.
+stream. The Poisson groups are one stream: their superposition is a Poisson process of the summed
+rate whose arrivals belong to group g with probability ``iops_g / sum`` (independent marks), which
+spares merging many streams. Streams are merged by time and their I/Os numbered in that order;
+each I/O's group (in the pooled stream), kind (read or write), block size, object and variant are
+counter-based draws from its number, and its legs are emitted at its issue time with ids
+``io * MAX_LEGS + leg``, so they leave in (time, id) order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from vnetsim.engine.merge import merge_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
 from vnetsim.storage.iopath.device import leg_uniform
@@ -28,7 +32,7 @@ def _pick(u, cdf):
 
 
 @numba.njit(cache=True, nogil=True)
-def expand_ios(t, grp, io0, key, read_fraction, size_cdf, n_sizes, slot_base, n_objects, epoch_start, read_base,
+def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size_cdf, n_sizes, slot_base, n_objects, epoch_start, read_base,
                read_count, write_base, write_count, var_leg_start, var_nlegs, wire_bytes, issued, failed):
     """Legs of time-ordered I/Os numbered from ``io0``: (t, t0, wire size, flow, pid) arrays."""
     n = t.shape[0]
@@ -38,7 +42,7 @@ def expand_ios(t, grp, io0, key, read_fraction, size_cdf, n_sizes, slot_base, n_
     n_ep = epoch_start.shape[0]
     for i in range(n):
         io = io0 + i
-        g = grp[i]
+        g = stream_groups[strm[i], _pick(leg_uniform(key, io, 4), stream_cdf[strm[i]])]
         e = 0
         while e + 1 < n_ep and epoch_start[e + 1] <= t[i]:
             e += 1
@@ -78,12 +82,24 @@ class IOSource:
         self.t = tables
         self.wire_bytes = np.ascontiguousarray(wire_bytes, np.int32)
         self.end_ns = float(end_ns)
-        self.rngs = [stream(seed, f"storage.iopath.arrivals.{g}.{w.name}") for g, w in enumerate(spec.workloads)]
+        ws = spec.workloads
+        poisson = [g for g, w in enumerate(ws) if w.interarrival_scv == 1.0]
+        members = ([poisson] if poisson else []) + [[g] for g, w in enumerate(ws) if w.interarrival_scv != 1.0]
+        width = max(len(m) for m in members)
+        self.stream_groups = np.zeros((len(members), width), np.int64)
+        self.stream_cdf = np.ones((len(members), width))
+        rates = np.array([w.iops for w in ws])
+        names = []
+        for k, m in enumerate(members):
+            self.stream_groups[k, :len(m)] = m
+            self.stream_cdf[k, :len(m)] = np.cumsum(rates[m]) / rates[m].sum()
+            names.append("poisson" if len(m) > 1 or ws[m[0]].interarrival_scv == 1.0 else f"{m[0]}.{ws[m[0]].name}")
+        self.rngs = [stream(seed, f"storage.iopath.arrivals.{name}") for name in names]
         self.key = np.uint64(stream(seed, "storage.iopath.ios").integers(0, 2**63))
-        self.mean_gap = np.array([1e9 / w.iops for w in spec.workloads])
-        self.shape = np.array([1.0 / w.interarrival_scv for w in spec.workloads])
-        self.last = np.zeros(len(spec.workloads))
-        self.buffers = [np.empty(0) for _ in spec.workloads]
+        self.mean_gap = np.array([1e9 / rates[m].sum() for m in members])
+        self.shape = np.array([1.0 / ws[m[0]].interarrival_scv for m in members])
+        self.last = np.zeros(len(members))
+        self.buffers = [np.empty(0) for _ in members]
         self.io_next = 0
         self.issued = np.zeros(len(spec.workloads), np.int64)
         self.failed = np.zeros(len(spec.workloads), np.int64)
@@ -108,12 +124,12 @@ class IOSource:
         h = min(horizon_ns, self.end_ns)
         parts = [self._times(g, h) for g in range(len(self.rngs))]
         t = np.concatenate(parts)
-        grp = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        if len(parts) > 1:
-            order = np.argsort(t, kind="stable")
-            t, grp = t[order], grp[order]
+        strm = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+        if len(parts) > 1:                     # k-way merge by time; equal times in stream order
+            order = merge_order(t, [len(p) for p in parts])
+            t, strm = t[order], strm[order]
         tb = self.t
-        lt, size, flow, pid = expand_ios(t, grp, self.io_next, self.key, tb.read_fraction, tb.size_cdf, tb.n_sizes,
+        lt, size, flow, pid = expand_ios(t, strm, self.stream_cdf, self.stream_groups, self.io_next, self.key, tb.read_fraction, tb.size_cdf, tb.n_sizes,
                                          tb.slot_base, tb.n_objects, tb.epoch_start_ns, tb.read_base,
                                          tb.read_count, tb.write_base, tb.write_count, tb.var_leg_start,
                                          tb.var_nlegs, self.wire_bytes, self.issued, self.failed)

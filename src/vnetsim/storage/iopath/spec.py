@@ -202,7 +202,9 @@ class GroupResult:
 @dataclass(frozen=True)
 class Conservation:
     """I/O accounting at the end of the run: ``issued == completed + in_flight + failed``, and the
-    same for legs (``legs_issued == legs_done + legs_in_flight``)."""
+    same for legs (``legs_issued == legs_done + legs_in_flight``). ``in_flight``: I/Os not complete
+    at the end (a leg still on its way, or the last leg back after the end of an undrained run);
+    ``failed``: I/Os with nothing left to read or write (every component they need is down)."""
 
     issued: int
     completed: int

@@ -1,0 +1,152 @@
+"""Storage I/O path benchmark: simulated I/Os per wall-clock second on one core, network hops included,
+side by side with a plain SimPy event model of the same I/O path in the same run (figures, never
+assertions).
+
+Workload: a 16-host single-site cluster (4 racks), RAID-1 FTT=1 objects (2 replicas) spread over
+the hosts, 16 VM groups (one per host), 70 % reads, 4 KiB / 64 KiB blocks, Poisson arrivals; NVMe
+devices (2 per host); every remote leg crosses its owner's NIC queue (25 Gb/s) and the fabric
+hops; writes fan out to both replicas and complete at the slower one. A second case is a
+stretched cluster (8 + 8 hosts, site mirroring, local reads), whose writes also cross the
+inter-site link queue.
+
+vnetsim: ``vnetsim.storage.iopath.simulate`` end to end (I/O generation, fan-out, NIC, inter-site
+link and device stages, join, histograms). Peer: SimPy, one process per leg through the same
+resources (NIC, link, devices with the same parallelism) and the same join, fed with the same legs
+(their generation is not timed for the peer).
+
+Run: PYTHONPATH=src python benchmarks/bench_storage_io.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import simpy
+
+from vnetsim.storage.iopath import (
+    Cluster,
+    Copy,
+    HostDevices,
+    IOPathSpec,
+    Network,
+    ObjectPlacement,
+    Workload,
+    default_device_kinds,
+    simulate,
+)
+from vnetsim.storage.iopath.device import leg_draws, leg_service_ns
+from vnetsim.storage.iopath.legs import LOCAL, MAX_LEGS, OTHER_SITE
+from vnetsim.storage.iopath.pathrun import IOPathRun
+
+HOSTS = 16
+
+
+def single_site(iops_per_group: float) -> IOPathSpec:
+    cl = Cluster((0,) * HOSTS, tuple(h // 4 for h in range(HOSTS)))
+    objs = tuple(ObjectPlacement((Copy("raid1", (i % HOSTS, (i + 5) % HOSTS)),)) for i in range(64))
+    groups = tuple(Workload(f"vm{h}", h, iops_per_group, 0.7, objs, block_bytes=(4096, 65536),
+                            block_weights=(0.9, 0.1)) for h in range(HOSTS))
+    return IOPathSpec(cl, HostDevices(default_device_kinds()["nvme"], 2), Network(), groups)
+
+
+def stretched(iops_per_group: float) -> IOPathSpec:
+    site = tuple(h // 8 for h in range(HOSTS))
+    cl = Cluster(site, tuple(h // 4 for h in range(HOSTS)))
+    objs = tuple(ObjectPlacement((Copy("raid1", (i % 8,)), Copy("raid1", (8 + (i + 3) % 8,)))) for i in range(64))
+    groups = tuple(Workload(f"vm{h}", h, iops_per_group, 0.7, objs, block_bytes=(4096, 65536),
+                            block_weights=(0.9, 0.1)) for h in range(HOSTS))
+    return IOPathSpec(cl, HostDevices(default_device_kinds()["nvme"], 2), Network(inter_site_bps=100e9), groups,
+                      local_reads=True)
+
+
+def time_vnetsim(spec: IOPathSpec, duration_s: float, repeat: int) -> tuple[float, int, float]:
+    """(I/Os per second, I/Os, mean write latency ns), best of ``repeat``."""
+    simulate(spec, duration_s=0.001, seed=1)                   # compile / load kernels outside the timing
+    best, n, lat = math.inf, 0, 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        r = simulate(spec, duration_s=duration_s, seed=1)
+        dt = time.perf_counter() - t0
+        best = min(best, dt)
+        n = r.conservation.completed
+        lat = sum(g.writes.mean * g.writes.count for g in r.groups) / sum(g.writes.count for g in r.groups)
+    return n / best, n, lat
+
+
+def simpy_peer(spec: IOPathSpec, duration_s: float) -> tuple[float, int, float]:
+    """The same I/O path as SimPy processes: (I/Os per second, I/Os, mean write latency ns)."""
+    run = IOPathRun(spec, 1, duration_s)
+    legs = run.source.until(math.inf)
+    r, dev, net = run.routes, run.devices, spec.network
+    t_lc, lc = run.tables, run.routes.leg_class
+    is_write = t_lc.lc_write[lc]
+    rows = list(zip(legs.t_ns.tolist(), legs.pkt_id.tolist(), legs.flow.tolist(), legs.size_bytes.tolist()))
+    start = time.perf_counter()
+    env = simpy.Environment()
+    nics = [simpy.Resource(env, 1) for _ in range(spec.cluster.hosts)]
+    links = [simpy.Resource(env, 1) for _ in range(2)]
+    devices = [simpy.Resource(env, int(dev.depth[d])) for d in range(dev.n_devices)]
+    left: dict[int, int] = {}
+    last: dict[int, float] = {}
+    lat_sum, writes = [0.0], [0]
+
+    def leg(t, pid, flow, wire):
+        yield env.timeout(t)
+        route = r.route[flow]
+        if route != LOCAL:
+            with nics[r.nic_queue[flow]].request() as req:
+                yield req
+                yield env.timeout(wire * 8e9 / net.nic_bps)
+            yield env.timeout(r.after_nic_ns[flow])
+            if route == OTHER_SITE:
+                with links[r.site_link[flow]].request() as req:
+                    yield req
+                    yield env.timeout(wire * 8e9 / net.inter_site_bps)
+                yield env.timeout(r.after_link_ns[flow])
+        op = int(dev.f_op[flow])
+        tier, slot, u1, u2 = leg_draws(dev.key, pid, op, float(dev.f_cache_p[flow]), dev.n_cap, dev.n_cache)
+        s = leg_service_ns(op, tier, float(dev.f_block[flow]), dev.mu, dev.sigma, dev.ns_per_byte, u1, u2)
+        with devices[int(dev.f_host[flow]) * dev.per_host + (dev.n_cap + slot if tier else slot)].request() as req:
+            yield req
+            yield env.timeout(s)
+        yield env.timeout(dev.f_reply[flow])
+        io = pid // MAX_LEGS
+        last[io] = max(last.get(io, 0.0), env.now)
+        left[io] = left.get(io, int(dev_nlegs[flow])) - 1
+        if left[io] == 0:
+            if is_write[flow]:
+                lat_sum[0] += last[io] - t
+                writes[0] += 1
+            del left[io], last[io]
+
+    dev_nlegs = t_lc.lc_nlegs[lc]
+    for row in rows:
+        env.process(leg(*row))
+    env.run()
+    dt = time.perf_counter() - start
+    n = len({pid // MAX_LEGS for _, pid, _, _ in rows})
+    return n / dt, n, lat_sum[0] / max(1, writes[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    iops = 200_000.0                                  # per group: 3.2 M IOPS in the cluster
+    duration = 0.5 if args.quick else 2.0
+    peer_duration = 0.01 if args.quick else 0.03
+    print(f"{'case':<34}{'vnetsim I/O/s':>16}{'SimPy I/O/s':>14}{'ratio':>9}{'I/Os':>12}"
+          f"{'write mean us (v / peer)':>28}")
+    for name, build in (("single site RAID-1 FTT=1", single_site), ("stretched, site mirroring", stretched)):
+        spec = build(iops)
+        fast, n, lat = time_vnetsim(spec, duration, args.repeat)
+        peer, pn, plat = simpy_peer(spec, peer_duration)
+        print(f"{name:<34}{fast:>16,.0f}{peer:>14,.0f}{fast / peer:>9.0f}{n:>12,}"
+              f"{lat / 1e3:>14.1f} / {plat / 1e3:<10.1f}")
+
+
+if __name__ == "__main__":
+    main()
