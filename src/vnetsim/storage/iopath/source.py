@@ -32,8 +32,9 @@ def _pick(u, cdf):
 
 
 @numba.njit(cache=True, nogil=True)
-def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size_cdf, n_sizes, slot_base, n_objects, epoch_start, read_base,
-               read_count, write_base, write_count, var_leg_start, var_nlegs, wire_bytes, issued, failed):
+def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size_cdf, n_sizes, slot_base,
+               n_objects, epoch_start, read_base, read_count, write_base, write_count, var_leg_start, var_nlegs,
+               wire_bytes, issued, failed):
     """Legs of time-ordered I/Os numbered from ``io0``: (t, t0, wire size, flow, pid) arrays."""
     n = t.shape[0]
     var = np.empty(n, np.int64)
@@ -129,7 +130,8 @@ class IOSource:
             order = merge_order(t, [len(p) for p in parts])
             t, strm = t[order], strm[order]
         tb = self.t
-        lt, size, flow, pid = expand_ios(t, strm, self.stream_cdf, self.stream_groups, self.io_next, self.key, tb.read_fraction, tb.size_cdf, tb.n_sizes,
+        lt, size, flow, pid = expand_ios(t, strm, self.stream_cdf, self.stream_groups, self.io_next, self.key,
+                                         tb.read_fraction, tb.size_cdf, tb.n_sizes,
                                          tb.slot_base, tb.n_objects, tb.epoch_start_ns, tb.read_base,
                                          tb.read_count, tb.write_base, tb.write_count, tb.var_leg_start,
                                          tb.var_nlegs, self.wire_bytes, self.issued, self.failed)
