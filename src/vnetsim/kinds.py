@@ -19,6 +19,7 @@ capabilities) turn it into ``file: variant: field: what (fix)``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,11 +40,16 @@ ENTRY_POINT_GROUP = "vnetsim.kinds"
 
 @dataclass
 class PcapRequest:
-    """Write the offered traffic of the first variant run (its first load level) as a pcap."""
+    """Write the offered traffic of the first variant run (its first load level) as a pcap.
+
+    Simulated time 0 is written as ``epoch_ns`` (ns since 1970): by default the wall-clock time the
+    request was made, i.e. the run's start, so tools show real dates; ``epoch_ns=0`` writes the
+    simulated time as is (1970-01-01, reproducible bytes)."""
 
     path: str
     limit: int = 1_000_000
     done: bool = False
+    epoch_ns: int = field(default_factory=time.time_ns)
 
 
 @dataclass(frozen=True)

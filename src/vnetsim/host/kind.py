@@ -36,7 +36,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
         if pcap is not None and not pcap.done:
             from vnetsim.io.pcap import PcapWriter
 
-            with PcapWriter(pcap.path, plan.catalog.flows, size_is="outer") as writer:
+            with PcapWriter(pcap.path, plan.catalog.flows, size_is="outer", epoch_ns=pcap.epoch_ns) as writer:
                 path.write_pcap(writer, pcap.limit)
                 run = path.run()
             pcap.done = True
