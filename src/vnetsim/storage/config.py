@@ -173,7 +173,8 @@ class VmGroup(Strict):
     iops: float = Field(0.0, ge=0, le=1e7, description="I/Os per second of one VM")
     read_fraction: float = Field(0.7, ge=0, le=1, description="share of reads")
     block_size: Bytes = Field(4096, description="I/O size (the vendor's bandwidth examples use 4 KB)")
-    burstiness: float = Field(1.0, ge=1, le=100, description="peak / mean I/O rate")
+    burstiness: float = Field(1.0, gt=0, le=100, description="squared coefficient of variation of the gaps "
+                              "between the group's I/Os (1: Poisson; above 1: burstier)")
     working_set: float = Field(0.1, gt=0, le=1, description="share of the disk the I/Os touch")
     used: float = Field(1.0, ge=0, le=1, description="share of each disk written (thin disks use only that)")
     policy: Policy | None = Field(None, description="this group's policy (default: the cluster's)")

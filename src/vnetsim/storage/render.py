@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from rich.console import Console
@@ -75,6 +76,11 @@ ROWS: list[tuple[str, Callable[[dict], str]]] = [
 ]
 
 
+def _latency(row: dict, group: str, op: str) -> str:
+    lat = _get(row, "io", "groups", group, op)
+    return "-" if lat is None else f"{duration(lat['p50'])} / {duration(lat['p99'])}"
+
+
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
     out: list[tuple[str, Callable[[dict], str]]] = []
     if any("availability" in r for r in rows):
@@ -86,11 +92,17 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
             ("data loss / year", lambda r: "-" if _get(r, "availability", "markov") is None
              else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
         ]
-    if any("io" in r for r in rows):
-        out += [
-            ("write p99 (normal)", lambda r: duration(_get(r, "io", "groups_total", "writes", "p99"))),
-            ("read p99 (normal)", lambda r: duration(_get(r, "io", "groups_total", "reads", "p99"))),
-        ]
+    groups: list[str] = []
+    for r in rows:
+        for g in (_get(r, "io", "groups") or {}):
+            if g not in groups:
+                groups.append(g)
+    for g in groups:
+        for op in ("writes", "reads"):
+            out.append((f"{g} {op[:-1]} p50 / p99", functools.partial(_latency, group=g, op=op)))
+    if groups:
+        out.append(("busiest device / NIC", lambda r: "-" if "io" not in r else
+                    f"{share(r['io']['device_utilisation']['max'])} / {share(r['io']['nic_utilisation']['max'])}"))
     return out
 
 

@@ -16,5 +16,11 @@ def run_scenario(sc: StorageScenario) -> dict:
         from vnetsim.storage.reliability import availability_section
 
         row["availability"] = availability_section(sc, sz)
+    if sc.options.io:
+        from vnetsim.storage.iomap import io_section
+
+        io = io_section(sc, sz)
+        if io is not None:
+            row["io"] = io
     row["notes"] = list(sz.notes)
     return row

@@ -1,0 +1,143 @@
+"""The scenario mapped onto the I/O-path model (``vnetsim.storage.iopath``), and its result as the
+row's ``io`` section: read and write latency per VM group in normal operation, where the time goes,
+and how busy devices, NICs and the inter-site link are.
+
+Mapping (docs/models/storage.md, "I/O path"):
+- hosts 0..n-1, site by site; racks from ``fault_domains`` (hosts split evenly), else one rack per
+  site; the hosts of a site are visited rack by rack in turn, so consecutive hosts sit in different
+  racks and an object's components land on distinct fault domains;
+- devices: the host's capacity devices (OSA: its cache tier too; a hybrid host reads 70 % of its
+  cache capacity as read cache), each kind's figures from the scenario or the device defaults;
+- network: the host's active NIC bandwidth; one switch hop inside a rack (none with direct
+  connect), three across racks (leaf, spine, leaf); the inter-site link and its RTT;
+- each VM group runs on one host (group i on host i mod n, site by site), issues all its VMs'
+  I/Os and addresses up to ``OBJECTS_PER_GROUP`` of its disks, each placed by the group's layout
+  from a rotating first host; reads are local in two-node and stretched clusters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from vnetsim.storage.config import Device, StorageScenario
+from vnetsim.storage.devices import DEFAULTS
+from vnetsim.storage.policy import Layout
+from vnetsim.storage.sizing import Sizing
+
+OBJECTS_PER_GROUP = 32
+HYBRID_READ_CACHE_SHARE = 0.7     # OSA hybrid: 70 % of the cache device is read cache
+
+
+def site_hosts(sc: StorageScenario) -> list[list[int]]:
+    """Host numbers of each data site, in rack-interleaved order."""
+    st = sc.storage
+    racks = st.fault_domains or 1
+    per_rack = st.hosts // racks
+    out = []
+    for s in range(st.data_sites):
+        base = s * st.hosts
+        out.append([base + r * per_rack + i for i in range(per_rack) for r in range(racks)])
+    return out
+
+
+def racks_of_hosts(sc: StorageScenario) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    st = sc.storage
+    racks = st.fault_domains or 1
+    per_rack = st.hosts // racks
+    site = tuple(h // st.hosts for h in range(st.total_hosts))
+    rack = tuple((h // st.hosts) * racks + (h % st.hosts) // per_rack for h in range(st.total_hosts))
+    return site, rack
+
+
+def device_kind_of(d: Device):
+    from vnetsim.storage.iopath.defaults import device_kind
+
+    base = DEFAULTS[d.kind]
+    return device_kind(d.kind, d.read_latency if d.read_latency is not None else base.read_latency_ns,
+                       d.write_latency if d.write_latency is not None else base.write_latency_ns,
+                       d.iops if d.iops is not None else base.iops,
+                       d.throughput if d.throughput is not None else base.throughput_bps)
+
+
+def host_devices(sc: StorageScenario):
+    from vnetsim.storage.iopath import HostDevices
+
+    h = sc.storage.host
+    if h.disk_groups is not None:
+        dg = h.disk_groups
+        hybrid = dg.capacity.kind == "hdd"
+        cache_bytes = HYBRID_READ_CACHE_SHARE * dg.cache.capacity * dg.count if hybrid else 0.0
+        return HostDevices(device_kind_of(dg.capacity), dg.capacity.count * dg.count, device_kind_of(dg.cache),
+                           dg.count, cache_bytes)
+    main = max(h.devices, key=lambda d: d.count * d.capacity)      # ESA: the tier's main device group
+    return HostDevices(device_kind_of(main), sum(d.count for d in h.devices))
+
+
+def placement(layout: Layout, sites: list[list[int]], first: int, mirrored: bool):
+    """One object of ``layout``: a copy per site (or in the first site only), from host ``first`` on."""
+    from vnetsim.storage.iopath import Copy, ObjectPlacement
+
+    copies = []
+    for hosts in sites if mirrored else sites[:1]:
+        n = len(hosts)
+        pick = [hosts[(first + i) % n] for i in range(n)]
+        if layout.mirrored:
+            copies.append(Copy("raid1", tuple(pick[:layout.replicas])))
+        else:
+            width = layout.data_fragments + layout.parity_fragments
+            perf = tuple(pick[:layout.ftt + 1]) if layout.architecture == "esa" else ()
+            copies.append(Copy("ec", tuple(pick[:width]), layout.data_fragments, perf))
+    return ObjectPlacement(tuple(copies))
+
+
+def iopath_spec(sc: StorageScenario, sz: Sizing):
+    """The ``IOPathSpec`` of a sized scenario (normal operation: no failures)."""
+    from vnetsim.storage.iopath import Cluster, IOPathSpec, Network, Workload
+
+    st = sc.storage
+    sites = site_hosts(sc)
+    order = [h for s in sites for h in s]
+    site_of, rack_of = racks_of_hosts(sc)
+    link = st.sites_or_default
+    rtt = sz.network.inter_site_rtt_ns if sz.network.inter_site_rtt_ns is not None else 1e6
+    net = Network(nic_bps=sz.network.host_nic_bps, hops_same_rack=0 if st.direct_connect else 1, hops_other_rack=3,
+                  inter_site_bps=link.link, inter_site_rtt_ns=max(rtt, 1.0))
+    workloads = []
+    for i, g in enumerate(sc.workload.vm_groups):
+        if g.iops <= 0:
+            continue
+        lay = sz.group_layouts[g.name]
+        owner = order[i % len(order)]
+        local = [s for s in sites if owner in s][0]
+        # the owner's site first, so that the owner's copy is the local one
+        ordered = [local] + [s for s in sites if s is not local]
+        start = local.index(owner)
+        n_obj = min(g.vms * g.disks, OBJECTS_PER_GROUP)
+        objs = tuple(placement(lay, ordered, start + j, lay.sites == 2) for j in range(n_obj))
+        workloads.append(Workload(g.name, owner, g.vms * g.iops, g.read_fraction, objs, (g.block_size,), (1.0,),
+                                  g.burstiness, g.working_set * g.disk * g.disks * g.vms))
+    return IOPathSpec(Cluster(site_of, rack_of), host_devices(sc), net, tuple(workloads), st.architecture,
+                      local_reads=st.flavor in ("robo", "stretched"))
+
+
+def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
+    """``groups`` (per VM group: reads, writes, stages), utilisations and I/O conservation; None
+    when no VM group issues I/O."""
+    from vnetsim.errors import ModelError
+    from vnetsim.storage.iopath import simulate
+
+    try:
+        spec = iopath_spec(sc, sz)
+        if not spec.workloads:
+            return None
+        res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed)
+    except ModelError as exc:
+        raise exc.within("workload") from None
+    groups = {g.name: {"reads": asdict(g.reads), "writes": asdict(g.writes), "read_stages_ns": g.read_stages_ns,
+                       "write_stages_ns": g.write_stages_ns} for g in res.groups if not g.background}
+    dev = list(res.device_utilisation)
+    nic = list(res.nic_utilisation)
+    return {"duration_s": res.duration_s, "groups": groups,
+            "device_utilisation": {"max": max(dev, default=0.0), "mean": sum(dev) / len(dev) if dev else 0.0},
+            "nic_utilisation": {"max": max(nic, default=0.0), "mean": sum(nic) / len(nic) if nic else 0.0},
+            "inter_site_utilisation": list(res.inter_site_utilisation), "conservation": asdict(res.conservation)}
