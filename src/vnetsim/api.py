@@ -157,6 +157,21 @@ def _capability(name: str, scenario: Scenario, *, seed: int | None = None, durat
     return Result(scenario=_name(variants), kind=f"{kind.name}.{name}", variants=rows, source=source)
 
 
+def sweep(scenario: Scenario, *, grid: list[str] | tuple[str, ...] = (), replications: int | None = None,
+          workers: int | None = None, dask: str | None = None, store: str | Path | None = None,
+          overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, seed: int | None = None,
+          duration: str | float | None = None, progress: Callable[[int, int], None] | None = None):
+    """Run a parameter sweep (its ``sweep:`` block and ``grid`` axes such as ``"loads=1Mpps,2Mpps"``),
+    ``replications`` seeds per point, on ``workers`` local processes or the Dask scheduler ``dask``,
+    keeping finished points in ``store`` (a DuckDB file; a rerun skips them). Returns a
+    ``SweepResult`` (``summary()``: confidence intervals; ``to_dataframe()``). See docs/sweeps.md."""
+    from vnetsim.sweep import sweep as run_sweep
+
+    _check_common(scenario, seed, duration, overrides, variant)
+    return run_sweep(scenario, grid=grid, replications=replications, workers=workers, dask=dask, store=store,
+                     overrides=overrides, variant=variant, seed=seed, duration=duration, progress=progress)
+
+
 def schema_for(kind: str) -> dict:
     """The JSON Schema of a kind of scenario file."""
     model: Any = get_kind(kind).model

@@ -192,8 +192,6 @@ def parse_grid(text: str) -> Axis:
     raw = text.split("=", 1)[1].strip()
     if isinstance(value, list):
         values = value
-    elif raw.startswith("[") or raw.startswith("{"):
-        values = [value]
     else:
         values = []
         for part in _split_top(raw):

@@ -30,6 +30,7 @@ from vnetsim.scenario.loader import LoadedVariant
 from vnetsim.sweep.points import Point
 
 Outcome = dict[str, Any]
+CONNECT_TIMEOUT_S = 20.0  # how long to wait for a Dask scheduler before saying it cannot be reached
 
 
 def run_point(point: Point) -> Outcome:
@@ -84,7 +85,7 @@ def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome
         raise UserError("--dask", "needs dask.distributed, which is not installed",
                         "pip install 'vnetsim[dask]'") from None
     try:
-        client = Client(address, timeout="20s", set_as_default=False)
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise UserError(f"--dask {address}", f"cannot reach the Dask scheduler: {exc}",
                         "start one (dask scheduler) or check the address, e.g. tcp://host:8786") from None

@@ -204,8 +204,9 @@ def _validate(kind: Kind, doc: dict, source: str, variant: str | None, params: d
         err = validation_error(source, variant, exc, model)
         loc = format_loc(tuple(exc.errors()[0]["loc"]))
         for path, value in params.items():
-            if loc == path or loc.startswith(path + ".") or loc.startswith(path + "["):
+            if loc == path or loc.startswith((path + ".", path + "[")) or path.startswith(loc + "."):
                 where = _origin(block, path, cli_paths)
+                at = "" if loc == path else f"{loc}: "
                 raise ScenarioError(where if where.startswith("--") else f"{source}: {where}",
-                                    f"{path}={value!r}: {err.what}", err.fix) from None
+                                    f"{path}={value!r}: {at}{err.what}", err.fix) from None
         raise err from None
