@@ -128,3 +128,11 @@ def test_components_over_the_witness_limit_are_reported(tmp_path):
                                     "workload.vm_groups.db.disk=10GB"]).variants[0]
     assert row["components"]["witness"] == 900 and not row["components"]["fits_witness"]
     assert any("witness_components" in n for n in row["notes"])
+
+
+def test_public_exports_resolve():
+    import vnetsim.storage as storage
+
+    for name in storage.__all__:
+        assert getattr(storage, name) is not None, name
+    assert storage.simulate_io.__module__.startswith("vnetsim.storage.iopath")

@@ -69,3 +69,14 @@ def test_stretched_rides_through_site_outages_the_others_do_not():
     for name in ("robo", "single site"):
         assert rows[name]["availability"]["markov"]["downtime_s_per_year"]["value"] >= site_downtime_s
     assert rows["stretched"]["availability"]["markov"]["downtime_s_per_year"]["value"] < site_downtime_s / 100
+
+
+def test_example_monte_carlo_agrees_with_markov():
+    """Where both methods apply, the Markov figure lies within the simulation's interval (the
+    example's seed; tested at 99.9 %: three comparisons)."""
+    for row in vnetsim.run(str(EXAMPLE)).variants:
+        markov = row["availability"]["markov"]["downtime_s_per_year"]["value"]
+        mc = row["availability"]["montecarlo"]["downtime_s_per_year"]
+        se = (mc["high"] - mc["low"]) / (2 * 1.96)
+        assert abs(mc["value"] - markov) <= 3.29 * se, row["name"]
+        assert row["availability"]["montecarlo"]["cluster_years"] >= 2e5

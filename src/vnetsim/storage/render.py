@@ -81,6 +81,13 @@ def _latency(row: dict, group: str, op: str) -> str:
     return "-" if lat is None else f"{duration(lat['p50'])} / {duration(lat['p99'])}"
 
 
+def _montecarlo_downtime(row: dict) -> str:
+    mc = _get(row, "availability", "montecarlo", "downtime_s_per_year")
+    if mc is None:
+        return "-"
+    return f"{duration(mc['value'] * 1e9)} [{duration(mc['low'] * 1e9)}, {duration(mc['high'] * 1e9)}]"
+
+
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
     out: list[tuple[str, Callable[[dict], str]]] = []
     if any("availability" in r for r in rows):
@@ -92,6 +99,8 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
             ("data loss / year", lambda r: "-" if _get(r, "availability", "markov") is None
              else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
         ]
+    if any(_get(r, "availability", "montecarlo") is not None for r in rows):
+        out.append(("downtime / year (Monte Carlo, 95 %)", _montecarlo_downtime))
     groups: list[str] = []
     for r in rows:
         for g in (_get(r, "io", "groups") or {}):
