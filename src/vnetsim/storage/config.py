@@ -181,19 +181,42 @@ class VmGroup(Strict):
 
 
 class Failure(Strict):
-    """A failure injected into the I/O-path and rebuild model."""
+    """A failure injected into the rebuild model (docs/models/storage-io.md, "Failures and rebuilds").
+
+    A device or disk-group failure makes its components degraded (rebuilt at once); a host, rack or
+    site failure makes them absent (rebuilt after ``storage.rebuild.repair_delay`` unless the
+    failed part is back before); the witness and the inter-site link hold no data.
+    """
 
     name: str = "failure"
     component: Literal["device", "disk_group", "host", "rack", "site", "witness", "inter_site_link"] = "host"
-    at: DurationNs = Field(0.0, description="when it happens after the start")
-    target: str = Field("", description="which one: a host index, rack index or site 'a'/'b' (default the first)")
-    permanent: bool = Field(False, description="True: degraded at once (rebuild now); False: absent, rebuild after "
-                            "the repair delay")
+    at: DurationNs = Field(0.0, description="when it fails, after the start")
+    target: str = Field("0", description="which one: a host or rack number (0, 1, ...), a site 'a' or 'b', a "
+                        "device or disk group as HOST.INDEX (e.g. '2.0'); ignored for witness and inter_site_link")
+    recover: DurationNs | None = Field(None, description="when it comes back, after the start (None: never)")
+
+    @model_validator(mode="after")
+    def _check(self) -> Failure:
+        t = self.target.strip()
+        ok = {"site": t in ("a", "b", "0", "1"), "device": _dotted(t), "disk_group": _dotted(t),
+              "host": t.isdigit(), "rack": t.isdigit()}.get(self.component, True)
+        if not ok:
+            raise ValueError(f"target {self.target!r} does not name a {self.component}: use a number for a host or "
+                             "rack, 'a' or 'b' for a site, HOST.INDEX for a device or disk group")
+        if self.recover is not None and self.recover <= self.at:
+            raise ValueError("recover must come after the failure ('at')")
+        return self
+
+
+def _dotted(text: str) -> bool:
+    parts = text.split(".")
+    return 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts)
 
 
 class Rebuild(Strict):
     repair_delay: DurationNs = Field(3600e9, description="wait before rebuilding absent components (60 min)")
-    throttle: BitRateBps | None = Field(None, description="resync bandwidth cap per host (None: adaptive)")
+    throttle: BitRateBps | None = Field(None, description="resync bandwidth cap per host (None: adaptive resync)")
+    stall: DurationNs = Field(6e9, description="I/O stall when a host fails, until it is declared absent (5-7 s)")
 
 
 class Prices(Strict):

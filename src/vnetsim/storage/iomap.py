@@ -133,6 +133,11 @@ def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
         res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed)
     except ModelError as exc:
         raise exc.within("workload") from None
+    return io_result(res)
+
+
+def io_result(res) -> dict:
+    """An ``IOPathResult`` as the row's JSON-ready ``io`` fields (background workloads left out)."""
     groups = {g.name: {"reads": asdict(g.reads), "writes": asdict(g.writes), "read_stages_ns": g.read_stages_ns,
                        "write_stages_ns": g.write_stages_ns} for g in res.groups if not g.background}
     dev = list(res.device_utilisation)

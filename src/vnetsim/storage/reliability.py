@@ -25,15 +25,21 @@ def device_afr(sc: StorageScenario) -> float:
     return sum(d.count * (d.afr if d.afr is not None else DEFAULTS[d.kind].afr) for d in devs) / n
 
 
-def host_resync_bps(sc: StorageScenario) -> float:
-    """What one host can give a resync: min(active NIC bandwidth, its devices' rebuild rate), capped by
-    the throttle when one is set."""
+def host_resync_capacity_bps(sc: StorageScenario) -> float:
+    """What one host can give a resync when nothing else runs: min(active NIC bandwidth, its devices'
+    rebuild rate)."""
     st = sc.storage
     devs = st.host.capacity_devices()
     device_rate = sum(d.count * DEFAULTS[d.kind].rebuild_rate_bps for d in devs)
     nic = st.host.nic.speed * min(st.host.nic.active, st.host.nic.count)
-    rate = min(nic, device_rate)
-    return min(rate, st.rebuild.throttle) if st.rebuild.throttle is not None else rate
+    return min(nic, device_rate)
+
+
+def host_resync_bps(sc: StorageScenario) -> float:
+    """The same, capped by the throttle when one is set."""
+    rate = host_resync_capacity_bps(sc)
+    throttle = sc.storage.rebuild.throttle
+    return min(rate, throttle) if throttle is not None else rate
 
 
 def availability_spec(sc: StorageScenario, sz: Sizing):
