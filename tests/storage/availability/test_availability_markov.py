@@ -126,3 +126,25 @@ def test_bad_specs_are_one_line_model_errors(kw, field):
 def test_unknown_method_is_a_model_error():
     with pytest.raises(ModelError):
         evaluate(AvailabilitySpec(), method="guess")
+
+
+def test_mttdl_by_renewal_matches_the_linear_solve_where_it_is_well_conditioned():
+    spec = AvailabilitySpec(hosts=6, data_fragments=4, parity_fragments=1, device_afr=0.1, host_afr=0.3,
+                            data_per_host_bytes=5e13)
+    chain = build_chain(spec)
+    q = chain.generator()
+    keep = ~chain.loss
+    direct = np.linalg.solve(q[np.ix_(keep, keep)], -np.ones(int(keep.sum())))[0]
+    assert evaluate(spec).mttdl_years.value == pytest.approx(direct, rel=1e-9)
+
+
+def test_rare_losses_keep_their_accuracy():
+    """Loss once in ~1e14 years in a 288-state stretched chain: MTTDL, the loss rate and the annual
+    probability must tell one story (MTTDL x rate = 1 and P = rate x 1 year when losses are rare)."""
+    spec = AvailabilitySpec(hosts=20, sites=2, site_mirroring=True, witness=True, parity_fragments=2,
+                            site_rate_per_year=0.1, hosts_per_fault_domain=2)
+    r = evaluate(spec)
+    rate = r.loss_rate_per_year.value
+    assert r.states > 100 and 0 < rate < 1e-12
+    assert r.mttdl_years.value * rate == pytest.approx(1.0, rel=1e-4)
+    assert r.annual_loss_probability.value == pytest.approx(rate, rel=1e-4)

@@ -4,7 +4,9 @@
   probabilities of unavailable states keep their relative accuracy), availability = the
   stationary mass of accessible states.
 - Loss rate = the stationary flow into loss states; MTTDL = the mean time to absorption from
-  the healthy cluster with loss states absorbing (solve Q_TT m = -1); annual loss probability =
+  the healthy cluster, by renewal: redirect every entry into a loss state to the healthy state,
+  and MTTDL = 1 / the stationary rate of those entries (GTH again, where solving Q_TT m = -1
+  loses all accuracy once MTTDL is 1e12 times the repair times); annual loss probability =
   the probability of at least one loss event within a year in steady state: the chain started
   from its stationary distribution, every entry into a loss state redirected to an absorbing
   state, its mass after one year from the matrix exponential.
@@ -17,6 +19,8 @@ import time
 
 import numpy as np
 from scipy.linalg import expm
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order
 
 from vnetsim.storage.availability.chain import Chain, build_chain
 from vnetsim.storage.availability.spec import SECONDS_PER_YEAR, AvailabilityResult, AvailabilitySpec, Estimate
@@ -46,13 +50,34 @@ def stationary(q: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
-def mttdl_years(chain: Chain, q: np.ndarray) -> float:
-    """Mean time to data loss from the healthy cluster, loss states absorbing."""
-    keep = ~chain.loss
-    if not chain.loss.any():
+def mttdl_years(chain: Chain) -> float:
+    """Mean time to data loss from the healthy cluster, by renewal and GTH (no ill-conditioned solve).
+
+    Redirect every transition into a loss state to the healthy state and drop the loss states:
+    the resulting chain renews at each loss, each renewal cycle is one first passage from healthy
+    to loss, so MTTDL = 1 / (its stationary rate of redirected transitions).
+    """
+    into = (~chain.loss[chain.source]) & chain.loss[chain.target]
+    if not into.any():
         return math.inf
-    q_tt = q[np.ix_(keep, keep)]
-    return float(np.linalg.solve(q_tt, -np.ones(int(keep.sum())))[0])
+    keep = ~chain.loss
+    index = np.cumsum(keep) - 1                       # state number among the kept states
+    live = keep[chain.source]
+    src = index[chain.source[live]]
+    dst = np.where(into[live], 0, index[chain.target[live]])
+    n = int(keep.sum())
+    rates = chain.rate[live]
+    reach = breadth_first_order(coo_matrix((rates, (src, dst)), shape=(n, n)).tocsr(), 0,
+                                return_predecessors=False)
+    renumber = np.full(n, -1)
+    renumber[reach] = np.arange(len(reach))              # states reached only through a loss are dropped
+    ok = (renumber[src] >= 0) & (renumber[dst] >= 0)
+    src, dst, rates, entry = renumber[src[ok]], renumber[dst[ok]], rates[ok], into[live][ok]
+    q = np.zeros((len(reach), len(reach)))
+    np.add.at(q, (src, dst), rates)
+    q[np.diag_indices(len(reach))] -= q.sum(axis=1)
+    pi = stationary(q)
+    return 1.0 / float((pi[src[entry]] * rates[entry]).sum())
 
 
 def loss_probability(chain: Chain, pi: np.ndarray, years: float = 1.0) -> float:
@@ -85,7 +110,7 @@ def solve(spec: AvailabilitySpec, horizon_years: float = 1.0) -> AvailabilityRes
     unavailable = float(pi[~chain.accessible].sum())
     into_loss = (~chain.loss[chain.source]) & chain.loss[chain.target]
     loss_rate = float((pi[chain.source[into_loss]] * chain.rate[into_loss]).sum())
-    mttdl = mttdl_years(chain, q)
+    mttdl = mttdl_years(chain)
     p_loss = loss_probability(chain, pi, horizon_years)
     e = Estimate.exact
     return AvailabilityResult(
