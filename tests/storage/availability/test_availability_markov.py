@@ -139,7 +139,7 @@ def test_mttdl_by_renewal_matches_the_linear_solve_where_it_is_well_conditioned(
 
 
 def test_rare_losses_keep_their_accuracy():
-    """Loss once in ~1e14 years in a 288-state stretched chain: MTTDL, the loss rate and the annual
+    """Loss once in ~1e14 years in a 128-state stretched chain: MTTDL, the loss rate and the annual
     probability must tell one story (MTTDL x rate = 1 and P = rate x 1 year when losses are rare)."""
     spec = AvailabilitySpec(hosts=20, sites=2, site_mirroring=True, witness=True, parity_fragments=2,
                             site_rate_per_year=0.1, hosts_per_fault_domain=2)
