@@ -19,7 +19,7 @@ from typing import Any
 _EXPORTS = {name: "spec" for name in (
     "RebuildSpec", "RebuildCluster", "ObjectSet", "FailureEvent", "FAILURE_KINDS", "WITNESS_HOST",
     "RebuildResult", "FailureOutcome", "TimelineEntry")}
-_EXPORTS.update({"simulate": "simulate", "accessible": "quorum", "object_set": "placement"})
+_EXPORTS.update({"simulate": "timeline", "accessible": "quorum", "object_set": "placement"})
 __all__ = list(_EXPORTS)
 
 
