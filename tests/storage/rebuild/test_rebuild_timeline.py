@@ -10,7 +10,7 @@ import pytest
 
 from vnetsim.storage.iopath import Cluster, Copy, HostDevices, IOPathSpec, Network, ObjectPlacement, Workload
 from vnetsim.storage.iopath.defaults import default_device_kinds
-from vnetsim.storage.rebuild import FailureEvent, RebuildCluster, RebuildSpec, WITNESS_HOST, object_set, simulate
+from vnetsim.storage.rebuild import WITNESS_HOST, FailureEvent, RebuildCluster, RebuildSpec, object_set, simulate
 
 GB = 1e9
 
@@ -122,7 +122,8 @@ def test_racks_as_fault_domains_keep_rebuilt_components_apart():
     cl = RebuildCluster((0,) * 8, tuple(racks), 1, (10e9,) * 8, (100e12,) * 8, fault_domain="rack")
     r = simulate(RebuildSpec(cl, (objs,), (FailureEvent(0.0, "rack", 0),)))
     assert r.outcomes[0].reprotect_impossible_objects == 0
-    assert r.outcomes[0].semantics == "absent" and r.outcomes[0].components_lost == int(np.isin(objs.hosts, [0, 1]).sum())
+    o = r.outcomes[0]
+    assert o.semantics == "absent" and o.components_lost == int(np.isin(objs.hosts, [0, 1]).sum())
 
 
 def test_second_failure_before_the_rebuild_loses_objects():
