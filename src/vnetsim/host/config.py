@@ -290,6 +290,8 @@ class Vm(Strict):
 class Host(Strict):
     """An ESXi-like host: pNIC queues served by host threads, a vSwitch, and VMs."""
 
+    profile: str | None = Field(None, description="a calibration profile (vnetsim calibrate --out FILE): its host "
+                                "settings are the defaults this host starts from; a path relative to the scenario file")
     cpu_clock: FrequencyHz = Field(2.3e9, description="clock that converts cycles to time (Xeon "
                                    "E5-2658 v4 base clock, the CPU named in the seed post); 1 MHz to 100 GHz")
     pnic: Pnic = Field(default_factory=Pnic)

@@ -84,8 +84,33 @@ def list_flows(v: LoadedVariant, limit: int = 50) -> dict:
     return {"name": v.name, **steering_summary(plan, limit)}
 
 
+def merge_profile(doc: dict, base: Path) -> dict:
+    """``host: {profile: FILE}``: the calibration profile's ``host`` settings under the scenario's own
+    (the scenario's values win, by the one merge rule); FILE is relative to the scenario's folder."""
+    host = doc.get("host")
+    if not isinstance(host, dict) or not isinstance(host.get("profile"), str):
+        return doc
+    from vnetsim.errors import ScenarioError
+    from vnetsim.scenario.merge import deep_merge
+    from vnetsim.scenario.yamlfile import read_yaml
+
+    path = Path(host["profile"]) if Path(host["profile"]).is_absolute() else base / host["profile"]
+    try:
+        profile = read_yaml(path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"host.profile: {path}", exc.what,
+                            "write one with `vnetsim calibrate --out FILE`") from None
+    if profile.get("vnetsim_profile") != 1 or not isinstance(profile.get("host"), dict):
+        raise ScenarioError(f"host.profile: {path}", "is not a vnetsim calibration profile "
+                            "(vnetsim_profile: 1, host: ...)", "write one with `vnetsim calibrate --out FILE`")
+    own = {k: v for k, v in host.items() if k != "profile"}
+    return dict(doc, host={**deep_merge(profile["host"], own), "profile": str(path)})
+
+
 def resolve_paths(doc: dict, base: Path) -> dict:
-    """Relative capture paths (``traffic.flows[].trace.pcap``) are relative to the scenario's folder."""
+    """Relative capture paths (``traffic.flows[].trace.pcap``) are relative to the scenario's folder;
+    a calibration profile (``host.profile``) is merged in."""
+    doc = merge_profile(doc, base)
     traffic = doc.get("traffic")
     if not isinstance(traffic, dict) or not isinstance(traffic.get("flows"), list):
         return doc
