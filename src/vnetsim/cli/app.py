@@ -285,29 +285,6 @@ def calibrate_cmd(
     render_calibration(result, console)
 
 
-@app.command("inspect")
-def inspect_cmd(
-    interfaces: list[str] | None = typer.Argument(None, help="interfaces to inspect (default: all but lo)"),
-    esxcli: Path | None = typer.Option(None, "--esxcli", help="read saved ESXi esxcli output from this folder "
-                                       "instead of this host (docs/inspect.md lists the commands)"),
-    json_out: str | None = typer.Option(None, "--json", help="also write the report as JSON here ('-' for stdout)"),
-    emit: str | None = typer.Option(None, "--emit-scenario", help="write a host scenario with these settings "
-                                    "(YAML) that `vnetsim run` accepts"),
-    details: bool = typer.Option(False, "--details", help="print every step's evidence"),
-) -> None:
-    """Read a host's NICs (queues, rings, coalescing, RSS, offloads, IRQs) and check VXLAN/Geneve offload."""
-    from vnetsim.inspect import inspect_esxcli, inspect_host, render_report, scenario_text
-    from vnetsim.io.outputs import dumps
-
-    report = inspect_esxcli(esxcli) if esxcli is not None else inspect_host(interfaces or None)
-    if json_out != "-":
-        render_report(report, console, details=details)
-    if json_out:
-        write_atomic(json_out, dumps(report))
-    if emit:
-        write_atomic(emit, scenario_text(report, interfaces[0] if interfaces else None), "--emit-scenario")
-
-
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
     """The click exception class ``name`` wherever it lives (typer >= 0.29 vendors click)."""
     import importlib
