@@ -2,7 +2,8 @@
 
 Public API (docs/models/storage-availability.md):
 - ``AvailabilitySpec``: the cluster, layout, failure rates and repair times, in plain numbers.
-- ``evaluate(spec, *, method="markov" | "montecarlo" | "importance", years=..., seed=...)``
+- ``evaluate(spec, *, method="markov" | "montecarlo" | "importance", years=..., seed=...,
+  precision=0.2, max_cycles=..., max_seconds=60, repair="exponential" | "fixed")``
   -> ``AvailabilityResult`` (availability, nines, downtime per year, loss rate, annual loss
   probability, MTTDL, each an ``Estimate`` with its 95 % interval; assumptions and notes).
 - ``spec_for_layout(layout, hosts, *, hosts_per_fault_domain=1, witness=None, **figures)``: the

@@ -205,10 +205,14 @@ def batch_seed(seed: int, batch: int) -> np.uint64:
     return np.random.SeedSequence(seed, spawn_key=(batch,)).generate_state(1, np.uint64)[0]
 
 
-def run_batches(spec: AvailabilitySpec, years: float, seed: int, batches: int = BATCHES) -> np.ndarray:
-    """(batches, 4) array of (inaccessible years, losses, years with a loss, events) per batch."""
+def check_years(years: float) -> None:
     if not (math.isfinite(years) and years >= 1):
         raise ModelError("years", f"simulate at least one cluster-year, got {years}", "set years >= 1")
+
+
+def run_batches(spec: AvailabilitySpec, years: float, seed: int, batches: int = BATCHES) -> np.ndarray:
+    """(batches, 4) array of (inaccessible years, losses, years with a loss, events) per batch."""
+    check_years(years)
     batches = int(min(batches, max(2, years)))
     per_batch = math.floor(years / batches)
     args = kernel_args(rates_of(spec))
