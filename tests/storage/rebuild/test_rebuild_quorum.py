@@ -81,3 +81,14 @@ def test_two_node_witness_placement(witness_on_appliance):
                       witness_on_appliance=witness_on_appliance)
     assert (objs.hosts[:, 2] == WITNESS_HOST).all() == witness_on_appliance
     assert set(objs.hosts[0, :2]) <= {0, 1, 2} and objs.hosts[0, 0] != objs.hosts[0, 1]
+
+
+def test_spread_placement_keeps_components_in_distinct_racks():
+    rack_of = {h: h // 2 for h in range(8)}
+    objs = object_set("raid1", 500, 1e9, [list(range(8))], ftt=1, rack_of_host=rack_of)
+    racks = objs.hosts // 2
+    assert all(len(set(r)) == 3 for r in racks.tolist())
+    counts = np.bincount(objs.hosts.ravel(), minlength=8)
+    assert counts.min() > 0.7 * counts.mean()                # spread, not piled on a few hosts
+    with pytest.raises(Exception, match="fault domains"):
+        object_set("raid1", 5, 1e9, [list(range(4))], ftt=2, rack_of_host={h: h // 2 for h in range(4)})
