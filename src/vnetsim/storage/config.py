@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from vnetsim.scenario.base import VariantsField
 from vnetsim.storage.devices import DEVICE_KINDS, parse_device_groups
+from vnetsim.storage.limits import MAX_HOSTS, MAX_HOSTS_PER_SITE
 from vnetsim.units import BitRateBps, Bytes, DurationNs
 
-MAX_HOSTS = 64                  # hosts per cluster (vSAN 8 configuration maximum)
-MAX_HOSTS_PER_SITE = 15         # stretched: 15+15+1 (vSAN management API, stretched cluster system)
 MAX_DISK_GROUPS = 5             # OSA: up to 5 disk groups per host
 MAX_CAPACITY_DEVICES_PER_GROUP = 7   # OSA: 1 cache + up to 7 capacity devices per disk group
 

@@ -18,6 +18,8 @@ from vnetsim.errors import ModelError
 from vnetsim.storage.policy import Layout, check_fault_domains
 from vnetsim.units import format_duration_ns
 
+MAX_HOSTS = 64                  # hosts per cluster (vSAN 8 configuration maximum)
+MAX_HOSTS_PER_SITE = 15         # stretched: 15+15+1 (vSAN management API, stretched cluster system)
 INTRA_SITE_RTT_MAX_NS = 1e6
 INTER_SITE_RTT_MAX_NS = 5e6
 INTER_SITE_MIN_BPS = 10e9

@@ -21,8 +21,8 @@ from vnetsim.storage.components import (
     GroupObjects,
     count_components,
 )
-from vnetsim.storage.config import MAX_HOSTS, MAX_HOSTS_PER_SITE
 from vnetsim.storage.devices import parse_device_groups
+from vnetsim.storage.limits import MAX_HOSTS, MAX_HOSTS_PER_SITE
 from vnetsim.storage.policy import ESA_RAID5_WIDE_MIN_HOSTS, Layout, layout_for
 from vnetsim.units import parse_bytes
 

@@ -88,6 +88,46 @@ def _montecarlo_downtime(row: dict) -> str:
     return f"{duration(mc['value'] * 1e9)} [{duration(mc['low'] * 1e9)}, {duration(mc['high'] * 1e9)}]"
 
 
+def _first_outcome(row: dict) -> dict | None:
+    outs = _get(row, "rebuild", "outcomes") or []
+    return outs[0] if outs else None
+
+
+def _seconds(x: float | None) -> str:
+    return "-" if x is None else ("never" if x == float("inf") else duration(x * 1e9))
+
+
+def _rebuild_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
+    """The first failure of each variant: what it did and what re-protecting took."""
+    def cell(fn: Callable[[dict], str]) -> Callable[[dict], str]:
+        return lambda r: "-" if _first_outcome(r) is None else fn(_first_outcome(r) or {})
+
+    out: list[tuple[str, Callable[[dict], str]]] = [
+        ("failure", cell(lambda o: f"{o['name']} ({o['semantics']})")),
+        ("objects inaccessible / affected", cell(lambda o: f"{o['objects_inaccessible']} / {o['objects_affected']}")),
+        ("I/O stall", cell(lambda o: _seconds(o["io_stall_s"]))),
+        ("resync volume", cell(lambda o: _tb(o["resync_bytes"]))),
+        ("resync time / rate", cell(lambda o: f"{_seconds(o['resync_duration_s'])} / {bitrate(o['resync_rate_bps'])}")),
+        ("re-protected after", cell(lambda o: _seconds(o["reprotected_s"] - o["event"]["t_s"]
+                                                        if o["reprotected_s"] is not None else None))),
+        ("cannot re-protect", cell(lambda o: str(o["reprotect_impossible_objects"]))),
+    ]
+    groups: list[str] = []
+    for r in rows:
+        for g in (_get(r, "rebuild", "foreground_during_resync", "groups") or {}):
+            if g not in groups:
+                groups.append(g)
+    for g in groups:
+        out.append((f"{g} write p99 before / in resync", functools.partial(_resync_latency, group=g)))
+    return out
+
+
+def _resync_latency(row: dict, group: str) -> str:
+    before = _get(row, "rebuild", "foreground_before", "groups", group, "writes", "p99")
+    during = _get(row, "rebuild", "foreground_during_resync", "groups", group, "writes", "p99")
+    return f"{duration(before)} / {duration(during)}"
+
+
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
     out: list[tuple[str, Callable[[dict], str]]] = []
     if any("availability" in r for r in rows):
@@ -109,6 +149,8 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
     for g in groups:
         for op in ("writes", "reads"):
             out.append((f"{g} {op[:-1]} p50 / p99", functools.partial(_latency, group=g, op=op)))
+    if any("rebuild" in r for r in rows):
+        out += _rebuild_rows(rows)
     if groups:
         out.append(("busiest device / NIC", lambda r: "-" if "io" not in r else
                     f"{share(r['io']['device_utilisation']['max'])} / {share(r['io']['nic_utilisation']['max'])}"))

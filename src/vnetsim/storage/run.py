@@ -22,5 +22,9 @@ def run_scenario(sc: StorageScenario) -> dict:
         io = io_section(sc, sz)
         if io is not None:
             row["io"] = io
+    if sc.failures:
+        from vnetsim.storage.rebuildmap import rebuild_section
+
+        row["rebuild"] = rebuild_section(sc, sz)
     row["notes"] = list(sz.notes)
     return row

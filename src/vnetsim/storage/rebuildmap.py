@@ -1,0 +1,128 @@
+"""The scenario's failures mapped onto the rebuild model (``vnetsim.storage.rebuild``), and its result
+as the row's ``rebuild`` section: what each failure did, the timeline of object states, the resync
+volume, time and fabric load, and the foreground latency before the first failure and during the
+first resync.
+
+Mapping (docs/models/storage.md, "Failures and rebuilds"):
+- hosts, sites and racks as for the I/O path (``iomap``); fault domains are racks when
+  ``fault_domains`` is set, else hosts;
+- each VM group's disks are one object set of its layout (one copy per data site when
+  site-mirrored; a two-node cluster's witness components on the witness), each disk its written
+  size (``disk x used``), placed round-robin over the site's hosts in the rack-interleaved order;
+- per host: the resync bandwidth it can give (``reliability.host_resync_capacity_bps``), the
+  foreground replication it carries, and the capacity a rebuild may fill (raw less the workload,
+  the operations reserve and dedupe metadata, over the hosts);
+- the throttle (``storage.rebuild.throttle``; none: adaptive resync), the repair delay, the I/O
+  stall, and the foreground I/O path of normal operation (``iomap.iopath_spec``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from vnetsim.errors import ModelError
+from vnetsim.storage.config import Failure, StorageScenario
+from vnetsim.storage.iomap import io_result, iopath_spec, racks_of_hosts, site_hosts
+from vnetsim.storage.reliability import host_resync_capacity_bps
+from vnetsim.storage.sizing import Sizing
+
+MAX_OBJECTS_PER_GROUP = 20_000     # beyond it the set keeps this many objects of the same total size
+
+
+def failure_event(f: Failure, i: int, sc: StorageScenario, devices_per_host: int):
+    """One scenario failure as a ``FailureEvent``; a target outside the cluster is a one-line error."""
+    from vnetsim.storage.rebuild import FailureEvent
+
+    st = sc.storage
+    field = f"failures[{i}].target"
+    target = 0
+    t = f.target.strip()
+    if f.component == "site":
+        if st.flavor != "stretched":
+            raise ModelError(f"failures[{i}].component", f"a {st.flavor} cluster has one site: a site failure takes "
+                             "all of it", "use a stretched cluster, or fail hosts")
+        target = 0 if t in ("a", "0") else 1
+    elif f.component in ("device", "disk_group"):
+        host, _, dev = t.partition(".")
+        h, d = int(host), int(dev or 0)
+        if h >= st.total_hosts or d >= devices_per_host:
+            raise ModelError(field, f"no {f.component} {t} in {st.total_hosts} hosts of {devices_per_host} devices",
+                             f"use HOST.INDEX with HOST < {st.total_hosts} and INDEX < {devices_per_host}")
+        target = h * devices_per_host + d
+    elif f.component == "host":
+        target = int(t)
+        if target >= st.total_hosts:
+            raise ModelError(field, f"no host {target}: the cluster has hosts 0-{st.total_hosts - 1}",
+                             "use a host number in range")
+    elif f.component == "rack":
+        racks = (st.fault_domains or 1) * st.data_sites
+        target = int(t)
+        if target >= racks:
+            raise ModelError(field, f"no rack {target}: the cluster has racks 0-{racks - 1}", "use a rack in range")
+    elif f.component == "witness" and not st.has_witness:
+        raise ModelError(f"failures[{i}].component", f"a {st.flavor} cluster has no witness",
+                         "fail a host, rack or device instead")
+    elif f.component == "inter_site_link" and st.flavor != "stretched":
+        raise ModelError(f"failures[{i}].component", "only a stretched cluster has an inter-site link",
+                         "fail a host, rack or device instead")
+    recover = float("inf") if f.recover is None else f.recover / 1e9
+    return FailureEvent(f.at / 1e9, f.component, target, recover)
+
+
+def rebuild_spec(sc: StorageScenario, sz: Sizing):
+    """The ``RebuildSpec`` of a sized scenario with failures."""
+    from vnetsim.storage.rebuild import RebuildCluster, RebuildSpec, object_set
+
+    st = sc.storage
+    site_of, rack_of = racks_of_hosts(sc)
+    devices = sum(d.count for d in st.host.capacity_devices())
+    cap = sz.capacity
+    free = max(cap.raw_bytes - cap.required_raw_bytes - cap.operations_reserve_bytes - cap.dedupe_metadata_bytes,
+               0.0) / st.total_hosts
+    per_host_fg = sz.network.replication_per_host_bps
+    cluster = RebuildCluster(site_of, rack_of, devices, (host_resync_capacity_bps(sc),) * st.total_hosts,
+                             (free,) * st.total_hosts, (per_host_fg,) * st.total_hosts,
+                             "rack" if st.fault_domains else "host", st.sites_or_default.link)
+    sites = site_hosts(sc)
+    sets = []
+    for g in sc.workload.vm_groups:
+        lay = sz.group_layouts[g.name]
+        n = g.vms * g.disks
+        size = g.disk * g.used
+        if n > MAX_OBJECTS_PER_GROUP:
+            size, n = size * n / MAX_OBJECTS_PER_GROUP, MAX_OBJECTS_PER_GROUP
+        if size <= 0:
+            continue
+        write_bps = g.vms * g.iops * (1 - g.read_fraction) * g.block_size * 8
+        kind = "raid1" if lay.mirrored else "ec"
+        sets.append(object_set(kind, n, size, sites if lay.sites == 2 else sites[:1], ftt=lay.ftt,
+                               data_fragments=lay.data_fragments, parity_fragments=lay.parity_fragments,
+                               devices_per_host=devices, witness_on_appliance=st.flavor == "robo",
+                               write_bps=write_bps))
+    events = tuple(failure_event(f, i, sc, devices) for i, f in enumerate(sc.failures))
+    foreground = iopath_spec(sc, sz) if sc.options.io and any(g.iops > 0 for g in sc.workload.vm_groups) else None
+    throttle = st.rebuild.throttle
+    return RebuildSpec(cluster, tuple(sets), events, st.rebuild.repair_delay / 1e9, st.rebuild.stall / 1e9,
+                       throttle if throttle is not None else float("inf"), throttle is None, foreground=foreground)
+
+
+def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
+    """``outcomes`` (one per failure), ``timeline``, ``foreground_before`` / ``foreground_during_resync``
+    (the ``io`` fields) and ``notes``."""
+    from vnetsim.storage.rebuild import simulate
+
+    spec = rebuild_spec(sc, sz)
+    try:
+        res = simulate(spec, seed=sc.seed, io_duration_s=sc.options.duration / 1e9)
+    except ModelError as exc:
+        raise exc.within("failures") from None
+    outcomes = []
+    for f, o in zip(sc.failures, res.outcomes):
+        d = asdict(o)
+        d["name"] = f.name
+        outcomes.append(d)
+    return {"outcomes": outcomes, "timeline": [asdict(t) for t in res.timeline],
+            "foreground_before": io_result(res.foreground_before) if res.foreground_before else None,
+            "foreground_during_resync": (io_result(res.foreground_during_resync) if res.foreground_during_resync
+                                         else None),
+            "notes": list(res.notes)}
