@@ -16,11 +16,13 @@ from vnetsim.scenario.loader import LoadedVariant
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     """One row for a loaded variant: the fabric result, named after the variant."""
     from vnetsim.fabric.simulate import run_fabric_scenario
+    from vnetsim.fabric.steady import still_growing
 
     row = run_fabric_scenario(v.model).to_dict()
     row["scenario"] = row.pop("name")
     row["name"] = v.name
     row["description"] = v.description
+    row["warnings"] = still_growing(row)
     return [row]
 
 

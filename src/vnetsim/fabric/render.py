@@ -20,6 +20,8 @@ def render_result(d: dict, console) -> None:
                   f"{d['level']} level, {_ns(d['duration_ns'])}, seed {d['seed']}")
     for note in d.get("notes", []):
         console.print(f"note: {note}", style="yellow", markup=False)
+    for w in d.get("warnings", []):
+        console.print(f"warning: {w}", style="yellow", markup=False)
     t = Table(title="Fabric")
     t.add_column("item")
     t.add_column("value")

@@ -157,6 +157,10 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
         data["latency_histogram"] = histogram_to_json(st.latency)
     data["per_pair"] = _limit_pairs(per_pair, eng.pair_table_limit)
     data["links"] = _links(fabric, offered, offered_util, measured_util, drops, eng.link_table_limit)
+    if level == "packet":  # busy time after the end: how long each link took to send what it still held
+        index = {n: i for i, n in enumerate(fabric.link_names())}
+        drain = st.link_busy_ns - st.link_busy_window_ns
+        data["links"]["table"]["drain_ns"] = [float(drain[index[n]]) for n in data["links"]["table"]["link"]]
     data["link_classes"] = link_classes(fabric, offered_util)
     data["drops"] = {"total": int(drops.sum()),
                      "per_link": {n: int(d) for n, d in zip(fabric.link_names(), drops.tolist()) if d > 0}}

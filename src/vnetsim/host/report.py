@@ -6,6 +6,7 @@ import numpy as np
 
 from vnetsim.engine.histogram import relative_error
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
+from vnetsim.host.warnings import still_growing, unused_resources
 from vnetsim.nic import REASONS, balls_into_bins
 from vnetsim.results.histograms import histogram_to_json
 
@@ -113,7 +114,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
     plan = run.plan
     lat = run.latency.summary()
     tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
-    return {
+    row = {
         "name": name,
         "description": description,
         "seed": seed,
@@ -145,3 +146,5 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         "histogram_relative_error": relative_error(),
         **_trace_repairs(plan),
     }
+    row["warnings"] = unused_resources(plan) + still_growing(row)
+    return row

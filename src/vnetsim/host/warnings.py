@@ -1,0 +1,62 @@
+"""Warnings a host result carries (``warnings`` in each row): answers that would otherwise mislead.
+
+- Resources left unused: a core that serves no queue stays idle whatever the load (a VM with more
+  vCPUs than vNIC queues, a host with more RX cores than pNIC queues).
+- A queue still growing at the end: a core was saturated (useful + overhead work filled at least
+  ``SATURATED`` of the window: it never waited for packets, so its queue was fed faster than it
+  served) and the backlog left inside the host when the run ended (packets offered in the window,
+  neither delivered nor dropped) is larger than the packets dropped and than
+  ``GROWTH_MIN_PACKETS``. A saturated queue gains (offered - served) packets per second until its
+  ring is full; after that the excess is dropped (an overloaded steady state, which the drops
+  show, with a backlog bounded by the rings). A backlog larger than the drops says most of the
+  excess was still queued: the run stopped while the rings were filling, so its loss and latency
+  are a transient's, not the steady state's. Why not the backlog alone: a stable queue also holds
+  packets at the end (about arrival rate x sojourn, and with interrupt coalescing up to a whole
+  batch), so only saturation tells "fed faster than served" apart from "busy but keeping up".
+"""
+
+from __future__ import annotations
+
+SATURATED = 0.98         # useful + overhead share of the window at which a core never waited for work
+GROWTH_MIN_PACKETS = 64  # a backlog of a few packets is never a trend
+
+
+def unused_resources(plan) -> list[str]:
+    """One line per group of configured cores that no queue feeds (they stay idle)."""
+    out = []
+    host_served = {r.core for r in plan.host.rings}
+    idle_host = [n for i, n in enumerate(plan.host.core_names) if i not in host_served]
+    if idle_host:
+        out.append(f"{len(idle_host)} of {len(plan.host.core_names)} host cores serve no pNIC queue and stay idle "
+                   f"({_names(idle_host)}): host.pnic.rx_queues is {len(plan.host.rings)}; give at least as many "
+                   "queues as host.cores")
+    guest_served = {r.core for r in plan.guest.rings}
+    for vm in plan.vm_names:
+        cores = [(i, n) for i, n in enumerate(plan.guest.core_names) if n.startswith(f"{vm}/")]
+        idle = [n for i, n in cores if i not in guest_served]
+        queues = sum(1 for n in plan.guest.ring_names if n.startswith(f"{vm}/"))
+        if idle:
+            out.append(f"VM {vm}: {len(cores)} vCPUs but {queues} vNIC queue{'s' if queues != 1 else ''}: "
+                       f"{_names(idle)} serve no queue and stay idle (set host.vms.{vm}.vnic.queues to "
+                       f"{len(cores)}, or fewer vCPUs)")
+    return out
+
+
+def still_growing(row: dict) -> list[str]:
+    """A line when a saturated core's queue was still filling at the end (see the module doc)."""
+    p = row["packets"]
+    backlog, offered = p["in_flight"], p["offered"]
+    busy = {n: c["useful"] + c["overhead"] for n, c in row["cpu"].items() if not n.startswith("host/tx-")}
+    saturated = sorted(n for n, b in busy.items() if b >= SATURATED)
+    if not saturated or offered <= 0 or backlog <= max(GROWTH_MIN_PACKETS, p["dropped"]):
+        return []
+    span = row["window_s"][1] - row["window_s"][0]
+    return [f"the queue was still growing at the end: {_names(saturated)} never waited for packets, and "
+            f"{backlog} packets ({backlog / offered:.1%} of those offered) were still queued when the run ended "
+            f"({p['dropped']} dropped; {p['delivered'] / span:,.0f} of {offered / span:,.0f} packets/s delivered). "
+            "The run is too short for steady state, so its loss and latency are those of a filling queue: "
+            "lengthen duration, or lower the load"]
+
+
+def _names(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
