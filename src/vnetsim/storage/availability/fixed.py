@@ -24,9 +24,12 @@ from vnetsim.storage.availability.montecarlo import (
     BATCHES,
     _accessible,
     _repair,
+    all_copies_lost,
     batch_seed,
     check_years,
+    failure_class,
     kernel_args,
+    random_fault_domain,
     summarize,
     uniform,
 )
@@ -131,11 +134,7 @@ def fixed_kernel(years, seed, nsites, fds, tolerance, width, witness, failure, r
             due[s, :] = np.inf
             nfailed[s] = 0
             continue
-        pick /= fds - nfailed[s]
-        c = 0
-        while c < 2 and pick >= failure[c]:
-            pick -= failure[c]
-            c += 1
+        c = failure_class(pick / (fds - nfailed[s]), failure)
         if nfailed[s] == tolerance:                       # one too many: the site's copy is lost
             mode[s] = 1
             other_ok = nsites == 2 and mode[1 - s] == 0
@@ -143,21 +142,13 @@ def fixed_kernel(years, seed, nsites, fds, tolerance, width, witness, failure, r
             status[s, :] = 0
             due[s, :] = np.inf
             nfailed[s] = 0
-            lost_all = True
-            for o in range(nsites):
-                if mode[o] != 1:
-                    lost_all = False
-            if lost_all:
+            if all_copies_lost(mode):
                 losses += 1
                 if not loss_this_year:
                     loss_years += 1
                     loss_this_year = True
             continue
-        while True:
-            state += GOLDEN_GAMMA
-            k = int(uniform(state) * fds)
-            if status[s, k] == 0:
-                break
+        k, state = random_fault_domain(state, status, s, fds, 0)
         status[s, k] = c + 1
         nfailed[s] += 1
         due[s, k] = t + 1.0 / _repair(c, nfailed[s], fds, width, device_local, reprotect, restore)

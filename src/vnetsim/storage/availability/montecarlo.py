@@ -53,6 +53,35 @@ def _repair(cls, failed, fds, width, device_local, reprotect, restore):
 
 
 @numba.njit(cache=True)
+def failure_class(pick, failure):
+    """The class (0 device, 1 host, 2 rack) of a failure drawn at ``pick`` in [0, sum of ``failure``)."""
+    c = 0
+    while c < 2 and pick >= failure[c]:
+        pick -= failure[c]
+        c += 1
+    return c
+
+
+@numba.njit(cache=True)
+def random_fault_domain(state, status, s, fds, want):
+    """A fault domain of site ``s`` whose status is ``want``, uniformly (rejection); (index, state)."""
+    while True:
+        state += GOLDEN_GAMMA
+        k = int(uniform(state) * fds)
+        if status[s, k] == want:
+            return k, state
+
+
+@numba.njit(cache=True)
+def all_copies_lost(mode):
+    """Every site's copy lost (mode 1): a data loss."""
+    for o in range(mode.shape[0]):
+        if mode[o] != 1:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
 def _accessible(nsites, mode, nfailed, tolerance, witness, witness_up):
     if nsites == 2:
         bad = 0
@@ -143,31 +172,19 @@ def simulate_kernel(years, seed, nsites, fds, tolerance, width, witness, failure
             nfailed[s] = 0
             continue
         if pick < healthy_rate:                            # a failure of class c in a healthy fault domain
-            pick /= fds - nfailed[s]
-            c = 0
-            while c < 2 and pick >= failure[c]:
-                pick -= failure[c]
-                c += 1
+            c = failure_class(pick / (fds - nfailed[s]), failure)
             if nfailed[s] == tolerance:                    # one too many: the site's copy is lost
                 mode[s] = 1
                 status[s, :] = 0
                 counts[s, :] = 0
                 nfailed[s] = 0
-                lost_all = True
-                for o in range(nsites):
-                    if mode[o] != 1:
-                        lost_all = False
-                if lost_all:
+                if all_copies_lost(mode):
                     losses += 1
                     if not loss_this_year:
                         loss_years += 1
                         loss_this_year = True
                 continue
-            while True:                                    # a random healthy fault domain
-                state += GOLDEN_GAMMA
-                k = int(uniform(state) * fds)
-                if status[s, k] == 0:
-                    break
+            k, state = random_fault_domain(state, status, s, fds, 0)
             status[s, k] = c + 1
             counts[s, c] += 1
             nfailed[s] += 1
@@ -182,11 +199,7 @@ def simulate_kernel(years, seed, nsites, fds, tolerance, width, witness, failure
             c += 1
         while counts[s, c] == 0:                           # rounding at the very edge: the last class present
             c -= 1
-        while True:                                        # a random fault domain failed by class c
-            state += GOLDEN_GAMMA
-            k = int(uniform(state) * fds)
-            if status[s, k] == c + 1:
-                break
+        k, state = random_fault_domain(state, status, s, fds, c + 1)
         status[s, k] = 0
         counts[s, c] -= 1
         nfailed[s] -= 1
