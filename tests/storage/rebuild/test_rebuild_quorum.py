@@ -91,4 +91,4 @@ def test_spread_placement_keeps_components_in_distinct_racks():
     counts = np.bincount(objs.hosts.ravel(), minlength=8)
     assert counts.min() > 0.7 * counts.mean()                # spread, not piled on a few hosts
     with pytest.raises(Exception, match="fault domains"):
-        object_set("raid1", 5, 1e9, [list(range(4))], ftt=2, rack_of_host={h: h // 2 for h in range(4)})
+        object_set("raid1", 5, 1e9, [list(range(6))], ftt=2, rack_of_host={h: h // 2 for h in range(6)})

@@ -36,6 +36,7 @@ from vnetsim.storage.rebuild.spec import (
 FAIL, RECOVER, START, DONE = 0, 1, 2, 3
 STALL_KINDS = frozenset({"host", "rack", "site", "inter_site_link"})
 RESYNC_BLOCK_BYTES = 256 * 1024      # resync I/O size (an assumption: large sequential copies)
+RESYNC_NIC_SHARE = 0.9               # at most this share of a NIC for resync plus foreground in the I/O path
 
 
 class _Timeline:
@@ -213,8 +214,10 @@ class _Timeline:
 
 def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOPathSpec:
     """The foreground I/O path while ``plan`` runs: failed hosts gone (their VMs restarted on a live
-    host of their site), plus the resync as background load: each target host's writes, issued by
-    its main source, and each source host's reads, at the resync's rates."""
+    host of their site), plus the resync as background load: per (source, target) pair, writes
+    issued by the source to the target and reads at the source, at the resync's rates, paced so that
+    no source's NIC carries more than ``RESYNC_NIC_SHARE`` of its rate with the foreground (TCP paces
+    a resync; a FIFO queue fed above its rate would grow without bound)."""
     fg = spec.foreground
     assert fg is not None
     site = np.asarray(fg.cluster.site_of_host)
@@ -229,19 +232,25 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
     work = [dataclasses.replace(w, host=rehome(w.host)) for w in fg.workloads]
     dur = plan.duration_s
     if dur > 0:
-        into: dict[int, tuple[float, int]] = {}
-        out_of: dict[int, float] = {}
-        for (s, t), b in plan.pair_bytes.items():
-            total, top = into.get(t, (0.0, s))
-            into[t] = (total + b, top if plan.pair_bytes.get((top, t), 0.0) >= b else s)
-            out_of[s] = out_of.get(s, 0.0) + b
-        for t, (b, s) in into.items():
-            work.append(Workload(f"resync-write-{t}", s, b / dur / RESYNC_BLOCK_BYTES, 0.0,
-                                 (ObjectPlacement((Copy("raid1", (t,)),)),), (RESYNC_BLOCK_BYTES,), (1.0,),
+        fg_bps = np.asarray(spec.cluster.foreground_bps or (0.0,) * spec.cluster.hosts, np.float64)
+        out_bps = np.zeros(spec.cluster.hosts)
+        for (src, _), b in plan.pair_bytes.items():
+            out_bps[src] += b * 8.0 / dur
+        room = np.maximum(RESYNC_NIC_SHARE * fg.network.nic_bps - fg_bps, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pace = np.where(out_bps > room, room / out_bps, 1.0)
+        reads: dict[int, float] = {}
+        for (src, dst), b in sorted(plan.pair_bytes.items()):
+            iops = b / dur / RESYNC_BLOCK_BYTES * pace[src]
+            if iops <= 0:
+                continue
+            reads[src] = reads.get(src, 0.0) + iops
+            target = (ObjectPlacement((Copy("raid1", (dst,)),)),)
+            work.append(Workload(f"resync-write-{src}-{dst}", src, iops, 0.0, target, (RESYNC_BLOCK_BYTES,), (1.0,),
                                  background=True))
-        for s, b in out_of.items():
-            work.append(Workload(f"resync-read-{s}", s, b / dur / RESYNC_BLOCK_BYTES, 1.0,
-                                 (ObjectPlacement((Copy("raid1", (s,)),)),), (RESYNC_BLOCK_BYTES,), (1.0,),
+        for src, iops in sorted(reads.items()):
+            here = (ObjectPlacement((Copy("raid1", (src,)),)),)
+            work.append(Workload(f"resync-read-{src}", src, iops, 1.0, here, (RESYNC_BLOCK_BYTES,), (1.0,),
                                  background=True))
     failures = tuple(HostFailure(0.0, int(h), 0.0) for h in np.flatnonzero(down))
     return dataclasses.replace(fg, workloads=tuple(work), failures=failures)
