@@ -59,3 +59,16 @@ def test_counts_per_host_and_limits():
     assert robo.witness == 400 and robo.site_witnesses == 0 and robo.fits_witness
     big = count_components([GroupObjects("vm", 300, 100e9, 2, 8e9, lay)], 2, "osa", 750, robo=True)
     assert big.witness == 1200 and not big.fits_witness
+
+
+def test_two_node_witness_sits_on_the_appliance_and_either_site_plus_witness_keeps_quorum():
+    """Two-node: 2 replicas + the witness on the appliance; stretched: losing a whole site (its copy
+    and its witnesses) leaves exactly a majority with the other site and the witness site."""
+    robo = object_components(100e9, layout_for("raid1", 1, "osa"), witness_on_appliance=True)
+    assert (robo.data, robo.site_witnesses, robo.witness_site) == (2, 0, 1)
+    assert robo.votes - 1 >= robo.quorum                   # one host lost: 1 replica + witness remain
+    for ftt in (0, 1, 2):
+        lay = layout_for("raid1", ftt, "osa", 5, site_mirroring=True)
+        oc = object_components(600e9, lay)
+        one_site = (oc.data + oc.site_witnesses) // 2
+        assert oc.votes - one_site >= oc.quorum, ftt

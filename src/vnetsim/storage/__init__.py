@@ -11,6 +11,8 @@ Public entry points (exports load on first use, so registering the kind imports 
   ``availability_spec(scenario, sizing)`` maps a scenario onto it
 - I/O path (``vnetsim.storage.iopath``): ``IOPathSpec``, ``simulate_io`` (its ``simulate``);
   ``iopath_spec(scenario, sizing)`` maps a scenario onto it
+- failures and rebuilds (``vnetsim.storage.rebuild``): ``RebuildSpec``, ``simulate_rebuild`` (its
+  ``simulate``); ``rebuild_spec(scenario, sizing)`` maps a scenario's failures onto it
 - ``vnetsim.storage.kind.KIND``: the ``storage`` scenario kind (with ``vnetsim storage plan``)
 """
 
@@ -33,6 +35,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "availability_spec": ("reliability", "availability_spec"),
     "IOPathSpec": ("iopath", "IOPathSpec"), "IOPathResult": ("iopath", "IOPathResult"),
     "simulate_io": ("iopath", "simulate"), "iopath_spec": ("iomap", "iopath_spec"),
+    "RebuildSpec": ("rebuild", "RebuildSpec"), "RebuildResult": ("rebuild", "RebuildResult"),
+    "simulate_rebuild": ("rebuild", "simulate"), "rebuild_spec": ("rebuildmap", "rebuild_spec"),
 }
 __all__ = list(_EXPORTS)
 

@@ -3,8 +3,9 @@
 Each VM has a namespace object, a swap object (sized like its memory; none when memory is 0) and
 one object per virtual disk. An object's copy (RAID-1) or fragment (erasure code: size / k) is cut
 into chunks of at most 255 GB, and into at least ``stripe_width`` chunks; every chunk is one
-component. RAID-1 adds FTT witness components per site so that 2*FTT+1 fault domains vote; a
-site-mirrored object (stretched, two-node) adds one witness component on the witness. ESA keeps a
+component. RAID-1 adds FTT witness components per site so that 2*FTT+1 fault domains vote (on a
+two-node cluster they sit on the witness appliance); a site-mirrored (stretched) object adds one
+witness component on the witness site. ESA keeps a
 RAID-1 performance leg (FTT+1 copies) beside the capacity leg, which adds FTT+1 components per
 stripe. Every component carries one vote; an object stays accessible while more than half of its
 votes remain (the quorum rule), together with a full copy or k fragments.
@@ -57,11 +58,12 @@ def chunks(size_bytes: float, stripe_width: int = 1) -> int:
 
 
 def object_components(size_bytes: float, layout: Layout, stripe_width: int = 1,
-                      witness_site: bool | None = None) -> ObjectComponents:
+                      witness_on_appliance: bool = False) -> ObjectComponents:
     """Components of one object of ``size_bytes`` laid out as ``layout``.
 
-    ``witness_site``: whether a witness (site) holds the tie-breaking component; default: when the
-    object is mirrored across two sites.
+    A site-mirrored object puts one tie-breaking witness component on the witness site;
+    ``witness_on_appliance`` (a two-node cluster, whose two hosts act as the two sites) puts the
+    RAID-1 witness components on the witness appliance instead of a third host.
     """
     sites = layout.sites
     if layout.mirrored:
@@ -71,8 +73,9 @@ def object_components(size_bytes: float, layout: Layout, stripe_width: int = 1,
                                                                                stripe_width)
     if layout.architecture == "esa":
         per_site += (layout.ftt + 1) * stripe_width      # the RAID-1 performance leg
-    on_witness = (sites == 2) if witness_site is None else witness_site
-    return ObjectComponents(per_site * sites, layout.witnesses_per_site * sites, 1 if on_witness else 0)
+    if witness_on_appliance:
+        return ObjectComponents(per_site * sites, 0, layout.witnesses_per_site * sites)
+    return ObjectComponents(per_site * sites, layout.witnesses_per_site * sites, 1 if sites == 2 else 0)
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,7 @@ def count_components(groups: Sequence[GroupObjects], data_hosts: int, architectu
                      witness_limit: int | None, robo: bool = False) -> ComponentCounts:
     """Totals over every VM's namespace, swap and disk objects; spread evenly over the data hosts.
 
-    ``robo``: a two-node cluster puts each object's tie-breaking witness component on the witness
-    even though its policy is a plain RAID-1 (its two hosts act as the two sites).
+    ``robo``: a two-node cluster, whose RAID-1 witness components sit on the witness appliance.
     """
     objects = data = site_w = wit = 0
     for g in groups:
@@ -129,11 +131,10 @@ def count_components(groups: Sequence[GroupObjects], data_hosts: int, architectu
         if g.memory_bytes > 0:
             sizes.append((g.memory_bytes, 1))
         for size, n in sizes:
-            oc = object_components(size, g.layout, g.stripe_width, witness_site=True if robo else None)
-            site_witnesses = 0 if robo else oc.site_witnesses       # robo: the witness holds them
+            oc = object_components(size, g.layout, g.stripe_width, witness_on_appliance=robo)
             objects += g.vms * n
             data += g.vms * n * oc.data
-            site_w += g.vms * n * site_witnesses
+            site_w += g.vms * n * oc.site_witnesses
             wit += g.vms * n * oc.witness_site
     per_host = (data + site_w) / data_hosts if data_hosts else float(data + site_w)
     return ComponentCounts(objects, data, site_w, wit, per_host, HOST_COMPONENT_LIMIT[architecture], witness_limit)

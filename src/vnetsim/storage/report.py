@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vnetsim.storage.components import object_components
 from vnetsim.storage.config import StorageScenario
 from vnetsim.storage.sizing import Sizing
 
@@ -16,6 +17,17 @@ def cluster_section(sc: StorageScenario, sz: Sizing) -> dict:
                                  for d in st.host.all_devices()]}
 
 
+def votes_section(sc: StorageScenario, sz: Sizing) -> dict:
+    """Components and votes of one disk object of the first VM group (or a 100 GB disk) at the
+    cluster's policy: how many votes it has and how many keep it accessible."""
+    groups = sc.workload.vm_groups
+    size = float(groups[0].disk) if groups else 100e9
+    oc = object_components(size, sz.layout, sc.storage.policy.stripe_width,
+                           witness_on_appliance=sc.storage.flavor == "robo")
+    return {"disk_bytes": size, "data_components": oc.data, "witness_components": oc.site_witnesses + oc.witness_site,
+            "votes": oc.votes, "quorum_votes": oc.quorum}
+
+
 def sizing_row(sc: StorageScenario, sz: Sizing) -> dict:
     """The static sections of a row: cluster, policy, capacity, components, network, cost, checks."""
     return {
@@ -23,7 +35,7 @@ def sizing_row(sc: StorageScenario, sz: Sizing) -> dict:
         "policy": sz.layout.to_dict(),
         "group_policies": {name: lay.label for name, lay in sz.group_layouts.items()},
         "capacity": sz.capacity.to_dict(),
-        "components": sz.components.to_dict(),
+        "components": {**sz.components.to_dict(), "one_disk_object": votes_section(sc, sz)},
         "network": sz.network.to_dict(),
         "cost": sz.footprint.to_dict(),
         "checks": [c.to_dict() for c in sz.checks],
