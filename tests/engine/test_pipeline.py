@@ -183,8 +183,9 @@ def test_fifo_stage_overloaded_link_serves_at_line_rate():
     assert end - 50e3 < q["busy_window_ns"] <= end and q["busy_ns"] <= end + 8 * 1000.0
 
 
-def _split_merge_run(chunk: int, warmup_ns: float = 0.0):
-    """source -> wire -> (even flows: delay | odd flows: M/D/1) -> two bounded links -> sink."""
+def _split_merge_run(chunk: int, warmup_ns: float = 0.0, workers: int = 1, log: list | None = None):
+    """source -> wire -> (even flows: delay | odd flows: M/D/1) -> two bounded links -> sink;
+    ``log`` gets every drop callback and delivery, in the order they happen."""
     end = 2e6
     src = poisson_source(3e6, 6, [64, 1500, 300, 700, 64, 9000], end, seed=9)
     pipe = Pipeline()
@@ -195,15 +196,25 @@ def _split_merge_run(chunk: int, warmup_ns: float = 0.0):
     # two links, flows 0-2 on link 0 and 3-5 on link 1, 4 KB buffers: tail drops
     links_stage = FifoStage([10e9, 25e9], queue_of_flow=np.array([0, 0, 0, 1, 1, 1]), cap_bytes=[4000, 4000])
     drops: list[np.ndarray] = []
-    links = pipe.add(links_stage, "links", on_drop=drops.append)
+    def dropped_at_links(pid):
+        drops.append(pid)
+        if log is not None:
+            log.append(("drop", pid.tolist()))
+
+    def deliver(packets, horizon_ns):
+        sink(packets, horizon_ns)
+        if log is not None:
+            log.append(("deliver", horizon_ns, packets.pkt_id.tolist()))
+
+    links = pipe.add(links_stage, "links", on_drop=dropped_at_links)
     sink = Collect()
-    out = pipe.sink(sink)
+    out = pipe.sink(deliver)
     pipe.connect(s, wire)
     pipe.connect(wire, [slow, md1], classify=lambda p: p.flow % 2)
     pipe.connect(slow, links)
     pipe.connect(md1, links)
     pipe.connect(links, out)
-    pipe.run(end, src.offered_pps, chunk, warmup_ns=warmup_ns, drain=True)
+    pipe.run(end, src.offered_pps, chunk, warmup_ns=warmup_ns, drain=True, workers=workers)
     dropped = np.concatenate(drops) if drops else np.empty(0, np.int64)
     return sink.all(), np.sort(dropped), links_stage.stats().queues, pipe
 
@@ -218,6 +229,36 @@ def test_results_do_not_depend_on_chunk_size():
             assert np.array_equal(getattr(got, col), getattr(ref, col)), (chunk, col)
         assert np.array_equal(drops, ref_drops)
         assert q.tobytes() == ref_q.tobytes()
+
+
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_threaded_run_is_the_serial_run(workers):
+    """Nodes running side by side (software pipelining) see exactly the serial calls: the same
+    deliveries and drop callbacks in the same order, the same statistics, nothing left held."""
+    serial_log: list = []
+    ref, ref_drops, ref_q, ref_pipe = _split_merge_run(97, warmup_ns=0.61e6, log=serial_log)
+    log: list = []
+    got, drops, q, pipe = _split_merge_run(97, warmup_ns=0.61e6, workers=workers, log=log)
+    assert log == serial_log and len(log) > 100 and any(e[0] == "drop" for e in log)
+    for col in ("t_ns", "t0_ns", "size_bytes", "flow", "pkt_id"):
+        assert np.array_equal(getattr(got, col), getattr(ref, col)), col
+    assert q.tobytes() == ref_q.tobytes() and np.array_equal(drops, ref_drops)
+    counts = lambda pl: [(n.received, n.sent, n.dropped) for n in pl.nodes]  # noqa: E731
+    assert counts(pipe) == counts(ref_pipe) and pipe.held() == 0
+
+
+def test_threaded_run_starts_every_window_once_at_the_warmup_chunk():
+    src = poisson_source(2e6, 3, 64, 1e6, seed=4)
+    pipe = Pipeline()
+    s = pipe.source(src)
+    delay, md1 = Delay(10.0), MD1(50.0)
+    a, b = pipe.add(delay), pipe.add(md1)
+    pipe.connect(s, a)
+    pipe.connect(a, b)
+    pipe.connect(b, pipe.sink(lambda p, h: None))
+    pipe.run(1e6, src.offered_pps, 333, warmup_ns=0.3137e6, workers=2)
+    offered = poisson_source(2e6, 3, 64, 1e6, seed=4).until(1e6)
+    assert md1.windows == 1 and delay.stats() == int((offered.t_ns >= 0.3137e6).sum()) > 0
 
 
 def test_warmup_window():

@@ -49,7 +49,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,19 @@ DeliverFn = Callable[[Packets, float], None]      # (packets, horizon_ns)
 ClassifyFn = Callable[[Packets], np.ndarray]       # packets -> successor index per packet (-1: leaves)
 
 SOURCE, STAGE, SINK = "source", "stage", "sink"
+
+
+def default_workers() -> int:
+    """Threads a pipeline run may use: ``VNETSIM_THREADS`` if set, else the CPUs this process may
+    run on (at most 8)."""
+    env = os.environ.get("VNETSIM_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
 
 
 def iter_chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float,
@@ -112,6 +127,7 @@ class Node:
     targets: list[Node] = field(default_factory=list)
     classify: ClassifyFn | None = None
     inbox: list[Packets] = field(default_factory=list)    # held runs first, then this chunk's
+    inbox_chunk: list[int] = field(default_factory=list)  # the chunk each inbox run came from
     late: bool = False     # the stage holds arrivals at or after the horizon itself
     received: int = 0      # packets handed to the stage or sink
     sent: int = 0          # packets passed on to successors
@@ -170,17 +186,81 @@ class Pipeline:
 
     # -- running -------------------------------------------------------------------------------
     def run(self, duration_ns: float, offered_pps: float, chunk_packets: int, warmup_ns: float = 0.0,
-            drain: bool = False) -> None:
+            drain: bool = False, workers: int = 1) -> None:
         """Advance chunk by chunk to ``duration_ns`` (``chunk_bounds``), starting every stage's
         statistics window at ``warmup_ns``; with ``drain``, one more chunk with an infinite horizon
-        lets every packet offered before the end finish."""
+        lets every packet offered before the end finish. With ``workers > 1`` the nodes run
+        concurrently on that many threads (``_run_waves``); the results are the same bit for bit."""
         bounds: Iterator[float] = iter_chunk_bounds(duration_ns, warmup_ns, offered_pps, chunk_packets)
         if drain:
             bounds = itertools.chain(bounds, [np.inf])
+        if workers > 1 and len(self.nodes) > 1:
+            self._run_waves(bounds, warmup_ns, workers)
+            return
         for horizon in bounds:
             self.step(horizon)
             if horizon == warmup_ns:
                 self.start_window()
+
+    def _run_waves(self, bounds: Iterator[float], warmup_ns: float, workers: int) -> None:
+        """Software pipelining: in wave ``w`` node ``i`` advances chunk ``w - i``, so every node of a
+        wave works on inputs complete since the last wave, and the wave's calls (compiled kernels
+        that release the GIL) run side by side. Each node sees exactly the calls a serial run makes;
+        drop callbacks and sinks run on this thread in the serial order (chunk, then node) once a
+        chunk has passed the last node."""
+        if not self._checked:
+            self._check()
+        last = len(self.nodes) - 1
+        horizons: dict[int, float] = {}
+        drops: dict[int, list[tuple[Node, np.ndarray]]] = {}
+        n_chunks: int | None = None
+        w = 0
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vnetsim-pipeline") as pool:
+            while n_chunks is None or w - last < n_chunks:
+                if n_chunks is None:
+                    h = next(bounds, None)
+                    if h is None:
+                        n_chunks = w
+                    else:
+                        horizons[w] = h
+                calls = []
+                for node in self.nodes:
+                    k = w - node.index
+                    if node.kind == SINK or k < 0 or (n_chunks is not None and k >= n_chunks):
+                        continue
+                    if node.kind == SOURCE:
+                        obj = node.obj
+                        calls.append((node, k, pool.submit(obj.until, horizons[k]) if obj is not None else None))
+                        continue
+                    due = self._due(node, np.inf if node.late else horizons[k], k)
+                    node.received += len(due)
+                    calls.append((node, k, pool.submit(node.obj.advance, due, horizons[k])))
+                done = [(node, k, None if f is None else f.result()) for node, k, f in calls]
+                for node, k, res in done:
+                    if node.kind == SOURCE:
+                        self._route(node, res if res is not None else Packets.empty(), k)
+                        continue
+                    if len(res.drop_pid):
+                        node.dropped += len(res.drop_pid)
+                        drops.setdefault(k, []).append((node, res.drop_pid))
+                    self._route(node, res.departures, k)
+                    if horizons[k] == warmup_ns:
+                        node.obj.start_window()
+                k = w - last
+                if k >= 0 and (n_chunks is None or k < n_chunks):
+                    self._release(k, horizons.pop(k), drops.pop(k, []))
+                w += 1
+
+    def _release(self, k: int, horizon_ns: float, drops: list[tuple[Node, np.ndarray]]) -> None:
+        """Chunk ``k`` has passed every node: its drop callbacks and sink deliveries, in node order."""
+        dropped = {id(node): pid for node, pid in drops}
+        for node in self.nodes:
+            if node.kind == STAGE and id(node) in dropped and node.on_drop is not None:
+                node.on_drop(dropped[id(node)])
+            elif node.kind == SINK:
+                due = self._due(node, horizon_ns, k)
+                node.received += len(due)
+                node.obj(due, horizon_ns)
 
     def step(self, horizon_ns: float, pushed: Mapping[Node, Packets] | None = None) -> None:
         """Advance every node to ``horizon_ns`` (one chunk)."""
@@ -224,28 +304,37 @@ class Pipeline:
         """Packets inside the pipeline: held at node inputs, or inside stages."""
         return sum(n.held() for n in self.nodes) + sum(n.obj.held() for n in self.nodes if n.kind == STAGE)
 
-    def _due(self, node: Node, horizon_ns: float) -> Packets:
-        """Merged input of ``node`` before the horizon; the rest stays held."""
-        merged = merge_runs(node.inbox)
+    def _due(self, node: Node, horizon_ns: float, chunk: int | None = None) -> Packets:
+        """Merged input of ``node`` before the horizon (of runs from chunks up to ``chunk``, when
+        given); the rest stays held."""
+        if chunk is None or all(c <= chunk for c in node.inbox_chunk):
+            runs, node.inbox, node.inbox_chunk = node.inbox, [], []
+        else:
+            runs = [r for r, c in zip(node.inbox, node.inbox_chunk) if c <= chunk]
+            later = [(r, c) for r, c in zip(node.inbox, node.inbox_chunk) if c > chunk]
+            node.inbox, node.inbox_chunk = [r for r, _ in later], [c for _, c in later]
+        merged = merge_runs(runs)
         cut = len(merged) if horizon_ns == np.inf else int(np.searchsorted(merged.t_ns, horizon_ns, side="left"))
-        if cut == len(merged):
-            node.inbox = []
-            return merged
-        node.inbox = [merged.take(slice(cut, None))]
-        return merged.take(slice(0, cut))
+        if cut < len(merged):                       # held for a later chunk, before every later run
+            node.inbox.insert(0, merged.take(slice(cut, None)))
+            node.inbox_chunk.insert(0, -1)
+            merged = merged.take(slice(0, cut))
+        return merged
 
-    def _route(self, node: Node, out: Packets) -> None:
+    def _route(self, node: Node, out: Packets, chunk: int = -1) -> None:
         if not len(out):
             return
         targets = node.targets
         if node.classify is None:
             targets[0].inbox.append(out)
+            targets[0].inbox_chunk.append(chunk)
             node.sent += len(out)
             return
         parts = split_runs(out, node.classify(out), len(targets))
         for t, part in zip(targets, parts):
             if len(part):
                 t.inbox.append(part)
+                t.inbox_chunk.append(chunk)
                 node.sent += len(part)
 
     def _check(self) -> None:

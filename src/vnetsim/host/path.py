@@ -25,7 +25,7 @@ import numpy as np
 
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
-from vnetsim.engine.pipeline import Node, Pipeline
+from vnetsim.engine.pipeline import Node, Pipeline, default_workers
 from vnetsim.engine.ring_server import RingServer
 from vnetsim.engine.stage import FifoStage, RingStage
 from vnetsim.errors import ModelError
@@ -221,7 +221,7 @@ class HostPath:
         wire_node = pipe.add(wire)
         pipe.connect(src, wire_node)
         receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, wire_node)
-        pipe.run(t_end, self.source.offered_pps, self.scenario.chunk_packets, warmup_ns=t_lo)
+        pipe.run(t_end, self.source.offered_pps, self.scenario.chunk_packets, warmup_ns=t_lo, workers=default_workers())
         receive.finish()
         self.pcap_room = offered.pcap_room
         parts = receive.parts()

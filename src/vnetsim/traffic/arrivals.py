@@ -53,11 +53,27 @@ class PoissonArrivals(_Buffered):
     def _refill(self):
         if not np.isfinite(self.mean_gap_ns):
             return np.empty(0), np.empty(0, np.int32)
-        t = self.last_ns + np.cumsum(self.rng.standard_exponential(BLOCK) * self.mean_gap_ns)
+        t, flows = _poisson_block(self.rng, BLOCK, self.mean_gap_ns, self.last_ns, self.n_flows)
         self.last_ns = float(t[-1])
-        flows = (self.rng.integers(0, self.n_flows, BLOCK, dtype=np.int32) if self.n_flows > 1
-                 else np.zeros(BLOCK, np.int32))
         return t, flows
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_block(rng, n, mean_gap_ns, last_ns, n_flows):
+    """``n`` superposed-Poisson arrivals after ``last_ns`` and their uniform flows, drawn from ``rng``
+    exactly as numpy would (all gaps, then all flows): ``last + cumsum(exp * mean)``, ``integers``."""
+    gaps = rng.standard_exponential(n)
+    t = np.empty(n)
+    acc = 0.0
+    for i in range(n):
+        acc += gaps[i] * mean_gap_ns
+        t[i] = last_ns + acc
+    flows = np.zeros(n, np.int32)
+    if n_flows > 1:
+        drawn = rng.integers(0, n_flows, n)
+        for i in range(n):
+            flows[i] = drawn[i]
+    return t, flows
 
 
 class ConstantArrivals(_Buffered):
