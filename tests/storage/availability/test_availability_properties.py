@@ -29,7 +29,7 @@ def specs(draw, **fixed):
     return AvailabilitySpec(**kw)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(specs())
 def test_stationary_distribution_balances_the_generator(spec):
     chain = build_chain(spec)
@@ -42,7 +42,7 @@ def test_stationary_distribution_balances_the_generator(spec):
     assert 0 <= r.annual_loss_probability.value <= min(1.0, r.loss_rate_per_year.value * (1 + 1e-9))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(specs(), st.floats(1.5, 10.0))
 def test_more_host_failures_never_help(spec, factor):
     worse = AvailabilitySpec(**{**spec.__dict__, "host_afr": spec.host_afr * factor})
