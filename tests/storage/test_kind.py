@@ -136,3 +136,14 @@ def test_public_exports_resolve():
     for name in storage.__all__:
         assert getattr(storage, name) is not None, name
     assert storage.simulate_io.__module__.startswith("vnetsim.storage.iopath")
+
+
+@pytest.mark.parametrize("overrides, where", [
+    (["storage.policy.ftt=2"], "storage.policy.ftt: RAID-5 tolerates exactly 1 failure"),
+    (["workload.vm_groups.db.policy.raid=raid6", "workload.vm_groups.db.policy.ftt=1"],
+     "workload.vm_groups[0].policy.ftt: RAID-6 tolerates exactly 2 failures"),
+])
+def test_impossible_policies_name_their_field(tmp_path, overrides, where):
+    with pytest.raises(ScenarioError) as info:
+        run_text(tmp_path, BASE, overrides)
+    assert where in str(info.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vnetsim.errors import ModelError
 from vnetsim.storage.capacity import CapacityResult, Demand, Rules, capacity, resolve_reserve
 from vnetsim.storage.components import (
     WITNESS_COMPONENT_LIMIT,
@@ -50,10 +51,15 @@ def fault_domains_per_site(sc: StorageScenario) -> int:
     return st.fault_domains if st.fault_domains else st.hosts
 
 
-def layout_of(sc: StorageScenario, policy: Policy) -> Layout:
+def layout_of(sc: StorageScenario, policy: Policy, where: str = "storage") -> Layout:
+    """The layout of ``policy`` in this cluster; an impossible policy is a ModelError under ``where``
+    (``storage``, or the VM group that carries the policy)."""
     st = sc.storage
     mirrored = st.flavor == "stretched" and policy.site_mirroring
-    return layout_for(policy.raid, policy.ftt, st.architecture, fault_domains_per_site(sc), mirrored)
+    try:
+        return layout_for(policy.raid, policy.ftt, st.architecture, fault_domains_per_site(sc), mirrored)
+    except ModelError as exc:
+        raise exc.within(where) from None
 
 
 def is_hybrid(sc: StorageScenario) -> bool:
@@ -73,7 +79,7 @@ def size_cluster(sc: StorageScenario) -> Sizing:
         if g.policy is None:
             group_layouts[g.name] = layout
             continue
-        lay = layout_of(sc, g.policy)
+        lay = layout_of(sc, g.policy, f"workload.vm_groups[{i}]")
         check_policy_hosts(lay, fds, robo, f"workload.vm_groups[{i}].policy")
         group_layouts[g.name] = lay
     check_nic(st.host.nic.speed, st.architecture, is_hybrid(sc))
