@@ -235,10 +235,11 @@ class Pipeline:
                     due = self._due(node, np.inf if node.late else horizons[k], k)
                     node.received += len(due)
                     calls.append((node, k, pool.submit(node.obj.advance, due, horizons[k])))
-                done = [(node, k, Packets.empty() if f is None else f.result()) for node, k, f in calls]
+                done: list[tuple[Node, int, Any]] = [(node, k, None if f is None else f.result())
+                                                     for node, k, f in calls]
                 for node, k, res in done:
                     if node.kind == SOURCE:
-                        self._route(node, res, k)
+                        self._route(node, res if res is not None else Packets.empty(), k)
                         continue
                     if len(res.drop_pid):
                         node.dropped += len(res.drop_pid)
