@@ -25,7 +25,7 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.glob("*.yaml"))
 HOST = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml",
         "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
-STORAGE = ["erp-site-flavors.yaml"]
+STORAGE = ["erp-site-flavors.yaml", "stretched-site-failure.yaml"]
 EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
 # plain traffic of one fixed frame size, one VM: the per-packet cost model applies exactly
 MODES = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml"]

@@ -149,10 +149,12 @@ class FailureOutcome:
 @dataclass(frozen=True)
 class RebuildResult:
     """What ``simulate`` returns: the timeline, one outcome per failure, and the foreground latency
-    before and during the resync when a foreground I/O path was given."""
+    before the failures, right after the first that takes hosts away (``foreground_after_failure``)
+    and during the first resync, when a foreground I/O path was given."""
 
     timeline: tuple[TimelineEntry, ...]
     outcomes: tuple[FailureOutcome, ...]
     foreground_before: IOPathResult | None = None
     foreground_during_resync: IOPathResult | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    foreground_after_failure: IOPathResult | None = None

@@ -35,6 +35,7 @@ from vnetsim.storage.rebuild.spec import (
 
 FAIL, RECOVER, START, DONE = 0, 1, 2, 3
 STALL_KINDS = frozenset({"host", "rack", "site", "inter_site_link"})
+HOSTS_DOWN_KINDS = STALL_KINDS          # hosts the I/O path loses (cut off, for the inter-site link)
 RESYNC_BLOCK_BYTES = 256 * 1024      # resync I/O size (an assumption: large sequential copies)
 RESYNC_NIC_SHARE = 0.9               # at most this share of a NIC for resync plus foreground in the I/O path
 
@@ -170,6 +171,8 @@ class _Timeline:
 
     def done(self, t: float, k: int) -> None:
         plan = self.extra[k]
+        if not plan.moves:
+            return                                      # nothing was (re)written
         for si, o, c, h in plan.moves:      # the old copy's space is not given back (conservative)
             self.hosts[si][o, c] = h
             self.devices[si][o, c] = 0
@@ -216,8 +219,9 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
     """The foreground I/O path while ``plan`` runs: failed hosts gone (their VMs restarted on a live
     host of their site), plus the resync as background load: per (source, target) pair, writes
     issued by the source to the target and reads at the source, at the resync's rates, paced so that
-    no source's NIC carries more than ``RESYNC_NIC_SHARE`` of its rate with the foreground (TCP paces
-    a resync; a FIFO queue fed above its rate would grow without bound)."""
+    no source's NIC carries more than ``RESYNC_NIC_SHARE`` of its rate with the foreground, nor the
+    inter-site link more than that share of its rate with resync (TCP paces a resync; a FIFO queue
+    fed above its rate would grow without bound)."""
     fg = spec.foreground
     assert fg is not None
     site = np.asarray(fg.cluster.site_of_host)
@@ -239,9 +243,18 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
         room = np.maximum(RESYNC_NIC_SHARE * fg.network.nic_bps - fg_bps, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             pace = np.where(out_bps > room, room / out_bps, 1.0)
+        cross = np.zeros(2)                   # resync bits/s over the inter-site link, per direction
+        for (src, dst), b in plan.pair_bytes.items():
+            if site[src] != site[dst]:
+                cross[min(int(site[src]), 1)] += b * 8.0 / dur * pace[src]
+        link_room = RESYNC_NIC_SHARE * fg.network.inter_site_bps
+        link_pace = np.ones(2)
+        np.divide(link_room, cross, out=link_pace, where=cross > link_room)
         reads: dict[int, float] = {}
         for (src, dst), b in sorted(plan.pair_bytes.items()):
             iops = b / dur / RESYNC_BLOCK_BYTES * pace[src]
+            if site[src] != site[dst]:
+                iops *= link_pace[min(int(site[src]), 1)]
             if iops <= 0:
                 continue
             reads[src] = reads.get(src, 0.0) + iops
@@ -258,7 +271,9 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
 
 def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) -> RebuildResult:
     """Run the failures of ``spec`` (see the module docstring); with ``spec.foreground``, the
-    foreground I/O path for ``io_duration_s`` before the first failure and during the first resync."""
+    foreground I/O path for ``io_duration_s`` before the first failure, right after the first one
+    that takes hosts away (their VMs restarted in their site, I/O on the components left), and
+    during the first resync."""
     tl = _Timeline(spec)
     tl.run()
     outcomes = tuple(FailureOutcome(**{k: v for k, v in o.items() if k != "recovered_at"}) for o in tl.outcomes)
@@ -266,9 +281,15 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) ->
     if np.any(host_rates(spec.cluster, spec) <= 0):
         notes.append("some hosts give resync no bandwidth (foreground uses it all and adaptive resync is off)")
     before: IOPathResult | None = None
+    after: IOPathResult | None = None
     during: IOPathResult | None = None
     if spec.foreground is not None:
         before = io_simulate(spec.foreground, duration_s=io_duration_s, seed=seed)
+        hit = next((o.event for o in outcomes if o.components_lost and o.event.kind in HOSTS_DOWN_KINDS), None)
+        if hit is not None:
+            down = np.zeros(spec.cluster.hosts, bool)
+            down[tl._hosts_of(hit)] = True
+            after = io_simulate(_during_resync(spec, ResyncPlan(), down), duration_s=io_duration_s, seed=seed)
         first = next((k for k, p in enumerate(tl.plans) if p is not None and p.duration_s > 0), None)
         if first is not None:
             plan = tl.plans[first]
@@ -280,4 +301,4 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) ->
             during = io_simulate(_during_resync(spec, plan, down), duration_s=io_duration_s, seed=seed)
         else:
             notes.append("no resync ran, so there is no foreground latency during one")
-    return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes))
+    return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after)

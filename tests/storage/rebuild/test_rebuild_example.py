@@ -1,0 +1,82 @@
+"""examples/stretched-site-failure.yaml: a site fails at t = 10 min. What the VMs see (the stall, then
+writes that no longer wait for the other site) and what resyncs (nothing while the site is away,
+then what was written meanwhile, across the inter-site link). Figures are checked against the
+scenario's own inputs, not against themselves."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+import vnetsim
+from vnetsim.storage.rebuild import simulate
+from vnetsim.storage.rebuildmap import rebuild_spec
+from vnetsim.storage.sizing import size_cluster
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "stretched-site-failure.yaml"
+
+
+@functools.cache
+def rows():
+    return {r["name"]: r for r in vnetsim.run(str(EXAMPLE)).variants}
+
+
+@functools.cache
+def models():
+    _, _, variants = vnetsim.load(str(EXAMPLE))
+    return {v.name: v.model for v in variants}
+
+
+def test_site_failure_keeps_every_object_and_resyncs_what_was_written():
+    r = rows()["site back after 4 h"]
+    sc = models()["site back after 4 h"]
+    o = r["rebuild"]["outcomes"][0]
+    assert o["semantics"] == "absent" and o["objects_inaccessible"] == 0 and o["io_stall_s"] == 6.0
+    assert o["rebuild_start_s"] == pytest.approx(250 * 60)             # nothing until site b is back
+    away_s = (250 - 10) * 60
+    # each of site b's replicas missed the writes to its object while away (or is rewritten whole)
+    writes_bytes_per_s = sum(g.vms * g.iops * (1 - g.read_fraction) * g.block_size for g in sc.workload.vm_groups)
+    replicas = sc.storage.policy.ftt + 1
+    per_disk = [(g.disk * g.used, g.vms * g.iops * (1 - g.read_fraction) * g.block_size / (g.vms * g.disks))
+                for g in sc.workload.vm_groups for _ in range(g.vms * g.disks)]
+    stale = replicas * sum(min(size, rate * away_s) for size, rate in per_disk)
+    assert o["resync_bytes"] == pytest.approx(stale, rel=1e-9) and o["resync_bytes"] < replicas * writes_bytes_per_s \
+        * away_s * 1.0001
+    assert o["inter_site_bytes"] == pytest.approx(o["resync_bytes"])   # every source is in site a
+    link_bps = sc.storage.sites.link
+    assert o["resync_duration_s"] == pytest.approx(o["resync_bytes"] * 8 / link_bps, rel=1e-9)
+    assert o["reprotected_s"] == pytest.approx(o["rebuild_start_s"] + o["resync_duration_s"])
+    events = [e["event"] for e in r["rebuild"]["timeline"]]
+    assert any("cannot be re-protected" in e for e in events)           # no site b host to rebuild on
+    assert r["rebuild"]["timeline"][-1]["unprotected_objects"] == 0
+
+
+def test_site_lost_for_good_runs_unprotected():
+    o = rows()["site lost for good"]["rebuild"]["outcomes"][0]
+    assert o["objects_inaccessible"] == 0 and o["reprotected_s"] in (None, float("inf"))
+    assert o["reprotect_impossible_objects"] == o["objects_affected"] > 0
+
+
+def test_what_the_vms_see_after_the_site_failure():
+    """Before: every write waits for the other site's replicas (the inter-site round trip). After:
+    writes go to site a's replicas only, so they are faster by at least that round trip; reads were
+    local all along."""
+    sc = models()["site back after 4 h"]
+    res = simulate(rebuild_spec(sc, size_cluster(sc)), seed=sc.seed, io_duration_s=0.3)
+    before, after = res.foreground_before, res.foreground_after_failure
+    assert before is not None and after is not None
+    rtt_ns = before.groups[0].write_stages_ns["network"]
+    for b, a in zip(before.groups, after.groups):
+        assert a.writes.p50 < b.writes.p50
+        assert b.reads.p50 == pytest.approx(a.reads.p50, rel=0.25)
+        assert a.write_stages_ns["inter_site"] == 0 and b.write_stages_ns["network"] > a.write_stages_ns["network"]
+    assert rtt_ns > 0
+    assert after.conservation.failed == 0                 # site a's copy serves every object
+
+
+def test_inter_site_link_cut_keeps_the_preferred_site():
+    o = rows()["inter-site link cut"]["rebuild"]["outcomes"][0]
+    assert o["event"]["kind"] == "inter_site_link" and o["objects_inaccessible"] == 0
+    assert 0 < o["resync_bytes"] < rows()["site back after 4 h"]["rebuild"]["outcomes"][0]["resync_bytes"]
