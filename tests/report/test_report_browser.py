@@ -6,26 +6,33 @@ Skipped only when Chromium is missing (CI installs Debian's chromium package).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from tests.report.browser import CHROMIUM, open_page, screenshot
 
 from vnetsim.report import write_report
-from vnetsim.report.build import figures_of
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it)")
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, host_result, fabric_result):
+def reports(tmp_path_factory, host_result, fabric_result, sweep_store):
     folder = tmp_path_factory.mktemp("reports")
     out = {}
-    for name, result in (("host", host_result), ("fabric", fabric_result)):
+    json_path = folder / "host.json"
+    json_path.write_text(host_result.to_json(), encoding="utf-8")
+    for name, result in (("host", host_result), ("fabric", fabric_result), ("json", json_path),
+                         ("store", sweep_store)):
         path = folder / f"{name}.html"
         n = write_report(result, path)
-        out[name] = (path, n, [f.id for f in figures_of(result)])
+        out[name] = (path, n, _figure_ids(path))
     return folder, out
+
+
+def _figure_ids(page: Path) -> list[str]:
+    return re.findall(r'<div class="figure" data-figure="([^"]+)">', page.read_text(encoding="utf-8"))
 
 
 def _plots(dom: str) -> dict[str, str]:
@@ -38,12 +45,14 @@ def _plots(dom: str) -> dict[str, str]:
 
 
 @needs_chromium
-@pytest.mark.parametrize("name", ["host", "fabric"])
+@pytest.mark.parametrize("name", ["host", "fabric", "json", "store"])
 def test_every_plot_renders_without_errors_or_network(reports, name, tmp_path):
     _, out = reports
     path, n, ids = out[name]
-    expected = {"host": {"latency-cdf", "stage-latency", "cpu-per-core", "queue-load", "interrupts-vs-load"},
-                "fabric": {"latency-cdf", "link-utilisation-0", "link-utilisation-1"}}[name]
+    host = {"latency-cdf", "stage-latency", "cpu-per-core", "queue-load", "interrupts-vs-load"}
+    expected = {"host": host, "json": host, "fabric": {"latency-cdf", "link-utilisation-0", "link-utilisation-1"},
+                "store": (host - {"queue-load"}) | {"sweep-host.pnic.ring_size-latency_ns.p99",
+                                                "sweep-host.pnic.ring_size-delivered_pps"}}[name]
     assert expected <= set(ids) and n == len(ids)
     page = open_page(path, tmp_path)
     assert page.attr("data-probe-done") == "1", "the page's scripts did not finish: " + page.stderr[-2000:]
@@ -102,3 +111,24 @@ def test_static_plot_draws_every_panel(host_result, tmp_path):
     img = mpimg.imread(tmp_path / "p.png")[..., :3]
     assert n == 5 and img.std() > 0.05
     assert np.isfinite(img).all()
+
+
+def test_sweep_figures_have_confidence_bands_from_the_replications(sweep_store):
+    from vnetsim.report.sweep import store_sections
+    from vnetsim.results.store import read_rows
+    from vnetsim.sweep.ci import interval
+
+    _, sections = store_sections(sweep_store)
+    figs = {f.id: f for f in sections[0][1]}
+    fig = figs["sweep-host.pnic.ring_size-latency_ns.p99"]
+    rows = read_rows(sweep_store)
+    for s in fig.series:
+        assert s.lower is not None and len(s.x) == 2 and s.x == sorted(s.x)
+        for y, lo, hi in zip(s.y, s.lower, s.upper):
+            assert lo <= y <= hi
+    # an independent recomputation of one point: the mean and CI of p99 over its three replications
+    s = fig.series[0]
+    vals = [r["latency_ns.p99"] for r in rows if r["name"] == s.name and r["param.host.pnic.ring_size"] == s.x[0]]
+    assert len(vals) == 3
+    ci = interval(vals)
+    assert s.y[0] == pytest.approx(ci["mean"] / 1e3) and s.lower[0] == pytest.approx(ci["low"] / 1e3)
