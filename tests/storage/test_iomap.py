@@ -7,7 +7,7 @@ import math
 import pytest
 
 from vnetsim.storage.config import StorageScenario
-from vnetsim.storage.iomap import io_section, iopath_spec
+from vnetsim.storage.iomap import group_of_workloads, io_result, io_section, iopath_spec
 from vnetsim.storage.sizing import size_cluster
 
 
@@ -56,12 +56,35 @@ def test_two_node_owner_holds_a_replica():
     assert spec.network.hops_same_rack == 0
 
 
-def test_workloads_carry_the_groups_rates():
+def test_vm_groups_spread_over_the_hosts_with_their_rates():
     spec = spec_of(scenario())
-    db, web = spec.workloads
-    assert (db.iops, db.read_fraction, web.iops) == (20_000, 0.7, 2000)
-    assert db.working_set_bytes == pytest.approx(0.1 * 200e9 * 10)
-    assert db.host != web.host
+    groups = group_of_workloads(spec)
+    db = [w for w in spec.workloads if groups[w.name] == "db"]
+    web = [w for w in spec.workloads if groups[w.name] == "web"]
+    assert len(db) == 6 and sorted(w.host for w in db) == list(range(6))   # 10 VMs over 6 hosts
+    assert sorted(w.iops for w in db) == [2000] * 2 + [4000] * 4
+    assert sum(w.iops for w in db) == 10 * 2000 and sum(w.iops for w in web) == 4 * 500
+    assert len(web) == 4 and all(w.read_fraction == 0.7 for w in spec.workloads)
+    assert sum(w.working_set_bytes for w in db) == pytest.approx(0.1 * 200e9 * 10)
+
+
+def test_group_latency_is_merged_from_its_hosts():
+    """count is the sum over the group's hosts, the mean their count-weighted mean; a percentile is
+    the largest host's, never below any host's."""
+    sc = scenario()
+    sz = size_cluster(sc)
+    spec = iopath_spec(sc, sz)
+    from vnetsim.storage.iopath import simulate
+
+    res = simulate(spec, duration_s=0.1, seed=3)
+    merged = io_result(res, group_of_workloads(spec))["groups"]["db"]
+    parts = [g for g in res.groups if g.name.startswith("db#")]
+    assert merged["hosts"] == 6
+    assert merged["writes"]["count"] == sum(p.writes.count for p in parts)
+    assert merged["writes"]["mean"] == pytest.approx(sum(p.writes.count * p.writes.mean for p in parts)
+                                                     / merged["writes"]["count"])
+    assert merged["reads"]["p99"] == max(p.reads.p99 for p in parts)
+    assert merged["reads"]["max"] == max(p.reads.max for p in parts)
 
 
 @pytest.mark.parametrize("storage, fan_out", [

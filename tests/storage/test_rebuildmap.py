@@ -91,3 +91,18 @@ def test_example_a_spare_host_is_what_lets_a_cluster_re_protect():
     for name in ("robo", "stretched"):
         (o,) = rows[name]["rebuild"]["outcomes"]
         assert o["objects_inaccessible"] == 0 and o["reprotect_impossible_objects"] == o["objects_affected"] > 0
+
+
+def test_racks_as_fault_domains_place_components_on_distinct_racks():
+    import numpy as np
+
+    sc = scenario([{"component": "rack", "target": "1", "at": "0s"}], hosts=12, fault_domains=6,
+                  policy={"raid": "raid6"})
+    spec = spec_of(sc)
+    assert spec.cluster.fault_domain == "rack"
+    (objs,) = spec.objects
+    rack = np.asarray(spec.cluster.rack_of_host)
+    racks = rack[objs.hosts]
+    assert all(len(set(row)) == 6 for row in racks)              # 4+2 on six racks
+    (out,) = rebuild_section(sc, size_cluster(sc))["outcomes"]
+    assert out["objects_inaccessible"] == 0                      # a rack takes one fragment of each

@@ -10,9 +10,11 @@ Mapping (docs/models/storage.md, "I/O path"):
   cache capacity as read cache), each kind's figures from the scenario or the device defaults;
 - network: the host's active NIC bandwidth; one switch hop inside a rack (none with direct
   connect), three across racks (leaf, spine, leaf); the inter-site link and its RTT;
-- each VM group runs on one host (group i on host i mod n, site by site), issues all its VMs'
-  I/Os and addresses up to ``OBJECTS_PER_GROUP`` of its disks, each placed by the group's layout
-  from a rotating first host; reads are local in two-node and stretched clusters.
+- each VM group's VMs are spread over the data hosts, VM by VM (the next group starts where the
+  last one ended): one workload per host it runs on, with that host's VMs' I/Os over up to
+  ``OBJECTS_PER_SHARD`` of their disks, each placed by the group's layout from a rotating first
+  host; reads are local in two-node and stretched clusters. A group's latency is merged from its
+  hosts (``io_result``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from vnetsim.storage.devices import DEFAULTS
 from vnetsim.storage.policy import Layout
 from vnetsim.storage.sizing import Sizing
 
-OBJECTS_PER_GROUP = 32
+OBJECTS_PER_SHARD = 8       # disks a VM group addresses on each host it runs on
 HYBRID_READ_CACHE_SHARE = 0.7     # OSA hybrid: 70 % of the cache device is read cache
 
 
@@ -103,21 +105,35 @@ def iopath_spec(sc: StorageScenario, sz: Sizing):
     net = Network(nic_bps=sz.network.host_nic_bps, hops_same_rack=0 if st.direct_connect else 1, hops_other_rack=3,
                   inter_site_bps=link.link, inter_site_rtt_ns=max(rtt, 1.0))
     workloads = []
-    for i, g in enumerate(sc.workload.vm_groups):
+    first = 0
+    for g in sc.workload.vm_groups:
         if g.iops <= 0:
             continue
         lay = sz.group_layouts[g.name]
-        owner = order[i % len(order)]
-        local = [s for s in sites if owner in s][0]
-        # the owner's site first, so that the owner's copy is the local one
-        ordered = [local] + [s for s in sites if s is not local]
-        start = local.index(owner)
-        n_obj = min(g.vms * g.disks, OBJECTS_PER_GROUP)
-        objs = tuple(placement(lay, ordered, start + j, lay.sites == 2) for j in range(n_obj))
-        workloads.append(Workload(g.name, owner, g.vms * g.iops, g.read_fraction, objs, (g.block_size,), (1.0,),
-                                  g.burstiness, g.working_set * g.disk * g.disks * g.vms))
+        shards = min(g.vms, len(order))
+        for j in range(shards):
+            vms = g.vms // shards + (1 if j < g.vms % shards else 0)
+            owner = order[(first + j) % len(order)]
+            local = [s for s in sites if owner in s][0]
+            # the owner's site first, so that the owner's copy is the local one
+            ordered = [local] + [s for s in sites if s is not local]
+            start = local.index(owner)
+            n_obj = min(vms * g.disks, OBJECTS_PER_SHARD)
+            objs = tuple(placement(lay, ordered, start + k, lay.sites == 2) for k in range(n_obj))
+            workloads.append(Workload(shard_name(g.name, j), owner, vms * g.iops, g.read_fraction, objs,
+                                      (g.block_size,), (1.0,), g.burstiness, g.working_set * g.disk * g.disks * vms))
+        first += shards
     return IOPathSpec(Cluster(site_of, rack_of), host_devices(sc), net, tuple(workloads), st.architecture,
                       local_reads=st.flavor in ("robo", "stretched"))
+
+
+def shard_name(group: str, j: int) -> str:
+    return f"{group}#{j}"
+
+
+def group_of_workloads(spec) -> dict[str, str]:
+    """Workload name -> its VM group, for every non-background workload of ``spec``."""
+    return {w.name: w.name.rsplit("#", 1)[0] for w in spec.workloads if not w.background}
 
 
 def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
@@ -133,13 +149,40 @@ def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
         res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed)
     except ModelError as exc:
         raise exc.within("workload") from None
-    return io_result(res)
+    return io_result(res, group_of_workloads(spec))
 
 
-def io_result(res) -> dict:
-    """An ``IOPathResult`` as the row's JSON-ready ``io`` fields (background workloads left out)."""
-    groups = {g.name: {"reads": asdict(g.reads), "writes": asdict(g.writes), "read_stages_ns": g.read_stages_ns,
-                       "write_stages_ns": g.write_stages_ns} for g in res.groups if not g.background}
+def _merge_latency(parts: list) -> dict:
+    """One group's latency from its hosts' (``Latency`` each): count, mean and max exact; each
+    percentile the largest over the hosts that saw I/O, an upper bound of the group's own (a
+    mixture's quantile never exceeds the largest of its components')."""
+    seen = [p for p in parts if p.count > 0]
+    n = sum(p.count for p in seen)
+    out = {"count": n, "mean": sum(p.count * p.mean for p in seen) / n if n else float("nan")}
+    for q in ("p50", "p90", "p99", "p999", "max"):
+        out[q] = max((getattr(p, q) for p in seen), default=float("nan"))
+    return out
+
+
+def _merge_stages(parts: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
+    n = sum(c for c, _ in parts)
+    keys = sorted({k for _, st in parts for k in st})
+    return {k: (sum(c * st.get(k, 0.0) for c, st in parts) / n if n else 0.0) for k in keys}
+
+
+def io_result(res, group_of: dict[str, str]) -> dict:
+    """An ``IOPathResult`` as the row's JSON-ready ``io`` fields: one entry per VM group, merged from
+    the workloads it ran as (``group_of``); background workloads (resync) left out."""
+    by_group: dict[str, list] = {}
+    for g in res.groups:
+        if not g.background and g.name in group_of:
+            by_group.setdefault(group_of[g.name], []).append(g)
+    groups = {name: {"hosts": len(parts),
+                     "reads": _merge_latency([p.reads for p in parts]),
+                     "writes": _merge_latency([p.writes for p in parts]),
+                     "read_stages_ns": _merge_stages([(p.reads.count, p.read_stages_ns) for p in parts]),
+                     "write_stages_ns": _merge_stages([(p.writes.count, p.write_stages_ns) for p in parts])}
+              for name, parts in by_group.items()}
     dev = list(res.device_utilisation)
     nic = list(res.nic_utilisation)
     return {"duration_s": res.duration_s, "groups": groups,

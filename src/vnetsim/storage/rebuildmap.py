@@ -8,7 +8,8 @@ Mapping (docs/models/storage.md, "Failures and rebuilds"):
   ``fault_domains`` is set, else hosts;
 - each VM group's disks are one object set of its layout (one copy per data site when
   site-mirrored; a two-node cluster's witness components on the witness), each disk its written
-  size (``disk x used``), placed round-robin over the site's hosts in the rack-interleaved order;
+  size (``disk x used``), spread by the rebuild model's placer over distinct fault domains (racks
+  when ``fault_domains`` is set, else hosts) with the scenario's seed;
 - per host: the resync bandwidth it can give (``reliability.host_resync_capacity_bps``), the
   foreground replication it carries, and the capacity a rebuild may fill (raw less the workload,
   the operations reserve and dedupe metadata, over the hosts);
@@ -22,7 +23,7 @@ from dataclasses import asdict
 
 from vnetsim.errors import ModelError
 from vnetsim.storage.config import Failure, StorageScenario
-from vnetsim.storage.iomap import io_result, iopath_spec, racks_of_hosts, site_hosts
+from vnetsim.storage.iomap import group_of_workloads, io_result, iopath_spec, racks_of_hosts, site_hosts
 from vnetsim.storage.reliability import host_resync_capacity_bps
 from vnetsim.storage.sizing import Sizing
 
@@ -98,7 +99,8 @@ def rebuild_spec(sc: StorageScenario, sz: Sizing):
         sets.append(object_set(kind, n, size, sites if lay.sites == 2 else sites[:1], ftt=lay.ftt,
                                data_fragments=lay.data_fragments, parity_fragments=lay.parity_fragments,
                                devices_per_host=devices, witness_on_appliance=st.flavor == "robo",
-                               write_bps=write_bps))
+                               write_bps=write_bps, seed=sc.seed,
+                               rack_of_host=dict(enumerate(rack_of)) if st.fault_domains else None))
     events = tuple(failure_event(f, i, sc, devices) for i, f in enumerate(sc.failures))
     foreground = iopath_spec(sc, sz) if sc.options.io and any(g.iops > 0 for g in sc.workload.vm_groups) else None
     throttle = st.rebuild.throttle
@@ -121,8 +123,9 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
         d = asdict(o)
         d["name"] = f.name
         outcomes.append(d)
+    names = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
+    before, during = res.foreground_before, res.foreground_during_resync
     return {"outcomes": outcomes, "timeline": [asdict(t) for t in res.timeline],
-            "foreground_before": io_result(res.foreground_before) if res.foreground_before else None,
-            "foreground_during_resync": (io_result(res.foreground_during_resync) if res.foreground_during_resync
-                                         else None),
+            "foreground_before": io_result(before, names) if before else None,
+            "foreground_during_resync": io_result(during, names) if during else None,
             "notes": list(res.notes)}
