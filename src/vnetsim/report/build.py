@@ -11,24 +11,10 @@ import json
 from pathlib import Path
 
 from vnetsim.errors import UserError
-from vnetsim.kinds import all_kinds
-from vnetsim.results.figures import Figure
+from vnetsim.report.sections import Section, figures_of, warnings_of
 from vnetsim.results.result import Result
 
-Section = tuple[str, list[Figure], list[str]]
-
-
-def figures_of(result: Result) -> list[Figure]:
-    """The figures the result's kind draws (``Kind.report``); none for a kind without the hook."""
-    kind = all_kinds().get(result.kind.split(".")[0])
-    if kind is None or kind.report is None:
-        return []
-    return list(kind.report(result))
-
-
-def warnings_of(result: Result) -> list[str]:
-    """Every row's ``warnings``, prefixed with the row's name."""
-    return [f"{v.get('name', '')}: {w}" for v in result.variants for w in v.get("warnings", [])]
+__all__ = ["Section", "figures_of", "load_result_json", "result_from_dict", "sections_of", "warnings_of"]
 
 
 def result_from_dict(doc: dict, where: str = "result") -> Result:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vnetsim.report.build import Section, figures_of, warnings_of
+from vnetsim.report.sections import Section, figures_of, warnings_of
 from vnetsim.results.figures import Figure, Series, Table
 from vnetsim.results.result import HEADLINE, Result, _cell
 from vnetsim.sweep.ci import summarize
