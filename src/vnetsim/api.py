@@ -10,16 +10,14 @@ hands every variant to it; nothing here knows what a host or a fabric is.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vnetsim.errors import ScenarioError, UserError
+from vnetsim.errors import UserError
 from vnetsim.kinds import Kind, PcapRequest, RunOptions, all_kinds, get_kind, kind_of
 from vnetsim.results.result import Result
-from vnetsim.scenario.loader import LoadedVariant, load_variants, read_yaml
-from vnetsim.units import parse_duration_ns
+from vnetsim.scenario.loader import LoadedVariant, load_variants, option_overrides, read_yaml
 
 Scenario = str | Path | dict
 Notify = Callable[[str], None]
@@ -72,18 +70,7 @@ def _load(scenario: Scenario, seed: int | None, duration: str | float | None,
         doc, source, base = scenario, "<scenario>", Path(".")
     else:
         doc, source, base = read_yaml(scenario), str(scenario), Path(scenario).parent
-    extra = list(overrides)
-    if seed is not None:
-        extra.append(f"seed={int(seed)}")
-    if duration is not None:
-        try:
-            ns = parse_duration_ns(duration) if isinstance(duration, str) else float(duration)
-        except ValueError as exc:
-            raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
-        if not math.isfinite(ns) or ns <= 0:
-            raise ScenarioError("--duration", f"must be a positive, finite time, got {duration!r}",
-                                "write e.g. --duration 50ms")
-        extra.append(f"duration={ns!r}ns")
+    extra = option_overrides(overrides, seed, duration)
     kind = kind_of(doc, source)
     prepare = kind.prepare
     variants = load_variants(doc, source, kind.model, extra, only=variant,
@@ -165,7 +152,7 @@ def sweep(scenario: Scenario, *, grid: list[str] | tuple[str, ...] = (), replica
     ``replications`` seeds per point, on ``workers`` local processes or the Dask scheduler ``dask``,
     keeping finished points in ``store`` (a DuckDB file; a rerun skips them). Returns a
     ``SweepResult`` (``summary()``: confidence intervals; ``to_dataframe()``). See docs/sweeps.md."""
-    from vnetsim.sweep import sweep as run_sweep
+    from vnetsim.sweep.run import sweep as run_sweep
 
     _check_common(scenario, seed, duration, overrides, variant)
     return run_sweep(scenario, grid=grid, replications=replications, workers=workers, dask=dask, store=store,

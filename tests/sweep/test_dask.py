@@ -20,6 +20,7 @@ def _comparable(rows):
     return sorted(({k: v for k, v in r.items() if k not in drop} for r in rows), key=lambda r: r["key"])
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_local_pools_results(mm1, tmp_path):
     doc = mm1_doc(duration="5ms", grid=[{"path": "link.arrival_rate", "values": ["200kpps", "400kpps", "600kpps"]}],
                   replications=2)

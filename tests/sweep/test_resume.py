@@ -58,6 +58,7 @@ def _vnetsim(env, *args, cwd):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_keeps_whole_points_and_a_rerun_finishes_the_rest(mm1, counted, tmp_path):
     rates = [f"{r}kpps" for r in range(100, 500, 25)]                     # 16 design points
     doc = mm1_doc(duration="60ms", grid=[{"path": "link.arrival_rate", "values": rates}], replications=2)

@@ -7,6 +7,7 @@ of ``vnetsim.scenario.merge``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from vnetsim.errors import ScenarioError
 from vnetsim.scenario.merge import MergeError, deep_merge, parse_assignment, set_path
 from vnetsim.scenario.yamlfile import read_yaml
+from vnetsim.units import parse_duration_ns
 
 __all__ = ["LoadedVariant", "expand_variants", "load_variants", "read_yaml", "validation_error"]
 
@@ -158,6 +160,25 @@ def expand_variants(doc: dict, source: str, overrides: list[str] | tuple[str, ..
                 raise _merge_error("", None, exc) from None
         parsed.append((item["name"], str(item.get("description", "")), merged))
     return parsed
+
+
+def option_overrides(overrides: list[str] | tuple[str, ...], seed: int | None = None,
+                     duration: str | float | None = None) -> list[str]:
+    """``--set`` overrides plus those of ``--seed`` and ``--duration`` (a duration such as '50ms',
+    or nanoseconds as a number), checked here: one line for a bad duration."""
+    extra = list(overrides)
+    if seed is not None:
+        extra.append(f"seed={int(seed)}")
+    if duration is not None:
+        try:
+            ns = parse_duration_ns(duration) if isinstance(duration, str) else float(duration)
+        except ValueError as exc:
+            raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
+        if not math.isfinite(ns) or ns <= 0:
+            raise ScenarioError("--duration", f"must be a positive, finite time, got {duration!r}",
+                                "write e.g. --duration 50ms")
+        extra.append(f"duration={ns!r}ns")
+    return extra
 
 
 def load_variants(doc: dict, source: str, model: type[BaseModel], overrides: list[str] | tuple[str, ...] = (),

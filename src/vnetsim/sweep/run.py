@@ -9,7 +9,6 @@ sweep (finished now or before) and their confidence intervals across replication
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +19,11 @@ from vnetsim.errors import ScenarioError, UserError
 from vnetsim.io import outputs
 from vnetsim.kinds import kind_of
 from vnetsim.results.store import Store
-from vnetsim.scenario.loader import read_yaml
+from vnetsim.scenario.loader import option_overrides, read_yaml
 from vnetsim.sweep.ci import summarize
 from vnetsim.sweep.design import Axis, SweepBlock, parse_block, parse_grid, with_grid
 from vnetsim.sweep.execute import default_workers, run_dask, run_pool, run_serial
 from vnetsim.sweep.points import Point, build_points
-from vnetsim.units import parse_duration_ns
 
 Progress = Callable[[int, int], None]
 
@@ -64,21 +62,9 @@ class SweepResult:
 
 
 def _overrides(overrides: list[str] | tuple[str, ...], seed: int | None, duration: str | float | None) -> list[str]:
-    extra = list(overrides)
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise UserError("--seed", f"got {seed!r}", "expected an integer >= 0")
-        extra.append(f"seed={seed}")
-    if duration is not None:
-        try:
-            ns = parse_duration_ns(duration) if isinstance(duration, str) else float(duration)
-        except ValueError as exc:
-            raise ScenarioError("--duration", str(exc), "write e.g. --duration 50ms") from None
-        if not math.isfinite(ns) or ns <= 0:
-            raise ScenarioError("--duration", f"must be a positive, finite time, got {duration!r}",
-                                "write e.g. --duration 50ms")
-        extra.append(f"duration={ns!r}ns")
-    return extra
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise UserError("--seed", f"got {seed!r}", "expected an integer >= 0")
+    return option_overrides(overrides, seed, duration)
 
 
 def plan(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = (), replications: int | None = None,
