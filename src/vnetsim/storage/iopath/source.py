@@ -23,12 +23,17 @@ from vnetsim.storage.iopath.legs import MAX_LEGS, LegTables
 from vnetsim.storage.iopath.spec import IOPathSpec
 
 
-@numba.njit(cache=True, nogil=True)
-def _pick(u, cdf):
-    k = 0
-    while k < cdf.shape[0] - 1 and u > cdf[k]:
-        k += 1
-    return k
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pick(u, cdf, row):
+    """The first column of ``cdf[row]`` (cumulative weights ending at 1) at or above ``u``."""
+    lo, hi = 0, cdf.shape[1] - 1
+    while lo < hi:                     # binary search: many groups or sizes cost log2 steps
+        mid = (lo + hi) >> 1
+        if u > cdf[row, mid]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @numba.njit(cache=True, nogil=True)
@@ -43,7 +48,7 @@ def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size
     n_ep = epoch_start.shape[0]
     for i in range(n):
         io = io0 + i
-        g = stream_groups[strm[i], _pick(leg_uniform(key, io, 4), stream_cdf[strm[i]])]
+        g = stream_groups[strm[i], _pick(leg_uniform(key, io, 4), stream_cdf, strm[i])]
         e = 0
         while e + 1 < n_ep and epoch_start[e + 1] <= t[i]:
             e += 1
@@ -54,7 +59,7 @@ def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size
             base, cnt = write_base[slot], write_count[slot]
         v = base + min(int(leg_uniform(key, io, 3) * cnt), cnt - 1)
         var[i] = v
-        size_of[i] = _pick(leg_uniform(key, io, 1), size_cdf[g])
+        size_of[i] = _pick(leg_uniform(key, io, 1), size_cdf, g)
         issued[g] += 1
         if var_nlegs[v] == 0:
             failed[g] += 1
