@@ -10,8 +10,8 @@ from pathlib import Path
 
 import matplotlib.image as mpimg
 import pytest
-
 from tests.report.conftest import HOST
+
 from vnetsim.report import write_report
 
 CLI = [sys.executable, "-m", "vnetsim.cli.app"]
