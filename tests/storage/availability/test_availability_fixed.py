@@ -12,6 +12,8 @@ answer, which the simulation must not reproduce.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,10 @@ from vnetsim.storage.availability import SECONDS_PER_YEAR, AvailabilitySpec, eva
 from vnetsim.storage.availability.chain import rates_of
 from vnetsim.storage.availability.fixed import fixed_kernel
 from vnetsim.storage.availability.montecarlo import kernel_args
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))   # the repository root: tests.* importable
+
+from tests.storage.availability.reference_fixed import simulate as reference  # noqa: E402
 
 LAM = 1.0
 Z = 3.3
@@ -94,8 +100,6 @@ def test_fixed_repairs_only_by_simulation():
 ], ids=["racks-and-site", "stretched", "two-node"])
 def test_fixed_kernel_agrees_with_the_heap_reference(spec):
     """Two formulations of the same fixed-repair process: within 3.3 combined standard errors."""
-    from tests.storage.availability.reference_fixed import simulate as reference
-
     r = rates_of(spec)
     runs, years = 16, 400.0
     ref = np.array([reference(r, years, 1000 + i) for i in range(runs)])
