@@ -89,7 +89,7 @@ from typing import Any, Protocol, runtime_checkable
 import numba
 import numpy as np
 
-from vnetsim.engine.fifo import FifoQueues, fifo_advance, lindley_single
+from vnetsim.engine.fifo import FifoQueues, fifo_advance
 from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
 from vnetsim.engine.merge import gather_packets, survivors, time_order
 from vnetsim.engine.packets import Packets
@@ -148,24 +148,29 @@ def _serve_single(t, t0, size, overhead, ns_per_byte, last_dep, acc, busy_win, l
     time inside [lo, hi), and (``record``) the sojourn of packets offered at or after ``lo`` that
     leave by ``hi``. Service = (size + overhead) * ns_per_byte."""
     n = t.shape[0]
-    service = np.empty(n)
-    for i in range(n):
-        service[i] = (size[i] + overhead) * ns_per_byte
-    dep, last = lindley_single(t, service, last_dep[0])
-    last_dep[0] = last
+    dep = np.empty(n)
+    last = last_dep[0]
+    accepted, sojourn, busy, window = acc[0, 0], acc[0, 2], acc[0, 3], busy_win[0]
     st = stats_load(stats)
-    for i in range(n):
-        d = dep[i]
-        s = d - service[i]
-        acc[0, 0] += 1.0
-        acc[0, 2] += d - t[i]
-        acc[0, 3] += service[i]
-        b0 = s if s > lo else lo
+    for i in range(n):                      # the Lindley recursion and the counters in one pass
+        service = (size[i] + overhead) * ns_per_byte
+        a = t[i]
+        s = a if a > last else last
+        d = s + service
+        last = d
+        dep[i] = d
+        accepted += 1.0
+        sojourn += d - a
+        busy += service
+        begin = d - service                 # (as the multi-queue kernel books it)
+        b0 = begin if begin > lo else lo
         b1 = d if d < hi else hi
         if b1 > b0:
-            busy_win[0] += b1 - b0
+            window += b1 - b0
         if record and t0[i] >= lo and d <= hi:
-            st = hist_add(counts, st, d - t[i], SUB_BITS)
+            st = hist_add(counts, st, d - a, SUB_BITS)
+    last_dep[0] = last
+    acc[0, 0], acc[0, 2], acc[0, 3], busy_win[0] = accepted, sojourn, busy, window
     stats_store(stats, st)
     return dep
 
