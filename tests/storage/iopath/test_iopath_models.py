@@ -166,3 +166,17 @@ def test_bad_specs_are_model_errors():
         simulate(spec, duration_s=0.01, seed=1)
     with pytest.raises(ModelError, match="duration"):
         simulate(_one_device_spec(10, 1e3, 0.1), duration_s=0, seed=1)
+
+
+def test_normal_quantile_and_lognormal_draws():
+    """Acklam's approximation against scipy's quantile; lognormal draws have the mean and SCV asked."""
+    from vnetsim.storage.iopath.device import lognormal_draw, normal_quantile
+
+    p = np.concatenate([np.logspace(-12, -1, 50), np.linspace(0.01, 0.99, 99), 1 - np.logspace(-12, -1, 50)])
+    got = np.array([normal_quantile(x) for x in p])
+    np.testing.assert_allclose(got, stats.norm.ppf(p), rtol=2e-9, atol=1e-12)
+    u = (np.arange(200_000) + 0.5) / 200_000            # a quadrature of the uniform
+    mean, scv = 80e3, 0.5
+    s2 = math.log1p(scv)
+    x = np.array([lognormal_draw(math.log(mean) - s2 / 2, math.sqrt(s2), v) for v in u])
+    assert x.mean() == pytest.approx(mean, rel=1e-3) and x.var() / x.mean() ** 2 == pytest.approx(scv, rel=1e-2)
