@@ -140,6 +140,10 @@ class Estimate:
     low: float
     high: float
 
+    def __post_init__(self) -> None:
+        for name in ("value", "low", "high"):                # numpy scalars become plain floats
+            object.__setattr__(self, name, float(getattr(self, name)))
+
     @classmethod
     def exact(cls, value: float) -> Estimate:
         return cls(value, value, value)
