@@ -74,10 +74,21 @@ class DiskGroup(Strict):
         return self
 
 
+def _positive_rate(v: float, what: str) -> float:
+    if v <= 0:
+        raise ValueError(f"{what} needs a bandwidth above 0, e.g. 10Gbps")
+    return v
+
+
 class Nic(Strict):
     speed: BitRateBps = Field(25e9, description="speed of one storage NIC port (ESA needs 25 GbE, OSA all-flash 10)")
     count: int = Field(2, ge=1, le=8, description="storage NIC ports per host (active/standby counts one)")
     active: int = Field(1, ge=1, le=8, description="ports carrying storage traffic at once")
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, v: float) -> float:
+        return _positive_rate(v, "a storage NIC")
 
 
 class HostModel(Strict):
@@ -126,6 +137,11 @@ class Witness(Strict):
     rack_units: int = Field(1, ge=0, le=8, description="rack units of a witness host (an appliance takes 0)")
     price: float | None = Field(None, ge=0, description="price of a witness host or appliance licence")
 
+    @field_validator("link")
+    @classmethod
+    def _link(cls, v: float) -> float:
+        return _positive_rate(v, "the witness link")
+
 
 class Sites(Strict):
     """Stretched clusters: the two data sites and the link between them."""
@@ -135,6 +151,11 @@ class Sites(Strict):
                                    "x distance + switching)")
     link: BitRateBps = Field(10e9, description="inter-site link bandwidth (documented minimum 10 Gbps)")
     preferred: Literal["a", "b"] = Field("a", description="the site that keeps running when the sites split")
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, v: float) -> float:
+        return _positive_rate(v, "the inter-site link")
 
 
 class Policy(Strict):
@@ -216,6 +237,11 @@ class Rebuild(Strict):
     repair_delay: DurationNs = Field(3600e9, description="wait before rebuilding absent components (60 min)")
     throttle: BitRateBps | None = Field(None, description="resync bandwidth cap per host (None: adaptive resync)")
     stall: DurationNs = Field(6e9, description="I/O stall when a host fails, until it is declared absent (5-7 s)")
+
+    @field_validator("throttle")
+    @classmethod
+    def _throttle(cls, v: float | None) -> float | None:
+        return None if v is None else _positive_rate(v, "the resync throttle")
 
 
 class Prices(Strict):
