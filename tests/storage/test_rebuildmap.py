@@ -106,3 +106,16 @@ def test_racks_as_fault_domains_place_components_on_distinct_racks():
     assert all(len(set(row)) == 6 for row in racks)              # 4+2 on six racks
     (out,) = rebuild_section(sc, size_cluster(sc))["outcomes"]
     assert out["objects_inaccessible"] == 0                      # a rack takes one fragment of each
+
+
+def test_the_preferred_site_is_the_one_that_survives_a_partition():
+    """The rebuild model keeps its site 0 (with the witness) when the inter-site link fails: the
+    preferred site is mapped there, whichever of a and b it is."""
+    for preferred, survivor_hosts in (("a", {0, 1, 2}), ("b", {3, 4, 5})):
+        sc = scenario([{"component": "inter_site_link", "at": "0s"}, {"component": "site", "target": preferred,
+                                                                       "at": "1h"}],
+                      flavor="stretched", hosts=3, sites={"preferred": preferred})
+        spec = spec_of(sc)
+        site0 = {h for h, s in enumerate(spec.cluster.site_of_host) if s == 0}
+        assert site0 == survivor_hosts
+        assert spec.failures[1].target == 0                 # failing the preferred site is the models' site 0

@@ -30,24 +30,32 @@ OBJECTS_PER_SHARD = 8       # disks a VM group addresses on each host it runs on
 HYBRID_READ_CACHE_SHARE = 0.7     # OSA hybrid: 70 % of the cache device is read cache
 
 
+def model_site(sc: StorageScenario, site: int) -> int:
+    """The models' number of data site ``site`` (0: a, 1: b): the preferred site is the models'
+    site 0, the one that keeps running with the witness when the inter-site link fails."""
+    return site ^ 1 if sc.storage.flavor == "stretched" and sc.storage.sites_or_default.preferred == "b" else site
+
+
 def site_hosts(sc: StorageScenario) -> list[list[int]]:
-    """Host numbers of each data site, in rack-interleaved order."""
+    """Host numbers of each of the models' data sites (preferred first), in rack-interleaved order.
+    Hosts are numbered site by site: site a's first, then site b's."""
     st = sc.storage
     racks = st.fault_domains or 1
     per_rack = st.hosts // racks
-    out = []
+    out: list[list[int]] = [[] for _ in range(st.data_sites)]
     for s in range(st.data_sites):
         base = s * st.hosts
-        out.append([base + r * per_rack + i for i in range(per_rack) for r in range(racks)])
+        out[model_site(sc, s)] = [base + r * per_rack + i for i in range(per_rack) for r in range(racks)]
     return out
 
 
 def racks_of_hosts(sc: StorageScenario) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(the models' site, rack) of every host."""
     st = sc.storage
     racks = st.fault_domains or 1
     per_rack = st.hosts // racks
-    site = tuple(h // st.hosts for h in range(st.total_hosts))
-    rack = tuple((h // st.hosts) * racks + (h % st.hosts) // per_rack for h in range(st.total_hosts))
+    site = tuple(model_site(sc, h // st.hosts) for h in range(st.total_hosts))
+    rack = tuple(site[h] * racks + (h % st.hosts) // per_rack for h in range(st.total_hosts))
     return site, rack
 
 

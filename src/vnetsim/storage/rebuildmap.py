@@ -23,7 +23,7 @@ from dataclasses import asdict
 
 from vnetsim.errors import ModelError
 from vnetsim.storage.config import Failure, StorageScenario
-from vnetsim.storage.iomap import group_of_workloads, io_result, iopath_spec, racks_of_hosts, site_hosts
+from vnetsim.storage.iomap import group_of_workloads, io_result, iopath_spec, model_site, racks_of_hosts, site_hosts
 from vnetsim.storage.reliability import host_resync_capacity_bps
 from vnetsim.storage.sizing import Sizing
 
@@ -42,7 +42,7 @@ def failure_event(f: Failure, i: int, sc: StorageScenario, devices_per_host: int
         if st.flavor != "stretched":
             raise ModelError(f"failures[{i}].component", f"a {st.flavor} cluster has one site: a site failure takes "
                              "all of it", "use a stretched cluster, or fail hosts")
-        target = 0 if t in ("a", "0") else 1
+        target = model_site(sc, 0 if t in ("a", "0") else 1)
     elif f.component in ("device", "disk_group"):
         host, _, dev = t.partition(".")
         h, d = int(host), int(dev or 0)
