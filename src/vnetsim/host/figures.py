@@ -32,10 +32,15 @@ def stage_breakdown(rows: list[dict]) -> Figure | None:
 
 
 def cpu_per_core(rows: list[dict]) -> Figure | None:
-    """Every core of every variant as one bar: useful, overhead, spin and idle shares stacked."""
+    """Every core of every variant as one bar: useful, overhead, spin and idle shares stacked (many
+    guest vCPUs as their mean, as in the terminal table)."""
+    from vnetsim.host.render import _cpu_rows
+
     labels, values, table = [], defaultdict(list), []
     for v in rows:
-        for core, c in (v.get("cpu") or {}).items():
+        cores = [(core, c) for core, c, _ in _cpu_rows(v)] if v.get("cpu") and v.get("cores") else \
+            list((v.get("cpu") or {}).items())
+        for core, c in cores:
             label = f"{v['name']} | {core}" if len(rows) > 1 else core
             labels.append(label)
             for b in CPU_BUCKETS:
@@ -81,8 +86,8 @@ def interrupts_vs_load(rows: list[dict]) -> Figure | None:
     for v in rows:
         if v.get("cores") and "offered_pps" in v:
             by_variant[v.get("variant") or v["name"]].append(v)
-    if not by_variant:
-        return None
+    if not any(len(vs) > 1 for vs in by_variant.values()):
+        return None   # a line needs load levels (`loads:`); one point per variant says nothing of load
     series, table = [], []
     for name, vs in by_variant.items():
         vs = sorted(vs, key=lambda r: r["offered_pps"])

@@ -20,8 +20,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5em
 h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin:1.6em 0 .4em}
 .meta{color:#666;margin-bottom:1em}
 .figure{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start;border-top:1px solid #ddd;padding-top:.8em}
-.plot{flex:1 1 560px;min-width:420px;min-height:420px}
-.side{flex:0 1 480px;overflow-x:auto}
+.plot{flex:3 1 620px;min-width:420px;min-height:420px}
+.side{flex:2 1 420px;min-width:320px;max-height:460px;overflow:auto}
 table{border-collapse:collapse;font-size:.85em}
 th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right;white-space:nowrap}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}

@@ -14,6 +14,11 @@ from vnetsim.results.figures import Figure
 MAX_PANELS = 6
 
 
+def _short(text: str, limit: int = 32) -> str:
+    """A label cut to ``limit`` characters (a static figure has no hover to show the rest)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _draw(ax, fig: Figure) -> None:
     import numpy as np
 
@@ -26,8 +31,9 @@ def _draw(ax, fig: Figure) -> None:
                 lo = np.array([np.nan if v is None else v for v in s.lower], float)
                 hi = np.array([np.nan if v is None else v for v in s.upper], float)
                 ax.fill_between(x, lo, hi, alpha=0.2)
-            ax.plot(x, y, label=s.name, drawstyle="steps-post" if fig.y_range == (0.0, 1.0) else "default",
-                    marker="o" if len(x) < 20 else None)
+            cdf = fig.y_range == (0.0, 1.0)
+            ax.plot(x, y, label=_short(s.name), drawstyle="steps-post" if cdf else "default",
+                    marker="o" if len(x) < 20 and not cdf else None)
     else:
         cats = list(dict.fromkeys(c for s in data for c in s.x))
         pos = np.arange(len(cats))
@@ -38,15 +44,19 @@ def _draw(ax, fig: Figure) -> None:
             for c, v in zip(s.x, s.y):
                 y[cats.index(c)] = 0.0 if v is None else v
             if fig.kind == "stacked":
-                ax.bar(pos, y, width, bottom=bottom, label=s.name)
+                ax.bar(pos, y, width, bottom=bottom, label=_short(s.name))
                 bottom += y
             else:
-                ax.bar(pos - 0.4 + width * (k + 0.5), y, width, label=s.name)
+                ax.bar(pos - 0.4 + width * (k + 0.5), y, width, label=_short(s.name))
         for s in fig.series:
             if s.mode == "hline":
                 ax.axhline(s.y[0], linestyle="--", color="0.3", linewidth=1)
         ax.set_xticks(pos)
-        ax.set_xticklabels([str(c) for c in cats], rotation=60 if len(cats) > 4 else 0, ha="right", fontsize=6)
+        if len(cats) <= 40:
+            ax.set_xticklabels([_short(str(c)) for c in cats], rotation=60 if len(cats) > 4 else 0, ha="right",
+                               fontsize=6)
+        else:
+            ax.set_xticklabels([])  # too many to read: the HTML report has them, with hover
     if fig.x_log:
         ax.set_xscale("log")
     if fig.y_log:

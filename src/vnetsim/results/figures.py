@@ -70,12 +70,15 @@ MAX_CDF_POINTS = 400
 
 
 def _thin(x, y, limit: int = MAX_CDF_POINTS):
-    """At most ``limit`` points of a CDF, always keeping the last (the maximum)."""
+    """At most about ``limit`` points of a CDF: evenly spaced in rank below p99, every point of the
+    tail above it (where the percentiles people read live), always the last (the maximum)."""
     n = len(x)
     if n <= limit:
         return list(map(float, x)), list(map(float, y))
-    step = -(-n // limit)
-    idx = list(range(0, n - 1, step)) + [n - 1]
+    tail = [i for i in range(n) if y[i] > 0.99][-limit // 2:]
+    first_tail = tail[0] if tail else n
+    step = -(-first_tail // (limit - len(tail))) if first_tail else 1
+    idx = sorted(set(range(0, first_tail, max(1, step))) | set(tail) | {n - 1})
     return [float(x[i]) for i in idx], [float(y[i]) for i in idx]
 
 
