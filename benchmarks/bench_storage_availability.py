@@ -8,7 +8,8 @@
 2. Rare events: a 16-host RAID-6 (4+2) cluster in 8 racks of 2 hosts with rack events, whose
    annual loss probability is about 1e-7: balanced failure biasing run to a +-20 % interval, its
    wall time, and the exact Markov figure shown inside (or outside) that interval; the same for a
-   stretched cluster (a chain of 50 states, loss about 4e-13 a year).
+   stretched cluster (a chain of 50 states, loss about 4e-13 a year) and a deeper one (128 states,
+   FTT 2 in each site, about 1e-18 a year).
 
 Run: PYTHONPATH=src python benchmarks/bench_storage_availability.py [--quick]
 """
@@ -29,6 +30,8 @@ MC_SPEC = AvailabilitySpec(hosts=16, hosts_per_fault_domain=4, data_fragments=1,
 RARE_SPEC = AvailabilitySpec(hosts=16, hosts_per_fault_domain=2, data_fragments=4, parity_fragments=2,
                              fault_domain_rate_per_year=0.05, host_afr=0.06)
 STRETCHED_SPEC = AvailabilitySpec(hosts=12, sites=2, site_mirroring=True, witness=True, site_rate_per_year=0.1)
+DEEP_SPEC = AvailabilitySpec(hosts=40, sites=2, site_mirroring=True, witness=True, parity_fragments=2,
+                             hosts_per_fault_domain=2, site_rate_per_year=0.1)
 
 
 def _show(label: str, exact, est) -> str:
@@ -102,6 +105,7 @@ def main() -> None:
     rate = bench_montecarlo(opts.quick)
     bench_rare("16 hosts (8 racks x 2, RAID-6 4+2, rack events)", RARE_SPEC, rate)
     bench_rare("stretched 6+6 hosts + witness (RAID-1 FTT 1 in each site, site events)", STRETCHED_SPEC, rate)
+    bench_rare("stretched 20+20 hosts in racks of 2 + witness (RAID-1 FTT 2 in each site)", DEEP_SPEC, rate)
 
 
 if __name__ == "__main__":
