@@ -147,3 +147,9 @@ def test_impossible_policies_name_their_field(tmp_path, overrides, where):
     with pytest.raises(ScenarioError) as info:
         run_text(tmp_path, BASE, overrides)
     assert where in str(info.value)
+
+
+def test_same_scenario_and_seed_give_the_same_json():
+    a = vnetsim.run(str(EXAMPLE)).to_json()
+    assert vnetsim.run(str(EXAMPLE)).to_json() == a
+    assert vnetsim.run(str(EXAMPLE), overrides=["seed=8"]).to_json() != a
