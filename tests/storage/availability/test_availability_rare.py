@@ -65,3 +65,14 @@ def test_nothing_can_fail_is_a_model_error():
     assert evaluate(spec).mttdl_years.value == math.inf
     with pytest.raises(ModelError):
         evaluate(spec, method="importance")
+
+
+def test_deep_chain_reaches_its_precision_with_the_probed_bias():
+    """Loss needs six failures (FTT 2 lost in both sites): ~1e-18 a year, 128 states."""
+    spec = AvailabilitySpec(hosts=40, sites=2, site_mirroring=True, witness=True, parity_fragments=2,
+                            hosts_per_fault_domain=2, site_rate_per_year=0.1)
+    exact = evaluate(spec)
+    rare = evaluate(spec, method="importance", precision=0.3, seed=3, max_seconds=30)
+    assert exact.loss_rate_per_year.value < 1e-17
+    assert rare.loss_rate_per_year.relative_half_width <= 0.3, rare.notes
+    assert _within(exact.loss_rate_per_year.value, rare.loss_rate_per_year)
