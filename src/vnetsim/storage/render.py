@@ -81,6 +81,25 @@ def _latency(row: dict, group: str, op: str) -> str:
     return "-" if lat is None else f"{duration(lat['p50'])} / {duration(lat['p99'])}"
 
 
+def _what_if(row: dict) -> str:
+    """The most failed hosts every placement of the what-if table survives (objects accessible), and
+    the most after which every placement can still be re-protected."""
+    rows = _get(row, "availability", "what_if") or []
+    if not rows:
+        return "-"
+
+    def upto(key: str) -> int:
+        n = 0
+        for k in sorted({r["failed_hosts"] for r in rows}):
+            if all(r[key] for r in rows if r["failed_hosts"] == k):
+                n = k
+            else:
+                break
+        return n
+
+    return f"{upto('accessible')} / {upto('reprotectable')}"
+
+
 def _montecarlo_downtime(row: dict) -> str:
     mc = _get(row, "availability", "montecarlo", "downtime_s_per_year")
     if mc is None:
@@ -139,6 +158,8 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
             ("data loss / year", lambda r: "-" if _get(r, "availability", "markov") is None
              else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
         ]
+    if any(_get(r, "availability", "what_if") for r in rows):
+        out.append(("hosts that may fail: accessible / re-protectable", _what_if))
     if any(_get(r, "availability", "montecarlo") is not None for r in rows):
         out.append(("downtime / year (Monte Carlo, 95 %)", _montecarlo_downtime))
     groups: list[str] = []
