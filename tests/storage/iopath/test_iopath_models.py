@@ -68,8 +68,8 @@ def test_ios_are_conserved_with_failures_and_work_left_in_flight():
     spec = IOPathSpec(_cluster(4), HostDevices(NVME, 2), Network(nic_bps=10e9),
                       (Workload("vm", 0, 50_000, 0.5, objs, block_bytes=(4096, 65536), block_weights=(3, 1)),),
                       failures=(HostFailure(0.05, 3, stall_s=0.1), HostFailure(0.12, 1, stall_s=0.5)))
-    for fused in (True, False):
-        run = IOPathRun(spec, 5, 0.2, fused_join=fused)
+    for path in ("pipeline", "pipeline-sorted"):
+        run = IOPathRun(spec, 5, 0.2, path=path)
         run.run(drain=False)
         c = run.conservation()
         assert c.in_flight > 0 and c.failed > 0 and c.completed > 0     # stalled, failed and done I/Os

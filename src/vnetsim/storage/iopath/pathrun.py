@@ -29,11 +29,21 @@ from vnetsim.storage.iopath.spec import Conservation, GroupResult, IOPathResult,
 STAGE_NAMES = ("nic", "network", "inter_site", "device_wait", "device_service", "stall")
 
 
+PATHS = ("pipeline", "pipeline-sorted")
+
+
 class IOPathRun:
-    """A built pipeline and its parts (``simulate`` runs one; tests look inside)."""
+    """A built I/O path and its parts (``simulate`` runs one; tests look inside).
+
+    ``path``: ``pipeline`` (the default: the device stage folds each leg into the join at once, no
+    sort of its departures) or ``pipeline-sorted`` (the device stage's departures sorted by (time,
+    id) into the join sink: the plain stage contract). Both give every I/O the same latency."""
 
     def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0,
-                 fused_join: bool = True) -> None:
+                 path: str = "pipeline") -> None:
+        if path not in PATHS:
+            raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+        self.path = path
         if not (np.isfinite(duration_s) and duration_s > 0):
             raise ModelError("duration", f"must be finite and > 0 seconds, got {duration_s}", "")
         if not 0 <= warmup_s < duration_s:
@@ -62,7 +72,7 @@ class IOPathRun:
         self.join = Join(t.lc_nlegs[lc], t.lc_group[lc] * 2 + t.lc_write[lc], n_hist, lo)
         self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
                                    t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
-                                   join=self.join if fused_join else None)
+                                   join=self.join if path == "pipeline" else None)
         pipe = Pipeline()
         src = pipe.source(self.source, "source")
         nic = pipe.add(self.nic, "nic")
