@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_DEFAULT_METRICS = 4
+MAX_DEFAULT_METRICS = 5
 
 
 def default_metrics(summary: list[dict[str, Any]], limit: int = MAX_DEFAULT_METRICS) -> list[str]:
-    """The first ``limit`` metrics whose mean differs between the summary's entries (the first
-    metrics at all when none differ)."""
+    """Up to ``limit`` metrics: the headline figures (``vnetsim.results.result.HEADLINE``) that
+    differ between the summary's entries, then other metrics that differ, then headline figures
+    that do not; the first metrics at all when nothing else applies."""
+    from vnetsim.results.result import HEADLINE
+
     names: list[str] = []
     for entry in summary:
-        for name in entry["metrics"]:
-            if name not in names:
-                names.append(name)
+        names += [n for n in entry["metrics"] if n not in names]
 
     def varies(name: str) -> bool:
-        means = {entry["metrics"].get(name, {}).get("mean") for entry in summary}
-        return len(means) > 1
+        return len({entry["metrics"].get(name, {}).get("mean") for entry in summary}) > 1
 
-    varying = [n for n in names if varies(n)]
-    return (varying or names)[:limit]
+    headline = [h for h in HEADLINE if h in names]
+    order = [h for h in headline if varies(h)] + [n for n in names if n not in headline and varies(n)] \
+        + [h for h in headline if not varies(h)] + names
+    return list(dict.fromkeys(order))[:limit]
 
 
 def _cell(iv: dict[str, Any] | None) -> str:
@@ -39,6 +41,9 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
     """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row."""
     from rich.table import Table
 
+    if not summary:
+        console.print(f"{title}: no runs")
+        return
     chosen = metrics or default_metrics(summary)
     params: list[str] = []
     for entry in summary:
