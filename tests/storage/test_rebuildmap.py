@@ -119,3 +119,27 @@ def test_the_preferred_site_is_the_one_that_survives_a_partition():
         site0 = {h for h, s in enumerate(spec.cluster.site_of_host) if s == 0}
         assert site0 == survivor_hosts
         assert spec.failures[1].target == 0                 # failing the preferred site is the models' site 0
+
+
+@pytest.mark.parametrize("storage", [
+    {"policy": {"raid": "raid1", "ftt": 1}, "architecture": "osa"},
+    {"policy": {"raid": "raid1", "ftt": 2}, "architecture": "osa"},
+    {"policy": {"raid": "raid5"}, "architecture": "osa"},
+    {"policy": {"raid": "raid6"}, "architecture": "osa", "hosts": 6},
+    {"policy": {"raid": "raid1", "ftt": 1}, "architecture": "osa", "flavor": "stretched", "hosts": 3},
+    {"policy": {"raid": "raid1", "ftt": 1}, "architecture": "osa", "flavor": "robo", "hosts": 2},
+])
+def test_components_and_votes_agree_with_the_rebuild_models_objects(storage):
+    """Two independent counts of one object's components and votes (the sizing's components.py and
+    the rebuild model's placer) agree for objects below 255 GB (OSA: no performance leg)."""
+    from vnetsim.storage.components import object_components
+
+    host = {"disk_groups": {"cache": {"capacity": "800GB"}, "capacity": {"count": 4, "capacity": "3.84TB"}},
+            "nic": {"speed": "10Gbps"}}
+    sc = scenario([{"component": "host", "target": "0"}], host=host, **storage)
+    sz = size_cluster(sc)
+    (objs,) = rebuild_spec(sc, sz).objects
+    oc = object_components(100e9, sz.layout, witness_on_appliance=sc.storage.flavor == "robo")
+    assert objs.hosts.shape[1] == oc.total
+    assert int(objs.votes[0].sum()) == oc.votes
+    assert int((objs.size_bytes[0] > 0).sum()) == oc.data
