@@ -76,3 +76,12 @@ def test_deep_chain_reaches_its_precision_with_the_probed_bias():
     assert exact.loss_rate_per_year.value < 1e-17
     assert rare.loss_rate_per_year.relative_half_width <= 0.3, rare.notes
     assert _within(exact.loss_rate_per_year.value, rare.loss_rate_per_year)
+
+
+@pytest.mark.parametrize("kw,field", [(dict(precision=-0.1), "precision"), (dict(precision=float("nan")), "precision"),
+                                      (dict(max_cycles=0), "max_cycles")])
+def test_bad_importance_options_are_model_errors(kw, field):
+    from vnetsim.errors import ModelError
+    with pytest.raises(ModelError) as err:
+        evaluate(AvailabilitySpec(), method="importance", **kw)
+    assert err.value.field == field

@@ -177,6 +177,12 @@ def importance(spec: AvailabilitySpec, precision: float = 0.2, max_cycles: int =
     a probe of each candidate in ``BIASES`` picks the one with the least work per precision
     (relative variance x wall time); deep chains (many failures to a loss) want a stronger bias.
     """
+    if not (math.isfinite(precision) and 0 <= precision < 1):
+        raise ModelError("precision", f"a relative half-width in [0, 1), got {precision}", "use 0.2 for +-20 %")
+    if max_cycles < 1:
+        raise ModelError("max_cycles", f"run at least one cycle, got {max_cycles}", "set max_cycles >= 1")
+    if bias is not None and not 0 < bias < 1:
+        raise ModelError("bias", f"a probability strictly between 0 and 1, got {bias}", "use 0.5 to 0.9")
     start = time.perf_counter()
     chain = build_chain(spec)
     if chain.size == 1:
