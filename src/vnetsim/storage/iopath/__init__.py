@@ -6,7 +6,9 @@ Public exports (load on first use):
   ``HostDevices``, ``DeviceKind``, ``ServiceTime``, ``Workload``, ``ObjectPlacement``, ``Copy``,
   ``HostFailure``; results ``IOPathResult``, ``GroupResult``, ``Latency``, ``Conservation``;
 - ``simulate(spec, *, duration_s, seed, warmup_s=0.0, drain=True) -> IOPathResult``;
-- ``DeviceStage``: the device stage (a stage of the engine contract), ``default_device_kinds()``.
+- ``DeviceStage``: the device stage (a stage of the engine contract), ``default_device_kinds()``;
+- ``network_from_fabric(result, base)`` / ``network_from_fabric_scenario(doc, base)``: per-hop
+  latency and hop counts from a fabric run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 _EXPORTS = {name: "spec" for name in (
     "IOPathSpec", "Cluster", "Network", "HostDevices", "DeviceKind", "ServiceTime", "Workload",
     "ObjectPlacement", "Copy", "HostFailure", "IOPathResult", "GroupResult", "Latency", "Conservation")}
-_EXPORTS.update({"simulate": "pathrun", "DeviceStage": "device", "default_device_kinds": "defaults"})
+_EXPORTS.update({"simulate": "pathrun", "DeviceStage": "device", "default_device_kinds": "defaults",
+                 "network_from_fabric": "hops", "network_from_fabric_scenario": "hops"})
 __all__ = list(_EXPORTS)
 
 
