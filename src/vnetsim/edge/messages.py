@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from vnetsim.edge.processing import FlushPlan, sensor_framing
+from vnetsim.engine.merge import gather_packets, merge_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
 from vnetsim.traffic.arrivals import OnOffArrivals, PeriodicArrivals, PoissonArrivals
@@ -104,7 +105,7 @@ class EdgeMessages:
         parts_t, parts_t0, parts_f, parts_s = [], [], [], []
         sources: list[_Group | _Flushes] = [*self.groups, *([self.flushes] if self.flushes is not None else [])]
         for src in sources:
-            t, f, s = src.until(horizon_ns)
+            t, f, s = src.until(horizon_ns)      # each time-ordered
             parts_t.append(t)
             parts_t0.append(t)
             parts_f.append(f)
@@ -116,18 +117,24 @@ class EdgeMessages:
         et, e0, esite = np.concatenate([pt, et]), np.concatenate([pt0, e0]), np.concatenate([psite, esite])
         due = et < horizon_ns
         self._pending = (et[~due], e0[~due], esite[~due])
-        parts_t.append(et[due])
-        parts_t0.append(e0[due])
-        parts_f.append(2 * esite[due] + 1)
-        parts_s.append(np.full(int(due.sum()), self.event_wire, np.int64))
+        et, e0, esite = et[due], e0[due], esite[due]
+        if len(et) > 1 and not (et[1:] >= et[:-1]).all():
+            by_time = np.argsort(et, kind="stable")
+            et, e0, esite = et[by_time], e0[by_time], esite[by_time]
+        parts_t.append(et)
+        parts_t0.append(e0)
+        parts_f.append(2 * esite + 1)
+        parts_s.append(np.full(len(et), self.event_wire, np.int64))
+        # the stable time order of the parts one after another: a merge of sorted runs, equal
+        # times in part order
         t = np.concatenate(parts_t)
-        order = np.argsort(t, kind="stable")
-        n = len(t)
-        flow = np.concatenate(parts_f)[order].astype(np.int32)
-        size = np.concatenate(parts_s)[order].astype(np.int32)
-        pid = np.arange(self.next_pid, self.next_pid + n, dtype=np.int64)
-        self.next_pid += n
-        ev = (flow & 1) == 1
-        self.offered[EVENT] += (ev.sum(), size[ev].sum())
-        self.offered[DATA] += ((~ev).sum(), size[~ev].sum())
-        return Packets(t[order], np.concatenate(parts_t0)[order], size, flow, pid)
+        order = merge_order(t, [len(x) for x in parts_t])
+        flow = np.concatenate(parts_f).astype(np.int32)
+        size = np.concatenate(parts_s).astype(np.int32)
+        pid = np.arange(self.next_pid, self.next_pid + len(t), dtype=np.int64)    # in time order
+        self.next_pid += len(t)
+        cls = flow & 1
+        self.offered[:, 0] += np.bincount(cls, minlength=2)
+        self.offered[:, 1] += np.bincount(cls, weights=size, minlength=2)
+        t, t0, size, flow, _ = gather_packets(order, t, np.concatenate(parts_t0), size, flow, pid)
+        return Packets(t, t0, size, flow, pid)

@@ -8,6 +8,7 @@ The result row is documented in docs/models/edge.md ("Results").
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from vnetsim.edge.config import EdgeScenario
@@ -18,7 +19,7 @@ from vnetsim.edge.processing import flush_plan, run_stages, sensor_framing, sens
 from vnetsim.edge.protocol import framing
 from vnetsim.edge.upf import GtpuEncap, gtpu_overhead_bytes, n3_catalog, n3_frame_extra_bytes
 from vnetsim.edge.uplink import UplinkStage
-from vnetsim.engine.histogram import LogHistogram, relative_error
+from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, relative_error, stats_load, stats_store
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Pipeline
 from vnetsim.engine.stage import FifoStage
@@ -50,12 +51,34 @@ class _Centre:
     def __call__(self, packets: Packets, horizon_ns: float) -> None:
         if not len(packets):
             return
-        ev = (packets.flow & 1) == 1
-        decided = packets.t_ns + self.per_msg_ns + self.per_byte_ns * packets.size_bytes
-        for cls, mask in ((DATA, ~ev), (EVENT, ev)):
-            self.count[cls] += (mask.sum(), packets.size_bytes[mask].sum())
-            keep = mask & (packets.t0_ns >= self.t_lo)
-            self.latency[cls].record(decided[keep] - packets.t0_ns[keep])
+        d, e = self.latency
+        centre_take(packets.t_ns, packets.t0_ns, packets.size_bytes, packets.flow, self.per_msg_ns, self.per_byte_ns,
+                    self.t_lo, self.count, d.counts, d.stats, e.counts, e.stats)
+
+
+@numba.njit(cache=True, nogil=True)
+def centre_take(t, t0, size, flow, per_msg_ns, per_byte_ns, t_lo, count, d_counts, d_stats, e_counts, e_stats):
+    """Count messages and bytes per class (odd flows are events) and record, for those produced
+    from ``t_lo`` on, the latency to the central decision: arrival + per message + per byte."""
+    msgs = np.zeros(2, np.int64)
+    byts = np.zeros(2, np.int64)
+    dst = stats_load(d_stats)
+    est = stats_load(e_stats)
+    for i in range(t.shape[0]):
+        c = flow[i] & 1
+        msgs[c] += 1
+        byts[c] += size[i]
+        if t0[i] >= t_lo:
+            lat = ((t[i] + per_msg_ns) + per_byte_ns * size[i]) - t0[i]
+            if c == 1:
+                est = hist_add(e_counts, est, lat, SUB_BITS)
+            else:
+                dst = hist_add(d_counts, dst, lat, SUB_BITS)
+    stats_store(d_stats, dst)
+    stats_store(e_stats, est)
+    for c in range(2):
+        count[c, 0] += msgs[c]
+        count[c, 1] += byts[c]
 
 
 def _tap(pipe: Pipeline, extra) -> None:

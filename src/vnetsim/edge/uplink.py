@@ -27,14 +27,14 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from vnetsim.engine.histogram import LogHistogram
-from vnetsim.engine.merge import gather_packets, time_order
+from vnetsim.edge.timeorder import OrderScratch
+from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
+from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
-from vnetsim.engine.stage import StageOutput
+from vnetsim.engine.stage import NO_DROPS, StageOutput
 
 MAX_ATTEMPTS = 16
-OK, OVERFLOW, LOST = 0, 1, 2
 
 # per queue, float64 columns of ``acc``
 _COLS = ("in_messages", "in_bytes", "dropped_messages", "dropped_bytes", "lost_messages", "lost_bytes",
@@ -54,42 +54,73 @@ def _draw(seed, pid, attempt):
     return unit_open(mix64(z + GOLDEN_GAMMA))
 
 
-@numba.njit(cache=True, nogil=True)
-def uplink_advance(t, size, queue, pid, begin, seed, ns_per_byte, cap_bytes, out_start, out_end, out_ptr,
-                   last_dep, ring_dep, ring_bytes, ring_head, ring_count, backlog, max_backlog, loss, tcp, rto_ns,
-                   latency_ns, jitter_ns, lo, hi, acc, exit_t, status, wait):
-    """Serve messages ``begin..`` (time-ordered); returns the index it stopped at (``len(t)``: all,
-    less: that queue's ring is full and must grow)."""
-    n = t.shape[0]
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pop_departed(q, a, ring_dep, ring_bytes, ring_head, ring_count, backlog, last_dep):
+    """Take the messages of queue ``q`` that left by ``a`` out of its ring; returns its backlog."""
+    c = ring_count[q]
+    if c == 0:
+        return backlog[q]
     width = ring_dep.shape[1]
-    n_out = out_start.shape[1]
-    for i in range(begin, n):
-        q = queue[i]
-        a = t[i]
-        s = float(size[i])
-        h = ring_head[q]
-        c = ring_count[q]
-        b = backlog[q]
+    h = ring_head[q]
+    b = backlog[q]
+    if last_dep[q] <= a:            # the queue emptied: every message in it left
+        h += c
+        if h >= width:
+            h -= width
+        c = 0
+        b = 0.0
+    else:
         while c > 0 and ring_dep[q, h] <= a:
             b -= ring_bytes[q, h]
             h += 1
             if h == width:
                 h = 0
             c -= 1
-        ring_head[q] = h
-        ring_count[q] = c
-        backlog[q] = b
-        if cap_bytes > 0 and b + s > cap_bytes:
-            acc[q, _IN_M] += 1.0
-            acc[q, _IN_B] += s
-            acc[q, _DR_M] += 1.0
-            acc[q, _DR_B] += s
-            exit_t[i] = np.nan
-            status[i] = OVERFLOW
-            wait[i] = np.nan
-            continue
-        if c == width:
-            return i
+    ring_head[q] = h
+    ring_count[q] = c
+    backlog[q] = b
+    return b
+
+
+@numba.njit(cache=True, nogil=True)
+def uplink_advance(t, t0, size, flow, queue_of_flow, pid, begin, seed, ns_per_byte, cap_bytes, out_start, out_end,
+                   out_ptr, last_dep, ring_dep, ring_bytes, ring_head, ring_count, backlog, max_backlog, loss, tcp,
+                   rto_ns, latency_ns, jitter_ns, lo, hi, acc, wait_counts, wait_stats, soj_counts, soj_stats,
+                   exit_t, ok_idx, ok_exit, ok_pid, n_ok, drop_pid, n_drop):
+    """Serve messages ``begin..`` (time-ordered), recording the wait and sojourn histograms of
+    messages offered from ``lo`` on; a delivered message's exit time goes to ``exit_t[i]`` and its
+    index, exit time and id are appended to ``ok_*`` (from ``n_ok``), the overflowed ones' ids to
+    ``drop_pid`` (from ``n_drop``).
+    Returns (index it stopped at, n_ok, n_drop): ``len(t)`` when all were served, less when that
+    message's queue ring is full of messages still in the buffer and must grow.
+
+    A queue's ring of (departure, bytes) is brought up to date only when the backlog matters:
+    the backlog it holds is at least the true one, so a message that fits under it and under the
+    largest backlog seen so far neither overflows nor sets a new largest backlog."""
+    n = t.shape[0]
+    width = ring_dep.shape[1]
+    n_out = out_start.shape[1]
+    wst = stats_load(wait_stats)
+    sst = stats_load(soj_stats)
+    stop = n
+    for i in range(begin, n):
+        q = queue_of_flow[flow[i]]
+        a = t[i]
+        s = float(size[i])
+        b = backlog[q]
+        if b + s > max_backlog[q] or ring_count[q] == width:
+            b = _pop_departed(q, a, ring_dep, ring_bytes, ring_head, ring_count, backlog, last_dep)
+            if cap_bytes > 0 and b + s > cap_bytes:
+                acc[q, _IN_M] += 1.0
+                acc[q, _IN_B] += s
+                acc[q, _DR_M] += 1.0
+                acc[q, _DR_B] += s
+                drop_pid[n_drop] = pid[i]
+                n_drop += 1
+                continue
+            if ring_count[q] == width:
+                stop = i
+                break
         acc[q, _IN_M] += 1.0
         acc[q, _IN_B] += s
         attempts = 1
@@ -119,7 +150,8 @@ def uplink_advance(t, size, queue, pid, begin, seed, ns_per_byte, cap_bytes, out
         out_ptr[q] = k
         dep = start + svc
         last_dep[q] = dep
-        tail = h + c
+        c = ring_count[q]
+        tail = ring_head[q] + c
         if tail >= width:
             tail -= width
         ring_dep[q, tail] = dep
@@ -139,21 +171,29 @@ def uplink_advance(t, size, queue, pid, begin, seed, ns_per_byte, cap_bytes, out
         b1 = dep if dep < hi else hi
         if b1 > b0:
             acc[q, _BUSY] += b1 - b0
-        wait[i] = start - a
+        window = t0[i] >= lo
+        if window:
+            wst = hist_add(wait_counts, wst, start - a, SUB_BITS)
         if a >= lo:
             acc[q, _WAIT] += start - a
         if lost:
             acc[q, _LO_M] += 1.0
             acc[q, _LO_B] += s
-            exit_t[i] = np.nan
-            status[i] = LOST
             continue
         extra = 0.0
         if jitter_ns > 0.0:
             extra = -np.log(_draw(seed, pid[i], 0)) * jitter_ns
-        exit_t[i] = dep + (attempts - 1) * rto_ns + latency_ns + extra
-        status[i] = OK
-    return n
+        ex = dep + (attempts - 1) * rto_ns + latency_ns + extra
+        if window:
+            sst = hist_add(soj_counts, sst, ex - a, SUB_BITS)
+        exit_t[i] = ex
+        ok_idx[n_ok] = i
+        ok_exit[n_ok] = ex
+        ok_pid[n_ok] = pid[i]
+        n_ok += 1
+    stats_store(wait_stats, wst)
+    stats_store(soj_stats, sst)
+    return stop, n_ok, n_drop
 
 
 @dataclass
@@ -199,7 +239,8 @@ class UplinkStage:
         self._window_start = np.zeros_like(self.acc)
         self.wait = LogHistogram()
         self.sojourn = LogHistogram()
-        self.lost_pid: list[np.ndarray] = []
+        self.ok_idx = self.ok_exit = self.ok_pid = self.drop_buf = self.exit_t = np.empty(0)
+        self.order = OrderScratch()
 
     def _grow(self) -> None:
         """Double every queue's ring, keeping each queue's entries in order from slot 0."""
@@ -213,34 +254,38 @@ class UplinkStage:
         self.ring_bytes[:, :w] = byt
         self.ring_head[:] = 0
 
+    def _scratch(self, n: int) -> None:
+        """Per-call lists, kept between calls and doubled when a chunk is larger (no allocation per chunk)."""
+        if n > len(self.ok_idx):
+            cap = max(n, 2 * len(self.ok_idx))
+            self.ok_idx = np.empty(cap, np.int64)
+            self.ok_exit = np.empty(cap, np.float64)
+            self.ok_pid = np.empty(cap, np.int64)
+            self.drop_buf = np.empty(cap, np.int64)
+            self.exit_t = np.empty(cap, np.float64)
+
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         n = len(arrivals)
         if not n:
-            return StageOutput(arrivals, np.empty(0, np.int64))
-        queue = self.queue_of_flow[arrivals.flow]
-        exit_t = np.empty(n)
-        status = np.empty(n, np.int8)
-        wait = np.empty(n)
-        i = 0
+            return StageOutput(arrivals, NO_DROPS)
+        self._scratch(n)
+        w, sj = self.wait, self.sojourn
+        i = n_ok = n_drop = 0
         while True:
-            i = uplink_advance(arrivals.t_ns, arrivals.size_bytes, queue, arrivals.pkt_id, i, self.seed,
-                               self.ns_per_byte, self.cap_bytes, self.out_start, self.out_end, self.out_ptr,
-                               self.last_dep, self.ring_dep, self.ring_bytes, self.ring_head, self.ring_count,
-                               self.backlog, self.max_backlog, self.loss, self.tcp, self.rto, self.latency,
-                               self.jitter, self.lo, self.hi, self.acc, exit_t, status, wait)
+            i, n_ok, n_drop = uplink_advance(
+                arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, self.queue_of_flow,
+                arrivals.pkt_id, i, self.seed, self.ns_per_byte, self.cap_bytes, self.out_start, self.out_end,
+                self.out_ptr, self.last_dep, self.ring_dep, self.ring_bytes, self.ring_head, self.ring_count,
+                self.backlog, self.max_backlog, self.loss, self.tcp, self.rto, self.latency, self.jitter, self.lo,
+                self.hi, self.acc, w.counts, w.stats, sj.counts, sj.stats, self.exit_t, self.ok_idx, self.ok_exit,
+                self.ok_pid, n_ok, self.drop_buf, n_drop)
             if i == n:
                 break
             self._grow()
-        window = (arrivals.t0_ns >= self.lo) & (status != OVERFLOW)
-        self.wait.record(wait[window])
-        ok = status == OK
-        self.sojourn.record((exit_t - arrivals.t_ns)[window & ok])
-        self.lost_pid.append(arrivals.pkt_id[status == LOST])
-        keep = np.flatnonzero(ok)
-        keep = keep[time_order(exit_t[keep], arrivals.pkt_id[keep])]
-        out = Packets(*gather_packets(keep, exit_t, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
-                                      arrivals.pkt_id))
-        return StageOutput(out, arrivals.pkt_id[status == OVERFLOW])
+        order = self.order.order_by_time(self.ok_exit, self.ok_pid, n_ok)
+        out = Packets(*gather_packets(self.ok_idx[order], self.exit_t, arrivals.t0_ns, arrivals.size_bytes,
+                                      arrivals.flow, arrivals.pkt_id))
+        return StageOutput(out, self.drop_buf[:n_drop].copy())
 
     def start_window(self) -> None:
         self._window_start = self.acc.copy()
