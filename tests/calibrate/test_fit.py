@@ -10,7 +10,7 @@ from vnetsim.calibrate.model import Costs, fit
 from vnetsim.calibrate.run import fit_measured, holdout_points, predict
 
 TRUE = Costs(per_packet_ns=3100.0, per_byte_ns=0.8, encap_ns=1900.0, wakeup_ns=7400.0,
-             rate_per_packet_ns=9000.0, rate_per_byte_ns=2.5, rate_vxlan_ns=-3000.0)
+             rate_per_packet_ns=9000.0, rate_per_byte_ns=2.5, rate_vxlan_ns=-3000.0, rate_vxlan_per_byte_ns=-1.5)
 FRAMES = (58.0, 554.0, 1066.0)
 
 

@@ -21,7 +21,7 @@ TRUE = Costs(per_packet_ns=4000.0, per_byte_ns=0.5, encap_ns=2500.0, wakeup_ns=9
 def test_calibrate_with_model_measurements(monkeypatch):
     order = []
 
-    def fake_measure(points, bed, seconds, batches, rounds, limit_s):
+    def fake_measure(points, bed, seconds, batches, rounds, limit_s, rate_rounds=None):
         order.append([p.label() for p in points])
         return [Measured(p, [cal.predict(TRUE, p)] * (batches * rounds)) for p in points]
 

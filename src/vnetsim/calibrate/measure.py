@@ -81,17 +81,21 @@ class Measured:
                 f"ci95_{unit}": [lo, hi], "repeats": list(self.repeats)}
 
 
-def measure(points: list[Point], bed, seconds: float, batches: int, rounds: int, limit_s: float) -> list[Measured]:
-    """Measure every point on the testbed: ``rounds`` rounds, each running every point once (so a
-    noisy spell of the machine spreads over all points instead of spoiling one), each run giving
-    ``batches`` repeats. One sockperf server per path (veth, VXLAN) for the whole measurement."""
+def measure(points: list[Point], bed, seconds: float, batches: int, rounds: int, limit_s: float,
+            rate_rounds: int | None = None) -> list[Measured]:
+    """Measure every point on the testbed: ``rounds`` rounds (``rate_rounds`` for rate points, when
+    given), each running every point once (so a noisy spell of the machine spreads over all points
+    instead of spoiling one), each run giving ``batches`` repeats. One sockperf server per path
+    (veth, VXLAN) for the whole measurement."""
     out = {p: Measured(p) for p in points}
     with tempfile.TemporaryDirectory(prefix="vnetsim-cal-") as tmp, \
             sockperf.Server(bed.server, bed.address(False), limit_s) as plain, \
             sockperf.Server(bed.server, bed.address(True), limit_s) as tunnel:
         log = Path(tmp) / "full.csv"
-        for _ in range(rounds):
+        for k in range(max(rounds, rate_rounds or 0)):
             for p in points:
+                if k >= (rounds if p.kind == "latency" or rate_rounds is None else rate_rounds):
+                    continue
                 address = bed.address(p.vxlan)
                 if p.kind == "latency":
                     lat = sockperf.latencies(bed.client, address, p.message_bytes, seconds, p.offered_pps, log)
@@ -99,6 +103,7 @@ def measure(points: list[Point], bed, seconds: float, batches: int, rounds: int,
                         out[p].repeats += [float(np.median(b)) * 1e3 for b in np.array_split(np.array(lat), batches)]
                 else:
                     server = tunnel if p.vxlan else plain
-                    out[p].repeats += sockperf.rate_windows(bed.client, server, address, p.message_bytes, batches,
+                    windows = batches * max(1, rounds // (rate_rounds or rounds))  # as many repeats as latency
+                    out[p].repeats += sockperf.rate_windows(bed.client, server, address, p.message_bytes, windows,
                                                             seconds / batches, p.offered_pps)
     return [out[p] for p in points]

@@ -38,6 +38,7 @@ class Costs:
     rate_per_packet_ns: float   # the bottleneck's work per packet (the rate fit)
     rate_per_byte_ns: float
     rate_vxlan_ns: float        # may be negative: with VXLAN part of the work moves to another core
+    rate_vxlan_per_byte_ns: float = 0.0
 
     def latency_ns(self, frame_bytes: float, vxlan: bool, paced: bool = False) -> float:
         """One-way latency of a lone packet: back to back, or paced (the receiver sleeps between)."""
@@ -45,7 +46,8 @@ class Costs:
 
     def work_ns(self, frame_bytes: float, vxlan: bool) -> float:
         """Work per packet on the bottleneck core (the rate fit)."""
-        return self.rate_per_packet_ns + self.rate_per_byte_ns * frame_bytes + self.rate_vxlan_ns * vxlan
+        return self.rate_per_packet_ns + self.rate_per_byte_ns * frame_bytes + \
+            (self.rate_vxlan_ns + self.rate_vxlan_per_byte_ns * frame_bytes) * vxlan
 
     def capacity_pps(self, frame_bytes: float, vxlan: bool) -> float:
         return 1e9 / self.work_ns(frame_bytes, vxlan)
@@ -66,8 +68,9 @@ def fit(latency: list[tuple[float, bool, bool, float]], rates: list[tuple[float,
     points (frame bytes, vxlan, delivered pps at the highest rate the sender offers).
 
     Latency = per_packet + per_byte * frame + encap * vxlan + wakeup * paced (all >= 0); rate: ns per
-    packet = rate_per_packet + rate_per_byte * frame + rate_vxlan * vxlan (rate_vxlan of either
-    sign). A column no point informs (one size only, no VXLAN or paced point) comes out 0.
+    packet = rate_per_packet + rate_per_byte * frame + (rate_vxlan + rate_vxlan_per_byte * frame) *
+    vxlan (the VXLAN terms of either sign: the tunnel's receive path runs apart and its cost grows
+    with the size differently). A column no point informs comes out 0.
     """
     if not latency or not rates:
         raise ValueError("the fit needs latency and rate points")
@@ -77,6 +80,8 @@ def fit(latency: list[tuple[float, bool, bool, float]], rates: list[tuple[float,
         raise ValueError("latencies and rates must be positive and finite")
     pl = _lsq(np.column_stack([np.ones(len(la)), la[:, 0], la[:, 1], la[:, 2]]), la[:, 3], [0.0, 0.0, 0.0, 0.0])
     work = 1e9 / ra[:, 2]
-    pr = _lsq(np.column_stack([np.ones(len(ra)), ra[:, 0], ra[:, 1]]), work, [0.0, 0.0, -np.inf])
+    pr = _lsq(np.column_stack([np.ones(len(ra)), ra[:, 0], ra[:, 1], ra[:, 0] * ra[:, 1]]), work,
+              [0.0, 0.0, -np.inf, -np.inf])
     return Costs(per_packet_ns=float(pl[0]), per_byte_ns=float(pl[1]), encap_ns=float(pl[2]), wakeup_ns=float(pl[3]),
-                 rate_per_packet_ns=float(pr[0]), rate_per_byte_ns=float(pr[1]), rate_vxlan_ns=float(pr[2]))
+                 rate_per_packet_ns=float(pr[0]), rate_per_byte_ns=float(pr[1]), rate_vxlan_ns=float(pr[2]),
+                 rate_vxlan_per_byte_ns=float(pr[3]))

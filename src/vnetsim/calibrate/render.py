@@ -19,7 +19,7 @@ def render_calibration(result: dict, console: Console) -> None:
     console.print(f"fitted path: per_packet {c['per_packet_ns']:.0f} ns, per_byte {c['per_byte_ns']:.3f} ns, "
                   f"encap {c['encap_ns']:.0f} ns, wakeup {c['wakeup_ns']:.0f} ns; bottleneck: "
                   f"{c['rate_per_packet_ns']:.0f} ns + {c['rate_per_byte_ns']:.3f} ns/B, VXLAN "
-                  f"{c['rate_vxlan_ns']:+.0f} ns per packet")
+                  f"{c['rate_vxlan_ns']:+.0f} ns {c['rate_vxlan_per_byte_ns']:+.3f} ns/B")
     t = Table(title="fit points (median of repeats, 95 % CI)", title_justify="left")
     for col in ("point", "measured", "95 % CI"):
         t.add_column(col)

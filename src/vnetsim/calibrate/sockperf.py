@@ -7,6 +7,9 @@
   the stack and at the socket count as not delivered;
 - latency under load: ``sockperf under-load --mps R`` (every ``reply-every`` message answered).
 Every process runs under a wall-clock bound (``timeout``), and the server is killed at the end.
+Nothing is pinned: pinning client and server to two CPUs narrowed the rate windows of the 2-vCPU
+development machine (17-25 kpps instead of 17-75) but made every request/response cross CPUs,
+which on a loaded VM cost 3-4x the latency (docs/calibrate.md, Limits).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ WARMUP_S = 0.45           # sockperf's warm-up (400 ms of dummy messages) and st
 
 def _ns(ns: str, *argv: str) -> list[str]:
     return ["ip", "netns", "exec", ns, *argv]
+
 
 
 class Server:
@@ -78,8 +82,8 @@ def parse_latency(text: str) -> dict:
 
 def _client(ns: str, mode: str, address: str, size: int, seconds: float, mps: str, extra: tuple[str, ...] = ()) -> \
         subprocess.Popen:
-    argv = _ns(ns, "timeout", f"{seconds + 5:.0f}", "sockperf", mode, "-i", address, "-p", str(PORT), "-m", str(size),
-               "-t", f"{max(1, round(seconds))}", "--mps", mps, *extra)
+    argv = _ns(ns, "timeout", f"{seconds + 5:.0f}", "sockperf", mode, "-i", address, "-p", str(PORT),
+               "-m", str(size), "-t", f"{max(1, round(seconds))}", "--mps", mps, *extra)
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL)
 
