@@ -16,7 +16,7 @@ from vnetsim.engine.histogram import LogHistogram
 from vnetsim.errors import UserError
 from vnetsim.results.flat import flatten
 from vnetsim.results.histograms import histogram_to_json
-from vnetsim.results.store import Store, export, merged_histogram, read_rows
+from vnetsim.results.store import Store, export, merged_by_design, merged_histogram, read_rows
 
 
 def _hist(values) -> dict:
@@ -107,6 +107,11 @@ def test_merged_histogram_is_the_histogram_of_all_samples(tmp_path):
     assert merged["summary"]["p99"] == direct.quantile(0.99)
     with pytest.raises(UserError, match="no runs with this histogram"):
         merged_histogram(path, metric="nope")
+    # per design point: designs d0 (runs 0, 1) and d1 (runs 2, 3), each its replications merged
+    by_design = {e["design"]: e for e in merged_by_design(path)}
+    assert sorted(by_design) == ["d0", "d1"] and by_design["d1"]["params"] == {"a.b": 1, "loads": '["1Mpps"]'}
+    assert by_design["d1"]["runs"] == 2 and by_design["d1"]["count"] == merged["count"]
+    assert by_design["d1"]["summary"] == merged["summary"]
 
 
 def test_exports_read_back_equal_and_replace_whole(tmp_path):

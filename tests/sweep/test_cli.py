@@ -53,6 +53,8 @@ def test_host_sweep_stores_every_point_and_prints_intervals(scenario):
     assert len(out.stdout.strip().splitlines()) == 1 + 4
     table = vnetsim("results", "r.duckdb", "--summary", "-m", "delivered_pps", cwd=scenario)
     assert table.returncode == 0 and "delivered_pps" in table.stdout
+    merged = vnetsim("results", "r.duckdb", "--percentiles", "latency_histogram", cwd=scenario)
+    assert merged.returncode == 0 and "replications merged" in merged.stdout and "p999" in merged.stdout
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -208,6 +208,8 @@ def results_cmd(
     csv_out: str | None = typer.Option(None, "--csv", help="write the matching runs as CSV here ('-' for stdout)"),
     parquet_out: str | None = typer.Option(None, "--parquet", help="write the matching runs as Parquet here"),
     summary: bool = typer.Option(False, "--summary", help="print confidence intervals across replications"),
+    percentiles: str | None = typer.Option(None, "--percentiles", help="print this histogram's percentiles with "
+                                           "each point's replications merged, e.g. latency_histogram"),
     metric: list[str] | None = typer.Option(None, "--metric", "-m", help="a metric column to show (repeat)"),
 ) -> None:
     """Show or export the runs of a results store."""
@@ -221,7 +223,12 @@ def results_cmd(
                 print(f"vnetsim: wrote {out} ({n} runs)", file=sys.stderr)
     if csv_out or parquet_out:
         return
-    if summary:
+    if percentiles:
+        from vnetsim.results.store import merged_by_design
+        from vnetsim.sweep.render import render_merged
+
+        render_merged(merged_by_design(store, percentiles, where), console, percentiles)
+    elif summary:
         from vnetsim.sweep import store_summary
 
         render_store_summary(store_summary(store, where), console, metric or None)

@@ -247,36 +247,70 @@ def read_rows(path: str | Path, where: str | None = None) -> list[dict[str, Any]
         con.close()
 
 
-def merged_histogram(path: str | Path, metric: str = "latency_histogram", where: str | None = None) -> dict:
-    """One histogram of ``metric`` over every run matching ``where`` (replications merged by adding
-    the counts of equal buckets), in the JSON form of ``vnetsim.results.histograms``, with its
-    percentiles (``summary``: mean, p50, p90, p99, p999, max in ns)."""
-    duckdb = _duckdb()
-    con = connect(path, "store", read_only=True)
-    try:
-        sel = (f"SELECT h.* FROM histograms h JOIN (SELECT key, row FROM runs{_where(where)}) r USING (key, row) "
-               "WHERE h.metric = ?")
-        try:
-            layouts = con.execute(f"SELECT DISTINCT sub_bits FROM ({sel})", [metric]).fetchall()
-            if len(layouts) != 1:
-                raise UserError(f"histogram {metric}", "no runs with this histogram" if not layouts
-                                else "runs with different bucket layouts cannot merge",
-                                "check the filter and the metric name")
-            buckets = con.execute(f"SELECT b, sum(c)::BIGINT FROM (SELECT unnest(bucket) AS b, unnest(count) AS c "
-                                  f"FROM ({sel})) GROUP BY b ORDER BY b", [metric]).fetchall()
-            n, lo, hi, total = con.execute(f"SELECT sum(n), min(min_ns), max(max_ns), sum(mean_ns * n) FROM ({sel})",
-                                           [metric]).fetchone()
-        except duckdb.Error as exc:
-            raise _query_error(exc) from None
-    finally:
-        con.close()
-    merged = {"sub_bits": int(layouts[0][0]), "bucket": [int(b) for b, _ in buckets],
-              "count": [int(c) for _, c in buckets], "min_ns": lo, "max_ns": hi,
-              "mean_ns": (float(total) / float(n)) if n else None}
-    h = histogram_from_json(merged)
-    out = histogram_to_json(h)
-    out["summary"] = {k: (float(v) if math.isfinite(v) else None) for k, v in h.summary().items()}
+def _merged(con: Any, pairs: list[tuple[str, int]], metric: str) -> dict:
+    """One histogram of ``metric`` over the runs rows ``pairs`` (key, row): the counts of equal
+    buckets added (``LogHistogram.merge``), with its percentiles under ``summary``."""
+    con.execute("CREATE OR REPLACE TEMP TABLE wanted_rows (key VARCHAR, row INTEGER)")
+    con.executemany("INSERT INTO wanted_rows VALUES (?, ?)", [list(p) for p in pairs])
+    found = con.execute("SELECT h.sub_bits, h.bucket, h.count, h.min_ns, h.max_ns, h.mean_ns FROM histograms h "
+                        "JOIN wanted_rows w USING (key, row) WHERE h.metric = ? ORDER BY h.key, h.row",
+                        [metric]).fetchall()
+    if not found:
+        raise UserError(f"histogram {metric}", "no runs with this histogram", "check the filter and the metric name")
+    if len({f[0] for f in found}) > 1:
+        raise UserError(f"histogram {metric}", "runs with different bucket layouts cannot merge",
+                        "select runs of one vnetsim version")
+    total = None
+    for sub_bits, bucket, count, lo, hi, mean in found:
+        h = histogram_from_json({"sub_bits": sub_bits, "bucket": bucket, "count": count, "min_ns": lo,
+                                 "max_ns": hi, "mean_ns": mean})
+        if total is None:
+            total = h
+        else:
+            total.merge(h)
+    assert total is not None
+    out = histogram_to_json(total)
+    out["runs"] = len(found)
+    out["summary"] = {k: (float(v) if math.isfinite(v) else None) for k, v in total.summary().items()}
     return out
 
 
-__all__ = ["Store", "connect", "export", "merged_histogram", "open_store", "read_rows", "sql_type"]
+def merged_histogram(path: str | Path, metric: str = "latency_histogram", where: str | None = None) -> dict:
+    """One histogram of ``metric`` over every run matching ``where`` (replications merged by adding
+    the counts of equal buckets), in the JSON form of ``vnetsim.results.histograms``, with ``runs``
+    (how many histograms) and its percentiles (``summary``: mean, p50, p90, p99, p999, max in ns)."""
+    duckdb = _duckdb()
+    con = connect(path, "store", read_only=True)
+    try:
+        try:
+            pairs = con.execute(f"SELECT key, row FROM runs{_where(where)}").fetchall()
+        except duckdb.Error as exc:
+            raise _query_error(exc) from None
+        return _merged(con, pairs, metric)
+    finally:
+        con.close()
+
+
+def merged_by_design(path: str | Path, metric: str = "latency_histogram",
+                     where: str | None = None) -> list[dict[str, Any]]:
+    """Per design point and result row (replications together): its identity (``design``, ``row``,
+    ``variant``, ``name``, the ``param.`` values) and ``merged_histogram`` of its runs."""
+    rows = read_rows(path, where)
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["design"], r["row"]), []).append(r)
+    con = connect(path, "store", read_only=True)
+    try:
+        out = []
+        for (design, row), members in groups.items():
+            first = members[0]
+            head = {"design": design, "row": row, "variant": first.get("variant"), "name": first.get("name"),
+                    "params": {k[len(PARAM_PREFIX):]: v for k, v in first.items() if k.startswith(PARAM_PREFIX)}}
+            out.append({**head, **_merged(con, [(m["key"], m["row"]) for m in members], metric)})
+        return out
+    finally:
+        con.close()
+
+
+__all__ = ["Store", "connect", "export", "merged_by_design", "merged_histogram", "open_store", "read_rows",
+           "sql_type"]

@@ -104,3 +104,26 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def render_merged(entries: list[dict[str, Any]], console: Any, metric: str) -> None:
+    """Print percentiles of ``metric`` with each design point's replications merged
+    (``vnetsim.results.store.merged_by_design``)."""
+    from rich.table import Table
+
+    from vnetsim.results.cells import duration
+
+    if not entries:
+        console.print(f"{metric}: no runs")
+        return
+    params: list[str] = []
+    for e in entries:
+        params += [p for p in e["params"] if p not in params]
+    stats = ("mean", "p50", "p90", "p99", "p999", "max")
+    table = Table(title=f"{metric}, replications merged (percentiles of all their packets)", title_justify="left")
+    for c in [*params, "row", "runs", *stats]:
+        table.add_column(c, overflow="fold", justify="right" if c in stats or c == "runs" else "left")
+    for e in entries:
+        table.add_row(*[str(e["params"].get(p, "-")) for p in params], str(e["name"]), str(e["runs"]),
+                      *[duration(e["summary"].get(s)) for s in stats])
+    console.print(table)
