@@ -153,3 +153,17 @@ def test_same_scenario_and_seed_give_the_same_json():
     a = vnetsim.run(str(EXAMPLE)).to_json()
     assert vnetsim.run(str(EXAMPLE)).to_json() == a
     assert vnetsim.run(str(EXAMPLE), overrides=["seed=8"]).to_json() != a
+
+
+def test_report_figures():
+    """The kind's report hook: capacity bars stack up to the raw capacity; every figure has a table
+    row per variant."""
+    res = vnetsim.run(str(EXAMPLE))
+    figs = {f.id: f for f in get_kind("storage").report(res)}
+    assert set(figs) == {"storage-capacity", "storage-downtime", "storage-write-latency", "storage-cost"}
+    cap = figs["storage-capacity"]
+    for i, row in enumerate(res.variants):
+        assert sum(s.y[i] for s in cap.series) == pytest.approx(row["capacity"]["raw_bytes"] / 1e12)
+    for f in figs.values():
+        assert f.table is not None and len(f.table.rows) == 3
+    assert [s.name for s in figs["storage-downtime"].series] == ["Markov", "Monte Carlo"]

@@ -28,6 +28,12 @@ def render(result, console) -> None:
     render_rows(result, console)
 
 
+def _figures(result) -> list:
+    from vnetsim.storage.figures import storage_figures
+
+    return storage_figures(result)
+
+
 def _cli():
     from vnetsim.storage.cli import app
 
@@ -42,4 +48,5 @@ KIND = Kind(
     render=render,
     detect=lambda doc: "storage" in doc,
     cli=_cli,
+    report=_figures,
 )
