@@ -169,3 +169,25 @@ def test_foreground_latency_during_the_resync():
     assert any(n.startswith("resync-write") for n in names) and any(n.startswith("resync-read") for n in names)
     assert during.writes.mean > before.writes.mean          # the resync queues ahead of foreground writes
     assert max(r.foreground_during_resync.nic_utilisation) > max(r.foreground_before.nic_utilisation)
+
+
+def test_a_witness_comes_back_in_place_and_a_lost_one_stays_lost():
+    objs = object_set("raid1", 10, 10 * GB, [[0, 1], [2, 3]], ftt=0)
+    cl = _cluster(4, sites=[0, 0, 1, 1])
+    back = simulate(RebuildSpec(cl, (objs,), (FailureEvent(0.0, "witness", recover_s=600.0),)))
+    assert back.timeline[1].unprotected_objects == 10 and back.timeline[-1].unprotected_objects == 0
+    assert back.outcomes[0].resync_bytes == 0 and back.outcomes[0].objects_inaccessible == 0
+    gone = simulate(RebuildSpec(cl, (objs,), (FailureEvent(0.0, "witness"),)))
+    assert gone.outcomes[0].reprotect_impossible_objects == 10 and gone.timeline[-1].unprotected_objects == 10
+
+
+def test_a_site_of_a_large_cluster():
+    """64 hosts, 20,000 objects: a site's 60,000 components lost, back after 2 h, every stale one
+    resynced over the link from the other site."""
+    objs = object_set("raid1", 20_000, 100 * GB, [list(range(32)), list(range(32, 64))], ftt=1, write_bps=8e9)
+    cl = _cluster(64, sites=[0] * 32 + [1] * 32)
+    r = simulate(RebuildSpec(cl, (objs,), (FailureEvent(0.0, "site", 1, recover_s=7200.0),)))
+    o = r.outcomes[0]
+    assert o.components_lost == 60_000 and r.timeline[-1].unprotected_objects == 0
+    stale = 40_000 * min(100 * GB, 8e9 / 8 / 20_000 * 7200)          # two replicas per object in site 1
+    assert o.resync_bytes == pytest.approx(stale) and o.inter_site_bytes == pytest.approx(stale)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
-from vnetsim.storage.rebuild.spec import WITNESS_HOST, ObjectSet, RebuildCluster, RebuildSpec
+from vnetsim.storage.rebuild.spec import RebuildCluster, RebuildSpec
 
 
 @dataclass
@@ -48,24 +49,98 @@ def host_rates(cluster: RebuildCluster, spec: RebuildSpec) -> np.ndarray:
     return np.minimum(rate, spec.throttle_bps)
 
 
-def _sources(objs: ObjectSet, hosts: np.ndarray, alive: np.ndarray, o: int, c: int, load: np.ndarray) -> list[int]:
-    """Components to read to rebuild component ``c`` of object ``o`` (empty: none left): the live
-    replicas (or k fragments) of its own copy, else of the other copy, least loaded hosts first."""
-    copy = objs.copy[o, c]
-    live_data = alive[o] & (objs.copy[o] >= 0)
-    k = 1 if objs.kind == "raid1" else objs.data_fragments
-    same, other = live_data & (objs.copy[o] == copy), live_data & (objs.copy[o] != copy)
-    for pick in (np.flatnonzero(same), np.flatnonzero(other)):
-        if len(pick) >= k:
-            order = np.argsort(load[hosts[o, pick]], kind="stable")
-            return [int(x) for x in pick[order[:k]]]
-    return []
+IMPOSSIBLE = -2                  # no target (WITNESS_HOST, -1, is a place)
+
+
+@numba.njit(cache=True, nogil=True)
+def _plan_set(todo_o, todo_c, hosts, alive, copy, size, site, rack, rack_fd, host_up, free, load, pair, in_place, k):
+    """Targets and sources of one object set's components to resync, in order (see the module
+    docstring); returns per component its target (``IMPOSSIBLE``: cannot be re-protected; a witness
+    appliance's own components come back in place as ``WITNESS_HOST``) and the written,
+    read and inter-site bytes. ``load`` (bytes per host), ``pair`` (source x target bytes) and
+    ``free`` accumulate."""
+    m = todo_o.shape[0]
+    n = site.shape[0]
+    width = hosts.shape[1]
+    target = np.full(m, IMPOSSIBLE, np.int64)
+    written = 0.0
+    read = 0.0
+    inter = 0.0
+    src = np.empty(width, np.int64)
+    taken = np.zeros(width, np.bool_)
+    for i in range(m):
+        o, c = todo_o[i], todo_c[i]
+        h0 = hosts[o, c]
+        sz = size[o, c]
+        if in_place:
+            t = h0
+        else:
+            if h0 < 0:
+                continue                       # a witness appliance's component: no other place
+            t = -1
+            for h in range(n):
+                if not host_up[h] or site[h] != site[h0] or free[h] < sz:
+                    continue
+                clash = False
+                for j in range(width):
+                    hj = hosts[o, j]
+                    if hj < 0:
+                        continue
+                    if (j != c and hj == h) or (rack_fd and alive[o, j] and rack[hj] == rack[h]):
+                        clash = True
+                        break
+                if clash:
+                    continue
+                if t < 0 or load[h] < load[t] or (load[h] == load[t] and free[h] > free[t]):
+                    t = h
+            if t < 0:
+                continue
+        if sz <= 0 or t < 0:                   # nothing to write (a witness component, or nothing stale)
+            target[i] = t
+            if not in_place and t >= 0:
+                free[t] -= sz
+            continue
+        # sources: live data components of its own copy, else of the other, least loaded first
+        ns = 0
+        for pass_ in range(2):
+            cnt = 0
+            for j in range(width):
+                if alive[o, j] and copy[o, j] >= 0 and (copy[o, j] == copy[o, c]) == (pass_ == 0):
+                    cnt += 1
+            if cnt >= k:
+                taken[:] = False
+                for _ in range(k):
+                    best = -1
+                    for j in range(width):
+                        if alive[o, j] and copy[o, j] >= 0 and (copy[o, j] == copy[o, c]) == (pass_ == 0) \
+                                and not taken[j] and (best < 0 or load[hosts[o, j]] < load[hosts[o, best]]):
+                            best = j
+                    taken[best] = True
+                    src[ns] = best
+                    ns += 1
+                break
+        if ns == 0:
+            continue                           # nothing left to copy from
+        target[i] = t
+        if not in_place:
+            free[t] -= sz
+        written += sz
+        load[t] += sz
+        for q in range(ns):
+            hs = hosts[o, src[q]]
+            read += sz
+            load[hs] += sz
+            pair[hs, t] += sz
+            if site[hs] != site[t]:
+                inter += sz
+    return target, written, read, inter
 
 
 def plan_resync(spec: RebuildSpec, sets_hosts: list[np.ndarray], sets_alive: list[np.ndarray],
                 todo: list[np.ndarray], host_up: np.ndarray, free: np.ndarray, in_place: bool = False,
                 stale_bytes: list[np.ndarray] | None = None) -> ResyncPlan:
-    """Plan the resync of the components marked in ``todo`` (per set, objects x components).
+    """Plan the resync of the components marked in ``todo`` (per set, objects x components), in
+    object order (compiled: ``_plan_set``).
 
     ``in_place``: the components come back where they were (a host that returned) and only
     ``stale_bytes`` of each is written; else each gets a new host (capacity reserved in ``free``).
@@ -75,47 +150,26 @@ def plan_resync(spec: RebuildSpec, sets_hosts: list[np.ndarray], sets_alive: lis
     rack = np.asarray(cl.rack_of_host, np.int64)
     n = cl.hosts
     plan = ResyncPlan(host_bytes=np.zeros(n))
+    pair = np.zeros((n, n))
     for si, objs in enumerate(spec.objects):
-        hosts, alive = sets_hosts[si], sets_alive[si]
-        for o, c in zip(*np.nonzero(todo[si])):
-            o, c = int(o), int(c)
-            h0 = int(hosts[o, c])
-            full = float(objs.size_bytes[o, c])
-            size = float(stale_bytes[si][o, c]) if in_place and stale_bytes is not None else full
-            if in_place:
-                target = h0
-            else:
-                if h0 == WITNESS_HOST:
-                    plan.impossible.add((si, o))
-                    continue
-                ok = host_up & (site == site[h0]) & (free >= size)
-                others = np.delete(hosts[o], c)
-                ok[others[others >= 0]] = False
-                if cl.fault_domain == "rack":
-                    live_racks = rack[hosts[o][(hosts[o] >= 0) & alive[o]]]
-                    ok &= ~np.isin(rack, live_racks)
-                cand = np.flatnonzero(ok)
-                if not len(cand):
-                    plan.impossible.add((si, o))
-                    continue
-                target = int(cand[np.lexsort((-free[cand], plan.host_bytes[cand]))[0]])
-                free[target] -= size
-            plan.moves.append((si, o, c, target))
-            if size <= 0 or target == WITNESS_HOST:
-                continue
-            src = _sources(objs, hosts, alive, o, c, plan.host_bytes)
-            if not src:
-                plan.impossible.add((si, o))
-                continue
-            plan.written_bytes += size
-            plan.host_bytes[target] += size
-            for s in src:
-                hs = int(hosts[o, s])
-                plan.read_bytes += size
-                plan.host_bytes[hs] += size
-                plan.pair_bytes[(hs, target)] = plan.pair_bytes.get((hs, target), 0.0) + size
-                if site[hs] != site[target]:
-                    plan.inter_site_bytes += size
+        o_idx, c_idx = np.nonzero(todo[si])
+        if not len(o_idx):
+            continue
+        size = stale_bytes[si] if in_place and stale_bytes is not None else objs.size_bytes
+        target, written, read, inter = _plan_set(
+            o_idx.astype(np.int64), c_idx.astype(np.int64), np.ascontiguousarray(sets_hosts[si], np.int64),
+            np.ascontiguousarray(sets_alive[si], np.bool_), np.ascontiguousarray(objs.copy, np.int64),
+            np.ascontiguousarray(size, np.float64), site, rack, cl.fault_domain == "rack",
+            np.ascontiguousarray(host_up, np.bool_), free, plan.host_bytes, pair, in_place,
+            1 if objs.kind == "raid1" else objs.data_fragments)
+        plan.written_bytes += written
+        plan.read_bytes += read
+        plan.inter_site_bytes += inter
+        ok = target != IMPOSSIBLE
+        plan.moves += list(zip([si] * int(ok.sum()), o_idx[ok].tolist(), c_idx[ok].tolist(), target[ok].tolist()))
+        plan.impossible |= {(si, int(o)) for o in o_idx[~ok]}
+    src_h, dst_h = np.nonzero(pair)
+    plan.pair_bytes = {(int(a), int(b)): float(pair[a, b]) for a, b in zip(src_h, dst_h)}
     rates = host_rates(cl, spec)
     busy = plan.host_bytes > 0
     times = [0.0]
