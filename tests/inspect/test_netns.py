@@ -94,12 +94,16 @@ def test_emitted_scenario_runs(netns, tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())
 
 
-def test_bad_and_missing_interface_names(netns):
+def test_bad_and_missing_interface_names(capsys):
+    """Checked before anything runs: one line, exit status 2, no traceback (no namespace needed)."""
+    from vnetsim.cli import main
     from vnetsim.inspect.run import valid_iface
 
     assert not any(valid_iface(n) for n in ("-x", "..", ".", "", "a;b", "$(id)")) and valid_iface("eth0.10")
-    for bad in ("a/b", "x" * 16, "a b", ".."):
-        r = netns.vnetsim("inspect", bad, check=False)
-        assert r.returncode == 2 and "not a valid interface name" in r.stderr and "Traceback" not in r.stderr
-    r = netns.vnetsim("inspect", "nosuch0", check=False)
-    assert r.returncode == 2 and "does not exist" in r.stderr
+    for bad, message in (("a/b", "not a valid interface name"), ("x" * 16, "not a valid interface name"),
+                         ("a b", "not a valid interface name"), ("..", "not a valid interface name"),
+                         ("nosuch0", "does not exist")):
+        with pytest.raises(SystemExit) as e:
+            main(["inspect", bad])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and message in err and "Traceback" not in err and len(err.splitlines()) == 1
