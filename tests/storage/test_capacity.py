@@ -44,6 +44,7 @@ def test_host_rebuild_reserve_is_the_largest_host_and_operations_reserve_has_a_5
 def test_dedupe_ratio_and_its_metadata_overhead():
     """vSAN 6.5 docs (GUID-2285B446): deduplication and compression take about 5 % of raw capacity
     for metadata; VMC docs (GUID-A362C4D6) plan with a 1.5x ratio on all-flash."""
+    assert Rules("none", dedupe_ratio=1.5).resolved("single", 0, "esa").metadata_share == 0     # ESA: no dedupe store
     cap = capacity(10e12, 4, Rules("none", dedupe_ratio=1.5, dedupe_metadata=0.05), 2.0,
                    [Demand("vm", 10e12, 1.0, 2.0)])
     assert cap.dedupe_metadata_bytes == pytest.approx(2e12)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnetsim.errors import ModelError
+from vnetsim.storage.capacity import Rules
 from vnetsim.storage.planner import FLAVOR_HOSTS, PlanRequest, check_fits, plan, request_from_options
 
 POLICIES = [("raid1", 0), ("raid1", 1), ("raid1", 2), ("raid1", 3), ("raid5", 1), ("raid6", 2)]
@@ -29,7 +30,7 @@ def brute_force(req: PlanRequest) -> int | None:
 def test_planner_matches_brute_force(vms, disk_gb, policy, arch, flavor, host_tb, reserve, dedupe, memory_gb, stripe):
     raid, ftt = policy
     req = PlanRequest(vms=vms, vm_disk_bytes=disk_gb * 1e9, raid=raid, ftt=ftt, architecture=arch, flavor=flavor,
-                      raw_per_host_bytes=host_tb * 1e12, reserve=reserve, dedupe_ratio=dedupe,
+                      raw_per_host_bytes=host_tb * 1e12, free_space=Rules(reserve=reserve, dedupe_ratio=dedupe),
                       vm_memory_bytes=memory_gb * 1e9, stripe_width=stripe)
     p = plan(req)
     assert p.hosts_per_site == brute_force(req)
@@ -51,7 +52,7 @@ def test_the_issue_example():
 def test_esa_adaptive_raid5_can_make_more_hosts_cheaper():
     """5 hosts at 2+1 (1.5x) may not fit where 6 at 4+1 (1.25x) do; the planner finds the smallest."""
     req = PlanRequest(vms=100, vm_disk_bytes=400e9, raid="raid5", ftt=1, architecture="esa", raw_per_host_bytes=15e12,
-                      reserve="slack")
+                      free_space=Rules(reserve="slack"))
     assert brute_force(req) == plan(req).hosts_per_site
 
 

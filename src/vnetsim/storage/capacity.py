@@ -18,20 +18,7 @@ The arithmetic (sources in docs/models/storage.md, "Capacity"):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Free-space rules with the reserve mode resolved (``slack``, ``reserved`` or ``none``)."""
-
-    reserve: str = "slack"
-    slack: float = 0.30
-    operations_reserve: float = 0.10
-    operations_buffer: float = 0.05
-    host_rebuild_reserve: bool = True
-    dedupe_ratio: float = 1.0
-    dedupe_metadata: float = 0.0      # already zero unless it applies (OSA with dedupe on)
+from dataclasses import asdict, dataclass, replace
 
 
 def resolve_reserve(mode: str, flavor: str, fault_domains: int) -> str:
@@ -40,6 +27,31 @@ def resolve_reserve(mode: str, flavor: str, fault_domains: int) -> str:
     if mode != "auto":
         return mode
     return "reserved" if flavor == "single" and fault_domains == 0 else "slack"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Free-space rules: ``reserve`` is ``slack``, ``reserved``, ``none`` or (before ``resolved``)
+    ``auto``; the dedupe metadata share applies only when dedupe is on (ratio above 1)."""
+
+    reserve: str = "slack"
+    slack: float = 0.30
+    operations_reserve: float = 0.10
+    operations_buffer: float = 0.05
+    host_rebuild_reserve: bool = True
+    dedupe_ratio: float = 1.0
+    dedupe_metadata: float = 0.05
+
+    @property
+    def metadata_share(self) -> float:
+        """Share of raw capacity the dedupe metadata takes (0 unless dedupe is on)."""
+        return self.dedupe_metadata if self.dedupe_ratio > 1 else 0.0
+
+    def resolved(self, flavor: str, fault_domains: int, architecture: str) -> Rules:
+        """These rules for one cluster: ``auto`` resolved, no dedupe metadata on ESA (compression
+        only, no deduplication store)."""
+        return replace(self, reserve=resolve_reserve(self.reserve, flavor, fault_domains),
+                       dedupe_metadata=self.dedupe_metadata if architecture == "osa" else 0.0)
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ def capacity(raw_per_host_bytes: float, hosts: int, rules: Rules, multiplier: fl
     cluster's default policy), the demands each at their own."""
     raw = raw_per_host_bytes * hosts
     slack, ops, rebuild = reserve_bytes(raw, hosts, rules)
-    metadata = raw * rules.dedupe_metadata
+    metadata = raw * rules.metadata_share
     free = max(raw - slack - ops - rebuild - metadata, 0.0)
     usable = free * rules.dedupe_ratio / multiplier
     need_logical = sum(d.logical_bytes * d.share for d in demands)

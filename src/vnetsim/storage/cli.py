@@ -71,6 +71,7 @@ def plan(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the plan as JSON to this file."),
 ) -> None:
     """Will the VMs fit, and on how many hosts?"""
+    from vnetsim.storage.capacity import Rules
     from vnetsim.storage.planner import plan as make_plan
     from vnetsim.storage.planner import request_from_options
     from vnetsim.units import parse_bytes
@@ -85,8 +86,8 @@ def plan(
         if architecture not in ("esa", "osa"):
             raise ModelError("--architecture", f"unknown architecture {architecture!r}", "choose esa or osa")
         req = request_from_options(vms, vm_disk, policy, ftt, host, flavor, architecture, disks_per_vm=disks,
-                                   vm_memory_bytes=float(mem), used=used, reserve=reserve, slack=slack,
-                                   dedupe_ratio=dedupe, hosts=hosts)
+                                   vm_memory_bytes=float(mem), used=used, hosts=hosts,
+                                   free_space=Rules(reserve=reserve, slack=slack, dedupe_ratio=dedupe))
         p = make_plan(req)
     except ModelError as exc:
         field = exc.field if exc.field.startswith("--") else ("--policy" if exc.field.startswith("policy")

@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from vnetsim.errors import ModelError
-from vnetsim.storage.capacity import Demand, Rules, capacity, resolve_reserve
+from vnetsim.storage.capacity import Demand, Rules, capacity
 from vnetsim.storage.components import (
     HOST_COMPONENT_LIMIT,
     WITNESS_COMPONENT_LIMIT,
@@ -43,13 +43,7 @@ class PlanRequest:
     disks_per_vm: int = 1
     vm_memory_bytes: float = 0.0
     used: float = 1.0
-    reserve: str = "auto"
-    slack: float = 0.30
-    operations_reserve: float = 0.10
-    operations_buffer: float = 0.05
-    host_rebuild_reserve: bool = True
-    dedupe_ratio: float = 1.0
-    dedupe_metadata: float = 0.05
+    free_space: Rules = Rules(reserve="auto")
     stripe_width: int = 1
     witness_size: str = "medium"
     hosts: int | None = None        # also say whether it fits on this many hosts (per site)
@@ -59,10 +53,7 @@ class PlanRequest:
         return 2 if self.flavor == "stretched" else 1
 
     def rules(self) -> Rules:
-        reserve = resolve_reserve(self.reserve, self.flavor, 0)
-        metadata = self.dedupe_metadata if self.architecture == "osa" and self.dedupe_ratio > 1 else 0.0
-        return Rules(reserve, self.slack, self.operations_reserve, self.operations_buffer, self.host_rebuild_reserve,
-                     self.dedupe_ratio, metadata)
+        return self.free_space.resolved(self.flavor, 0, self.architecture)
 
     def layout(self, hosts_per_site: int) -> Layout:
         return layout_for(self.raid, self.ftt, self.architecture, hosts_per_site, self.flavor == "stretched")
@@ -123,13 +114,13 @@ def hosts_for_capacity(req: PlanRequest, layout: Layout) -> int:
     need = req.demand(layout).raw_bytes / rules.dedupe_ratio
     h = req.raw_per_host_bytes
     if rules.reserve == "slack":
-        keep = 1 - rules.slack - rules.dedupe_metadata
+        keep = 1 - rules.slack - rules.metadata_share
         return _ceil(need / (h * keep)) if keep > 0 else 10**9
     if rules.reserve == "reserved":
-        keep = 1 - rules.operations_reserve - rules.operations_buffer - rules.dedupe_metadata
+        keep = 1 - rules.operations_reserve - rules.operations_buffer - rules.metadata_share
         rebuild = 1.0 if rules.host_rebuild_reserve else 0.0
         return _ceil((need / h + rebuild) / keep) if keep > 0 else 10**9
-    keep = 1 - rules.dedupe_metadata
+    keep = 1 - rules.metadata_share
     return _ceil(need / (h * keep))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vnetsim.errors import ModelError
-from vnetsim.storage.capacity import CapacityResult, Demand, Rules, capacity, resolve_reserve
+from vnetsim.storage.capacity import CapacityResult, Demand, Rules, capacity
 from vnetsim.storage.components import (
     WITNESS_COMPONENT_LIMIT,
     WITNESS_HOST_COMPONENT_LIMIT,
@@ -90,10 +90,9 @@ def size_cluster(sc: StorageScenario) -> Sizing:
 
     # capacity
     cap_cfg = st.capacity
-    reserve = resolve_reserve(cap_cfg.reserve, st.flavor, st.fault_domains)
-    metadata = cap_cfg.dedupe_metadata if st.architecture == "osa" and cap_cfg.dedupe_ratio > 1 else 0.0
-    rules = Rules(reserve, cap_cfg.slack, cap_cfg.operations_reserve, cap_cfg.operations_buffer,
-                  cap_cfg.host_rebuild_reserve, cap_cfg.dedupe_ratio, metadata)
+    rules = Rules(cap_cfg.reserve, cap_cfg.slack, cap_cfg.operations_reserve, cap_cfg.operations_buffer,
+                  cap_cfg.host_rebuild_reserve, cap_cfg.dedupe_ratio,
+                  cap_cfg.dedupe_metadata).resolved(st.flavor, st.fault_domains, st.architecture)
     demands = []
     for g in sc.workload.vm_groups:
         pol = g.policy or st.policy
