@@ -17,7 +17,7 @@ from vnetsim.edge.messages import DATA, EVENT, EdgeMessages
 from vnetsim.edge.outages import down_time_ns, draw_outages
 from vnetsim.edge.processing import flush_plan, run_stages, sensor_framing, sensor_rates
 from vnetsim.edge.protocol import framing
-from vnetsim.edge.upf import GtpuEncap, gtpu_overhead_bytes, n3_catalog, n3_frame_extra_bytes
+from vnetsim.edge.upf import GtpuEncap, InFlight, UpfLatency, gtpu_overhead_bytes, n3_catalog, n3_frame_extra_bytes
 from vnetsim.edge.uplink import UplinkStage
 from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, relative_error, stats_load, stats_store
 from vnetsim.engine.packets import Packets
@@ -81,16 +81,32 @@ def centre_take(t, t0, size, flow, per_msg_ns, per_byte_ns, t_lo, count, d_count
         count[c, 1] += byts[c]
 
 
-def _tap(pipe: Pipeline, extra) -> None:
-    """Also hand the last sink's deliveries to ``extra`` (the centre behind the UPF's application)."""
+def _tap(pipe: Pipeline, *extra) -> None:
+    """Also hand the last sink's deliveries to each of ``extra`` (the UPF's latency and the centre
+    behind the UPF's application)."""
     node = pipe.nodes[-1]
     inner = node.obj
 
-    def both(packets: Packets, horizon_ns: float) -> None:
+    def every(packets: Packets, horizon_ns: float) -> None:
         inner(packets, horizon_ns)
-        extra(packets, horizon_ns)
+        for fn in extra:
+            fn(packets, horizon_ns)
 
-    node.obj = both
+    node.obj = every
+
+
+def _on_drops(pipe: Pipeline, stages: tuple, fn) -> None:
+    """Also tell ``fn`` the ids of the packets these stages drop."""
+    for node in pipe.nodes:
+        if any(node.obj is st for st in stages):
+            inner = node.on_drop
+
+            def both(pid: np.ndarray, inner=inner) -> None:
+                if inner is not None:
+                    inner(pid)
+                fn(pid)
+
+            node.on_drop = both
 
 
 def plan_volumes(sc: EdgeScenario) -> dict:
@@ -164,7 +180,7 @@ def run_edge_scenario(sc: EdgeScenario) -> dict:
     src = pipe.source(source, "messages")
     up = pipe.add(uplink, "uplink")
     pipe.connect(src, up)
-    receive = wire = None
+    receive = wire = upf_latency = None
     if sc.upf.enabled:
         from vnetsim.host import HostReceive, compile_host_flows
 
@@ -172,14 +188,17 @@ def run_edge_scenario(sc: EdgeScenario) -> dict:
             plan = compile_host_flows(sc.upf.host, n3_catalog(sc.sites, len(sc.upf.host.vms)))
         except ValueError as exc:
             raise ModelError("upf.host", str(exc), "change the UPF host model") from None
-        enc = pipe.add(GtpuEncap(n3_frame_extra_bytes(sc.upf), proto.link_bytes), "gtpu")
+        inflight = InFlight()
+        upf_latency = UpfLatency(inflight, t_lo, t_end)
+        enc = pipe.add(GtpuEncap(n3_frame_extra_bytes(sc.upf), proto.link_bytes, inflight), "gtpu")
         wire = FifoStage(plan.line_rate_bps, stat_lo_ns=t_lo, stat_hi_ns=t_end, sojourn_histogram=True,
                          name="upf_wire")
         wire_node = pipe.add(wire)
         pipe.connect(up, enc)
         pipe.connect(enc, wire_node)
         receive = HostReceive(plan, t_lo, t_end, None, pipe, wire_node)
-        _tap(pipe, centre)
+        _on_drops(pipe, (receive.pnic, receive.vnic), upf_latency.dropped)
+        _tap(pipe, upf_latency, centre)
     else:
         sink = pipe.sink(centre, "centre")
         pipe.connect(up, sink)
@@ -188,10 +207,11 @@ def run_edge_scenario(sc: EdgeScenario) -> dict:
         receive.finish()
     else:
         pipe.flush()
-    return _row(sc, v, source, uplink, centre, receive, wire, (out_s, out_e), rate_bps, (lat_ns, jit_ns, loss))
+    return _row(sc, v, source, uplink, centre, (receive, wire, upf_latency), (out_s, out_e), rate_bps,
+                (lat_ns, jit_ns, loss))
 
 
-def _row(sc, v, source, uplink, centre, receive, wire, outages, rate_bps, radio) -> dict:
+def _row(sc, v, source, uplink, centre, upf_parts, outages, rate_bps, radio) -> dict:
     t_lo, t_end = float(sc.warmup), float(sc.duration)
     window_s = (t_end - t_lo) / 1e9
     mh = sc.prices.month_hours
@@ -206,6 +226,7 @@ def _row(sc, v, source, uplink, centre, receive, wire, outages, rate_bps, radio)
         "uplink": _per_period(v["up_bytes"] * n_sites, v["up_msgs"] * n_sites, mh),
     }
     upf = None
+    receive, wire, upf_latency = upf_parts
     if receive is not None:
         extra = n3_frame_extra_bytes(sc.upf)
         links["n3"] = _per_period((v["up_bytes"] + v["up_msgs"] * (extra - _link_bytes(sc))) * n_sites,
@@ -226,6 +247,7 @@ def _row(sc, v, source, uplink, centre, receive, wire, outages, rate_bps, radio)
                "dropped_total": int(receive.dropped_total), "held_at_end": int(receive.in_flight() - receive.late),
                "stage_latency_ns": stage_mean, "stage_latency_p99_ns": stage_p99,
                "latency_mean_ns": float(sum(stage_mean.values())),
+               "latency_ns": _summary(upf_latency.histogram),
                "core_busy": {"max": max(busy, default=0.0), "mean": float(np.mean(busy)) if busy else 0.0,
                              "cores_busy_sum": float(np.sum(busy))}}
     links["central"] = _per_period(v["payload"] * n_sites, v["up_msgs"] * n_sites, mh)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 from vnetsim.host import FlowCatalog
@@ -45,19 +46,79 @@ def n3_frame_extra_bytes(upf) -> int:
     return gtpu_overhead_bytes(upf.outer_ip_version, upf.pdu_session_container) + ETH_HDR_BYTES + FCS_BYTES
 
 
+class InFlight:
+    """When each message inside the UPF host entered it (reached its NIC's wire), by message id:
+    the stream is time-ordered, not id-ordered (the uplink delays some messages by whole outages),
+    so each chunk's entries are kept sorted by id and looked up by binary search. A chunk's
+    entries are forgotten once every one of its messages reached the application or was dropped,
+    so memory follows what is inside the host, not the run's length."""
+
+    def __init__(self) -> None:
+        self.batches: list[list] = []       # [ids sorted, entry times, messages still inside]
+
+    def add(self, pid: np.ndarray, t_ns: np.ndarray) -> None:
+        if len(pid):
+            by_id = np.argsort(pid, kind="stable")
+            self.batches.append([pid[by_id], t_ns[by_id], len(pid)])
+
+    def take(self, pid: np.ndarray) -> np.ndarray:
+        """The entry times of these messages (which leave the host now); NaN for an unknown id."""
+        out = np.full(len(pid), np.nan)
+        if not len(pid):
+            return out
+        for batch in self.batches:
+            ids, times = batch[0], batch[1]
+            idx = np.minimum(np.searchsorted(ids, pid), len(ids) - 1)
+            hit = ids[idx] == pid
+            out[hit] = times[idx[hit]]
+            batch[2] -= int(hit.sum())
+        self.batches = [b for b in self.batches if b[2] > 0]
+        return out
+
+    def held(self) -> int:
+        return sum(b[2] for b in self.batches)
+
+
+class UpfLatency:
+    """The UPF's own latency distribution: from a message's N3 frame reaching the UPF host's NIC
+    wire to the UPF application (wire, pNIC ring, host thread and vSwitch, vNIC ring, guest), of
+    messages produced from ``t_lo`` on that reach the application by ``t_end`` (the host kind's
+    window)."""
+
+    def __init__(self, inflight: InFlight, t_lo: float, t_end: float) -> None:
+        self.inflight, self.t_lo, self.t_end = inflight, t_lo, t_end
+        self.histogram = LogHistogram()
+        self.unmatched = 0
+
+    def __call__(self, packets: Packets, horizon_ns: float) -> None:
+        entry = self.inflight.take(packets.pkt_id)
+        known = ~np.isnan(entry)
+        self.unmatched += int((~known).sum())
+        window = known & (packets.t0_ns >= self.t_lo) & (packets.t_ns <= self.t_end)
+        self.histogram.record(packets.t_ns[window] - entry[window])
+
+    def dropped(self, pid: np.ndarray) -> None:
+        """Messages the host dropped: they will not reach the application."""
+        self.inflight.take(pid)
+
+
 class GtpuEncap:
     """A stage that encapsulates (the gNB side of N3): size + ``extra_bytes``, no delay, no queue.
     A message's size is its IP packet plus the link framing of the radio hop (``link_bytes``), which
-    the encapsulation replaces."""
+    the encapsulation replaces. With ``inflight``, each message's time here (its N3 frame reaching
+    the UPF's wire) is kept for ``UpfLatency``."""
 
     name = "gtpu"
 
-    def __init__(self, extra_bytes: int, link_bytes: int = 0) -> None:
+    def __init__(self, extra_bytes: int, link_bytes: int = 0, inflight: InFlight | None = None) -> None:
         self.extra = int(extra_bytes) - int(link_bytes)
         self.count = 0
+        self.inflight = inflight
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         self.count += len(arrivals)
+        if self.inflight is not None:
+            self.inflight.add(arrivals.pkt_id, arrivals.t_ns)
         return StageOutput(Packets(arrivals.t_ns, arrivals.t0_ns, (arrivals.size_bytes + self.extra).astype(np.int32),
                                    arrivals.flow, arrivals.pkt_id), NO_DROPS)
 
