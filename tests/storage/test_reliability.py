@@ -80,3 +80,35 @@ def test_example_monte_carlo_agrees_with_markov():
         se = (mc["high"] - mc["low"]) / (2 * 1.96)
         assert abs(mc["value"] - markov) <= 3.29 * se, row["name"]
         assert row["availability"]["montecarlo"]["cluster_years"] >= 2e5
+
+
+@pytest.mark.parametrize("raid, ftt, arch, f, share", [
+    ("raid1", 1, "osa", 4, 1 / 6), ("raid1", 2, "osa", 5, 1 / 10), ("raid1", 0, "osa", 4, 1 / 4),
+    ("raid5", 1, "osa", 4, 1.0), ("raid6", 2, "osa", 8, 10 / 28), ("raid5", 1, "esa", 4, 0.5)])
+def test_lost_share_closed_form_and_a_random_placement(raid, ftt, arch, f, share):
+    """The share of objects a minimal loss event destroys, against the closed form and against
+    objects placed at random (binomial interval)."""
+    import numpy as np
+
+    from vnetsim.storage.policy import layout_for
+    from vnetsim.storage.reliability import lost_fraction
+
+    lay = layout_for(raid, ftt, arch, f)
+    assert lost_fraction(lay, f) == pytest.approx(share)
+    rng = np.random.default_rng(1)
+    width = lay.replicas if lay.mirrored else lay.data_fragments + lay.parity_fragments
+    need = lay.replicas if lay.mirrored else lay.parity_fragments + 1
+    failed = set(range(need))                                  # the first m+1 (or n+1) fault domains
+    n = 20_000
+    hits = sum(len(failed & set(rng.choice(f, width, replace=False))) >= need for _ in range(n))
+    sd = (share * (1 - share) / n) ** 0.5
+    assert abs(hits / n - share) <= 4 * sd + 1e-12
+
+
+def test_expected_data_lost_per_year_in_the_row():
+    row = {r["name"]: r for r in vnetsim.run(str(EXAMPLE)).variants}["single site"]
+    risk = row["availability"]["data_at_risk"]
+    assert risk["lost_share_per_event"] == pytest.approx(0.5)          # ESA 2+1 on 4 hosts
+    assert risk["bytes_lost_per_event"] == pytest.approx(0.5 * row["capacity"]["required_logical_bytes"])
+    assert risk["expected_bytes_lost_per_year"] == pytest.approx(
+        risk["bytes_lost_per_event"] * row["availability"]["markov"]["loss_rate_per_year"]["value"])

@@ -13,8 +13,11 @@ Mapping (docs/models/storage.md, "Availability"):
 
 from __future__ import annotations
 
+from math import comb
+
 from vnetsim.storage.config import StorageScenario
 from vnetsim.storage.devices import DEFAULTS
+from vnetsim.storage.policy import Layout
 from vnetsim.storage.sizing import Sizing
 
 
@@ -40,6 +43,30 @@ def host_resync_bps(sc: StorageScenario) -> float:
     rate = host_resync_capacity_bps(sc)
     throttle = sc.storage.rebuild.throttle
     return min(rate, throttle) if throttle is not None else rate
+
+
+def lost_fraction(layout: Layout, fault_domains: int) -> float:
+    """Share of the objects one data-loss event destroys: the event is the smallest set of failed
+    fault domains that loses data (m+1 of a site's; both sites' for a site-mirrored object), and
+    each object's components sit on fault domains drawn uniformly at random. A mirror of FTT n is
+    lost when its n+1 replicas are all in the failed set: 1 / C(F, n+1); a k+m stripe when the m+1
+    failed ones are among its k+m: C(F-m-1, k-1) / C(F, k+m); site mirroring squares it."""
+    f = fault_domains
+    if layout.mirrored:
+        share = 1 / comb(f, layout.replicas)
+    else:
+        k, m = layout.data_fragments, layout.parity_fragments
+        share = comb(f - m - 1, k - 1) / comb(f, k + m)
+    return share ** layout.sites
+
+
+def data_at_risk(sc: StorageScenario, sz: Sizing, loss_rate_per_year: float) -> dict:
+    """Bytes one loss event destroys and the expected bytes lost per year (``lost_fraction`` of the
+    workload's logical bytes, times the loss rate)."""
+    share = lost_fraction(sz.layout, sz.fault_domains_per_site)
+    per_event = sz.capacity.required_logical_bytes * share
+    return {"lost_share_per_event": share, "bytes_lost_per_event": per_event,
+            "expected_bytes_lost_per_year": per_event * loss_rate_per_year}
 
 
 def availability_spec(sc: StorageScenario, sz: Sizing):
@@ -69,7 +96,7 @@ def availability_spec(sc: StorageScenario, sz: Sizing):
 
 
 def availability_section(sc: StorageScenario, sz: Sizing) -> dict:
-    """``{"spec": ..., METHOD: result, "what_if": [rows]}`` for the row."""
+    """``{"spec": ..., METHOD: result, "data_at_risk": ..., "what_if": [rows]}`` for the row."""
     from dataclasses import asdict
 
     from vnetsim.errors import ModelError
@@ -83,6 +110,9 @@ def availability_section(sc: StorageScenario, sz: Sizing) -> dict:
             res = evaluate(spec, method=method, years=av.years, seed=sc.seed).to_dict()
             res.pop("wall_s", None)       # wall-clock time: the row stays reproducible byte for byte
             out[method] = res
+        first = out[av.methods[0]] if av.methods else None
+        if first is not None:
+            out["data_at_risk"] = data_at_risk(sc, sz, first["loss_rate_per_year"]["value"])
         rows = []
         for n in range(1, min(av.what_if_hosts, spec.hosts) + 1):
             rows += [r.to_dict() for r in what_if(spec, n)]

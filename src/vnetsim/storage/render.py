@@ -81,6 +81,15 @@ def _latency(row: dict, group: str, op: str) -> str:
     return "-" if lat is None else f"{duration(lat['p50'])} / {duration(lat['p99'])}"
 
 
+def _data_at_risk(row: dict) -> str:
+    risk = _get(row, "availability", "data_at_risk")
+    if risk is None:
+        return "-"
+    per_year = risk["expected_bytes_lost_per_year"]
+    yearly = f"{per_year / 1e9:.3g} GB" if per_year >= 1e6 else f"{per_year:.3g} B"
+    return f"{_tb(risk['bytes_lost_per_event'])} / {yearly}"
+
+
 def _what_if(row: dict) -> str:
     """The most failed hosts every placement of the what-if table survives (objects accessible), and
     the most after which every placement can still be re-protected."""
@@ -157,6 +166,7 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
              else duration(r["availability"]["markov"]["downtime_s_per_year"]["value"] * 1e9)),
             ("data loss / year", lambda r: "-" if _get(r, "availability", "markov") is None
              else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
+            ("data lost per loss / expected per year", _data_at_risk),
         ]
     if any(_get(r, "availability", "what_if") for r in rows):
         out.append(("hosts that may fail: accessible / re-protectable", _what_if))
