@@ -180,3 +180,17 @@ def test_normal_quantile_and_lognormal_draws():
     s2 = math.log1p(scv)
     x = np.array([lognormal_draw(math.log(mean) - s2 / 2, math.sqrt(s2), v) for v in u])
     assert x.mean() == pytest.approx(mean, rel=1e-3) and x.var() / x.mean() ** 2 == pytest.approx(scv, rel=1e-2)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(devices=HostDevices(NVME, 0)), "capacity device"),
+    (dict(network=Network(nic_bps=0)), "nic_bps"),
+    (dict(failures=(HostFailure(0.1, 9),)), "failures"),
+])
+def test_bad_io_specs_are_model_errors(bad, match):
+    import dataclasses
+
+    objs = (ObjectPlacement((Copy("raid1", (0, 1)),)),)
+    spec = IOPathSpec(_cluster(2), HostDevices(NVME, 1), Network(), (Workload("vm", 0, 1000, 0.5, objs),))
+    with pytest.raises(ModelError, match=match):
+        simulate(dataclasses.replace(spec, **bad), duration_s=0.01, seed=1)

@@ -191,3 +191,18 @@ def test_a_site_of_a_large_cluster():
     assert o.components_lost == 60_000 and r.timeline[-1].unprotected_objects == 0
     stale = 40_000 * min(100 * GB, 8e9 / 8 / 20_000 * 7200)          # two replicas per object in site 1
     assert o.resync_bytes == pytest.approx(stale) and o.inter_site_bytes == pytest.approx(stale)
+
+
+def test_bad_rebuild_specs_are_model_errors():
+    from vnetsim.errors import ModelError
+
+    objs = object_set("raid1", 4, GB, [[0, 1, 2]], ftt=1)
+    with pytest.raises(ModelError, match="no host 7"):
+        simulate(RebuildSpec(_cluster(3), (objs,), (FailureEvent(0.0, "host", 7),)))
+    with pytest.raises(ModelError, match="recovery after"):
+        simulate(RebuildSpec(_cluster(3), (objs,), (FailureEvent(10.0, "host", 1, recover_s=5.0),)))
+    with pytest.raises(ModelError, match="hosts in the cluster"):
+        simulate(RebuildSpec(_cluster(2), (objs,), ()))
+    short = RebuildCluster((0, 0, 0), (0, 1, 2), 1, (1e9,) * 2, (1e12,) * 3)
+    with pytest.raises(ModelError, match="one entry per host"):
+        simulate(RebuildSpec(short, (objs,), ()))

@@ -73,6 +73,33 @@ def _check(spec: IOPathSpec) -> None:
                          "give one rack per host")
     if not spec.workloads:
         raise ModelError("workloads", "no VM group", "add a VM group with its IOPS")
+    d = spec.devices
+    if d.capacity_count < 1 or (d.cache is not None and d.cache_count < 1):
+        raise ModelError("devices", "every host needs at least one capacity device (and one cache device when "
+                         "it has a cache tier)", "set capacity_count (and cache_count) to 1 or more")
+    for name, kind in (("capacity", d.capacity), ("cache", d.cache)):
+        if kind is None:
+            continue
+        if kind.queue_depth < 1:
+            raise ModelError(f"devices.{name}.queue_depth", f"must be at least 1, got {kind.queue_depth}", "")
+        for op, st in (("read", kind.read), ("write", kind.write)):
+            if not (np.isfinite(st.mean_ns) and st.mean_ns > 0 and st.scv >= 0 and st.transfer_bps > 0):
+                raise ModelError(f"devices.{name}.{op}", "service needs a finite mean > 0, an SCV >= 0 and a "
+                                 "transfer rate > 0", "")
+    net = spec.network
+    for name in ("nic_bps", "inter_site_bps"):
+        v = getattr(net, name)
+        if not (np.isfinite(v) and v > 0):
+            raise ModelError(f"network.{name}", f"must be finite and > 0, got {v}", "")
+    for name in ("host_tx_ns", "host_rx_ns", "hop_ns", "inter_site_rtt_ns", "header_bytes", "hops_same_rack",
+                 "hops_other_rack"):
+        v = getattr(net, name)
+        if not (np.isfinite(v) and v >= 0):
+            raise ModelError(f"network.{name}", f"must be finite and >= 0, got {v}", "")
+    for i, f in enumerate(spec.failures):
+        if not 0 <= f.host < n or not (np.isfinite(f.t_s) and f.t_s >= 0 and f.stall_s >= 0):
+            raise ModelError(f"failures[{i}]", "a host failure needs a host in the cluster, a time >= 0 and a "
+                             "stall >= 0", "")
     for gi, w in enumerate(spec.workloads):
         where = f"workloads[{gi}]"
         if not 0 <= w.host < n:

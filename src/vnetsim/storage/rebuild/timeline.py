@@ -52,8 +52,21 @@ class _Timeline:
                 raise ModelError(f"failures[{i}].kind", f"unknown failure {f.kind!r}", ", ".join(FAILURE_KINDS))
             if not (np.isfinite(f.t_s) and f.t_s >= 0 and f.recover_s > f.t_s):
                 raise ModelError(f"failures[{i}]", "a failure needs a time >= 0 and a recovery after it", "")
-        if len(cl.rack_of_host) != n or len(cl.resync_bps) != n or len(cl.free_bytes) != n:
-            raise ModelError("cluster", "rack_of_host, resync_bps and free_bytes need one entry per host", "")
+        if len(cl.rack_of_host) != n or len(cl.resync_bps) != n or len(cl.free_bytes) != n \
+                or len(cl.foreground_bps) not in (0, n):
+            raise ModelError("cluster", "rack_of_host, resync_bps, free_bytes (and foreground_bps) need one entry "
+                             "per host", "")
+        limits = {"host": n, "device": n * cl.devices_per_host, "disk_group": n * cl.devices_per_host,
+                  "rack": max(cl.rack_of_host, default=-1) + 1, "site": 2}
+        for i, f in enumerate(spec.failures):
+            top = limits.get(f.kind)
+            if top is not None and not 0 <= f.target < top:
+                raise ModelError(f"failures[{i}].target", f"no {f.kind} {f.target} (0-{top - 1})", "")
+        for si, o in enumerate(spec.objects):
+            if o.hosts.shape != o.size_bytes.shape or o.hosts.shape != o.votes.shape or o.hosts.shape != o.copy.shape \
+                    or o.hosts.shape != o.devices.shape or (o.hosts >= n).any() or (o.hosts < WITNESS_HOST).any():
+                raise ModelError(f"objects[{si}]", "hosts, devices, size_bytes, votes and copy need one shape and "
+                                 "hosts in the cluster (or WITNESS_HOST)", "")
         self.site = np.asarray(cl.site_of_host, np.int64)
         self.rack = np.asarray(cl.rack_of_host, np.int64)
         self.hosts = [o.hosts.copy() for o in spec.objects]
