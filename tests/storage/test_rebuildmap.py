@@ -143,3 +143,15 @@ def test_components_and_votes_agree_with_the_rebuild_models_objects(storage):
     assert objs.hosts.shape[1] == oc.total
     assert int(objs.votes[0].sum()) == oc.votes
     assert int((objs.size_bytes[0] > 0).sum()) == oc.data
+
+
+def test_row_has_the_latency_after_the_failure():
+    """The row carries the rebuild model's three foreground runs; after a host is lost the writes
+    of a RAID-1 group still complete (the surviving replicas), and the I/Os are conserved."""
+    sc = scenario([{"component": "host", "target": "1", "at": "1min"}])
+    sec = rebuild_section(sc, size_cluster(sc))
+    for part in ("foreground_before", "foreground_after_failure", "foreground_during_resync"):
+        io = sec[part]
+        assert io is not None and io["groups"]["db"]["writes"]["count"] > 0, part
+        c = io["conservation"]
+        assert c["issued"] == c["completed"] + c["in_flight"] + c["failed"], part

@@ -109,8 +109,9 @@ def rebuild_spec(sc: StorageScenario, sz: Sizing):
 
 
 def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
-    """``outcomes`` (one per failure), ``timeline``, ``foreground_before`` / ``foreground_during_resync``
-    (the ``io`` fields) and ``notes``."""
+    """``outcomes`` (one per failure), ``timeline``, ``foreground_before``, ``foreground_after_failure``
+    (right after the first failure that takes hosts away) and ``foreground_during_resync`` (the ``io``
+    fields each) and ``notes``."""
     from vnetsim.storage.rebuild import simulate
 
     spec = rebuild_spec(sc, sz)
@@ -125,7 +126,9 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
         outcomes.append(d)
     names = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
     before, during = res.foreground_before, res.foreground_during_resync
+    after = res.foreground_after_failure
     return {"outcomes": outcomes, "timeline": [asdict(t) for t in res.timeline],
             "foreground_before": io_result(before, names) if before else None,
+            "foreground_after_failure": io_result(after, names) if after else None,
             "foreground_during_resync": io_result(during, names) if during else None,
             "notes": list(res.notes)}

@@ -142,18 +142,18 @@ def _rebuild_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
     ]
     groups: list[str] = []
     for r in rows:
-        for g in (_get(r, "rebuild", "foreground_during_resync", "groups") or {}):
+        for g in (_get(r, "rebuild", "foreground_before", "groups") or {}):
             if g not in groups:
                 groups.append(g)
     for g in groups:
-        out.append((f"{g} write p99 before / in resync", functools.partial(_resync_latency, group=g)))
+        out.append((f"{g} write p99 before / after / in resync", functools.partial(_resync_latency, group=g)))
     return out
 
 
 def _resync_latency(row: dict, group: str) -> str:
-    before = _get(row, "rebuild", "foreground_before", "groups", group, "writes", "p99")
-    during = _get(row, "rebuild", "foreground_during_resync", "groups", group, "writes", "p99")
-    return f"{duration(before)} / {duration(during)}"
+    cells_ = [duration(_get(row, "rebuild", part, "groups", group, "writes", "p99"))
+              for part in ("foreground_before", "foreground_after_failure", "foreground_during_resync")]
+    return " / ".join(cells_)
 
 
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
