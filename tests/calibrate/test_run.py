@@ -40,3 +40,17 @@ def test_calibrate_with_model_measurements(monkeypatch):
     render_calibration(result, console)
     text = console.export_text()
     assert "held out: predicted before measured" in text and "goal 20 %: met" in text
+
+
+def test_not_root_is_one_line(monkeypatch, capsys, tmp_path):
+    import pytest
+
+    from vnetsim.calibrate import testbed
+    from vnetsim.cli import main
+
+    monkeypatch.setattr(testbed.os, "geteuid", lambda: 1000)
+    with pytest.raises(SystemExit) as e:
+        main(["calibrate", "--quick", "--out", str(tmp_path / "p.yaml")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "needs root" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "p.yaml").exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -14,11 +13,22 @@ from tests.report.conftest import HOST
 
 from vnetsim.report import write_report
 
-CLI = [sys.executable, "-m", "vnetsim.cli.app"]
-
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    """The CLI in this process (as `vnetsim ARGS`): exit status and what it printed."""
+    import contextlib
+    import io
+
+    from vnetsim.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            status = int(exc.code or 0)
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
 
 
 def test_run_plot_and_report(tmp_path: Path):
