@@ -53,7 +53,8 @@ def test_every_plot_renders_without_errors_or_network(reports, name, tmp_path):
     _, out = reports
     path, n, ids = out[name]
     host = {"latency-cdf", "stage-latency", "cpu-per-core", "queue-load", "interrupts-vs-load"}
-    expected = {"host": host, "fabric": {"latency-cdf", "link-utilisation-0", "link-utilisation-1"},
+    fabric = {"end-to-end-cdf", "latency-cdf", "link-utilisation-0", "link-utilisation-1"}
+    expected = {"host": host, "fabric": fabric,
                 "store": (host - {"queue-load"}) | {"sweep-host.pnic.ring_size-latency_ns.p99",
                                                 "sweep-host.pnic.ring_size-delivered_pps"}}[name]
     assert expected <= set(ids) and n == len(ids)

@@ -21,6 +21,7 @@ from vnetsim.host import FlowCatalog, HostReceive, compile_host_flows
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.ipaddr import ipv4_from_u32
 from vnetsim.net.synth import vm_macs
+from vnetsim.results.histograms import histogram_to_json
 
 HOST_IP_BASE = 0x0A000001  # the address plan of vnetsim.fabric.traffic.Flows.key0
 
@@ -111,6 +112,7 @@ class EdgeHosts:
             "hosts": len(self.names),
             "delivered": int(sum(p["delivered"] for p in per_host)),
             "latency_ns": latency.summary(),
+            "latency_histogram": histogram_to_json(latency),
             "stage_latency_ns": {s: h.mean for s, h in stages.items()},
             "drops_by_stage": drops,
             "host_core_busy": {"max": max(busy_host, default=0.0),

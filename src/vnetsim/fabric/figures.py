@@ -1,7 +1,8 @@
 """What a fabric result shows in a report: the kind's ``report`` hook (figure specs, no plotting).
 
-Figures (each with its table): loaded latency CDF per variant (offer to destination NIC, from
-``latency_histogram``; packet level only) and the utilisation of the most loaded links per
+Figures (each with its table): with the receiving hosts modelled, the end-to-end latency CDF
+(sender to the application in the VM); the loaded latency CDF per variant (offer to destination
+NIC, from ``latency_histogram``; packet level only); and the utilisation of the most loaded links per
 variant (offered by the flow-level loads, and measured at the packet level).
 """
 
@@ -37,8 +38,16 @@ def link_utilisation(rows: list[dict], top: int = TOP_LINKS) -> list[Figure]:
     return figs
 
 
+def end_to_end_cdf(rows: list[dict]) -> Figure | None:
+    """With the receiving hosts modelled (``edge``): latency from the sender to the application in
+    the VM, per variant (``edge_hosts.latency_histogram``)."""
+    edge = [{"name": v["name"], **v["edge_hosts"]} for v in rows
+            if (v.get("edge_hosts") or {}).get("latency_histogram")]
+    return latency_cdf(edge, fig_id="end-to-end-cdf", title="End to end: sender to the application in the VM (CDF)")
+
+
 def fabric_figures(result) -> list[Figure]:
     """The fabric kind's report."""
     rows = result.variants
-    cdf = latency_cdf(rows, title="Loaded latency, offer to destination NIC (CDF)")
-    return ([cdf] if cdf is not None else []) + link_utilisation(rows)
+    cdfs = [end_to_end_cdf(rows), latency_cdf(rows, title="Loaded latency, offer to destination NIC (CDF)")]
+    return [f for f in cdfs if f is not None] + link_utilisation(rows)
