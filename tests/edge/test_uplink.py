@@ -162,12 +162,24 @@ def simpy_uplink(t, size, rate_bps, cap_bytes, outages, latency_ns):
     return exits, sorted(drops)
 
 
-def test_uplink_equals_a_simpy_reference_message_for_message():
+def renewal_outages() -> list[tuple[float, float]]:
+    """Random on/off outages (exponential up and down times), where no closed form holds for
+    Poisson messages of random sizes: the event-driven reference decides."""
+    from vnetsim.edge.config import Outages
+    from vnetsim.edge.outages import draw_outages
+
+    s, e = draw_outages(Outages(mean_up="300ms", mean_down="150ms"), 1, 4e9, seed=8)
+    keep = np.isfinite(s[0])
+    return list(zip(s[0][keep].tolist(), e[0][keep].tolist()))
+
+
+@pytest.mark.parametrize("outage_kind", ["schedule", "renewal"])
+def test_uplink_equals_a_simpy_reference_message_for_message(outage_kind):
     rng = np.random.default_rng(4)
     n = 3000
     t = np.sort(rng.uniform(0, 3e9, n))
     size = rng.integers(50, 1500, n)
-    outages = [(0.5e9, 0.9e9), (1.7e9, 1.75e9), (2.2e9, 2.6e9)]
+    outages = [(0.5e9, 0.9e9), (1.7e9, 1.75e9), (2.2e9, 2.6e9)] if outage_kind == "schedule" else renewal_outages()
     ref_exit, ref_drop = simpy_uplink(t, size, 8e6, 150_000, outages, 2e6)
     st = UplinkStage(1, np.zeros(1, np.int64), 8e6, 150_000, np.array([[s for s, _ in outages]]),
                      np.array([[e for _, e in outages]]), latency_ns=2e6)
@@ -181,3 +193,52 @@ def test_uplink_equals_a_simpy_reference_message_for_message():
     got = np.array([exits[i] for i in sorted(exits)])
     ref = np.array([ref_exit[i] for i in sorted(ref_exit)])
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-3)
+
+
+def test_outage_overflow_against_the_fluid_closed_form():
+    """Constant input lambda (bytes/s) into a buffer B in front of a fast link, exponential outages
+    of mean m, exponential up times of mean u. An outage that starts with the buffer empty (the
+    up time before it longer than the drain time) overflows it by (lambda D - B)^+, within two
+    messages (the one cut in transmission, the arrival grid); over such outages the mean is
+    E[(lambda D - B)^+] = lambda m exp(-b), b = B / (lambda m), within 4 standard errors:
+    Var = (lambda m)^2 e^-b (2 - e^-b). The long-run share of bytes lost is m e^-b / (u + m)
+    (renewal reward), within 4 standard errors of the ratio (docs/models/edge.md)."""
+    from vnetsim.edge.config import Outages
+    from vnetsim.edge.outages import draw_outages
+
+    period_ns, size, buf = 10e6, 5000, 500_000              # lambda = 500 kB/s; b = 0.5
+    lam, m, u = size / (period_ns / 1e9), 2.0, 20.0
+    horizon = 40_000e9                                      # about 1800 outages
+    starts, ends = draw_outages(Outages(mean_up="20s", mean_down="2s"), 1, horizon, seed=21)
+    st = UplinkStage(1, np.zeros(1, np.int64), 100e6, buf, starts, ends)
+    t = 0.5 * period_ns + period_ns * np.arange(int(horizon / period_ns) - 200)
+    dropped_t = []
+    for idx in np.array_split(np.arange(len(t)), 8):
+        res = st.advance(packets(t[idx], np.full(len(idx), size), int(idx[0])), float(t[idx[-1]]) + 1.0)
+        dropped_t.append(t[res.drop_pid])
+    drop_at = np.concatenate(dropped_t)
+    s, e = starts[0][np.isfinite(starts[0])], ends[0][np.isfinite(starts[0])]
+    whole = e < t[-1] - 10e9                                # outages over before the stream's end
+    if not whole.all():
+        drop_at = drop_at[drop_at < s[~whole][0]]
+    s, e = s[whole], e[whole]
+    outage_of_drop = np.searchsorted(s, drop_at, side="right") - 1
+    assert (outage_of_drop >= 0).all() and (drop_at - s[outage_of_drop] < (e - s)[outage_of_drop] + 1e6).all(), \
+        "drops happen only during an outage (or the instant it ends, while the full buffer starts to drain)"
+    per_outage = np.bincount(outage_of_drop, minlength=len(s))[:len(s)] * float(size)
+    fluid = np.maximum(lam * (e - s) / 1e9 - buf, 0.0)
+    drain_s = 2 * buf / (100e6 / 8 - lam)                   # the largest backlog drains well within this
+    empty = np.r_[True, (s[1:] - e[:-1]) / 1e9 > drain_s]
+    assert empty.sum() > 1700
+    assert np.abs(per_outage - fluid)[empty].max() <= 2 * size
+    b = buf / (lam * m)
+    expected = lam * m * math.exp(-b)
+    k = int(empty.sum())
+    se = lam * m * math.sqrt(math.exp(-b) * (2 - math.exp(-b)) / k)
+    assert abs(per_outage[empty].mean() - expected) < 4 * se + 2 * size, (per_outage[empty].mean(), expected, se)
+    # the share of bytes lost: outages per second (cycle length u + m, standard deviation
+    # sqrt(u^2 + m^2)) times the mean overflow, over lambda
+    lost_share = per_outage.sum() / (lam * (t[-1] - t[0]) / 1e9)
+    share = m * math.exp(-b) / (u + m)
+    rel_se = math.sqrt((u ** 2 + m ** 2) / (u + m) ** 2 / len(s) + (se / expected) ** 2)
+    assert abs(lost_share / share - 1) < 4 * rel_se + 2 * size / expected, (lost_share, share, rel_se)
