@@ -40,11 +40,14 @@ def test_bnx2x_verdict_is_the_seed_example():
 
 
 def test_capability_file_decides_step_two(tmp_path):
+    """The decision logic for a saved vsish capability; its value format (0/1) is NOT verified on a
+    published sample (docs/inspect.md says so, and so does the evidence)."""
     for f in (DATA / "bnx2x-vcdx200").glob("*.txt"):
         (tmp_path / f.name).write_text(f.read_text())
     (tmp_path / "cap.txt").write_text("[root@esx:~] vsish -e get /net/pNics/vmnic4/hwCapabilities/CAP_ENCAP\n1\n")
     tx = inspect_esxcli(tmp_path)["interfaces"][0]["verdict"]["vxlan"]["tx"]
-    assert tx["result"] == "pass" and tx["steps"][1]["evidence"].endswith("CAP_ENCAP = 1")
+    assert tx["result"] == "pass" and "CAP_ENCAP = 1" in tx["steps"][1]["evidence"]
+    assert "not verified" in tx["steps"][1]["evidence"]
 
 
 def test_nic_list_and_vmkchdev_samples():

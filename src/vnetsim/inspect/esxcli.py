@@ -183,7 +183,8 @@ def _esx_steps(nic: str, driver: str | None, version: str | None, firmware: str 
     capname = "CAP_ENCAP" if tunnel == "vxlan" else "CAP_GENEVE_OFFLOAD"
     if capname in hw:
         on = hw[capname].strip() not in ("0", "false", "False")
-        s2 = step("pass" if on else "fail", f"vsish hwCapabilities/{capname} = {hw[capname]}")
+        s2 = step("pass" if on else "fail", f"vsish hwCapabilities/{capname} = {hw[capname]} (read as 0/1: "
+                  "this output's format is not verified on a published sample)")
     elif driver:
         s2 = step("unknown", f"driver {driver} {version or '?'} (firmware {firmware or '?'}): check this driver "
                   f"version's {tunnel.upper()} offload entry in the VMware Compatibility Guide, or save `vsish -e "
