@@ -160,7 +160,7 @@ def render_throughput(result, console: Console) -> None:
             v["name"], format_rate(v["zero_loss_pps"], "pps"), _pct(v["line_rate_fraction"]),
             _us(lat.get("p50")), _us(lat.get("p99")), _us(lat.get("p999")),
             f"{busiest[0]} {_pct(1 - busiest[1]['idle'])}" if busiest else "-", str(len(v["trials"])))
-    console.print(table)
+    cells.print_table(console, table)
 
 
 FLOW_COLUMNS = ("flow", "queue", "core", "vm", "reason", "ip_src", "ip_dst", "src_port", "dst_port", "tunnel",
@@ -179,4 +179,4 @@ def render_flows(result, console: Console) -> None:
             table.add_column(c, justify="right" if c in _NUMERIC else "left")
         for r in rows:
             table.add_row(*[str(r.get(c, "")) for c in cols])
-        console.print(table)
+        cells.print_table(console, table)
