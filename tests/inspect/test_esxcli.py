@@ -37,6 +37,7 @@ def test_bnx2x_verdict_is_the_seed_example():
     assert "2.713.10.v60.4" in tx["steps"][1]["evidence"] and "CAP_ENCAP" in tx["steps"][1]["evidence"]
     assert tx["result"] == "unknown"
     assert nic["rss_parameters"] == {"RSS": None}
+    assert nic["link"]["speed_mbps"] == 10000  # Advertised Link Modes: 10000BaseT/Full
 
 
 def test_capability_file_decides_step_two(tmp_path):

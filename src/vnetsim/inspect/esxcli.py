@@ -213,6 +213,12 @@ def _esx_steps(nic: str, driver: str | None, version: str | None, firmware: str 
     return [s1, s2, s3]
 
 
+def _advertised_mbps(get: dict) -> int | None:
+    """The fastest of ``Advertised Link Modes`` (e.g. '10000BaseT/Full') when nic list gave no speed."""
+    speeds = [int(m) for m in re.findall(r"(\d+)Base", get.get("Advertised Link Modes") or "")]
+    return max(speeds) if speeds else None
+
+
 def inspect_esxcli(folder: str | Path) -> dict:
     """The ESXi host's vmnics with the same fields where esxcli gives them, and the verdict."""
     data = read_dir(folder)
@@ -244,7 +250,7 @@ def inspect_esxcli(folder: str | Path) -> dict:
             "name": nic, "type": "physical", "pci": pci, "family": family.name if family else None,
             "driver": {"driver": driver, "version": get.get("Version"), "firmware-version": get.get("Firmware Version"),
                        "bus-info": get.get("Bus Info") or row.get("pci")},
-            "link": {"speed_mbps": row.get("speed_mbps"), "mtu": row.get("mtu"),
+            "link": {"speed_mbps": row.get("speed_mbps") or _advertised_mbps(get), "mtu": row.get("mtu"),
                      "operstate": (get.get("Link Status") or row.get("link") or "").lower() or None,
                      "description": row.get("description")},
             "queues_esxi": data["queue_count"].get(nic), "rss_parameters": rss or None,
