@@ -12,7 +12,7 @@ from typing import Any
 
 from vnetsim.errors import UserError
 from vnetsim.inspect import capabilities, ethtool, hostfacts, iplink, irqs, pciids, sysfs
-from vnetsim.inspect.run import check_iface
+from vnetsim.inspect.run import check_iface, valid_iface
 from vnetsim.inspect.verdict import verdict
 
 TUNNEL_KINDS = ("vxlan", "geneve")
@@ -77,7 +77,8 @@ def describe(name: str, link: dict, tools: dict, table: list[dict], names: dict)
 def inspect_host(wanted: list[str] | None = None) -> dict:
     """The host facts and every wanted interface (all of this namespace's when none are named)."""
     present = sysfs.interfaces()
-    names = [check_iface(n) for n in wanted] if wanted else [n for n in present if n != "lo"]
+    names = [check_iface(n) for n in wanted] if wanted else [n for n in present if n != "lo" and valid_iface(n)]
+    odd = [] if wanted else [n for n in present if not valid_iface(n)]  # never put on a command line
     missing = [n for n in names if n not in present]
     if missing:
         raise UserError(f"interface {missing[0]!r}", "does not exist in this network namespace",
@@ -102,4 +103,4 @@ def inspect_host(wanted: list[str] | None = None) -> dict:
         if lower is not None and lower.get("verdict") is not None and tunnel.get("port"):
             lower["tunnel_devices"] = lower.get("tunnel_devices", []) + [
                 {"name": entry["name"], "type": entry["type"], "port": tunnel["port"], "vni": tunnel.get("vni")}]
-    return {"source": "linux", "host": facts, "interfaces": interfaces}
+    return {"source": "linux", "host": facts, "interfaces": interfaces, "skipped_names": odd}
