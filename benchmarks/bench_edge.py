@@ -9,7 +9,7 @@
    compress, its messages simulated one by one through the uplink and the pipeline): wall-clock
    and CPU seconds (``--quick``: a tenth of it).
 
-Run: PYTHONPATH=src python benchmarks/bench_edge.py [--quick]
+Run: PYTHONPATH=src python benchmarks/bench_edge.py [--quick] [--profile]
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import numpy as np
 
 from vnetsim.edge.config import EdgeScenario
 from vnetsim.edge.simulate import run_edge_scenario
-from vnetsim.edge.uplink import UplinkStage
+from vnetsim.edge.uplink import UplinkStage, uplink_advance
+from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 
 
@@ -53,6 +54,43 @@ def vnetsim_rate(n: int, sites: int, chunk: int = 1 << 18, repeat: int = 3, **ra
             st.advance(pk.take(slice(lo, hi)), float(t[hi - 1]) + 1)
         best = min(best, time.process_time() - c0)
     return (n - 1000) / best
+
+
+def kernel_split(n: int, sites: int, chunk: int = 1 << 18) -> dict[str, float]:
+    """CPU ns per message of each step of ``UplinkStage.advance`` (the queue kernel, the bucket
+    sort, the gather of the departures), summed over the chunks after the first."""
+    t, size, site, starts, ends = workload(n, sites)
+    pk = Packets(t, t, size, site, np.arange(n, dtype=np.int64))
+    st = UplinkStage(sites, np.arange(sites), 10e6, 4 * 2**20, starts, ends, loss=1e-3, latency_ns=4e6,
+                     jitter_ns=1e6)
+    spent = {"queue kernel": 0.0, "bucket sort": 0.0, "gather": 0.0}
+    for lo in range(0, n, chunk):
+        a = pk.take(slice(lo, min(n, lo + chunk)))
+        m = len(a)
+        st._scratch(m)
+        w, sj = st.wait, st.sojourn
+        c0 = time.process_time()
+        i = n_ok = n_drop = 0
+        while True:
+            i, n_ok, n_drop = uplink_advance(
+                a.t_ns, a.t0_ns, a.size_bytes, a.flow, st.queue_of_flow, a.pkt_id, i, st.seed, st.ns_per_byte,
+                st.cap_bytes, st.out_start, st.out_end, st.out_ptr, st.last_dep, st.ring_dep, st.ring_bytes,
+                st.ring_head, st.ring_count, st.backlog, st.max_backlog, st.loss, st.tcp, st.rto, st.latency,
+                st.jitter, st.lo, st.hi, st.acc, w.counts, w.stats, sj.counts, sj.stats, st.exit_t, st.ok_idx,
+                st.ok_exit, st.ok_pid, n_ok, st.drop_buf, n_drop)
+            if i == m:
+                break
+            st._grow()
+        c1 = time.process_time()
+        order = st.order.order_by_time(st.ok_exit, st.ok_pid, n_ok)
+        c2 = time.process_time()
+        gather_packets(st.ok_idx[order], st.exit_t, a.t0_ns, a.size_bytes, a.flow, a.pkt_id)
+        c3 = time.process_time()
+        if lo:
+            spent["queue kernel"] += c1 - c0
+            spent["bucket sort"] += c2 - c1
+            spent["gather"] += c3 - c2
+    return {k: v / (n - chunk) * 1e9 for k, v in spent.items()}
 
 
 def simpy_rate(n: int, sites: int) -> float:
@@ -111,6 +149,7 @@ MONTH = {"seed": 1, "duration": "730h", "sites": 1,
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="also split the uplink stage's CPU time by step")
     a = ap.parse_args()
     n_fast, n_peer = (2_000_000, 50_000) if a.quick else (10_000_000, 200_000)
     peer = simpy_rate(n_peer, 100)
@@ -120,6 +159,10 @@ def main() -> None:
         fast = vnetsim_rate(n_fast, 100, **radio)
         print(f"  vnetsim, {label}: {fast / 1e6:.2f} M messages/s ({n_fast:,} messages), "
               f"{fast / peer:,.0f}x SimPy; target 50 M/s: {fast / 50e6:.2f} of it")
+    if a.profile:
+        split = min((kernel_split(n_fast, 100) for _ in range(3)), key=lambda d: sum(d.values()))
+        print("  where the time goes (CPU ns per message): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
     doc = dict(MONTH, duration="73h") if a.quick else MONTH
     sc = EdgeScenario.model_validate(doc)
     run_edge_scenario(EdgeScenario.model_validate(dict(MONTH, duration="1h")))      # compile outside the timing
