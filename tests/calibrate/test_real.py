@@ -16,7 +16,7 @@ def test_quick_real_calibration():
     why = why_not()
     if why:
         pytest.skip(why)
-    points = [Point("latency", 16, False), Point("latency", 1024, False), Point("latency", 16, False, 5000.0),
+    points = [Point("latency", 16, False), Point("latency", 1024, False), Point("latency", 16, False, 1000.0),
               Point("rate", 16, False)]
     with Bed() as bed:
         rows = measure(points, bed, seconds=1.0, batches=3, rounds=1, limit_s=60)
