@@ -60,3 +60,18 @@ def test_small_run_outage_events_and_volumes():
     assert edge["events"]["latency_ns"]["p50"] < 1e9 < central["uplink"]["wait_ns"]["max"]
     assert edge["reduction_ratio"] > 10
     assert res.to_dataframe().shape[0] == 2
+
+
+@pytest.mark.parametrize("upf", [False, True])
+def test_chunk_size_does_not_change_the_result(upf):
+    """Same seed, other chunking: the same row, every number (message ids, queue decisions, the
+    order histograms are recorded in, the UPF host)."""
+    from vnetsim.edge.config import EdgeScenario
+    from vnetsim.edge.simulate import run_edge_scenario
+
+    doc = {k: v for k, v in SMALL.items() if k not in ("kind", "variants")}
+    doc["uplink"] = dict(doc["uplink"], outages={"mean_up": "3s", "mean_down": "1s"}, jitter="2ms", loss=0.01)
+    doc["upf"] = {"enabled": upf}
+    rows = [run_edge_scenario(EdgeScenario.model_validate(dict(doc, chunk_messages=c))) for c in (1024, 50_000)]
+    assert rows[0] == rows[1]
+    assert rows[0]["uplink"]["messages"]["dropped"] > 0 and rows[0]["uplink"]["messages"]["in"] > 20_000
