@@ -14,17 +14,18 @@ Speed-ups are against the baseline of the same run; the rows of all four must be
 keys, same seeds, same metrics), which the script checks. The target is >= 1.8x with 2 workers
 on a 2-core machine: near-linear, start-up amortised over the points.
 
-Run: python benchmarks/bench_sweep.py [--quick] [--duration 1s]
+Run: python benchmarks/bench_sweep.py [--quick] [--duration 3s]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 SCENARIO = {
-    "name": "bench sweep", "seed": 11, "duration": "1s", "warmup": "2ms",
+    "name": "bench sweep", "seed": 11, "duration": "3s", "warmup": "2ms",
     "traffic": {"flows": [{"name": "udp", "count": 1024, "rate": "2Mpps", "size": 256}]},
     "host": {"service": {"mode": "poll"}, "vms": [{"name": "vnf", "guest": {"service": {"mode": "poll"}}}]},
     "sweep": {"replications": 4,
@@ -34,14 +35,14 @@ SCENARIO = {
 
 
 def _comparable(rows: list[dict]) -> list[dict]:
-    return sorted(({k: v for k, v in r.items() if k not in ("wall_s", "finished_at")} for r in rows),
+    return sorted(({k: v for k, v in r.items() if k not in ("wall_s", "cpu_s", "finished_at")} for r in rows),
                   key=lambda r: (r["key"], r["row"]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 points instead of 32")
-    ap.add_argument("--duration", default=None, help="simulated time per point (default 1s)")
+    ap.add_argument("--duration", default=None, help="simulated time per point (default 3s)")
     args = ap.parse_args()
     from distributed import LocalCluster
 
@@ -57,6 +58,7 @@ def main() -> None:
 
     timings: dict[str, float] = {}
     rows: dict[str, list] = {}
+    cpu_per_point: dict[str, float] = {}
     points = 0
 
     def timed(label: str, **kw) -> None:
@@ -66,9 +68,13 @@ def main() -> None:
         timings[label] = time.perf_counter() - start
         rows[label] = _comparable(res.rows)
         points = len(res.points)
-        per_point = sum(r["wall_s"] for r in res.rows if r["row"] == 0) / len(res.points)
-        print(f"{label:<22} {timings[label]:7.2f} s  ({res.ran} points, {per_point:.2f} s of run per point)",
-              flush=True)
+        firsts = [r for r in res.rows if r["row"] == 0]
+        wall = statistics.median(r["wall_s"] for r in firsts)
+        cpu = statistics.median(r["cpu_s"] for r in firsts)
+        first = max(r["cpu_s"] for r in firsts)
+        cpu_per_point[label] = cpu
+        print(f"{label:<22} {timings[label]:7.2f} s  ({res.ran} points; median point {wall:.2f} s wall, "
+              f"{cpu:.2f} s CPU in its worker; the slowest, a worker's first, {first:.2f} s CPU)", flush=True)
 
     print(f"cpus available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()[0]:.2f}")
     timed("local, 1 worker", workers=1)
@@ -81,6 +87,10 @@ def main() -> None:
     for label, t in timings.items():
         print(f"  {label:<22} {t:7.2f} s   x{base / t:.2f}")
     print(f"  dask 2 vs dask 1 workers: x{timings['dask, 1 worker'] / timings['dask, 2 workers']:.2f}")
+    print("median CPU per point against 1 local worker (worker overhead, independent of other load):")
+    for label, c in cpu_per_point.items():
+        print(f"  {label:<22} {c:7.2f} s   x{c / cpu_per_point['local, 1 worker']:.2f}")
+    print(f"load average now: {os.getloadavg()[0]:.2f} (wall-clock speed-ups need otherwise idle CPUs)")
     same = all(r == rows["local, 1 worker"] for r in rows.values())
     print(f"identical rows in all four: {same}")
 

@@ -16,7 +16,7 @@ IDENTITY = ("key", "design", "variant", "replication", "seed", "row", "param.lin
 
 
 def _comparable(rows):
-    drop = {"wall_s", "finished_at"}
+    drop = {"wall_s", "cpu_s", "finished_at"}
     return sorted(({k: v for k, v in r.items() if k not in drop} for r in rows), key=lambda r: r["key"])
 
 

@@ -3,7 +3,7 @@
 Tables (documented in docs/results.md, "The results store"):
 
 - ``runs``: the run's identity (``key``, ``row``, ``design``, ``sweep``, ``kind``, ``scenario``,
-  ``variant``, ``replication``, ``seed``, ``vnetsim_version``, ``wall_s``, ``finished_at``), the
+  ``variant``, ``replication``, ``seed``, ``vnetsim_version``, ``wall_s``, ``cpu_s``, ``finished_at``), the
   swept values as ``param.PATH`` columns, every scalar of the result row as a column named as
   ``vnetsim.results.flat.flatten`` names it, and the row's full JSON (``result_json``). Columns are
   added (and widened) as new points bring new fields.
@@ -37,7 +37,8 @@ PARAM_PREFIX = "param."
 FIXED: dict[str, str] = {
     "key": "VARCHAR", "row": "INTEGER", "design": "VARCHAR", "sweep": "VARCHAR", "kind": "VARCHAR",
     "scenario": "VARCHAR", "variant": "VARCHAR", "replication": "INTEGER", "seed": "UBIGINT",
-    "vnetsim_version": "VARCHAR", "wall_s": "DOUBLE", "finished_at": "TIMESTAMP", "result_json": "VARCHAR",
+    "vnetsim_version": "VARCHAR", "wall_s": "DOUBLE", "cpu_s": "DOUBLE", "finished_at": "TIMESTAMP",
+    "result_json": "VARCHAR",
 }
 EXPORT_SKIP = ("result_json",)
 
@@ -121,14 +122,16 @@ class Store:
                     self.columns[name] = need
 
     def add(self, *, key: str, design: str, sweep: str, kind: str, scenario: str, variant: str, replication: int,
-            seed: int, params: dict[str, Any], rows: list[dict], wall_s: float, version: str) -> None:
+            seed: int, params: dict[str, Any], rows: list[dict], wall_s: float, version: str,
+            cpu_s: float | None = None) -> None:
         """Write one finished point (all its result rows and their histograms) in one transaction."""
         now = datetime.now(UTC).replace(tzinfo=None)
         records = []
         for i, row in enumerate(rows):
             rec: dict[str, Any] = {"key": key, "row": i, "design": design, "sweep": sweep, "kind": kind,
                                    "scenario": scenario, "variant": variant, "replication": replication,
-                                   "seed": seed, "vnetsim_version": version, "wall_s": wall_s, "finished_at": now,
+                                   "seed": seed, "vnetsim_version": version, "wall_s": wall_s, "cpu_s": cpu_s,
+                                   "finished_at": now,
                                    "result_json": json.dumps(to_plain(row), sort_keys=True, allow_nan=False)}
             for path, value in params.items():
                 rec[PARAM_PREFIX + path] = json.dumps(to_plain(value)) if isinstance(value, list | dict) \

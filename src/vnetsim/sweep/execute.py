@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ CONNECT_TIMEOUT_S = 20.0  # how long to wait for a Dask scheduler before saying 
 
 
 def run_point(point: Point) -> Outcome:
-    """Run one point; ``{"key", "rows", "wall_s", "version"}`` or ``{"key", "error": (where, what, fix)}``."""
-    start = time.perf_counter()
+    """Run one point; ``{"key", "rows", "wall_s", "cpu_s", "version"}`` or ``{"key", "error": (where, what,
+    fix)}``. ``cpu_s`` is this process's CPU time for the run (user and system, all its threads)."""
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         kind = get_kind(point.kind)
         data = kind.prepare(point.doc, Path(point.folder)) if kind.prepare else point.doc
@@ -45,7 +47,8 @@ def run_point(point: Point) -> Outcome:
         rows = to_plain(kind.run_variant(variant))
     except UserError as exc:
         return {"key": point.key, "error": (exc.where, exc.what, exc.fix)}
-    return {"key": point.key, "rows": rows, "wall_s": time.perf_counter() - start, "version": __version__}
+    return {"key": point.key, "rows": rows, "wall_s": time.perf_counter() - start,
+            "cpu_s": time.process_time() - cpu, "version": __version__}
 
 
 def default_workers() -> int:
@@ -72,7 +75,15 @@ def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                yield pending.pop(fut), fut.result()
+                point = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    raise UserError("--workers", f"a worker process ended abruptly (killed, or out of memory?) "
+                                    f"while running sweep point {point.label()}",
+                                    "the finished points are kept in the store: rerun to resume, with fewer "
+                                    "--workers if memory is short") from None
+                yield point, outcome
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -81,6 +92,7 @@ def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome
     """The points on the Dask distributed cluster whose scheduler is at ``address``."""
     try:
         from distributed import Client, as_completed
+        from distributed.scheduler import KilledWorker
     except ImportError:
         raise UserError("--dask", "needs dask.distributed, which is not installed",
                         "pip install 'vnetsim[dask]'") from None
@@ -93,6 +105,13 @@ def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome
         futures = {client.submit(run_point, p, pure=False, key=f"vnetsim-point-{p.key}-{os.getpid()}-{time.time_ns()}"):
                    p for p in points}
         for fut in as_completed(list(futures)):
-            yield futures[fut], fut.result()
+            point = futures[fut]
+            try:
+                outcome = fut.result()
+            except KilledWorker:
+                raise UserError(f"--dask {address}", f"Dask workers died running sweep point {point.label()} "
+                                "(out of memory?)", "the finished points are kept in the store: rerun to "
+                                "resume") from None
+            yield point, outcome
     finally:
         client.close()

@@ -22,26 +22,15 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from vnetsim import __version__
-from vnetsim.engine.rng import splitmix64
 from vnetsim.errors import ScenarioError
 from vnetsim.kinds import Kind
+from vnetsim.results.ci import replication_seed  # one layer down: the host kind's --replications uses it too
 from vnetsim.scenario.loader import expand_variants, format_loc, validation_error
 from vnetsim.scenario.merge import MergeError, set_path
 from vnetsim.sweep.design import SweepBlock, expand
-
-_GAMMA = 0x9E3779B97F4A7C15
-_MASK = (1 << 64) - 1
-
-
-def replication_seed(base_seed: int, replication: int) -> int:
-    """Seed of replication ``replication`` (0, 1, ...): output ``replication`` of splitmix64 seeded
-    with ``base_seed``, its top 32 bits."""
-    state = (int(base_seed) + int(replication) * _GAMMA) & _MASK
-    return int(splitmix64(np.uint64(state))) >> 32
 
 
 def canonical(data: Any) -> str:

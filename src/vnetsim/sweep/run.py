@@ -128,7 +128,7 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
                                     "install the same vnetsim on every worker")
                 db.add(key=point.key, design=point.design, sweep=name, kind=point.kind, scenario=point.source,
                        variant=point.variant, replication=point.replication, seed=point.seed, params=point.params,
-                       rows=out["rows"], wall_s=out["wall_s"], version=out["version"])
+                       rows=out["rows"], wall_s=out["wall_s"], cpu_s=out.get("cpu_s"), version=out["version"])
                 if ran == 0 and store is not None and where not in outputs.written:
                     outputs.written.append(where)
                 ran += 1
