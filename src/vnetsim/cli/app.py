@@ -74,11 +74,16 @@ def run(
     csv_out: str | None = typer.Option(None, "--csv", help="also write the rows, flat columns (docs/results.md), "
                                        "as CSV here ('-' for stdout)"),
     parquet_out: str | None = typer.Option(None, "--parquet", help="also write the rows, flat columns, as Parquet"),
+    replications: int | None = typer.Option(None, "--replications", "-r", min=1, max=1000,
+                                            help="host scenarios: run each variant N times with independent seeds "
+                                            "and report 95% confidence intervals (sets the field 'replications')"),
 ) -> None:
     """Run every variant of a scenario and print them side by side."""
     from vnetsim.api import run as api_run
     from vnetsim.cli.progress import Bar
 
+    if replications is not None:   # a scenario field of the kinds that replicate (host): one line elsewhere
+        set_ = [*(set_ or []), f"replications={replications}"]
     with Bar("running") as bar:
         result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
                          pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice,

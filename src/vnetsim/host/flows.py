@@ -3,14 +3,14 @@ capture, then encapsulated by the host's overlay. Steering reads these headers."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from vnetsim.engine.rng import stream
 from vnetsim.host.config import Host
 from vnetsim.io.pcap import PcapTrace, read_pcap
-from vnetsim.net.flows import FlowTable
+from vnetsim.net.flows import COLUMNS, FlowTable
 from vnetsim.net.synth import vm_flows, vm_ips, vm_macs
 from vnetsim.nic import host_overlay_flows
 from vnetsim.traffic.config import MAX_FRAME_BYTES, MIN_FRAME_BYTES, FlowGroup
@@ -31,9 +31,33 @@ class FlowCatalog:
     burst: np.ndarray               # per flow: segments arriving back to back (LRO/GRO)
     traces: dict[str, PcapTrace]    # group name -> its capture, as traffic (PcapTrace.as_traffic; its repairs)
     counts: list[int]               # flows per group
+    trace_flows: dict[str, dict] = field(default_factory=dict)   # group name -> how its capture's flows were keyed
 
     def __len__(self) -> int:
         return len(self.flows)
+
+
+# the columns that tell one inner flow from another: everything but the outer headers and the Geneve
+# options (per-packet tunnel metadata, like the outer UDP source port a VTEP may vary per packet)
+_OUTER_ONLY = tuple(c for c in COLUMNS if c.startswith("outer_")) + ("geneve_opt_bytes",)
+
+
+def key_by_inner(trace: PcapTrace) -> PcapTrace:
+    """The capture with its packets regrouped into inner flows: packets of one tunnel, VNI and inner
+    header set are one flow whatever their outer headers (each flow keeps the outer headers of its
+    first packet). Plain packets keep their flows. Vectorized: one ``FlowTable.unique`` over the
+    capture's distinct header sets with the outer columns blanked."""
+    flows = trace.flows
+    if not len(flows) or not bool(flows.encapsulated.any()):
+        return trace
+    key = flows.copy()
+    defaults = FlowTable.empty(1)
+    enc = np.asarray(flows.encapsulated, bool)
+    for name in _OUTER_ONLY:
+        getattr(key, name)[enc] = getattr(defaults, name)[0]
+    _, inverse = key.unique()
+    _, first = np.unique(inverse, return_index=True)    # inner flow j's first header set (flows are in order)
+    return replace(trace, flows=flows.take(first), flow=inverse[trace.flow].astype(np.int32))
 
 
 def _synth(group: FlowGroup, vm_index: np.ndarray, n_vms: int, seed: int) -> FlowTable:
@@ -58,10 +82,16 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
     overlay = host.pnic.overlay
     tables, vms, group_of, added, tcp, burst, counts = [], [], [], [], [], [], []
     traces: dict[str, PcapTrace] = {}
+    trace_flows: dict[str, dict] = {}
     for k, g in enumerate(groups):
         if g.trace is not None:
             trace = read_pcap(g.trace.pcap, vxlan_ports=tuple(g.trace.vxlan_ports),
                               geneve_ports=tuple(g.trace.geneve_ports))
+            header_sets = len(trace.flows)
+            if g.trace.flow_key == "inner":
+                trace = key_by_inner(trace)
+            trace_flows[g.name] = {"flow_key": g.trace.flow_key, "flows": len(trace.flows),
+                                   "header_sets": header_sets}
             inner = trace.flows
         n = len(inner) if g.trace is not None else g.count
         if g.vm == "*":
@@ -100,4 +130,4 @@ def build_catalog(groups: list[FlowGroup], host: Host, seed: int) -> FlowCatalog
         burst.append(np.full(n, g.segments_per_burst, np.int64))
         counts.append(n)
     return FlowCatalog(FlowTable.concat(tables), np.concatenate(vms), np.concatenate(group_of),
-                       np.concatenate(added), np.concatenate(tcp), np.concatenate(burst), traces, counts)
+                       np.concatenate(added), np.concatenate(tcp), np.concatenate(burst), traces, counts, trace_flows)

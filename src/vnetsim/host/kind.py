@@ -8,6 +8,7 @@ simulating) and pcap output of the offered traffic.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from vnetsim.host.scenario import HostScenario
@@ -17,18 +18,45 @@ from vnetsim.scenario.loader import LoadedVariant
 
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     """One row per load level (or one at the scenario's own rates), with the zero-loss rate when
-    the scenario asks for the search during the run."""
+    the scenario asks for the search during the run. With ``replications`` N >= 2, every level runs
+    N times with independent seeds (``vnetsim.host.replicate``): each row is replication 0's, with
+    the replications' intervals added."""
+    from vnetsim.host.replicate import replication_summary
+    from vnetsim.results.ci import replication_seed
+
+    scenario: HostScenario = v.model
+    for note in scenario.notes:        # what validation changed (a scaled warm-up): said on stderr too
+        print(f"vnetsim: warning: {v.where}: {note}", file=sys.stderr, flush=True)
+    n = scenario.replications
+    if n == 1:
+        return _run_levels(scenario, v, options)
+    seeds = [replication_seed(scenario.seed, r) for r in range(n)]
+    reps = []
+    for r, seed in enumerate(seeds):
+        progress = None if options.progress is None else (
+            lambda f, r=r: options.progress((r + f) / n))  # type: ignore[misc]
+        reps.append(_run_levels(scenario.model_copy(update={"seed": seed}), v,
+                                RunOptions(options.pcap if r == 0 else None, progress), zero_loss=r == 0))
+    rows = reps[0]
+    for k, row in enumerate(rows):
+        row["replications"] = replication_summary([rep[k] for rep in reps], seeds, scenario.seed)
+    return rows
+
+
+def _run_levels(scenario: HostScenario, v: LoadedVariant, options: RunOptions, zero_loss: bool = True) -> list[dict]:
+    """The rows of one seed: every load level of the variant."""
     from vnetsim.host.path import HostPath
     from vnetsim.host.plan import compile_host
     from vnetsim.host.report import variant_result
     from vnetsim.host.throughput import ZERO_LOSS_SUMMARY, load_scales, zero_loss_search
 
-    scenario: HostScenario = v.model
     plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
-    zero_loss = zero_loss_search(scenario, v.name, v.description, plan=plan) if scenario.throughput.enabled else None
+    levels = load_scales(scenario, plan)     # refused before anything runs (a load above line rate)
+    search = None
+    if zero_loss and scenario.throughput.enabled:
+        search = zero_loss_search(scenario, v.name, v.description, plan=plan)
     pcap = options.pcap
     rows = []
-    levels = load_scales(scenario, plan)
     for k, (label, scale) in enumerate(levels):
         path = HostPath(scenario, rate_scale=scale, plan=plan)
         if options.progress is not None:
@@ -46,8 +74,9 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
                              scenario.seed, scenario.report.flow_listing, scenario.host.cpu_clock)
         row["variant"] = v.name
         row["load"] = label
-        if zero_loss is not None:
-            row["zero_loss"] = {k: zero_loss[k] for k in ZERO_LOSS_SUMMARY}
+        row["warnings"] = scenario.notes + row["warnings"]
+        if search is not None:
+            row["zero_loss"] = {k: search[k] for k in ZERO_LOSS_SUMMARY}
         rows.append(row)
     return rows
 
@@ -71,6 +100,8 @@ def search_throughput(v: LoadedVariant, resolution: float | None = None) -> dict
     """The zero-loss throughput row of one variant."""
     from vnetsim.host.throughput import zero_loss_search
 
+    for note in v.model.notes:
+        print(f"vnetsim: warning: {v.where}: {note}", file=sys.stderr, flush=True)
     return zero_loss_search(v.model, v.name, v.description, resolution=resolution)
 
 

@@ -11,13 +11,13 @@ from vnetsim.engine.ring_server import CoreSpec, RingSpec
 from vnetsim.errors import ModelError
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
 from vnetsim.host.flows import FlowCatalog, build_catalog
-from vnetsim.net.ethernet import WIRE_GAP_BYTES
+from vnetsim.host.rates import LINE_RATE_FIX, check_line_rate
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
 from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, rx_work, steer, tx_work
 from vnetsim.traffic.config import FlowGroup
 from vnetsim.traffic.source import TrafficSource
-from vnetsim.units import Cost
+from vnetsim.units import Cost, format_rate
 
 
 @dataclass
@@ -207,11 +207,8 @@ def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan
     except ValueError as exc:
         raise ModelError("", str(exc), "see docs/models/host.md") from None
     src = plan.source(groups, seed)
-    wire_bps = src.offered_pps * (src.mean_frame_bytes + WIRE_GAP_BYTES) * 8.0
-    if wire_bps > host.pnic.line_rate * (1 + 1e-9):
-        raise ModelError("traffic.flows", f"the flows offer {wire_bps / 1e9:.4g} Gb/s on the wire, more than "
-                         f"the pNIC's {host.pnic.line_rate / 1e9:.4g} Gb/s line rate (the sender would queue "
-                         "without bound)", "lower the rates or raise host.pnic.line_rate")
+    check_line_rate("traffic.flows", f"the flows' total, {format_rate(src.offered_pps, 'pps')},", src.offered_pps,
+                    src.mean_frame_bytes, host.pnic.line_rate, LINE_RATE_FIX)   # one rule: vnetsim.host.rates
     return plan
 
 

@@ -13,6 +13,13 @@ _us, _pct = cells.duration, cells.share
 
 BUSY_NOTE = ("CPU busy = useful + overhead + spin of each core (host cores, then vCPUs; the CPU table below "
              "splits it)")
+UNSUPPORTED_NOTE = ("* too few samples for this figure: a p-quantile needs n(1-p) >= 10 samples above it "
+                    "(p50 20, p99 1,000, p99.9 10,000 delivered packets), max is flagged with p99.9; lengthen "
+                    "duration (docs/models/host.md, Honest statistics)")
+STAGE_NOTE = "* fewer than 10 packets left this stage in the window: the mean is not supported"
+REPLICATIONS_NOTE = ("mean ± half-width of the {confidence:.0%} Student-t interval over {n} replications (seeds "
+                     "splitmix64 of {base}); the tables above show replication 0 (seed {first}); CPU busy: "
+                     "cores busy, all cores together")
 HASHING_NOTE = ("hashing E\\[max/mean]: the busiest queue's expected load over the mean if the flows were hashed "
                 "onto the queues at random (balls into bins); max/mean above it means worse than chance")
 
@@ -24,20 +31,22 @@ def render_host(result, console: Console) -> None:
     once under the table."""
     variants = result.variants
     zero_loss = any("zero_loss" in v for v in variants)
-    columns = ["variant", "offered", "delivered", "dropped", "p50", "p99", "p99.9", "max", "CPU busy/core"]
+    columns = ["variant", "offered", "delivered", "dropped", "samples", "p50", "p99", "p99.9", "max", "CPU busy/core"]
     if zero_loss:
         columns.append("zero-loss rate")
     rows = []
     for v in variants:
         lat = v["latency_ns"]
         row = [v["name"], format_rate(v["offered_pps"], "pps"), format_rate(v["delivered_pps"], "pps"),
-               _drops(v), _us(lat["p50"]), _us(lat["p99"]), _us(lat["p999"]), _us(lat["max"]), _busy(v)]
+               _drops(v), _samples(lat), *(_latency(lat, k) for k in ("p50", "p99", "p999", "max")), _busy(v)]
         if zero_loss:
             z = v.get("zero_loss")
             row.append(f"{format_rate(z['zero_loss_pps'], 'pps')}" if z else "-")
         rows.append(row)
     keep, same = cells.split_constant(columns, rows)
-    notes = ([f"same in every variant: {'; '.join(same)}"] if same else []) + [BUSY_NOTE]
+    flagged = any(v["latency_ns"].get("unsupported") for v in variants)
+    notes = ([f"same in every variant: {'; '.join(same)}"] if same else []) + [BUSY_NOTE] + \
+        ([UNSUPPORTED_NOTE] if flagged else [])
     table = Table(title=f"{result.scenario}", title_justify="left", caption="\n".join(notes),
                   caption_justify="left", caption_style="dim")
     for j in keep:
@@ -47,6 +56,8 @@ def render_host(result, console: Console) -> None:
         table.add_row(*[row[j] for j in keep])
     cells.print_table(console, table)
     _warnings(variants, console)
+    if any("replications" in v for v in variants):
+        cells.print_table(console, _replications_table(variants))
 
     if any(len(v["steering"]["flows_per_queue"]) > 1 for v in variants if "steering" in v):
         cells.print_table(console, _queue_table(variants))
@@ -57,7 +68,11 @@ def render_host(result, console: Console) -> None:
     for s in stages:
         where.add_column(s, justify="right")
     for v in variants:
-        where.add_row(v["name"], *[_us(v["stage_latency_ns"][s]) for s in stages])
+        flags = v.get("stage_latency_unsupported", {})
+        where.add_row(v["name"], *[_us(v["stage_latency_ns"][s]) + ("*" if "mean" in flags.get(s, ()) else "")
+                                   for s in stages])
+    if any("mean" in f for v in variants for f in v.get("stage_latency_unsupported", {}).values()):
+        where.caption, where.caption_justify, where.caption_style = STAGE_NOTE, "left", "dim"
     cells.print_table(console, where)
 
     cpu = Table(title="CPU per core (share of the window)", title_justify="left")
@@ -74,6 +89,53 @@ def render_host(result, console: Console) -> None:
     console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
                   "(log-bucketed histogram); irq/s = interrupts per second, pkts/irq = packets per interrupt",
                   style="dim")
+
+
+def _samples(lat: dict) -> str:
+    """Delivered packets behind the latency figures ('-' for a row from before they were counted)."""
+    n = lat.get("samples")
+    return "-" if n is None else f"{n:,}"
+
+
+def _latency(lat: dict, key: str) -> str:
+    """A latency figure, marked ``*`` when too few samples support it (vnetsim.host.stats)."""
+    return _us(lat.get(key)) + ("*" if key in lat.get("unsupported", ()) else "")
+
+
+def _interval(entry: dict | None, fmt) -> str:
+    """``mean ±half`` of a replications interval (``-`` without one)."""
+    if not entry or entry.get("mean") is None:
+        return "-"
+    half = entry.get("half_width")
+    return fmt(entry["mean"]) + ("" if half is None else f" ±{fmt(half)}")
+
+
+def _replications_table(variants) -> Table:
+    """Each row's headline figures across its replications: mean and interval half-width."""
+    first = next(v["replications"] for v in variants if "replications" in v)
+    caption = REPLICATIONS_NOTE.format(confidence=first["confidence"], n=first["n"], base=first["base_seed"],
+                                       first=first["seeds"][0])
+    if any(v.get("replications", {}).get("unsupported") for v in variants):
+        caption += "\n* some replication had too few samples for this figure (see the note above)"
+    table = Table(title="replications", title_justify="left", caption=caption, caption_justify="left",
+                  caption_style="dim")
+    cols = (("delivered", "delivered_pps", lambda x: format_rate(x, "pps")),
+            ("dropped", "packets.dropped", lambda x: f"{x:,.4g}"),
+            ("mean", "latency_ns.mean", _us), ("p50", "latency_ns.p50", _us), ("p99", "latency_ns.p99", _us),
+            ("CPU busy", "cpu_busy_cores", lambda x: f"{x:.3g}"))
+    table.add_column("variant")
+    table.add_column("n", justify="right")
+    for head, _, _ in cols:
+        table.add_column(head, justify="right")
+    for v in variants:
+        rep = v.get("replications")
+        if rep is None:
+            continue
+        flags = rep.get("unsupported", ())
+        table.add_row(v["name"], str(rep["n"]), *[_interval(rep["metrics"].get(path), fmt) + ("*" if path in flags
+                                                                                           else "")
+                                                  for _, path, fmt in cols])
+    return table
 
 
 def _warnings(variants, console: Console) -> None:
@@ -158,7 +220,7 @@ def render_throughput(result, console: Console) -> None:
         busiest = max(cpu.items(), key=lambda kv: 1 - kv[1]["idle"], default=None)
         table.add_row(
             v["name"], format_rate(v["zero_loss_pps"], "pps"), _pct(v["line_rate_fraction"]),
-            _us(lat.get("p50")), _us(lat.get("p99")), _us(lat.get("p999")),
+            _latency(lat, "p50"), _latency(lat, "p99"), _latency(lat, "p999"),
             f"{busiest[0]} {_pct(1 - busiest[1]['idle'])}" if busiest else "-", str(len(v["trials"])))
     cells.print_table(console, table)
 

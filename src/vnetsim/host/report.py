@@ -6,6 +6,7 @@ import numpy as np
 
 from vnetsim.engine.histogram import relative_error
 from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
+from vnetsim.host.stats import honest_summary, unsupported
 from vnetsim.host.warnings import still_growing, unused_resources
 from vnetsim.nic import REASONS, balls_into_bins
 from vnetsim.results.histograms import histogram_to_json
@@ -100,9 +101,13 @@ def tx_summary(plan, cpu_hz: float, window_ns: float) -> tuple[dict, dict]:
 
 def _trace_repairs(plan) -> dict:
     """For captures replayed as traffic: what reading them repaired, per flow group (records
-    reordered by time, runts padded to 64 bytes, untimed records spaced); nothing without captures."""
+    reordered by time, runts padded to 64 bytes, untimed records spaced), and how their packets
+    were keyed into flows (``trace_flows``); nothing without captures."""
     traces = plan.catalog.traces
-    return {"trace_repairs": {name: dict(t.repairs) for name, t in traces.items()}} if traces else {}
+    if not traces:
+        return {}
+    return {"trace_repairs": {name: dict(t.repairs) for name, t in traces.items()},
+            "trace_flows": dict(plan.catalog.trace_flows)}
 
 
 def variant_result(name: str, description: str, run: HostRun, seed: int, flow_listing: int = 64,
@@ -112,7 +117,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
     window_ns = hi - lo
     window_s = window_ns / 1e9
     plan = run.plan
-    lat = run.latency.summary()
+    lat = honest_summary(run.latency.summary(), run.latency.count)
     tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
     row = {
         "name": name,
@@ -133,6 +138,8 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         "latency_histogram": histogram_to_json(run.latency),
         "stage_latency_ns": {s: run.stages[s].mean for s in STAGES},
         "stage_latency_p99_ns": {s: run.stages[s].quantile(0.99) for s in STAGES},
+        "stage_latency_samples": {s: int(run.stages[s].count) for s in STAGES},
+        "stage_latency_unsupported": {s: unsupported(("mean", "p99"), run.stages[s].count) for s in STAGES},
         "cpu": {**_cpu(run.host_counters, plan.host.core_names, window_ns),
                 **_cpu(run.guest_counters, plan.guest.core_names, window_ns), **tx_cpu},
         "cores": {**_core_counters(run.host_counters, plan.host.core_names, run.host_core_packets, window_s),

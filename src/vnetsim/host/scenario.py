@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from vnetsim.host.config import Host
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.scenario.base import Variant, VariantsField
 from vnetsim.traffic.config import TrafficConfig, mean_size_bytes
-from vnetsim.units import DurationNs, Rate, RateSpec, format_rate, format_seconds
+from vnetsim.units import DurationNs, Rate, RateSpec, format_duration_ns, format_rate, format_seconds
 
 # The host path's documented throughput, one core (README, Performance: 9.4-11.5 M packets/s).
 HOST_PACKETS_PER_S = 10e6
 # The default bound: about one hour of the host path at that throughput.
 DEFAULT_MAX_PACKETS = 3.6e10
 MAX_LOADS = 64
+MAX_REPLICATIONS = 1000
+# A warm-up as long as the run (say, --duration below the file's warm-up) is scaled to this share of
+# the duration: long enough to drop the empty-system start, short enough to leave a window.
+WARMUP_SHARE = 0.1
 
 
 class ThroughputSearch(BaseModel):
@@ -91,14 +95,24 @@ class HostScenario(BaseModel):
     report: Report = Field(default_factory=Report)
     limits: Limits = Field(default_factory=Limits, description="bounds on a run's cost, checked before it "
                            "starts (limits.max_packets: offered packets of a variant, all load levels)")
+    replications: int = Field(1, ge=1, le=MAX_REPLICATIONS, description=(
+        "independent runs of every variant and load level (vnetsim run --replications N): with N >= 2, "
+        "replication r runs with seed splitmix64(seed, r) and each row gains 'replications', the mean and "
+        "a 95 % Student-t interval of its headline figures (docs/results.md)"))
     variants: list[Variant] = VariantsField
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """What validation changed and the result must say (a warm-up scaled to fit the duration)."""
+        return list(self._notes)
 
     @model_validator(mode="after")
     def _check(self) -> HostScenario:
         if self.duration <= 0:
             raise ValueError("duration must be > 0, e.g. '100ms'")
         if self.warmup >= self.duration:
-            raise ValueError("warmup must be shorter than duration")
+            self._scale_warmup()
         if self.throughput.trial is not None and self.throughput.trial <= self.warmup:
             raise ValueError("throughput.trial must be longer than warmup")
         vms = {v.name for v in self.host.vms}
@@ -110,6 +124,17 @@ class HostScenario(BaseModel):
                                  f"{self.host.pnic.rx_queues} RX queues (0..{self.host.pnic.rx_queues - 1})")
         self._check_run_length()
         return self
+
+    def _scale_warmup(self) -> None:
+        """A warm-up not shorter than the run (typically ``--duration`` below the file's warm-up) is
+        scaled to ``WARMUP_SHARE`` of the duration, and a note says so (docs/models/host.md)."""
+        scaled = WARMUP_SHARE * self.duration
+        self._notes.append(f"warmup: {format_duration_ns(self.warmup)} is not shorter than duration "
+                           f"({format_duration_ns(self.duration)}), so the warm-up was scaled to "
+                           f"{WARMUP_SHARE:.0%} of the duration, {format_duration_ns(scaled)}; a shorter warm-up "
+                           "may not reach steady state: lengthen duration beyond the warm-up, or set warmup "
+                           "(e.g. --set warmup=...) to choose it")
+        object.__setattr__(self, "warmup", scaled)   # frozen model: set once, here, during validation
 
     def packets_estimate(self) -> tuple[float, str]:
         """(packets, how they add up) a ``vnetsim run`` of this variant offers: every load level (or

@@ -12,9 +12,11 @@ from __future__ import annotations
 from vnetsim.errors import ModelError
 from vnetsim.host.path import HostPath
 from vnetsim.host.plan import HostPlan, compile_host
+from vnetsim.host.rates import LINE_RATE_FIX, check_line_rate
 from vnetsim.host.report import variant_result
 from vnetsim.host.scenario import HostScenario
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
+from vnetsim.units import format_rate
 
 # The fields of a zero-loss search that a run's rows carry (``zero_loss``).
 ZERO_LOSS_SUMMARY = ("zero_loss_pps", "zero_loss_bps", "line_rate_fraction", "resolution", "trial_s", "at_zero_loss")
@@ -34,8 +36,11 @@ def load_scales(scenario: HostScenario, plan: HostPlan | None = None) -> list[tu
     if base <= 0:
         raise ModelError("loads", "the traffic offers no packets to scale", "give the flows a rate > 0")
     out: list[tuple[str | None, float]] = []
-    for load in scenario.loads:
+    for k, load in enumerate(scenario.loads):
         pps = load.to_pps(src.mean_frame_bytes, WIRE_GAP_BYTES)
+        what = str(load) if load.kind == "pps" else f"{load} ({format_rate(pps, 'pps')})"
+        check_line_rate(f"loads[{k}]", what, pps, src.mean_frame_bytes, scenario.host.pnic.line_rate,
+                        LINE_RATE_FIX)   # the flows' own rates follow the same rule (vnetsim.host.rates)
         out.append((str(load), pps / base))
     return out
 

@@ -154,6 +154,11 @@ class Trace(Strict):
         description="outer UDP ports read as VXLAN (4789 IANA; add 8472 for Linux's legacy port)")
     geneve_ports: list[Annotated[int, Field(ge=0, le=65535)]] = Field(
         default_factory=lambda: [6081], max_length=64, description="outer UDP ports read as Geneve")
+    flow_key: Literal["inner", "outer"] = Field(
+        "inner", description="what makes a flow of an encapsulated capture: 'inner' (default) its tunnel, VNI "
+        "and inner headers, so a VXLAN capture whose outer source port varies per packet keeps one flow per "
+        "inner 5-tuple (outer headers: its first packet's); 'outer' every distinct set of outer and inner "
+        "headers (docs/models/host.md)")
 
 
 class FlowGroup(Strict):
