@@ -73,14 +73,14 @@ CASES = {"raid1": single_site_raid1, "osa-raid5": osa_raid5, "esa-raid5": esa_ra
 def _recorded_run(spec, seed, duration_s, chunk_legs):
     run = IOPathRun(spec, seed, duration_s, path="pipeline-sorted")
     emitted, delivered = [], []
-    until = run.source.until
+    split_until = run.source.split_until
 
     def record_until(h):
-        out = until(h)
-        emitted.append(out)
-        return out
+        local, remote = split_until(h)
+        emitted.extend([local, remote])
+        return local, remote
 
-    run.source.until = record_until
+    run.source.split_until = record_until
     join = run.pipe.nodes[-1].obj
 
     def record_join(packets, h):

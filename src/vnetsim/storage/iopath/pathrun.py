@@ -23,7 +23,7 @@ from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.legs import MAX_LEGS, OTHER_SITE, LegTables, build_tables
 from vnetsim.storage.iopath.links import DelayedFifo
 from vnetsim.storage.iopath.routes import FlowRoutes, flow_routes
-from vnetsim.storage.iopath.source import IOSource
+from vnetsim.storage.iopath.source import IOSource, SourceSide
 from vnetsim.storage.iopath.spec import Conservation, GroupResult, IOPathResult, IOPathSpec, Latency
 
 STAGE_NAMES = ("nic", "network", "inter_site", "device_wait", "device_service", "stall")
@@ -57,7 +57,7 @@ class IOPathRun:
         hosts = spec.cluster.hosts
         n_hist = 2 * len(spec.workloads)
         lo, hi = self.warmup_ns, self.duration_ns
-        self.source = IOSource(spec, t, r.wire_bytes, seed, self.duration_ns)
+        self.source = IOSource(spec, t, r.wire_bytes, seed, self.duration_ns, remote_flow=r.route != 0)
         self.nic = DelayedFifo(np.full(hosts, spec.network.nic_bps), r.nic_queue, r.after_nic_ns, lo, hi, "nic")
         self.link = DelayedFifo(np.full(2, spec.network.inter_site_bps), r.site_link, r.after_link_ns, lo, hi,
                                 "inter_site")
@@ -74,15 +74,21 @@ class IOPathRun:
                                    t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
                                    join=self.join if path == "pipeline" else None)
         pipe = Pipeline()
-        src = pipe.source(self.source, "source")
+        local = pipe.source(SourceSide(self.source, 0), "source")
+        remote = pipe.source(SourceSide(self.source, 1), "source_remote")
         nic = pipe.add(self.nic, "nic")
-        link = pipe.add(self.link, "inter_site")
+        other_site = bool((r.route == OTHER_SITE).any())
+        link = pipe.add(self.link, "inter_site") if other_site else None
         dev = pipe.add(self.devices, "devices")
         sink = pipe.sink(self.join, "join")
         route = r.route
-        pipe.connect(src, [nic, dev], classify=lambda p: np.where(route[p.flow] == 0, 1, 0))
-        pipe.connect(nic, [link, dev], classify=lambda p: np.where(route[p.flow] == OTHER_SITE, 0, 1))
-        pipe.connect(link, dev)
+        pipe.connect(local, dev)
+        pipe.connect(remote, nic)
+        if link is not None:
+            pipe.connect(nic, [link, dev], classify=lambda p: np.where(route[p.flow] == OTHER_SITE, 0, 1))
+            pipe.connect(link, dev)
+        else:
+            pipe.connect(nic, dev)
         pipe.connect(dev, sink)
         self.pipe = pipe
         legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from vnetsim.engine.merge import merge_order
+from vnetsim.engine.merge import merge_order, merge_runs
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
 from vnetsim.storage.iopath.device import leg_uniform
@@ -36,21 +36,53 @@ def _pick(u, cdf, row):
     return lo
 
 
+GUIDE = 64      # guide-table cells per cumulative-weights row (a power of two: u * GUIDE is exact)
+
+
+def guide_table(cdf: np.ndarray) -> np.ndarray:
+    """Per row of ``cdf``, per cell k: the first column at or above ``k / GUIDE`` (clamped to the
+    last), where ``_guided_pick`` starts its scan."""
+    cells = np.arange(GUIDE) / GUIDE
+    last = cdf.shape[1] - 1
+    return np.stack([np.minimum(np.searchsorted(row, cells, side="left"), last) for row in cdf]).astype(np.int64)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _guided_pick(u, cdf, guide, row):
+    """``_pick`` by a guide table: start at the first column at or above ``floor(u * GUIDE) /
+    GUIDE`` (not after the answer, as u is at least that), scan up (about one step): the same
+    column as the binary search, without its unpredictable branches."""
+    j = guide[row, int(u * GUIDE)]
+    last = cdf.shape[1] - 1
+    while j < last and u > cdf[row, j]:
+        j += 1
+    return j
+
+
 @numba.njit(cache=True, nogil=True)
-def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size_cdf, n_sizes, slot_base,
-               n_objects, epoch_start, read_base, read_count, write_base, write_count, var_leg_start, var_nlegs,
-               wire_bytes, issued, failed):
-    """Legs of time-ordered I/Os numbered from ``io0``: (t, t0, wire size, flow, pid) arrays."""
+def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, n_sizes,
+               slot_base, n_objects, epoch_start, read_base, read_count, write_base, write_count, var_leg_start,
+               var_nlegs, max_legs, wire_bytes, remote_flow, issued, failed):
+    """Legs of time-ordered I/Os numbered from ``io0``, in one pass, split by where they go first:
+    ``(local, remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission
+    order (``remote_flow[flow]``: the leg leaves through its owner's NIC). The output is sized for
+    ``max_legs`` a leg and cut (pages never written are never touched)."""
     n = t.shape[0]
-    var = np.empty(n, np.int64)
-    size_of = np.empty(n, np.int64)
-    total = 0
+    cap = n * max_legs
+    l_t, l_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
+    l_size, l_flow, l_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
+    r_t, r_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
+    r_size, r_flow, r_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
+    nl = 0
+    nr = 0
     n_ep = epoch_start.shape[0]
     for i in range(n):
         io = io0 + i
-        g = stream_groups[strm[i], _pick(leg_uniform(key, io, 4), stream_cdf, strm[i])]
+        ti = t[i]
+        row = strm[i]
+        g = stream_groups[row, _guided_pick(leg_uniform(key, io, 4), stream_cdf, stream_guide, row)]
         e = 0
-        while e + 1 < n_ep and epoch_start[e + 1] <= t[i]:
+        while e + 1 < n_ep and epoch_start[e + 1] <= ti:
             e += 1
         slot = slot_base[g] + e * n_objects[g] + min(int(leg_uniform(key, io, 2) * n_objects[g]), n_objects[g] - 1)
         if leg_uniform(key, io, 0) < read_fraction[g]:
@@ -58,35 +90,44 @@ def expand_ios(t, strm, stream_cdf, stream_groups, io0, key, read_fraction, size
         else:
             base, cnt = write_base[slot], write_count[slot]
         v = base + min(int(leg_uniform(key, io, 3) * cnt), cnt - 1)
-        var[i] = v
-        size_of[i] = _pick(leg_uniform(key, io, 1), size_cdf, g)
+        size_i = _pick(leg_uniform(key, io, 1), size_cdf, g)
         issued[g] += 1
-        if var_nlegs[v] == 0:
+        legs = var_nlegs[v]
+        if legs == 0:
             failed[g] += 1
-        total += var_nlegs[v]
-    o_t = np.empty(total, np.float64)
-    o_size = np.empty(total, np.int32)
-    o_flow = np.empty(total, np.int32)
-    o_pid = np.empty(total, np.int64)
-    k = 0
-    for i in range(n):
-        v = var[i]
-        for leg in range(var_nlegs[v]):
-            f = (var_leg_start[v] + leg) * n_sizes + size_of[i]
-            o_t[k] = t[i]
-            o_size[k] = wire_bytes[f]
-            o_flow[k] = f
-            o_pid[k] = (io0 + i) * MAX_LEGS + leg
-            k += 1
-    return o_t, o_size, o_flow, o_pid
+        first = var_leg_start[v]
+        for leg in range(legs):
+            f = (first + leg) * n_sizes + size_i
+            if remote_flow[f]:
+                r_t[nr] = ti
+                r_t0[nr] = ti
+                r_size[nr] = wire_bytes[f]
+                r_flow[nr] = f
+                r_pid[nr] = io * MAX_LEGS + leg
+                nr += 1
+            else:
+                l_t[nl] = ti
+                l_t0[nl] = ti
+                l_size[nl] = wire_bytes[f]
+                l_flow[nl] = f
+                l_pid[nl] = io * MAX_LEGS + leg
+                nl += 1
+    return ((l_t[:nl], l_t0[:nl], l_size[:nl], l_flow[:nl], l_pid[:nl]),
+            (r_t[:nr], r_t0[:nr], r_size[:nr], r_flow[:nr], r_pid[:nr]))
 
 
 class IOSource:
     """The legs of every group's I/Os issued before ``end_ns`` (``until(horizon_ns) -> Packets``)."""
 
-    def __init__(self, spec: IOPathSpec, tables: LegTables, wire_bytes: np.ndarray, seed: int, end_ns: float) -> None:
+    def __init__(self, spec: IOPathSpec, tables: LegTables, wire_bytes: np.ndarray, seed: int, end_ns: float,
+                 remote_flow: np.ndarray | None = None) -> None:
         self.t = tables
         self.wire_bytes = np.ascontiguousarray(wire_bytes, np.int32)
+        self.remote_flow = (np.zeros(len(self.wire_bytes), np.bool_) if remote_flow is None
+                            else np.ascontiguousarray(remote_flow, np.bool_))
+        self.max_legs = int(tables.var_nlegs.max()) if len(tables.var_nlegs) else 0
+        self._zeros = np.zeros(0, np.int64)
+        self._held: list | None = None
         self.end_ns = float(end_ns)
         ws = spec.workloads
         poisson = [g for g, w in enumerate(ws) if w.interarrival_scv == 1.0]
@@ -100,6 +141,7 @@ class IOSource:
             self.stream_groups[k, :len(m)] = m
             self.stream_cdf[k, :len(m)] = np.cumsum(rates[m]) / rates[m].sum()
             names.append("poisson" if len(m) > 1 or ws[m[0]].interarrival_scv == 1.0 else f"{m[0]}.{ws[m[0]].name}")
+        self.stream_guide = guide_table(self.stream_cdf)
         self.rngs = [stream(seed, f"storage.iopath.arrivals.{name}") for name in names]
         self.key = np.uint64(stream(seed, "storage.iopath.ios").integers(0, 2**63))
         self.mean_gap = np.array([1e9 / rates[m].sum() for m in members])
@@ -126,20 +168,50 @@ class IOSource:
             self.last[g] = out[-1]
         return out
 
-    def until(self, horizon_ns: float) -> Packets:
+    def split_until(self, horizon_ns: float) -> tuple[Packets, Packets]:
+        """The legs of the I/Os issued before the horizon, split: (to the owner's own devices,
+        out through its NIC), each in (time, id) order."""
         h = min(horizon_ns, self.end_ns)
         parts = [self._times(g, h) for g in range(len(self.rngs))]
-        t = np.concatenate(parts)
-        strm = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
         if len(parts) > 1:                     # k-way merge by time; equal times in stream order
+            t = np.concatenate(parts)
+            strm = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
             order = merge_order(t, [len(p) for p in parts])
             t, strm = t[order], strm[order]
+        else:
+            t = parts[0]
+            strm = self._zeros if len(self._zeros) >= len(t) else np.zeros(len(t), np.int64)
+            self._zeros = strm
         tb = self.t
-        lt, size, flow, pid = expand_ios(t, strm, self.stream_cdf, self.stream_groups, self.io_next, self.key,
-                                         tb.read_fraction, tb.size_cdf, tb.n_sizes,
-                                         tb.slot_base, tb.n_objects, tb.epoch_start_ns, tb.read_base,
-                                         tb.read_count, tb.write_base, tb.write_count, tb.var_leg_start,
-                                         tb.var_nlegs, self.wire_bytes, self.issued, self.failed)
+        local, remote = expand_ios(t, strm, self.stream_cdf, self.stream_guide, self.stream_groups, self.io_next,
+                                   self.key, tb.read_fraction, tb.size_cdf, tb.n_sizes, tb.slot_base, tb.n_objects,
+                                   tb.epoch_start_ns, tb.read_base, tb.read_count, tb.write_base, tb.write_count,
+                                   tb.var_leg_start, tb.var_nlegs, self.max_legs, self.wire_bytes, self.remote_flow,
+                                   self.issued, self.failed)
         self.io_next += len(t)
-        self.legs_issued += len(lt)
-        return Packets(lt, lt.copy(), size, flow, pid)
+        self.legs_issued += len(local[0]) + len(remote[0])
+        return Packets(*local), Packets(*remote)
+
+    def until(self, horizon_ns: float) -> Packets:
+        """Every leg of the I/Os issued before the horizon, in (time, id) order (emission order)."""
+        return merge_runs(list(self.split_until(horizon_ns)))
+
+    def _part(self, horizon_ns: float, side: int) -> Packets:
+        """One side of ``split_until(horizon_ns)``: the first side asked for generates both."""
+        held = self._held
+        if held is None or held[0] != horizon_ns or held[1 + side] is None:
+            held = self._held = [horizon_ns, *self.split_until(horizon_ns)]
+        out = held[1 + side]
+        held[1 + side] = None
+        return out
+
+
+class SourceSide:
+    """One side of an ``IOSource`` as a pipeline source (``until``): its local legs (side 0) or
+    those out through the owner's NIC (side 1), so the source's output needs no split."""
+
+    def __init__(self, source: IOSource, side: int) -> None:
+        self.source, self.side = source, side
+
+    def until(self, horizon_ns: float) -> Packets:
+        return self.source._part(horizon_ns, self.side)
