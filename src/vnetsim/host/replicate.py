@@ -13,8 +13,8 @@ from vnetsim.results.ci import interval
 
 CONFIDENCE = 0.95
 # dotted paths into a host row: the figures an architect compares
-HEADLINE = ("latency_ns.mean", "latency_ns.p50", "latency_ns.p99", "delivered_pps", "packets.dropped",
-            "cpu_busy_cores")
+HEADLINE = ("latency_ns.mean", "latency_ns.p50", "latency_ns.p99", "offered_pps", "delivered_pps",
+            "packets.dropped", "cpu_busy_cores")
 
 
 def _value(row: dict, path: str):
