@@ -95,7 +95,7 @@ def leg_draws(key, pid, op, tier_p, n_cap, n_cache):
         tier = 1
     count = n_cache if tier == 1 else n_cap
     slot = min(int(leg_uniform(key, pid, 1) * count), count - 1)
-    return tier, slot, leg_uniform(key, pid, 2), leg_uniform(key, pid, 3)
+    return tier, slot, leg_uniform(key, pid, 2), leg_uniform(key, pid, 3) if op == 2 else 0.5
 
 
 @numba.njit(cache=True, nogil=True)
@@ -133,20 +133,37 @@ def _replace_earliest(heap, dev, k, d):
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, n_cache, per_host, depth,
-           mu, sigma, ns_per_byte, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait, f_service, f_stall,
-           f_count, counts):
-    """Serve time-ordered legs; return each leg's arrival back at its owner."""
+def _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_cache, per_host, mu, sigma,
+                   ns_per_byte):
+    """Each leg's device and service time (they depend on its id and flow only: counter-based).
+
+    A pass of its own: its legs are independent, so the processor overlaps their logarithms,
+    exponentials and divisions, which the queue pass (a chain of unpredictable heap branches) cannot."""
+    n = pid.shape[0]
+    dev = np.empty(n, np.int64)
+    service = np.empty(n, np.float64)
+    for i in range(n):
+        f = flow[i]
+        op = f_op[f]
+        tier, slot, u1, u2 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
+        dev[i] = f_host[f] * per_host + (n_cap + slot if tier == 1 else slot)
+        service[i] = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2)
+    return dev, service
+
+
+@numba.njit(cache=True, nogil=True)
+def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
+           f_service, f_stall, f_count, counts):
+    """Queue time-ordered legs at their devices (FCFS, ``depth`` servers); return each leg's
+    arrival back at its owner."""
     n = t.shape[0]
     out = np.empty(n, np.float64)
     for i in range(n):
         a = t[i]
         f = flow[i]
         h = f_host[f]
-        op = f_op[f]
-        tier, slot, u1, u2 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
-        dev = h * per_host + (n_cap + slot if tier == 1 else slot)
-        s = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2)
+        dev = dev_of[i]
+        s = service[i]
         f_count[f] += 1.0
         counts[dev] += 1
         fail = fail_ns[h]
@@ -172,6 +189,16 @@ def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, 
         f_service[f] += s
         out[i] = d + f_reply[f]
     return out
+
+
+def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, n_cache, per_host, depth,
+           mu, sigma, ns_per_byte, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait, f_service, f_stall,
+           f_count, counts):
+    """Serve time-ordered legs; return each leg's arrival back at its owner (draws, then queues)."""
+    dev, service = _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_cache, per_host, mu,
+                                  sigma, ns_per_byte)
+    return _queue(t, flow, dev, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
+                  f_service, f_stall, f_count, counts)
 
 
 @dataclass
