@@ -8,7 +8,9 @@ Public exports (load on first use):
 - ``simulate(spec, *, duration_s, seed, warmup_s=0.0, drain=True) -> IOPathResult``;
 - ``DeviceStage``: the device stage (a stage of the engine contract), ``default_device_kinds()``;
 - ``network_from_fabric(result, base)`` / ``network_from_fabric_scenario(doc, base)``: per-hop
-  latency and hop counts from a fabric run.
+  latency and hop counts from a fabric run;
+- ``network_from_host(host, base, packets_per_s=, frame_bytes=)`` / ``nic_load(spec)``: host TX / RX
+  data-path latency from a host-kind run at the storage NIC's frame rate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ _EXPORTS = {name: "spec" for name in (
     "IOPathSpec", "Cluster", "Network", "HostDevices", "DeviceKind", "ServiceTime", "Workload",
     "ObjectPlacement", "Copy", "HostFailure", "IOPathResult", "GroupResult", "Latency", "Conservation")}
 _EXPORTS.update({"simulate": "pathrun", "DeviceStage": "device", "default_device_kinds": "defaults",
-                 "network_from_fabric": "hops", "network_from_fabric_scenario": "hops"})
+                 "network_from_fabric": "hops", "network_from_fabric_scenario": "hops",
+                 "network_from_host": "hostpath", "nic_load": "hostpath"})
 __all__ = list(_EXPORTS)
 
 
