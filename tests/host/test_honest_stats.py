@@ -104,3 +104,13 @@ def test_well_supported_rows_have_no_marker():
     row = result.variants[0]
     assert row["latency_ns"]["samples"] >= 10_000 and row["latency_ns"]["unsupported"] == []
     assert "too few samples" not in _text(result)
+
+
+def test_the_report_table_marks_them_too():
+    from vnetsim.host.figures import host_figures
+
+    result = vnetsim.run(doc(), overrides=["loads=[2kpps, 200kpps]"])
+    cdf = next(f for f in host_figures(result) if "CDF" in f.title)
+    low, high = cdf.table.rows
+    assert all(c.endswith("*") for c in low[1:]) and [c.endswith("*") for c in high[1:]] == [False, False, True, True]
+    assert "too few samples" in cdf.note

@@ -97,9 +97,13 @@ def latency_cdf(rows: list[dict], fig_id: str = "latency-cdf",
         series.append(Series(v["name"], xs, ps))
         lat = v.get("latency_ns") or {}
         lat = lat.get("overall", lat)  # a fabric row keeps its percentiles under "overall"
-        table.append([v["name"], *[cells.duration(lat.get(k)) for k in ("p50", "p99", "p999", "max")]])
+        flagged = lat.get("unsupported") or ()      # host rows: figures too few samples support
+        table.append([v["name"], *[cells.duration(lat.get(k)) + ("*" if k in flagged else "")
+                                   for k in ("p50", "p99", "p999", "max")]])
     if not series:
         return None
+    note = "from the log-bucketed histogram: each point is a bucket's upper edge (0.2% wide)"
+    if any("*" in c for row in table for c in row[1:]):
+        note += "; * too few samples for this figure (docs/models/host.md, Honest statistics)"
     return Figure(fig_id, title, "line", series, x_label="latency (us)", y_label="fraction of packets", x_log=True,
-                  y_range=(0.0, 1.0), table=Table(["variant", "p50", "p99", "p99.9", "max"], table),
-                  note="from the log-bucketed histogram: each point is a bucket's upper edge (0.2% wide)")
+                  y_range=(0.0, 1.0), table=Table(["variant", "p50", "p99", "p99.9", "max"], table), note=note)
