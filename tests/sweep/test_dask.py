@@ -41,3 +41,16 @@ def test_unreachable_scheduler_is_one_line(mm1, monkeypatch):
         sweep(mm1_doc(duration="1ms"), dask="tcp://127.0.0.1:1")
     line = err.value.line()
     assert line.startswith("--dask tcp://127.0.0.1:1: cannot reach the Dask scheduler") and "\n" not in line
+
+
+def test_workers_undo_a_small_malloc_trim_threshold_once(monkeypatch):
+    import ctypes.util
+
+    if ctypes.util.find_library("c") is None:
+        pytest.skip("no C library to tune")
+    monkeypatch.setattr(execute, "_MALLOC_TUNED", False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert execute.tune_malloc() is False                     # no variable: malloc left alone
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")     # as Dask's nanny starts its workers
+    assert execute.tune_malloc() is True
+    assert execute.tune_malloc() is False                     # once per process

@@ -100,3 +100,9 @@ def test_sigkill_mid_sweep_keeps_whole_points_and_a_rerun_finishes_the_rest(mm1,
     assert (rerun.ran, rerun.skipped) == (total - done, done)
     assert len(counted) == total - done
     assert sorted(r["key"] for r in rerun.rows) == sorted(p.key for p in rerun.points)
+
+
+def test_a_value_given_twice_runs_once(mm1, counted):
+    res = sweep(mm1_doc(duration="1ms"), grid=["link.arrival_rate=100kpps,100kpps,200kpps"], workers=1)
+    assert len(res.points) == 3 and (res.ran, res.skipped) == (2, 0) and len(counted) == 2
+    assert len(res.rows) == 2

@@ -107,8 +107,9 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
     where = str(store) if store is not None else ":memory:"
     with Store(where) as db:
         done_keys = db.finished(p.key for p in points)
-        todo = [p for p in points if p.key not in done_keys]
-        total, finished = len(points), len(points) - len(todo)
+        todo = list({p.key: p for p in reversed(points) if p.key not in done_keys}.values())[::-1]  # once each
+        finished = len({p.key for p in points} & done_keys)
+        total = finished + len(todo)
         if progress is not None:
             progress(finished, total)
         if dask is not None:
