@@ -1,7 +1,7 @@
 """The join at the owner: an I/O completes when the last of its legs is back (a k-way max), compiled.
 
 Legs of an I/O share its id (``pkt_id // MAX_LEGS``); pending I/Os sit in a ring indexed by
-``io % size`` (grown when two pending I/Os would share a slot), so memory is bounded by the I/Os in
+``io % size`` (a power of two; grown when two pending I/Os would share a slot), so memory is bounded by the I/Os in
 flight. A completed I/O's latency (last leg back minus issue time) goes to its group's read or
 write histogram when it was issued in the statistics window; one that completes after ``end_ns``
 (the end of a run that is not drained) is counted as still in flight.
@@ -20,10 +20,10 @@ from vnetsim.storage.iopath.legs import MAX_LEGS
 @numba.njit(cache=True, nogil=True)
 def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, end, counts, stats, done, late):
     """Fold legs from index ``start``; return the index of a leg whose slot is taken (-1: all done)."""
-    size = slot_io.shape[0]
+    mask = slot_io.shape[0] - 1          # the ring's size is a power of two: io % size is io & mask
     for i in range(start, t.shape[0]):
         io = pid[i] // MAX_LEGS
-        s = io % size
+        s = io & mask
         if slot_io[s] != io:
             if slot_io[s] != -1:
                 return i
@@ -63,6 +63,8 @@ class Join:
         self._alloc(ring)
 
     def _alloc(self, size: int) -> None:
+        if size & (size - 1):
+            raise ValueError(f"the join's ring size must be a power of two, got {size}")
         self.slot_io = np.full(size, -1, np.int64)
         self.slot_left = np.zeros(size, np.int64)
         self.slot_max = np.zeros(size, np.float64)
