@@ -12,7 +12,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from vnetsim.edge.breakeven import breakeven_rows
 from vnetsim.io.outputs import to_plain, write_atomic
 
 app = typer.Typer(name="edge", help="Edge and IoT deployments: where edge processing pays off.",
@@ -32,6 +31,8 @@ def breakeven(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rows as JSON to this file."),
 ) -> None:
     """The reduction ratio at which each variant's edge processing costs what central ingest does."""
+    from vnetsim.edge.breakeven import breakeven_rows  # the model loads when the command runs
+
     rows = breakeven_rows(file, overrides, variant)
     if json_out is not None:
         write_atomic(json_out, json.dumps(to_plain(rows), sort_keys=True, indent=2, allow_nan=False) + "\n")
