@@ -105,3 +105,12 @@ def test_cli_duration_below_the_warmup_runs(tmp_path):
 def test_throughput_trials_shorter_than_the_scaled_warmup_are_still_one_line():
     line = _line(vnetsim.throughput, doc(warmup="5ms", throughput={"trial": "0.1ms"}), duration="2ms")
     assert "throughput.trial" in line
+
+
+def test_with_loads_only_the_levels_are_checked_not_the_flows_own_total():
+    """With loads, the flows' own rates only set the mix (every level rescales them), so a flow
+    total above line rate is not what the run offers; the levels obey the rule."""
+    rows = vnetsim.run(doc(loads=["100kpps"]), overrides=["traffic.flows.u.rate=30Mpps"]).variants
+    assert rows[0]["offered_pps"] == pytest.approx(100e3, rel=0.3)   # Poisson, ~100 packets: 3 sd
+    line = _line(vnetsim.run, doc(loads=["15Mpps"]), overrides=["traffic.flows.u.rate=30Mpps"])
+    assert "loads[0]: 15Mpps is above" in line

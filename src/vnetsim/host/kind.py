@@ -50,7 +50,8 @@ def _run_levels(scenario: HostScenario, v: LoadedVariant, options: RunOptions, z
     from vnetsim.host.report import variant_result
     from vnetsim.host.throughput import ZERO_LOSS_SUMMARY, load_scales, zero_loss_search
 
-    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed)
+    # one line-rate rule for what the run offers: the flows' own rates, or each load level instead
+    plan = compile_host(scenario.host, scenario.traffic.flows, scenario.seed, check_rate=not scenario.loads)
     levels = load_scales(scenario, plan)     # refused before anything runs (a load above line rate)
     search = None
     if zero_loss and scenario.throughput.enabled:

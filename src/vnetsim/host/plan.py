@@ -194,18 +194,22 @@ def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
     return out
 
 
-def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1) -> HostPlan:
+def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1, check_rate: bool = True) -> HostPlan:
     """Turn the host model and its traffic into ring-server stages and per-flow lookup tables.
 
     A combination the schema admits but the model cannot run (a poll loop whose empty polls cost
     nothing, inner RSS on a NIC that cannot parse the tunnel, more offered than the line carries)
-    is a ModelError (the kind's boundary adds the file and variant).
+    is a ModelError (the kind's boundary adds the file and variant). ``check_rate=False`` leaves
+    the line-rate check to the caller: with ``loads:`` the flows' own total is never offered, only
+    its proportions, and each load level is checked instead (``vnetsim.host.rates``).
     """
     try:
         catalog = build_catalog(groups, host, seed)
         plan = compile_host_flows(host, catalog, pinned_queues(groups, catalog))
     except ValueError as exc:
         raise ModelError("", str(exc), "see docs/models/host.md") from None
+    if not check_rate:
+        return plan
     src = plan.source(groups, seed)
     check_line_rate("traffic.flows", f"the flows' total, {format_rate(src.offered_pps, 'pps')},", src.offered_pps,
                     src.mean_frame_bytes, host.pnic.line_rate, LINE_RATE_FIX)   # one rule: vnetsim.host.rates
