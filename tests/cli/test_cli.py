@@ -43,7 +43,7 @@ def test_run_prints_table_and_writes_json(small: Path, tmp_path: Path):
     for key in ("offered_pps", "delivered_pps", "packets", "drops_by_stage", "latency_ns",
                 "stage_latency_ns", "cpu"):
         assert key in v
-    assert set(v["latency_ns"]) == {"mean", "p50", "p90", "p99", "p999", "max"}
+    assert set(v["latency_ns"]) == {"mean", "p50", "p90", "p99", "p999", "max", "samples", "unsupported"}
     assert set(v["packets"]) >= {"offered", "delivered", "dropped"}
     for core in v["cpu"].values():
         assert set(core) == {"useful", "overhead", "spin", "idle"}
