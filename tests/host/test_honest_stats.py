@@ -114,3 +114,10 @@ def test_the_report_table_marks_them_too():
     low, high = cdf.table.rows
     assert all(c.endswith("*") for c in low[1:]) and [c.endswith("*") for c in high[1:]] == [False, False, True, True]
     assert "too few samples" in cdf.note
+
+
+def test_result_table_marks_them():
+    result = vnetsim.run(doc(), overrides=["loads=[200kpps]"])
+    text = result.table(width=200)
+    row = next(ln for ln in text.splitlines() if "honest @ 200kpps" in ln)
+    assert row.count("*") == 2 and "* too few samples for this figure" in text

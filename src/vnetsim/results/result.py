@@ -87,9 +87,11 @@ class Result:
         for c in cols:
             t.add_column(_header(c), justify="right")
         for r in flat:
-            t.add_row(str(r.get("name", "")), *[_cell(c, r.get(c)) for c in cols])
+            t.add_row(str(r.get("name", "")), *[_cell(c, r.get(c)) + _flag(c, r) for c in cols])
         console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
         cells.print_table(console, t)
+        if any(_flag(c, r) for c in cols for r in flat):
+            console.print("* too few samples for this figure (its row's latency_ns.unsupported)", markup=False)
         for v in self.variants:
             for w in v.get("warnings", []):
                 console.print(f"warning: {v.get('name')}: {w}", markup=False)
@@ -113,6 +115,14 @@ def _header(path: str) -> str:
         last = last.removesuffix(suffix)
     prefix = "edge " if parts[0] == "edge_hosts" else ""
     return prefix + last.replace("_", " ")
+
+
+def _flag(path: str, row: dict) -> str:
+    """``*`` when the row lists this figure among those too few samples support (``P.unsupported``
+    next to ``P.K``, as host rows' ``latency_ns`` does), else empty."""
+    parent, _, key = path.rpartition(".")
+    listed = row.get(f"{parent}.unsupported") if parent else None
+    return "*" if isinstance(listed, str) and f'"{key}"' in listed else ""
 
 
 def _cell(path: str, value: Any) -> str:
