@@ -27,3 +27,19 @@ def test_bucket_order_is_the_time_id_order(kind):
         t = _times(kind, n, rng)
         pid = rng.permutation(n).astype(np.int64) * 16
         assert np.array_equal(bucket_order(t, pid), time_order(t, pid))
+
+
+def test_guided_pick_is_the_binary_search():
+    """The source's group draw by guide table picks the binary search's column for every u: random
+    weights (skewed, padded rows), u at and just below every cumulative weight, and the extremes."""
+    from vnetsim.storage.iopath.source import _guided_pick, _pick, guide_table
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        w = rng.random(int(rng.integers(1, 40))) ** 3
+        cdf = np.ones((1, len(w) + int(rng.integers(0, 4))))
+        cdf[0, :len(w)] = np.cumsum(w) / w.sum()
+        guide = guide_table(cdf)
+        us = np.concatenate([rng.random(500), cdf[0], np.nextafter(cdf[0], 0), [1e-17, 1 - 2**-53]])
+        for u in us[(us > 0) & (us < 1)]:
+            assert _guided_pick(u, cdf, guide, 0) == _pick(u, cdf, 0)

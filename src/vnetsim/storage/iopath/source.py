@@ -41,21 +41,28 @@ GUIDE = 64      # guide-table cells per cumulative-weights row (a power of two: 
 
 def guide_table(cdf: np.ndarray) -> np.ndarray:
     """Per row of ``cdf``, per cell k: the first column at or above ``k / GUIDE`` (clamped to the
-    last), where ``_guided_pick`` starts its scan."""
-    cells = np.arange(GUIDE) / GUIDE
+    last), where ``_guided_pick`` starts; the last column (``GUIDE``) holds the row's most steps
+    from a cell's start to its answer (the answer for a u in cell k is at most cell k + 1's start)."""
+    cells = np.arange(GUIDE + 1) / GUIDE
     last = cdf.shape[1] - 1
-    return np.stack([np.minimum(np.searchsorted(row, cells, side="left"), last) for row in cdf]).astype(np.int64)
+    out = np.zeros((cdf.shape[0], GUIDE + 1), np.int64)
+    for r, row in enumerate(cdf):
+        start = np.minimum(np.searchsorted(row, cells, side="left"), last)
+        out[r, :GUIDE] = start[:GUIDE]
+        out[r, GUIDE] = int(np.max(start[1:] - start[:-1]))
+    return out
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _guided_pick(u, cdf, guide, row):
     """``_pick`` by a guide table: start at the first column at or above ``floor(u * GUIDE) /
-    GUIDE`` (not after the answer, as u is at least that), scan up (about one step): the same
-    column as the binary search, without its unpredictable branches."""
+    GUIDE`` (not after the answer, as u is at least that), then step up while the column is below
+    u, a fixed number of times (the row's most steps; each step a select, no branch to
+    mispredict): the same column as the binary search."""
     j = guide[row, int(u * GUIDE)]
     last = cdf.shape[1] - 1
-    while j < last and u > cdf[row, j]:
-        j += 1
+    for _ in range(guide[row, GUIDE]):
+        j += 1 if (u > cdf[row, j]) & (j < last) else 0
     return j
 
 
