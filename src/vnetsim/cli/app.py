@@ -183,7 +183,7 @@ def sweep_cmd(
     set_: list[str] | None = SetOpt,
     variant: str | None = typer.Option(None, help="sweep only this variant"),
     metric: list[str] | None = typer.Option(None, "--metric", "-m", help="a metric column to show (repeat; "
-                                            "default: the first that differ between points)"),
+                                            "default: headline figures that differ between points)"),
     json_out: str | None = typer.Option(None, "--json", help="also write the summary (intervals) as JSON here"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no table"),
 ) -> None:
