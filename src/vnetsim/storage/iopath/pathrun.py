@@ -4,11 +4,13 @@ engine's pipeline, to latency percentiles, where the time goes, utilisation and 
 The pipeline (``vnetsim.engine.pipeline``)::
 
     source --(local legs)--------------------------------> devices --> join (sink)
-       \\--(remote legs)--> nic --(same site)-----------/
-                             \\--(other site)--> inter_site --/
+    source_remote --> nic --(same site)-------------------/
+                       \\--(other site)--> inter_site ----/
 
-``nic``: one FIFO queue per host (its transmit side), ``inter_site``: one per direction
-(``DelayedFifo`` on the engine's ``FifoStage``); ``devices``: ``DeviceStage``; ``join``: ``Join``.
+``source`` / ``source_remote``: the two sides of one ``IOSource`` (legs to the owner's own
+devices, legs out through its NIC); ``nic``: one FIFO queue per host (its transmit side),
+``inter_site``: one per direction, only when some leg crosses sites (``DelayedFifo`` on the
+engine's ``FifoStage``); ``devices``: ``DeviceStage``; ``join``: ``Join``.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ class IOPathRun:
         pipe.connect(local, dev)
         pipe.connect(remote, nic)
         if link is not None:
-            pipe.connect(nic, [link, dev], classify=lambda p: np.where(route[p.flow] == OTHER_SITE, 0, 1))
+            after_nic = np.where(route == OTHER_SITE, 0, 1)         # per flow: inter-site link or devices
+            pipe.connect(nic, [link, dev], classify=lambda p: after_nic[p.flow])
             pipe.connect(link, dev)
         else:
             pipe.connect(nic, dev)
