@@ -101,6 +101,8 @@ class HostModel(Strict):
     rack_units: int = Field(1, ge=1, le=8, description="rack units of one host")
     afr: float = Field(0.04, ge=0, le=1, description="hard failures of a host per year (MTTF 25 years)")
     price: float | None = Field(None, ge=0, description="price of one host without devices")
+    data_path: dict[str, Any] | None = Field(None, description="the hosts' data path as a host-kind 'host:' "
+                                             "section (pNIC, steering, service); default the host kind's defaults")
 
     @field_validator("devices", mode="before")
     @classmethod
@@ -359,6 +361,8 @@ class Options(Strict):
     """How hard the I/O simulation works."""
 
     io: bool = Field(True, description="simulate the I/O path")
+    host_data_path: bool = Field(False, description="derive the hosts' send and receive latency from a host-kind "
+                                 "run at the busiest NIC's frame rate (off: 5 us each)")
     duration: DurationNs = Field(1e9, description="simulated time of the I/O path")
 
 

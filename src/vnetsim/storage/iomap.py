@@ -9,7 +9,9 @@ Mapping (docs/models/storage.md, "I/O path"):
 - devices: the host's capacity devices (OSA: its cache tier too; a hybrid host reads 70 % of its
   cache capacity as read cache), each kind's figures from the scenario or the device defaults;
 - network: the host's active NIC bandwidth; one switch hop inside a rack (none with direct
-  connect), three across racks (leaf, spine, leaf); the inter-site link and its RTT;
+  connect), three across racks (leaf, spine, leaf); the inter-site link and its RTT; the hosts'
+  send and receive latency from a host-kind run of ``storage.host.data_path`` at the busiest
+  NIC's frame rate (``with_host_data_path``);
 - each VM group's VMs are spread over the data hosts, VM by VM (the next group starts where the
   last one ended): one workload per host it runs on, with that host's VMs' I/Os over up to
   ``OBJECTS_PER_SHARD`` of their disks, each placed by the group's layout from a rotating first
@@ -131,8 +133,35 @@ def iopath_spec(sc: StorageScenario, sz: Sizing):
             workloads.append(Workload(shard_name(g.name, j), owner, vms * g.iops, g.read_fraction, objs,
                                       (g.block_size,), (1.0,), g.burstiness, g.working_set * g.disk * g.disks * vms))
         first += shards
-    return IOPathSpec(Cluster(site_of, rack_of), host_devices(sc), net, tuple(workloads), st.architecture,
+    spec = IOPathSpec(Cluster(site_of, rack_of), host_devices(sc), net, tuple(workloads), st.architecture,
                       local_reads=st.flavor in ("robo", "stretched"))
+    return with_host_data_path(sc, spec)
+
+
+MIN_HOST_PACKETS = 200          # a host-kind run long enough to see this many frames
+
+
+def with_host_data_path(sc: StorageScenario, spec):
+    """``spec`` with the hosts' send and receive latency from a host-kind run (``network_from_host``)
+    at the busiest NIC's frame rate and mean frame (``nic_load``); unchanged when
+    ``options.host_data_path`` is off or the NICs see under ``MIN_HOST_PACKETS`` frames a second."""
+    from dataclasses import replace
+
+    from vnetsim.errors import ModelError
+    from vnetsim.storage.iopath import network_from_host, nic_load
+
+    if not sc.options.host_data_path or not spec.workloads:
+        return spec
+    pps, frame = nic_load(spec)
+    if pps < MIN_HOST_PACKETS:
+        return spec
+    duration_ns = min(max(20e6, MIN_HOST_PACKETS / pps * 1e9), 1e9)
+    try:
+        net = network_from_host(sc.storage.host.data_path, spec.network, packets_per_s=pps, frame_bytes=frame,
+                                duration_ns=duration_ns, seed=sc.seed)
+    except ModelError as exc:
+        raise ModelError("storage.host.data_path", exc.what, exc.fix) from None
+    return replace(spec, network=net)
 
 
 def shard_name(group: str, j: int) -> str:
