@@ -79,6 +79,13 @@ def run_point(point: Point) -> Outcome:
             "cpu_s": time.process_time() - cpu, "version": __version__}
 
 
+def run_point_in_worker(point: Point) -> Outcome:
+    """``run_point`` in a pool or Dask worker: one thread per point (``VNETSIM_THREADS=1`` unless
+    the user set it), since the points already run side by side."""
+    os.environ.setdefault("VNETSIM_THREADS", "1")
+    return run_point(point)
+
+
 def default_workers() -> int:
     """The CPUs this process may use."""
     try:
@@ -99,7 +106,7 @@ def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
-        pending: dict[Future, Point] = {pool.submit(run_point, p): p for p in points}
+        pending: dict[Future, Point] = {pool.submit(run_point_in_worker, p): p for p in points}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -130,8 +137,8 @@ def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome
         raise UserError(f"--dask {address}", f"cannot reach the Dask scheduler: {exc}",
                         "start one (dask scheduler) or check the address, e.g. tcp://host:8786") from None
     try:
-        futures = {client.submit(run_point, p, pure=False, key=f"vnetsim-point-{p.key}-{os.getpid()}-{time.time_ns()}"):
-                   p for p in points}
+        futures = {client.submit(run_point_in_worker, p, pure=False,
+                                 key=f"vnetsim-point-{p.key}-{os.getpid()}-{time.time_ns()}"): p for p in points}
         for fut in as_completed(list(futures)):
             point = futures[fut]
             try:
