@@ -6,9 +6,9 @@ anything in lower layers, never above):
     units, errors -> net -> engine, io -> traffic, scenario, results, kinds -> nic -> host -> fabric
     -> storage -> edge -> inspect -> calibrate -> sweep -> report -> api -> cli
 
-Domain packages (nic, host, fabric, storage, edge, inspect, calibrate) sit on the engine; a domain uses another only through that
-package's public exports (its ``__init__``), so fabric's edge hosts use ``vnetsim.host``, never
-``vnetsim.host.path``. Every import counts, including those inside functions.
+Domain packages (nic, host, fabric, storage, edge, inspect, calibrate) sit on the engine; a domain
+uses another only through that package's public exports (its ``__init__``), so fabric's edge hosts
+use ``vnetsim.host``, never ``vnetsim.host.path``. Every import counts, including those inside functions.
 """
 
 from __future__ import annotations
