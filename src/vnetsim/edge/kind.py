@@ -16,7 +16,9 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     """One row for a loaded variant, named after it."""
     from vnetsim.edge.simulate import run_edge_scenario
 
-    row = run_edge_scenario(v.model)
+    row = run_edge_scenario(v.model, options.progress)
+    if options.progress is not None:
+        options.progress(1.0)
     return [{"name": v.name, "description": v.description, "variant": v.name, "scenario": v.model.name, **row}]
 
 
@@ -24,6 +26,12 @@ def _render(result, console) -> None:
     from vnetsim.edge.render import render_edge
 
     render_edge(result, console)
+
+
+def _figures(result) -> list:
+    from vnetsim.edge.figures import edge_figures
+
+    return edge_figures(result)
 
 
 def _cli():
@@ -40,5 +48,6 @@ KIND = Kind(
     render=_render,
     detect=lambda doc: "sensors" in doc,
     cli=_cli,
+    report=_figures,
     kernels=lambda: ["vnetsim.edge.uplink", "vnetsim.engine.fifo", "vnetsim.engine.ring_server"],
 )

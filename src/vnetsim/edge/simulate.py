@@ -8,6 +8,8 @@ The result row is documented in docs/models/edge.md ("Results").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba
 import numpy as np
 
@@ -157,8 +159,9 @@ def demands(sc: EdgeScenario, v: dict) -> tuple[Demand, Demand]:
             demand(v["relay_bytes"], v["relay_payload"], v["relay_msgs"], 0.0, 0.0))
 
 
-def run_edge_scenario(sc: EdgeScenario) -> dict:
-    """Run one validated variant to its result row (without name and description)."""
+def run_edge_scenario(sc: EdgeScenario, progress: Callable[[float], None] | None = None) -> dict:
+    """Run one validated variant to its result row (without name and description);
+    ``progress(fraction)`` is told how far the run is, once per chunk of messages."""
     v = plan_volumes(sc)
     t_end, t_lo = float(sc.duration), float(sc.warmup)
     messages = v["up_msgs"] * sc.sites * t_end / 1e9
@@ -177,7 +180,12 @@ def run_edge_scenario(sc: EdgeScenario) -> dict:
                          latency_ns=lat_ns, jitter_ns=jit_ns, seed=sc.seed, stat_lo_ns=t_lo, stat_hi_ns=t_end)
     centre = _Centre(sc.central, t_lo)
     pipe = Pipeline()
-    src = pipe.source(source, "messages")
+    if progress is None:
+        src = pipe.source(source, "messages")
+    else:
+        from vnetsim.fabric import ProgressSource
+
+        src = pipe.source(ProgressSource(source, t_end, progress), "messages")
     up = pipe.add(uplink, "uplink")
     pipe.connect(src, up)
     receive = wire = upf_latency = None

@@ -13,7 +13,7 @@ from typing import Any
 
 _EXPORTS = {"FabricConfig": "config", "FabricScenario": "config", "TrafficConfig": "config",
             "FabricPlan": "planner", "plan_fabric": "planner", "FabricResult": "simulate",
-            "run_fabric_scenario": "simulate"}
+            "run_fabric_scenario": "simulate", "ProgressSource": "progress"}
 __all__ = list(_EXPORTS)
 
 

@@ -18,11 +18,13 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     from vnetsim.fabric.simulate import run_fabric_scenario
     from vnetsim.fabric.steady import still_growing
 
-    row = run_fabric_scenario(v.model).to_dict()
+    row = run_fabric_scenario(v.model, progress=options.progress).to_dict()
     row["scenario"] = row.pop("name")
     row["name"] = v.name
     row["description"] = v.description
     row["warnings"] = still_growing(row)
+    if options.progress is not None:   # a flow-level run has no chunks to report: done is all it says
+        options.progress(1.0)
     return [row]
 
 

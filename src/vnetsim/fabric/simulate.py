@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from vnetsim.fabric.metrics import (
     unloaded_latency_ns,
 )
 from vnetsim.fabric.packetlevel import DeliverHook, PacketRunner
+from vnetsim.fabric.progress import ProgressSource
 from vnetsim.fabric.render import render_result
 from vnetsim.fabric.routing import build_routing
 from vnetsim.fabric.topology import RECONVERGENCE_S, build_fabric
@@ -65,9 +67,11 @@ class FabricResult:
 
 
 def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None, duration_ns: float | None = None,
-                        on_deliver: DeliverHook | None = None) -> FabricResult:
+                        on_deliver: DeliverHook | None = None,
+                        progress: Callable[[float], None] | None = None) -> FabricResult:
     """Run one variant: a ``FabricScenario``, or a document validated here. ``on_deliver(dst_hosts,
-    packets, horizon_ns)`` sees every packet-level delivery (the pipeline's sink hook)."""
+    packets, horizon_ns)`` sees every packet-level delivery (the pipeline's sink hook);
+    ``progress(fraction)`` is told how far a packet-level run is, once per chunk."""
     scen = scenario if isinstance(scenario, FabricScenario) else FabricScenario.model_validate(scenario)
     seed = scen.seed if seed is None else int(seed)
     dur = scen.duration if duration_ns is None else float(duration_ns)
@@ -130,6 +134,8 @@ def run_fabric_scenario(scenario: FabricScenario | dict, seed: int | None = None
     if level == "packet":
         sub_bits = eng.pair_sub_bits if n_pairs <= eng.pair_stats_limit else None
         source = packet_source(flows, dur, seed, tc.arrivals, tc.phase)
+        if progress is not None:   # the runner reads only until(), offered_pps and end_ns of its source
+            source = ProgressSource(source, source.end_ns, progress)  # type: ignore[assignment]
         edge = EdgeHosts(scen.edge, fabric, flows, dur) if scen.edge is not None else None
         hook = on_deliver
         if edge is not None:

@@ -1,0 +1,122 @@
+"""The edge kind's report figures: present, and their values are the result's own figures (checked
+against sums and ratios computed here from the result JSON, not by the figure code)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vnetsim
+from vnetsim.edge.figures import edge_figures, event_latency
+from vnetsim.kinds import get_kind
+from vnetsim.results.result import Result
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "factory-edge-vs-central.yaml"
+IDS = ["edge-link-volume", "edge-monthly-cost", "edge-event-latency", "edge-uplink", "edge-upf-latency"]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return vnetsim.run(EXAMPLE, duration="30s")
+
+
+@pytest.fixture(scope="module")
+def rows(result):
+    return json.loads(result.to_json())["variants"]
+
+
+@pytest.fixture(scope="module")
+def figs(result):
+    return {f.id: f for f in edge_figures(result)}
+
+
+def test_the_kind_reports_every_figure_with_a_table(result, figs):
+    assert get_kind("edge").report is not None
+    assert [f.id for f in get_kind("edge").report(result)] == IDS
+    for f in figs.values():
+        assert f.table is not None and f.table.rows and all(len(r) == len(f.table.columns) for r in f.table.rows)
+
+
+def test_link_volume_is_each_links_monthly_bytes(rows, figs):
+    f = figs["edge-link-volume"]
+    assert [s.name for s in f.series] == [v["name"] for v in rows] and f.kind == "bar" and f.y_log
+    for s, v in zip(f.series, rows):
+        assert list(s.x) == ["sensors", "uplink", "n3", "central"]
+        assert list(s.y) == pytest.approx([v["links"][k]["bytes_per_month"] / 1e9 for k in s.x])
+    # central ingest relays every sensor message: its uplink over an edge variant's uplink is that
+    # variant's reduction ratio (the sensors are the same)
+    central = next(s for s, v in zip(f.series, rows) if v["mode"] == "relay")
+    for s, v in zip(f.series, rows):
+        if v["mode"] == "edge":
+            assert central.y[1] / s.y[1] == pytest.approx(v["reduction_ratio"], rel=1e-9)
+            assert s.y[1] < central.y[1]
+
+
+def test_stacked_cost_sums_to_the_total(rows, figs):
+    f = figs["edge-monthly-cost"]
+    assert f.kind == "stacked"
+    names = [v["name"] for v in rows]
+    for s in f.series:
+        assert list(s.x) == names and s.name != "total"
+    for k, v in enumerate(rows):
+        items = {s.name: s.y[k] for s in f.series}
+        assert items == {n: pytest.approx(c) for n, c in v["cost_usd_month"].items() if n in items}
+        assert sum(items.values()) == pytest.approx(v["cost_usd_month"]["total"], rel=1e-12)
+        left_out = {n: c for n, c in v["cost_usd_month"].items() if n != "total" and n not in items}
+        assert not any(left_out.values())          # only items that are zero everywhere are left out
+    assert [r[0] for r in f.table.rows] == names
+    assert [r[len(f.series) + 1] for r in f.table.rows] == [f"${v['cost_usd_month']['total']:,.2f}" for v in rows]
+
+
+def test_event_latency_percentiles_are_the_results(rows, figs):
+    f = figs["edge-event-latency"]
+    assert f.kind == "bar" and list(f.series[0].x) == ["p50", "p90", "p99", "p99.9", "max"]
+    for s, v in zip(f.series, rows):
+        lat = v["events"]["latency_ns"]
+        assert list(s.y) == pytest.approx([lat[k] / 1e6 for k in ("p50", "p90", "p99", "p999", "max")])
+        assert all(np.diff(s.y) >= 0)
+    # an event waits behind the relayed backlog on central ingest, not behind an edge variant's few messages
+    relay = next(v for v in rows if v["mode"] == "relay")
+    edge = [v for v in rows if v["mode"] == "edge"]
+    assert all(v["events"]["latency_ns"]["p50"] < relay["events"]["latency_ns"]["p50"] for v in edge)
+
+
+def test_event_latency_is_a_cdf_when_the_row_has_a_histogram(rows):
+    from vnetsim.engine.histogram import LogHistogram
+    from vnetsim.results.histograms import histogram_to_json
+
+    h = LogHistogram()
+    h.record(np.array([1e6, 2e6, 3e6, 4e6]))
+    row = {**rows[0], "events": {**rows[0]["events"], "latency_histogram": histogram_to_json(h)}}
+    f = event_latency([row])
+    assert f is not None and f.kind == "line" and f.series[0].y[-1] == pytest.approx(1.0)
+    assert 3.99e3 <= f.series[0].x[-1] <= 4.01e3     # us; the last bucket edge holds the maximum
+
+
+def test_uplink_figure_is_utilisation_and_loss(rows, figs):
+    f = figs["edge-uplink"]
+    by = {s.name: s.y for s in f.series}
+    for k, v in enumerate(rows):
+        u = v["uplink"]
+        assert by["utilisation"][k] == pytest.approx(100 * u["utilization"])
+        assert by["offered load"][k] == pytest.approx(100 * u["offered_load"])
+        assert by["buffer drops"][k] == pytest.approx(100 * u["bytes"]["dropped"] / u["bytes"]["in"])
+        assert by["radio loss"][k] == pytest.approx(100 * u["bytes"]["lost"] / u["bytes"]["in"])
+
+
+def test_upf_latency_only_where_the_upf_is_modelled(rows, figs):
+    f = figs["edge-upf-latency"]
+    with_upf = [v for v in rows if v.get("upf")]
+    assert [s.name for s in f.series] == [v["name"] for v in with_upf]
+    for s, v in zip(f.series, with_upf):
+        lat = v["upf"]["latency_ns"]
+        assert list(s.y) == pytest.approx([lat[k] / 1e3 for k in ("p50", "p90", "p99", "p999", "max")])
+    no_upf = [{**v, "upf": None} for v in rows]
+    assert "edge-upf-latency" not in {x.id for x in edge_figures(Result("x", "edge", no_upf))}
+
+
+def test_rows_without_edge_fields_give_no_figures():
+    assert edge_figures(Result("x", "edge", [{"name": "a"}])) == []
