@@ -1,4 +1,5 @@
-"""Results the report tests draw: a small multi-queue host scenario with loads, and a fabric."""
+"""Results the report tests draw: a small multi-queue host scenario with loads, a fabric, and the
+edge example (central ingest against edge processing)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def host_result():
 @pytest.fixture(scope="session")
 def fabric_result():
     return vnetsim.run(EXAMPLES / "fabric-to-vm.yaml", duration="2ms")
+
+
+@pytest.fixture(scope="session")
+def edge_result():
+    return vnetsim.run(EXAMPLES / "factory-edge-vs-central.yaml", duration="30s")
 
 
 @pytest.fixture(scope="session")

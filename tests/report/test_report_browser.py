@@ -18,13 +18,13 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, host_result, fabric_result, sweep_store):
+def reports(tmp_path_factory, host_result, fabric_result, edge_result, sweep_store):
     folder = tmp_path_factory.mktemp("reports")
     out = {}
     json_path = folder / "host.json"
     json_path.write_text(host_result.to_json(), encoding="utf-8")
-    for name, result in (("host", host_result), ("fabric", fabric_result), ("json", json_path),
-                         ("store", sweep_store)):
+    for name, result in (("host", host_result), ("fabric", fabric_result), ("edge", edge_result),
+                         ("json", json_path), ("store", sweep_store)):
         if name == "json":   # the same page as from the Result itself (checked below), not opened again
             write_report(result, folder / "json.html")
             continue
@@ -48,13 +48,14 @@ def _plots(dom: str) -> dict[str, str]:
 
 
 @needs_chromium
-@pytest.mark.parametrize("name", ["host", "fabric", "store"])
+@pytest.mark.parametrize("name", ["host", "fabric", "edge", "store"])
 def test_every_plot_renders_without_errors_or_network(reports, name, tmp_path):
     _, out = reports
     path, n, ids = out[name]
     host = {"latency-cdf", "stage-latency", "cpu-per-core", "queue-load", "interrupts-vs-load"}
     fabric = {"end-to-end-cdf", "latency-cdf", "link-utilisation-0", "link-utilisation-1"}
-    expected = {"host": host, "fabric": fabric,
+    edge = {"edge-link-volume", "edge-monthly-cost", "edge-event-latency", "edge-uplink", "edge-upf-latency"}
+    expected = {"host": host, "fabric": fabric, "edge": edge,
                 "store": (host - {"queue-load"}) | {"sweep-host.pnic.ring_size-latency_ns.p99",
                                                 "sweep-host.pnic.ring_size-delivered_pps"}}[name]
     assert expected <= set(ids) and n == len(ids)

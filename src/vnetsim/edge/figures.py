@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from vnetsim.results import cells
 from vnetsim.results.figures import Figure, Series, Table, latency_cdf
+from vnetsim.units import format_rate
 
 LINKS = ("sensors", "uplink", "n3", "central")
 PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max"))
@@ -31,7 +32,7 @@ def link_volume(rows: list[dict]) -> Figure | None:
     for v in rows:
         series.append(Series(v["name"], links, [_gb(v["links"][k]["bytes_per_month"]) if k in v["links"] else None
                                                 for k in links]))
-        table += [[v["name"], k, cells.bitrate(8 * lk["bytes_per_s"]), f"{lk['messages_per_s']:,.1f}",
+        table += [[v["name"], k, format_rate(8 * lk["bytes_per_s"], "b/s"), f"{lk['messages_per_s']:,.1f}",
                    f"{_gb(lk['bytes_per_month']):,.1f}"] for k, lk in v["links"].items() if k in links]
     return Figure("edge-link-volume", "Volume on every link (all sites, per month)", "bar", series, x_label="link",
                   y_label="GB per month", y_log=True,
@@ -54,13 +55,13 @@ def monthly_cost(rows: list[dict]) -> Figure | None:
               "-" if v.get("reduction_ratio") is None else f"{v['reduction_ratio']:.3g}"] for v in rows]
     return Figure("edge-monthly-cost", "Monthly cost by item (all sites)", "stacked", series,
                   y_label="USD per month",
-                  table=Table(["variant", *used, "total", "break-even ratio", "reduction ratio"], table),
+                  table=Table(["variant", *used, "total", "break-even", "reduction"], table),
                   note="items that are zero in every variant are left out; edge processing pays off when its "
-                       "reduction ratio is above the break-even ratio")
+                       "reduction ratio (central ingest's uplink bytes over its own) is above the break-even ratio")
 
 
 def _percentile_figure(rows: list[dict], key, fig_id: str, title: str, scale_ns: float, unit: str,
-                       note: str) -> Figure | None:
+                       note: str, y_log: bool) -> Figure | None:
     """Grouped bars: the percentiles of ``key(row)`` (a latency summary in ns) per variant."""
     found = [(v["name"], key(v)) for v in rows]
     found = [(n, s) for n, s in found if s and s.get("count")]
@@ -69,7 +70,7 @@ def _percentile_figure(rows: list[dict], key, fig_id: str, title: str, scale_ns:
     labels = [label for _, label in PERCENTILES]
     series = [Series(n, labels, [float(s[k]) / scale_ns for k, _ in PERCENTILES]) for n, s in found]
     table = [[n, str(s["count"]), *[cells.duration(s[k]) for k, _ in PERCENTILES]] for n, s in found]
-    return Figure(fig_id, title, "bar", series, x_label="percentile", y_label=f"latency ({unit})", y_log=True,
+    return Figure(fig_id, title, "bar", series, x_label="percentile", y_label=f"latency ({unit})", y_log=y_log,
                   table=Table(["variant", "count", *labels], table), note=note)
 
 
@@ -82,7 +83,7 @@ def event_latency(rows: list[dict]) -> Figure | None:
     return _percentile_figure(rows, lambda v: (v.get("events") or {}).get("latency_ns"), "edge-event-latency",
                               "Event latency to the centre (percentiles)", 1e6, "ms",
                               "from production to the central decision: uplink wait and transmission, radio latency, "
-                              "central processing; an outage shows in the tail")
+                              "central processing; an outage shows in the tail (log scale)", y_log=True)
 
 
 def uplink_loss(rows: list[dict]) -> Figure | None:
@@ -118,7 +119,8 @@ def upf_latency(rows: list[dict]) -> Figure | None:
     """The UPF host's latency (N3 wire to the UPF application) per variant that models the UPF."""
     return _percentile_figure(rows, lambda v: (v.get("upf") or {}).get("latency_ns"), "edge-upf-latency",
                               "UPF latency (percentiles)", 1e3, "us",
-                              "N3 wire to the UPF application in its VM, through the host's NIC, vSwitch and vNIC")
+                              "N3 wire to the UPF application in its VM, through the host's NIC, vSwitch and vNIC",
+                              y_log=False)
 
 
 def _gb(n_bytes: float) -> float:
