@@ -148,7 +148,7 @@ class TrafficSource:
         n = len(t)
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
-        return Packets(t, t.copy(), s.astype(np.int32), f.astype(np.int32), ids)
+        return Packets(t, t.copy(), s.astype(np.int32, copy=False), f.astype(np.int32, copy=False), ids)
 
 
 class FlowSource:
