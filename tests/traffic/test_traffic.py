@@ -97,3 +97,15 @@ def test_compiled_poisson_block_draws_what_numpy_draws(n_flows):
         want_f = (theirs.integers(0, n_flows, 4096, dtype=np.int32) if n_flows > 1 else np.zeros(4096, np.int32))
         assert np.array_equal(t, want_t) and np.array_equal(f, want_f) and f.dtype == np.int32
         last = float(t[-1])
+
+
+def test_onoff_periods_far_shorter_than_a_packet_gap_are_refused_in_one_line():
+    """A Pareto shape next to 1 makes most periods last a tiny fraction of a ns: a million flows
+    at 10 pps each would draw billions of them for 1 ms (this once ran forever)."""
+    from vnetsim.errors import ModelError
+
+    src = source([{"name": "u", "count": 1_000_000, "rate": "10Mpps", "size": 64,
+                   "arrival": {"kind": "onoff", "on": "1us", "off": "999us", "shape": 1.0000001}}])
+    with pytest.raises(ModelError) as err:
+        src.until(1e6)
+    assert err.value.field == "traffic.flows.arrival" and "shape" in err.value.fix

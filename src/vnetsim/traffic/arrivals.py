@@ -11,8 +11,10 @@ import numba
 import numpy as np
 
 from vnetsim.engine.rng import GOLDEN_GAMMA, splitmix64, unit_open
+from vnetsim.errors import ModelError
 
 BLOCK = 1 << 16
+MAX_PERIODS_PER_CALL = 50_000_000   # ON/OFF periods drawn for one chunk (about a second of work)
 
 
 class _Buffered:
@@ -103,10 +105,12 @@ def _uniform(seed, flow, k, salt):
 
 
 @numba.njit(cache=True, nogil=True)
-def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t, out_t, out_f):
-    """Emit each flow's packets before ``horizon``; returns count, or -1 if ``out`` is too small."""
+def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t, out_t, out_f, max_periods):
+    """Emit each flow's packets before ``horizon``; returns count, -1 if ``out`` is too small, or -2
+    once more than ``max_periods`` ON/OFF periods were drawn (periods far shorter than a packet gap)."""
     n = 0
     cap = out_t.shape[0]
+    periods = 0
     for f in range(k.shape[0]):
         p = next_t[f]
         e = on_end[f]
@@ -122,6 +126,9 @@ def _onoff_until(horizon, seed, gap, on_xm, off_xm, inv_alpha, k, on_end, next_t
             else:
                 # The send clock runs only while ON: carry the time left to the next packet.
                 credit = p - e
+                periods += 1
+                if periods > max_periods:
+                    return -2
                 off = off_xm * _uniform(seed, f, kk, 1) ** (-inv_alpha)
                 on = on_xm * _uniform(seed, f, kk, 2) ** (-inv_alpha)
                 kk += 1
@@ -166,7 +173,14 @@ class OnOffArrivals:
             out_t = np.empty(self._cap)
             out_f = np.empty(self._cap, np.int32)
             n = _onoff_until(horizon_ns, self.seed, self.gap_ns, self.on_xm, self.off_xm, self.inv_alpha,
-                             self.k, self.on_end, self.next_t, out_t, out_f)
+                             self.k, self.on_end, self.next_t, out_t, out_f, MAX_PERIODS_PER_CALL)
+            if n == -2:
+                raise ModelError("traffic.flows.arrival",
+                                 f"ON/OFF periods too short to simulate: over {MAX_PERIODS_PER_CALL:,} periods "
+                                 f"before {horizon_ns:.4g} ns (Pareto shape {1 / self.inv_alpha:.7g}: most periods "
+                                 f"last {self.on_xm:.3g}-{2 * self.off_xm:.3g} ns, against a packet gap of "
+                                 f"{self.gap_ns:.3g} ns)",
+                                 "raise 'shape' (1.5 is a common heavy tail) or lengthen 'on' and 'off'")
             if n >= 0:
                 order = np.argsort(out_t[:n], kind="stable")
                 return out_t[:n][order], out_f[:n][order]
