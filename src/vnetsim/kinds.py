@@ -128,6 +128,27 @@ class Kind:
             raise exc.at(variant.where) from None
 
 
+def lazy(target: str, *, call: bool = True) -> Callable[..., Any]:
+    """``"package.module:name"`` imported on first use, so loading a kind stays cheap: with ``call``
+    a function that calls it with its arguments (a renderer, a figure builder), else a function
+    returning the object itself (a CLI app, for ``Kind.cli``)."""
+    module, _, name = target.partition(":")
+
+    def load() -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)
+
+    if not call:
+        return load
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return load()(*args, **kwargs)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
 @cache
 def all_kinds() -> dict[str, Kind]:
     """Every installed kind, by name (entry points of the ``vnetsim.kinds`` group)."""

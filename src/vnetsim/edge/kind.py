@@ -8,7 +8,7 @@ one result row named after it; the kind brings ``vnetsim edge breakeven``.
 from __future__ import annotations
 
 from vnetsim.edge.config import EdgeScenario
-from vnetsim.kinds import Kind, RunOptions
+from vnetsim.kinds import Kind, RunOptions, lazy
 from vnetsim.scenario.loader import LoadedVariant
 
 
@@ -22,22 +22,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     return [{"name": v.name, "description": v.description, "variant": v.name, "scenario": v.model.name, **row}]
 
 
-def _render(result, console) -> None:
-    from vnetsim.edge.render import render_edge
 
-    render_edge(result, console)
-
-
-def _figures(result) -> list:
-    from vnetsim.edge.figures import edge_figures
-
-    return edge_figures(result)
-
-
-def _cli():
-    from vnetsim.edge.cli import app
-
-    return app
 
 
 KIND = Kind(
@@ -45,9 +30,9 @@ KIND = Kind(
     summary="IoT sensors, edge processing, 5G/WAN uplinks, the UPF as a VNF and the central site",
     model=EdgeScenario,
     run=run_variant,
-    render=_render,
+    render=lazy("vnetsim.edge.render:render_edge"),
     detect=lambda doc: "sensors" in doc,
-    cli=_cli,
-    report=_figures,
+    cli=lazy("vnetsim.edge.cli:app", call=False),
+    report=lazy("vnetsim.edge.figures:edge_figures"),
     kernels=lambda: ["vnetsim.edge.uplink", "vnetsim.engine.fifo", "vnetsim.engine.ring_server"],
 )

@@ -9,7 +9,7 @@ brings the ``vnetsim fabric plan`` command.
 from __future__ import annotations
 
 from vnetsim.fabric.config import FabricScenario
-from vnetsim.kinds import Kind, RunOptions
+from vnetsim.kinds import Kind, RunOptions, lazy
 from vnetsim.scenario.loader import LoadedVariant
 
 
@@ -39,16 +39,6 @@ def render_rows(result, console) -> None:
         render_result(row, console)
 
 
-def _cli():
-    from vnetsim.fabric.cli import app
-
-    return app
-
-
-def _figures(result) -> list:
-    from vnetsim.fabric.figures import fabric_figures
-
-    return fabric_figures(result)
 
 
 KIND = Kind(
@@ -58,7 +48,7 @@ KIND = Kind(
     run=run_variant,
     render=render_rows,
     detect=lambda doc: "fabric" in doc,
-    cli=_cli,
-    report=_figures,
+    cli=lazy("vnetsim.fabric.cli:app", call=False),
+    report=lazy("vnetsim.fabric.figures:fabric_figures"),
     kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.fabric.packetlevel"],
 )

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from vnetsim.host.scenario import HostScenario
-from vnetsim.kinds import Capability, Kind, RunOptions
+from vnetsim.kinds import Capability, Kind, RunOptions, lazy
 from vnetsim.scenario.loader import LoadedVariant
 
 
@@ -155,28 +155,8 @@ def resolve_paths(doc: dict, base: Path) -> dict:
     return dict(doc, traffic=dict(traffic, flows=groups))
 
 
-def _render(result, console) -> None:
-    from vnetsim.host.render import render_host
-
-    render_host(result, console)
 
 
-def _render_throughput(result, console) -> None:
-    from vnetsim.host.render import render_throughput
-
-    render_throughput(result, console)
-
-
-def _render_flows(result, console) -> None:
-    from vnetsim.host.render import render_flows
-
-    render_flows(result, console)
-
-
-def _figures(result) -> list:
-    from vnetsim.host.figures import host_figures
-
-    return host_figures(result)
 
 
 KIND = Kind(
@@ -184,15 +164,16 @@ KIND = Kind(
     summary="traffic into one host: pNIC rings, host RX threads, vSwitch, vNIC, guest vCPUs, application",
     model=HostScenario,
     run=run_variant,
-    render=_render,
+    render=lazy("vnetsim.host.render:render_host"),
     detect=lambda doc: "host" in doc,
     fallback=True,
     prepare=resolve_paths,
     capabilities={
-        "throughput": Capability(search_throughput, _render_throughput, "RFC 2544 zero-loss rate"),
-        "flows": Capability(list_flows, _render_flows, "each flow's RX queue, core and VM"),
+        "throughput": Capability(search_throughput, lazy("vnetsim.host.render:render_throughput"),
+                                 "RFC 2544 zero-loss rate"),
+        "flows": Capability(list_flows, lazy("vnetsim.host.render:render_flows"), "each flow's RX queue, core and VM"),
     },
     writes_pcap=True,
-    report=_figures,
+    report=lazy("vnetsim.host.figures:host_figures"),
     kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.engine.ring_server", "vnetsim.host.kernels"],
 )

@@ -8,7 +8,7 @@ the variant. The kind brings ``vnetsim storage plan``.
 
 from __future__ import annotations
 
-from vnetsim.kinds import Kind, RunOptions
+from vnetsim.kinds import Kind, RunOptions, lazy
 from vnetsim.scenario.loader import LoadedVariant
 from vnetsim.storage.config import StorageScenario
 
@@ -22,22 +22,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     return [row]
 
 
-def render(result, console) -> None:
-    from vnetsim.storage.render import render_rows
 
-    render_rows(result, console)
-
-
-def _figures(result) -> list:
-    from vnetsim.storage.figures import storage_figures
-
-    return storage_figures(result)
-
-
-def _cli():
-    from vnetsim.storage.cli import app
-
-    return app
 
 
 KIND = Kind(
@@ -45,8 +30,8 @@ KIND = Kind(
     summary="hyper-converged storage clusters: robo (two-node), single site, stretched",
     model=StorageScenario,
     run=run_variant,
-    render=render,
+    render=lazy("vnetsim.storage.render:render_rows"),
     detect=lambda doc: "storage" in doc,
-    cli=_cli,
-    report=_figures,
+    cli=lazy("vnetsim.storage.cli:app", call=False),
+    report=lazy("vnetsim.storage.figures:storage_figures"),
 )
