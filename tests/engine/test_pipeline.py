@@ -319,3 +319,18 @@ def test_graph_must_be_feed_forward_and_connected():
     pipe.connect(a, b)
     with pytest.raises(ValueError, match="not connected"):
         pipe.step(1e3)
+
+
+def test_vnetsim_threads_is_checked(monkeypatch):
+    from vnetsim.engine.pipeline import default_workers, usable_cpus
+    from vnetsim.errors import UserError
+
+    monkeypatch.setenv("VNETSIM_THREADS", "3")
+    assert default_workers() == 3
+    monkeypatch.delenv("VNETSIM_THREADS")
+    assert default_workers() == min(usable_cpus(), 8) >= 1
+    for bad in ("two", "0", "-1", "1.5"):
+        monkeypatch.setenv("VNETSIM_THREADS", bad)
+        with pytest.raises(UserError) as err:
+            default_workers()
+        assert err.value.where == "VNETSIM_THREADS" and "\n" not in err.value.line()

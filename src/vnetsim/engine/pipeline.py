@@ -59,6 +59,7 @@ import numpy as np
 
 from vnetsim.engine.merge import merge_runs, split_runs
 from vnetsim.engine.packets import Packets
+from vnetsim.errors import UserError
 
 DeliverFn = Callable[[Packets, float], None]      # (packets, horizon_ns)
 ClassifyFn = Callable[[Packets], np.ndarray]       # packets -> successor index per packet (-1: leaves)
@@ -66,17 +67,24 @@ ClassifyFn = Callable[[Packets], np.ndarray]       # packets -> successor index 
 SOURCE, STAGE, SINK = "source", "stage", "sink"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def default_workers() -> int:
     """Threads a pipeline run may use: ``VNETSIM_THREADS`` if set, else the CPUs this process may
     run on (at most 8)."""
     env = os.environ.get("VNETSIM_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    if not env:
+        return min(usable_cpus(), 8)
+    if not env.isdigit() or int(env) < 1:
+        raise UserError("VNETSIM_THREADS", f"{env!r} is not a number of threads (a whole number >= 1)",
+                        "set it to 1 for one thread, or unset it to use every CPU")
+    return int(env)
 
 
 def iter_chunk_bounds(duration_ns: float, warmup_ns: float, offered_pps: float,

@@ -86,14 +86,6 @@ def run_point_in_worker(point: Point) -> Outcome:
     return run_point(point)
 
 
-def default_workers() -> int:
-    """The CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def run_serial(points: list[Point]) -> Iterator[tuple[Point, Outcome]]:
     """One point after the other, in this process."""
     for p in points:

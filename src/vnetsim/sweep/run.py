@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetsim import __version__
+from vnetsim.engine.pipeline import usable_cpus
 from vnetsim.errors import ScenarioError, UserError
 from vnetsim.io import outputs
 from vnetsim.kinds import kind_of
@@ -22,7 +23,7 @@ from vnetsim.results.store import Store
 from vnetsim.scenario.loader import option_overrides, read_yaml
 from vnetsim.sweep.ci import summarize
 from vnetsim.sweep.design import Axis, SweepBlock, parse_block, parse_grid, with_grid
-from vnetsim.sweep.execute import default_workers, run_dask, run_pool, run_serial
+from vnetsim.sweep.execute import run_dask, run_pool, run_serial
 from vnetsim.sweep.points import Point, build_points
 
 Progress = Callable[[int, int], None]
@@ -115,7 +116,7 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
         if dask is not None:
             outcomes = run_dask(todo, dask) if todo else iter(())
         else:
-            n = min(workers or default_workers(), len(todo))
+            n = min(workers or usable_cpus(), len(todo))
             outcomes = run_serial(todo) if n <= 1 else run_pool(todo, n)
         ran = 0
         try:
