@@ -56,3 +56,18 @@ def test_a_sweep_draws_a_bar_on_a_terminal_only(tmp_path):
     assert status == 0, seen
     assert "sweep" in seen and "ETA" in seen and "2/2" in seen
     # piped or redirected: nothing on stderr (tests/sweep/test_cli.py checks every command's stderr)
+
+
+def test_a_storage_run_reports_each_variant_done_and_changes_nothing():
+    """The storage kind says when each variant is done (it has no chunks to report inside one), so
+    a file of three variants moves the bar in thirds; the rows are those of a run without it."""
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "erp-site-flavors.yaml"
+    seen: list[float] = []
+    with_bar = vnetsim.run(example, progress=seen.append)
+    plain = vnetsim.run(example)
+    assert json.dumps(with_bar.variants, sort_keys=True) == json.dumps(plain.variants, sort_keys=True)
+    assert len(plain.variants) == 3
+    assert seen[:3] == [1 / 3, 2 / 3, 1.0] and set(seen[3:]) <= {1.0}

@@ -18,6 +18,8 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     from vnetsim.storage.run import run_scenario
 
     row = run_scenario(v.model)
+    if options.progress is not None:   # no chunks to report inside a variant yet: done is all it says
+        options.progress(1.0)
     row = {"name": v.name, "description": v.description, "scenario": v.model.name, **row}
     return [row]
 
