@@ -13,7 +13,7 @@ from vnetsim.fabric.simulate import run_fabric_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.reference.ring_server_ref import ring_server_reference  # noqa: E402
+from tests.reference.host_chain import reference_receive  # noqa: E402
 
 DOC = {
     "name": "edge", "seed": 5, "duration": "2ms",
@@ -30,20 +30,8 @@ DOC = {
 def _reference_host(plan, t, t0, size, flow, pid, end):
     """The SimPy reference (tests/reference, written from docs/models/engine.md) chained by hand:
     pNIC rings and host cores, then vNIC rings and vCPUs. Returns {pid: delivery time} and drops."""
-    h_pp, h_pb = plan.host_work_ns
-    host = ring_server_reference(plan.host.cores, plan.host.rings, t, plan.flow_pnic_ring[flow], pid,
-                                 h_pp[flow] + h_pb[flow] * size, end)
-    left = sorted(host.departed.items(), key=lambda kv: (kv[1][0], kv[0]))       # (time, packet id)
-    g_pid = np.array([p for p, _ in left], np.int64)
-    g_t = np.array([v[0] for _, v in left], float)
-    row = {int(p): i for i, p in enumerate(pid)}
-    k = np.array([row[int(p)] for p in g_pid], np.int64)
-    vm = plan.flow_vm[flow[k]] if len(k) else np.empty(0, np.int64)
-    g_work = plan.guest_work_ns[0][vm] + plan.guest_work_ns[1][vm] * size[k]
-    guest = ring_server_reference(plan.guest.cores, plan.guest.rings, g_t, plan.flow_vnic_ring[flow[k]], g_pid,
-                                  g_work, end)
-    delivered = {p: v[0] for p, v in guest.departed.items() if v[0] <= end}
-    return delivered, len(host.dropped) + len(guest.dropped)
+    delivered, dropped = reference_receive(plan, t, pid, flow, size, end)
+    return delivered, len(dropped)
 
 
 def test_edge_hosts_match_the_reference_host_fed_the_fabric_deliveries():

@@ -114,11 +114,11 @@ def test_latency_sensitivity_high_preset():
     doc["host"]["pnic"] = {"rx_queues": 4}
     doc["host"]["cores"] = 1
     plan = compile_host(model(doc).host, model(doc).traffic.flows)
-    assert len(plan.host.cores) == 4, "a dedicated core per queue"
-    assert all(r.coalesce_min_interval_ns == 0 and r.coalesce_frames == 1 for r in plan.guest.rings)
-    assert all(c.cstates == () for c in plan.guest.cores)
+    assert len(plan.receive[0].cores) == 4, "a dedicated core per queue"
+    assert all(r.coalesce_min_interval_ns == 0 and r.coalesce_frames == 1 for r in plan.receive[1].rings)
+    assert all(c.cstates == () for c in plan.receive[1].cores)
     normal = compile_host(model(scenario()).host, model(scenario()).traffic.flows)
-    assert normal.guest.rings[0].coalesce_min_interval_ns == pytest.approx(250e3), "VMXNET3 rbc 4000/s"
+    assert normal.receive[1].rings[0].coalesce_min_interval_ns == pytest.approx(250e3), "VMXNET3 rbc 4000/s"
 
 
 def test_queues_cores_and_vms():

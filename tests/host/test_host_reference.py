@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.reference.fifo_ref import fifo_reference  # noqa: E402
-from tests.reference.ring_server_ref import ring_server_reference  # noqa: E402
+from tests.reference.host_chain import reference_receive  # noqa: E402
 
 from vnetsim.api import load  # noqa: E402
 from vnetsim.engine.packets import Packets  # noqa: E402
@@ -117,21 +117,7 @@ def reference(plan, t, size, flow, end):
     n = len(t)
     pid = np.arange(n)
     wire = fifo_reference(t, np.zeros(n, np.int64), (size + 20).astype(float), size, 1).departure
-    h_pp, h_pb = plan.host_work_ns
-    host = ring_server_reference(plan.host.cores, plan.host.rings, wire, plan.flow_pnic_ring[flow], pid,
-                                 h_pp[flow] + h_pb[flow] * size, end)
-    dropped = {p: 0 for p in host.dropped}
-    left = sorted(host.departed.items(), key=lambda kv: (kv[1][0], kv[0]))   # (time, packet id)
-    g_pid = np.array([p for p, _ in left], np.int64)
-    g_t = np.array([v[0] for _, v in left], float)
-    g_flow = flow[g_pid] if len(g_pid) else np.empty(0, np.int64)
-    vm = plan.flow_vm[g_flow]
-    g_work = plan.guest_work_ns[0][vm] + plan.guest_work_ns[1][vm] * size[g_pid]
-    guest = ring_server_reference(plan.guest.cores, plan.guest.rings, g_t, plan.flow_vnic_ring[g_flow], g_pid,
-                                  g_work, end)
-    dropped.update({p: 1 for p in guest.dropped})
-    delivered = {p: v[0] for p, v in guest.departed.items() if v[0] <= end}
-    return delivered, dropped
+    return reference_receive(plan, wire, pid, flow, size, end)
 
 
 @settings(max_examples=250, deadline=None, derandomize=True, database=None,

@@ -205,7 +205,7 @@ def run_edge_scenario(sc: EdgeScenario, progress: Callable[[float], None] | None
         pipe.connect(up, enc)
         pipe.connect(enc, wire_node)
         receive = HostReceive(plan, t_lo, t_end, None, pipe, wire_node)
-        _on_drops(pipe, (receive.pnic, receive.vnic), upf_latency.dropped)
+        _on_drops(pipe, tuple(receive.rings), upf_latency.dropped)
         _tap(pipe, upf_latency, centre)
     else:
         sink = pipe.sink(centre, "centre")

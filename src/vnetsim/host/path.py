@@ -26,17 +26,13 @@ import numpy as np
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Node, Pipeline, default_workers
-from vnetsim.engine.ring_server import RingServer
-from vnetsim.engine.stage import FifoStage, RingStage
+from vnetsim.engine.stage import FifoStage, RingStage, RingStats
 from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import HostPlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import format_rate
-
-STAGES = ("wire", "pnic_ring", "vswitch", "vnic_ring", "guest")
-DROP_STAGES = ("pnic_ring", "vnic_ring")
 
 
 @dataclass
@@ -63,13 +59,10 @@ class HostRun:
     offered: int
     offered_bits: float
     delivered: int
-    drops: dict[str, int]
+    drops: dict[str, int]           # window drops by ring stage (its wait name), in path order
     latency: LogHistogram
-    stages: dict[str, LogHistogram]
-    queue_packets: np.ndarray       # pNIC queue arrivals (window)
-    queue_drops: np.ndarray
-    vnic_packets: np.ndarray
-    vnic_drops: np.ndarray
+    stages: dict[str, LogHistogram]  # latency of each stage, in path order (wire first)
+    ring_stats: list[RingStats]     # per receive stage (plan.receive order): rings and cores
     host_counters: np.ndarray       # per host core: CORE_COUNTERS of the statistics window
     guest_counters: np.ndarray
     host_core_packets: np.ndarray
@@ -82,8 +75,9 @@ class HostRun:
 
 
 class HostReceive:
-    """The receiving host, from its NIC on: pNIC rings and host threads (driver, vSwitch), then vNIC
-    rings and guest vCPUs (driver, application), and the application as the sink.
+    """The receiving host, from its NIC on: the plan's chain of ring stages (``plan.receive``; by
+    default pNIC rings and host threads (driver, vSwitch), then vNIC rings and guest vCPUs (driver,
+    application)), and the application as the sink.
 
     Given a ``pipeline`` and an ``upstream`` node, its stages are added behind that node; without
     them it owns a pipeline whose input is pushed with ``advance(arrivals, horizon)``: packets as
@@ -96,21 +90,21 @@ class HostReceive:
         self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.entry = upstream if upstream is not None else self.pipeline.source(name="nic")
-        h_pp, h_pb = plan.host_work_ns
-        self.pnic = RingStage(RingServer(plan.host.cores, plan.host.rings, t_lo, t_end, detail=False),
-                              plan.flow_pnic_ring, h_pp, h_pb, "pnic_ring")
-        self.vnic = RingStage(RingServer(plan.guest.cores, plan.guest.rings, t_lo, t_end, detail=False),
-                              plan.flow_vnic_ring, plan.guest_work_ns[0][plan.flow_vm],
-                              plan.guest_work_ns[1][plan.flow_vm], "vnic_ring")
+        self.rings = [sp.build(t_lo, t_end) for sp in plan.receive]
         self.latency = LogHistogram()               # end to end: source to the application
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
         p = self.pipeline
-        pnic = p.add(self.pnic, on_drop=lambda pid: self._dropped(pid, 0))
-        vnic = p.add(self.vnic, on_drop=lambda pid: self._dropped(pid, 1))
-        app = p.sink(self._deliver, "application")
-        p.connect(self.entry, pnic)
-        p.connect(pnic, vnic)
-        p.connect(vnic, app)
+        last = self.entry
+        for k, stage in enumerate(self.rings):
+            node = p.add(stage, on_drop=self._drop_counter(k))
+            p.connect(last, node)
+            last = node
+        p.connect(last, p.sink(self._deliver, "application"))
+
+    @property
+    def pnic(self) -> RingStage:
+        """The stage whose rings the NIC fills."""
+        return self.rings[0]
 
     def advance(self, arrivals: Packets, horizon: float) -> None:
         """Take packets arriving at the NIC and run every decision before ``horizon`` (own pipeline)."""
@@ -130,7 +124,12 @@ class HostReceive:
             self.trace.delivered_pid.append(fin.pkt_id[:n_done])
             self.trace.delivered_t_ns.append(fin.t_ns[:n_done])
 
+    def _drop_counter(self, stage: int):
+        """The drop callback of receive stage ``stage``."""
+        return lambda pid: self._dropped(pid, stage)
+
     def _dropped(self, pid: np.ndarray, stage: int) -> None:
+        """Packets dropped at receive stage ``stage`` (an index into ``plan.receive``)."""
         self.dropped_total += len(pid)
         if self.trace is not None:
             self.trace.dropped_pid.append(pid)
@@ -138,24 +137,32 @@ class HostReceive:
 
     def start_window(self) -> None:
         """Counters count from here (own pipeline; CPU time is clipped to the window by the kernels)."""
-        self.pnic.start_window()
-        self.vnic.start_window()
+        for stage in self.rings:
+            stage.start_window()
 
     def in_flight(self) -> int:
         """Packets still inside at the end: held, in rings, or reaching the application too late."""
         return self.pipeline.held() + self.late
 
     def parts(self) -> dict:
-        """The receive side's share of a HostRun."""
-        h, g = self.pnic.stats(), self.vnic.stats()
+        """The receive side's share of a HostRun: per stage its statistics (``ring_stats``, in the
+        order of ``plan.receive``), and the drops, latencies and per-core counters by name and role."""
+        stats = [stage.stats() for stage in self.rings]
+        receive_stages: dict[str, LogHistogram] = {}
+        drops: dict[str, int] = {}
+        for sp, s in zip(self.plan.receive, stats):
+            receive_stages[sp.wait_name] = s.wait
+            receive_stages[sp.work_name] = s.work
+            drops[sp.wait_name] = int(s.rings["window_drops"].sum())
+
+        def by_role(role: str, field: str) -> np.ndarray:
+            rows = [getattr(s, field) for sp, s in zip(self.plan.receive, stats) if sp.role == role]
+            return np.concatenate(rows) if rows else getattr(stats[0], field)[:0]
+
         return dict(
-            delivered=self.delivered, latency=self.latency,
-            drops={"pnic_ring": int(h.rings["window_drops"].sum()), "vnic_ring": int(g.rings["window_drops"].sum())},
-            receive_stages={"pnic_ring": h.wait, "vswitch": h.work, "vnic_ring": g.wait, "guest": g.work},
-            queue_packets=h.rings["arrivals"].copy(), queue_drops=h.rings["window_drops"].copy(),
-            vnic_packets=g.rings["arrivals"].copy(), vnic_drops=g.rings["window_drops"].copy(),
-            host_counters=h.cores, guest_counters=g.cores, host_core_packets=h.core_packets,
-            guest_core_packets=g.core_packets)
+            delivered=self.delivered, latency=self.latency, drops=drops, receive_stages=receive_stages,
+            ring_stats=stats, host_counters=by_role("host", "cores"), guest_counters=by_role("guest", "cores"),
+            host_core_packets=by_role("host", "core_packets"), guest_core_packets=by_role("guest", "core_packets"))
 
 
 class _Offered:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vnetsim.engine.ring_server import CoreSpec, RingSpec
+from vnetsim.engine.ring_server import CoreSpec, RingServer, RingSpec
+from vnetsim.engine.stage import RingStage
 from vnetsim.errors import ModelError
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
 from vnetsim.host.flows import FlowCatalog, build_catalog
@@ -31,21 +32,56 @@ class StagePlan:
 
 
 @dataclass
+class RingStagePlan(StagePlan):
+    """A ring-server stage of the receive path, ready to build: its cores and rings, which ring each
+    flow lands on, what each packet costs there, and the names its two latencies are reported under.
+
+    ``role`` says whose CPUs serve it: ``"host"`` (the hypervisor's or a bare-metal host's cores)
+    or ``"guest"`` (a VM's vCPUs); the CPU table and the warnings group cores by it.
+    """
+
+    ring_of_flow: np.ndarray                  # per flow: global ring index
+    work_ns: tuple[np.ndarray, np.ndarray]    # per flow: (per packet, per byte) work of the serving core
+    wait_name: str                            # latency of waiting in the ring, e.g. "pnic_ring"
+    work_name: str                            # latency of the core's work, e.g. "vswitch"
+    role: str = "host"
+
+    def build(self, t_lo: float, t_end: float) -> RingStage:
+        """The engine stage (statistics window ``[t_lo, t_end]``)."""
+        return RingStage(RingServer(self.cores, self.rings, t_lo, t_end, detail=False), self.ring_of_flow,
+                         self.work_ns[0], self.work_ns[1], self.wait_name)
+
+
+@dataclass
 class HostPlan:
-    """Everything the host path needs at run time, as numbers."""
+    """Everything the host path needs at run time, as numbers.
+
+    ``receive`` is the chain of ring stages from the NIC to the application, in order (today: the
+    pNIC rings served by host threads, then each VM's vNIC rings served by its vCPUs); the first
+    stage's rings are the NIC's queues.
+    """
 
     line_rate_bps: float
-    host: StagePlan                 # pNIC rings -> host RX threads (driver + vSwitch)
-    guest: StagePlan                # vNIC rings -> guest vCPUs (driver + app)
-    flow_pnic_ring: np.ndarray      # per flow: pNIC queue
-    flow_vnic_ring: np.ndarray      # per flow: global vNIC ring index
+    receive: list[RingStagePlan]
     flow_vm: np.ndarray             # per flow: VM index
-    host_work_ns: tuple[np.ndarray, np.ndarray]       # per flow: (per packet, per byte) for host threads
-    guest_work_ns: tuple[np.ndarray, np.ndarray]      # per VM: (per packet, per byte)
     vm_names: list[str]
     catalog: FlowCatalog            # the flows and their headers
     steering: Steering              # why each flow landed on its pNIC queue
     tx: list[dict]                  # per VM that transmits: its TX work (analytic)
+
+    @property
+    def nic(self) -> RingStagePlan:
+        """The stage whose rings the NIC fills (its queues are the pNIC's RX queues)."""
+        return self.receive[0]
+
+    @property
+    def flow_pnic_ring(self) -> np.ndarray:
+        """Per flow: the pNIC queue it lands on."""
+        return self.receive[0].ring_of_flow
+
+    def role_stages(self, role: str) -> list[RingStagePlan]:
+        """The receive stages served by ``role``'s CPUs ("host" or "guest")."""
+        return [s for s in self.receive if s.role == role]
 
     def source(self, groups: list[FlowGroup], seed: int, rate_scale: float = 1.0) -> TrafficSource:
         """The traffic source of these flows (overlay bytes added on the wire)."""
@@ -260,15 +296,18 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     guest_stage = StagePlan(cores, rings, core_names, ring_names)
 
     pnic_q, steering, vnic_q = steer_flows(host, catalog, pins)
+    pnic = RingStagePlan(host_stage.cores, host_stage.rings, host_stage.core_names, host_stage.ring_names,
+                         ring_of_flow=pnic_q, work_ns=(np.maximum(per_flow, 0.0), per_byte),
+                         wait_name="pnic_ring", work_name="vswitch", role="host")
+    flow_vm = catalog.vm
+    vnic = RingStagePlan(guest_stage.cores, guest_stage.rings, guest_stage.core_names, guest_stage.ring_names,
+                         ring_of_flow=np.asarray(ring_offset, np.int64)[flow_vm] + vnic_q,
+                         work_ns=(np.asarray(vm_pp, np.float64)[flow_vm], np.asarray(vm_pb, np.float64)[flow_vm]),
+                         wait_name="vnic_ring", work_name="guest", role="guest")
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
-        host=host_stage,
-        guest=guest_stage,
-        flow_pnic_ring=pnic_q,
-        flow_vnic_ring=np.asarray(ring_offset, np.int64)[catalog.vm] + vnic_q,
+        receive=[pnic, vnic],
         flow_vm=catalog.vm,
-        host_work_ns=(np.maximum(per_flow, 0.0), per_byte),
-        guest_work_ns=(np.asarray(vm_pp), np.asarray(vm_pb)),
         vm_names=[v.name for v in host.vms],
         catalog=catalog,
         steering=steering,

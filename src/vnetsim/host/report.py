@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vnetsim.engine.histogram import relative_error
-from vnetsim.host.path import DROP_STAGES, STAGES, HostRun
+from vnetsim.host.path import HostRun
 from vnetsim.host.stats import honest_summary, unsupported
 from vnetsim.host.warnings import still_growing, unused_resources
 from vnetsim.nic import REASONS, balls_into_bins
@@ -55,10 +55,11 @@ def steering_summary(plan, flow_listing: int) -> dict:
     """How flows were spread over the pNIC queues: reasons, queues used, what hashing predicts,
     and which queue (and core) each flow landed on (the first ``flow_listing`` flows)."""
     st = plan.steering
-    n_q = len(plan.host.rings)
+    nic = plan.nic
+    n_q = len(nic.rings)
     queue = plan.flow_pnic_ring
     flows_per_queue = np.bincount(queue, minlength=n_q) if len(queue) else np.zeros(n_q, np.int64)
-    core_of_queue = np.array([r.core for r in plan.host.rings], np.int64)
+    core_of_queue = np.array([r.core for r in nic.rings], np.int64)
     reasons: dict[str, int] = {}
     for code, label in REASONS.items():
         k = int((st.reason == code).sum())
@@ -69,7 +70,7 @@ def steering_summary(plan, flow_listing: int) -> dict:
     listing = []
     for row in st.listing(plan.catalog.flows, limit=flow_listing):
         row["queue"] = int(queue[row["flow"]])
-        row["core"] = plan.host.core_names[core_of_queue[row["queue"]]]
+        row["core"] = nic.core_names[core_of_queue[row["queue"]]]
         row["vm"] = plan.vm_names[int(plan.flow_vm[row["flow"]])]
         listing.append(row)
     return {
@@ -119,6 +120,8 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
     plan = run.plan
     lat = honest_summary(run.latency.summary(), run.latency.count)
     tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
+    stages = list(zip(plan.receive, run.ring_stats))
+    nic_rings = run.ring_stats[0]
     row = {
         "name": name,
         "description": description,
@@ -133,21 +136,21 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
             "dropped": sum(run.drops.values()),
             "in_flight": run.offered - run.delivered - sum(run.drops.values()),
         },
-        "drops_by_stage": {s: run.drops[s] for s in DROP_STAGES},
+        "drops_by_stage": dict(run.drops),
         "latency_ns": lat,
         "latency_histogram": histogram_to_json(run.latency),
-        "stage_latency_ns": {s: run.stages[s].mean for s in STAGES},
-        "stage_latency_p99_ns": {s: run.stages[s].quantile(0.99) for s in STAGES},
-        "stage_latency_samples": {s: int(run.stages[s].count) for s in STAGES},
-        "stage_latency_unsupported": {s: unsupported(("mean", "p99"), run.stages[s].count) for s in STAGES},
-        "cpu": {**_cpu(run.host_counters, plan.host.core_names, window_ns),
-                **_cpu(run.guest_counters, plan.guest.core_names, window_ns), **tx_cpu},
-        "cores": {**_core_counters(run.host_counters, plan.host.core_names, run.host_core_packets, window_s),
-                  **_core_counters(run.guest_counters, plan.guest.core_names, run.guest_core_packets, window_s)},
-        "queues": {**_queues(plan.host.ring_names, run.queue_packets, run.queue_drops),
-                   **_queues(plan.guest.ring_names, run.vnic_packets, run.vnic_drops)},
-        "imbalance": {"pnic_queues": _imbalance(run.queue_packets),
-                      "host_cores": _imbalance(run.host_core_packets)},
+        "stage_latency_ns": {s: h.mean for s, h in run.stages.items()},
+        "stage_latency_p99_ns": {s: h.quantile(0.99) for s, h in run.stages.items()},
+        "stage_latency_samples": {s: int(h.count) for s, h in run.stages.items()},
+        "stage_latency_unsupported": {s: unsupported(("mean", "p99"), h.count) for s, h in run.stages.items()},
+        "cpu": {**{k: v for sp, rs in stages for k, v in _cpu(rs.cores, sp.core_names, window_ns).items()},
+                **tx_cpu},
+        "cores": {k: v for sp, rs in stages
+                  for k, v in _core_counters(rs.cores, sp.core_names, rs.core_packets, window_s).items()},
+        "queues": {k: v for sp, rs in stages
+                   for k, v in _queues(sp.ring_names, rs.rings["arrivals"], rs.rings["window_drops"]).items()},
+        "imbalance": {"pnic_queues": _imbalance(nic_rings.rings["arrivals"]),
+                      "host_cores": _imbalance(nic_rings.core_packets)},
         "steering": steering_summary(plan, flow_listing),
         "tx": tx_section,
         "histogram_relative_error": relative_error(),

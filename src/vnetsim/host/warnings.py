@@ -24,21 +24,23 @@ GROWTH_MIN_PACKETS = 64  # a backlog of a few packets is never a trend
 def unused_resources(plan) -> list[str]:
     """One line per group of configured cores that no queue feeds (they stay idle)."""
     out = []
-    host_served = {r.core for r in plan.host.rings}
-    idle_host = [n for i, n in enumerate(plan.host.core_names) if i not in host_served]
-    if idle_host:
-        out.append(f"{len(idle_host)} of {len(plan.host.core_names)} host cores serve no pNIC queue and stay idle "
-                   f"({_names(idle_host)}): host.pnic.rx_queues is {len(plan.host.rings)}; give at least as many "
-                   "queues as host.cores")
-    guest_served = {r.core for r in plan.guest.rings}
-    for vm in plan.vm_names:
-        cores = [(i, n) for i, n in enumerate(plan.guest.core_names) if n.startswith(f"{vm}/")]
-        idle = [n for i, n in cores if i not in guest_served]
-        queues = sum(1 for n in plan.guest.ring_names if n.startswith(f"{vm}/"))
-        if idle:
-            out.append(f"VM {vm}: {len(cores)} vCPUs but {queues} vNIC queue{'s' if queues != 1 else ''}: "
-                       f"{_names(idle)} serve no queue and stay idle (set host.vms.{vm}.vnic.queues to "
-                       f"{len(cores)}, or fewer vCPUs)")
+    for stage in plan.role_stages("host")[:1]:      # the host threads that serve the NIC's queues
+        served = {r.core for r in stage.rings}
+        idle_host = [n for i, n in enumerate(stage.core_names) if i not in served]
+        if idle_host:
+            out.append(f"{len(idle_host)} of {len(stage.core_names)} host cores serve no pNIC queue and stay idle "
+                       f"({_names(idle_host)}): host.pnic.rx_queues is {len(stage.rings)}; give at least as many "
+                       "queues as host.cores")
+    for stage in plan.role_stages("guest"):
+        served = {r.core for r in stage.rings}
+        for vm in plan.vm_names:
+            cores = [(i, n) for i, n in enumerate(stage.core_names) if n.startswith(f"{vm}/")]
+            idle = [n for i, n in cores if i not in served]
+            queues = sum(1 for n in stage.ring_names if n.startswith(f"{vm}/"))
+            if idle:
+                out.append(f"VM {vm}: {len(cores)} vCPUs but {queues} vNIC queue{'s' if queues != 1 else ''}: "
+                           f"{_names(idle)} serve no queue and stay idle (set host.vms.{vm}.vnic.queues to "
+                           f"{len(cores)}, or fewer vCPUs)")
     return out
 
 
