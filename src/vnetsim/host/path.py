@@ -29,7 +29,7 @@ from vnetsim.engine.pipeline import Node, Pipeline, default_workers
 from vnetsim.engine.stage import FifoStage, RingStage, RingStats
 from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
-from vnetsim.host.plan import HostPlan, compile_host
+from vnetsim.host.plan import HostPlan, RingStagePlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import format_rate
@@ -90,21 +90,21 @@ class HostReceive:
         self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.entry = upstream if upstream is not None else self.pipeline.source(name="nic")
-        self.rings = [sp.build(t_lo, t_end) for sp in plan.receive]
+        self.stages = [sp.build(t_lo, t_end) for sp in plan.receive]
         self.latency = LogHistogram()               # end to end: source to the application
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
         p = self.pipeline
         last = self.entry
-        for k, stage in enumerate(self.rings):
+        for k, stage in enumerate(self.stages):
             node = p.add(stage, on_drop=self._drop_counter(k))
             p.connect(last, node)
             last = node
         p.connect(last, p.sink(self._deliver, "application"))
 
     @property
-    def pnic(self) -> RingStage:
-        """The stage whose rings the NIC fills."""
-        return self.rings[0]
+    def rings(self) -> list[RingStage]:
+        """The ring stages, in path order (the first is the one the NIC fills)."""
+        return [st for sp, st in zip(self.plan.receive, self.stages) if isinstance(sp, RingStagePlan)]
 
     def advance(self, arrivals: Packets, horizon: float) -> None:
         """Take packets arriving at the NIC and run every decision before ``horizon`` (own pipeline)."""
@@ -129,7 +129,7 @@ class HostReceive:
         return lambda pid: self._dropped(pid, stage)
 
     def _dropped(self, pid: np.ndarray, stage: int) -> None:
-        """Packets dropped at receive stage ``stage`` (an index into ``plan.receive``)."""
+        """Packets dropped at stage ``stage`` (an index into ``plan.receive``)."""
         self.dropped_total += len(pid)
         if self.trace is not None:
             self.trace.dropped_pid.append(pid)
@@ -137,7 +137,7 @@ class HostReceive:
 
     def start_window(self) -> None:
         """Counters count from here (own pipeline; CPU time is clipped to the window by the kernels)."""
-        for stage in self.rings:
+        for stage in self.stages:
             stage.start_window()
 
     def in_flight(self) -> int:
@@ -145,23 +145,28 @@ class HostReceive:
         return self.pipeline.held() + self.late
 
     def parts(self) -> dict:
-        """The receive side's share of a HostRun: per stage its statistics (``ring_stats``, in the
-        order of ``plan.receive``), and the drops, latencies and per-core counters by name and role."""
-        stats = [stage.stats() for stage in self.rings]
+        """The receive side's share of a HostRun: each stage's latencies and drops by name (path
+        order), the ring stages' statistics (``ring_stats``, in ``plan.ring_stages()`` order), and
+        per-core counters by role."""
         receive_stages: dict[str, LogHistogram] = {}
         drops: dict[str, int] = {}
-        for sp, s in zip(self.plan.receive, stats):
-            receive_stages[sp.wait_name] = s.wait
-            receive_stages[sp.work_name] = s.work
-            drops[sp.wait_name] = int(s.rings["window_drops"].sum())
+        ring_stats: list[RingStats] = []
+        for sp, stage in zip(self.plan.receive, self.stages):
+            stats = stage.stats()
+            latencies, dropped = sp.report(stats)
+            receive_stages.update(latencies)
+            drops.update(dropped)
+            if isinstance(sp, RingStagePlan):
+                ring_stats.append(stats)
+        roles = [sp.role for sp in self.plan.ring_stages()]
 
         def by_role(role: str, field: str) -> np.ndarray:
-            rows = [getattr(s, field) for sp, s in zip(self.plan.receive, stats) if sp.role == role]
-            return np.concatenate(rows) if rows else getattr(stats[0], field)[:0]
+            rows = [getattr(s, field) for r, s in zip(roles, ring_stats) if r == role]
+            return np.concatenate(rows) if rows else getattr(ring_stats[0], field)[:0]
 
         return dict(
             delivered=self.delivered, latency=self.latency, drops=drops, receive_stages=receive_stages,
-            ring_stats=stats, host_counters=by_role("host", "cores"), guest_counters=by_role("guest", "cores"),
+            ring_stats=ring_stats, host_counters=by_role("host", "cores"), guest_counters=by_role("guest", "cores"),
             host_core_packets=by_role("host", "core_packets"), guest_core_packets=by_role("guest", "core_packets"))
 
 

@@ -4,11 +4,13 @@ serves each ring, and what each packet costs at each stage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
+from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.ring_server import CoreSpec, RingServer, RingSpec
-from vnetsim.engine.stage import RingStage
+from vnetsim.engine.stage import RingStage, RingStats
 from vnetsim.errors import ModelError
 from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
 from vnetsim.host.flows import FlowCatalog, build_catalog
@@ -51,6 +53,25 @@ class RingStagePlan(StagePlan):
         return RingStage(RingServer(self.cores, self.rings, t_lo, t_end, detail=False), self.ring_of_flow,
                          self.work_ns[0], self.work_ns[1], self.wait_name)
 
+    def report(self, stats: RingStats) -> tuple[dict[str, LogHistogram], dict[str, int]]:
+        """(latency histograms by name, window drops by name) of the built stage's ``stats()``."""
+        return {self.wait_name: stats.wait, self.work_name: stats.work}, \
+            {self.wait_name: int(stats.rings["window_drops"].sum())}
+
+
+class PathStagePlan(Protocol):
+    """What the host path needs of any stage plan in ``HostPlan.receive``: ring stages
+    (``RingStagePlan``) and any other engine stage (a device's DMA time, a TX wire...).
+
+    ``build`` makes the engine stage for the statistics window; ``report`` names what its
+    ``stats()`` says: latency histograms (reported under ``stage_latency_ns``, in path order) and
+    window drops (``drops_by_stage``). Only ring stages have cores and rings (CPU and queue tables).
+    """
+
+    def build(self, t_lo: float, t_end: float) -> Any: ...
+
+    def report(self, stats: Any) -> tuple[dict[str, LogHistogram], dict[str, int]]: ...
+
 
 @dataclass
 class HostPlan:
@@ -62,26 +83,30 @@ class HostPlan:
     """
 
     line_rate_bps: float
-    receive: list[RingStagePlan]
+    receive: list[PathStagePlan]    # ring stages and any other stage, NIC to application
     flow_vm: np.ndarray             # per flow: VM index
     vm_names: list[str]
     catalog: FlowCatalog            # the flows and their headers
     steering: Steering              # why each flow landed on its pNIC queue
     tx: list[dict]                  # per VM that transmits: its TX work (analytic)
 
+    def ring_stages(self) -> list[RingStagePlan]:
+        """The ring stages of the receive path, in order."""
+        return [s for s in self.receive if isinstance(s, RingStagePlan)]
+
     @property
     def nic(self) -> RingStagePlan:
-        """The stage whose rings the NIC fills (its queues are the pNIC's RX queues)."""
-        return self.receive[0]
+        """The ring stage the NIC fills (its rings are the pNIC's RX queues)."""
+        return self.ring_stages()[0]
 
     @property
     def flow_pnic_ring(self) -> np.ndarray:
         """Per flow: the pNIC queue it lands on."""
-        return self.receive[0].ring_of_flow
+        return self.nic.ring_of_flow
 
     def role_stages(self, role: str) -> list[RingStagePlan]:
-        """The receive stages served by ``role``'s CPUs ("host" or "guest")."""
-        return [s for s in self.receive if s.role == role]
+        """The ring stages served by ``role``'s CPUs ("host" or "guest")."""
+        return [s for s in self.ring_stages() if s.role == role]
 
     def source(self, groups: list[FlowGroup], seed: int, rate_scale: float = 1.0) -> TrafficSource:
         """The traffic source of these flows (overlay bytes added on the wire)."""

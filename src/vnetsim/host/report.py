@@ -120,7 +120,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
     plan = run.plan
     lat = honest_summary(run.latency.summary(), run.latency.count)
     tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
-    stages = list(zip(plan.receive, run.ring_stats))
+    stages = list(zip(plan.ring_stages(), run.ring_stats))
     nic_rings = run.ring_stats[0]
     row = {
         "name": name,
