@@ -35,12 +35,13 @@ def edge_result():
 
 @pytest.fixture(scope="session")
 def sweep_store(tmp_path_factory):
-    """A results store: ring size 256 and 1024 at two loads, three replications each."""
+    """A results store: ring size 256 and 1024 at two loads, three replications each (two RX
+    queues, so the kinds' figures have bars as well as lines)."""
     from vnetsim.sweep.run import sweep
 
     path = tmp_path_factory.mktemp("store") / "runs.duckdb"
     doc = {"name": "report sweep", "duration": "4ms", "warmup": "1ms", "seed": 9,
            "traffic": {"flows": [{"name": "u", "count": 16, "rate": "300kpps", "size": 256}]},
-           "loads": ["100kpps", "300kpps"]}
+           "host": {"pnic": {"rx_queues": 2}}, "loads": ["100kpps", "300kpps"]}
     sweep(doc, grid=["host.pnic.ring_size=256,1024"], replications=3, workers=1, store=path)
     return path

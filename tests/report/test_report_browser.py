@@ -56,7 +56,7 @@ def test_every_plot_renders_without_errors_or_network(reports, name, tmp_path):
     fabric = {"end-to-end-cdf", "latency-cdf", "link-utilisation-0", "link-utilisation-1"}
     edge = {"edge-link-volume", "edge-monthly-cost", "edge-event-latency", "edge-uplink", "edge-upf-latency"}
     expected = {"host": host, "fabric": fabric, "edge": edge,
-                "store": (host - {"queue-load"}) | {"sweep-host.pnic.ring_size-latency_ns.p99",
+                "store": host | {"sweep-host.pnic.ring_size-latency_ns.p99",
                                                 "sweep-host.pnic.ring_size-delivered_pps"}}[name]
     assert expected <= set(ids) and n == len(ids)
     page = open_page(path, tmp_path)
@@ -70,6 +70,8 @@ def test_every_plot_renders_without_errors_or_network(reports, name, tmp_path):
     for fid, inner in plots.items():
         assert 'class="main-svg"' in inner, f"{fid}: plotly drew nothing"
         assert re.search(r'class="[^"]*\b(trace|point)\b', inner), f"{fid}: no traces drawn"
+    if name == "store":   # replications merged: the queue bars carry their intervals, drawn as error bars
+        assert re.search(r'class="yerror"', plots["queue-load"]), "no error bars drawn on the queue bars"
 
 
 @needs_chromium

@@ -20,6 +20,14 @@ def _band(s: Series, color: str) -> list[dict]:
     ]
 
 
+def _error_bars(s: Series) -> dict:
+    """Asymmetric error bars from ``lower``/``upper`` (none where a bound or the value is missing)."""
+    up = [None if y is None or hi is None else max(0.0, hi - y) for y, hi in zip(s.y, s.upper or [])]
+    down = [None if y is None or lo is None else max(0.0, y - lo) for y, lo in zip(s.y, s.lower or [])]
+    return {"type": "data", "symmetric": False, "array": up, "arrayminus": down, "color": "#333",
+            "thickness": 1.2, "width": 4}
+
+
 def _categories(fig: Figure) -> list:
     seen: dict = {}
     for s in fig.series:
@@ -49,7 +57,10 @@ def to_plotly(fig: Figure) -> dict:
                          "x": s.x, "y": s.y, "line": {"color": color, "shape": "hv" if fig.x_log and
                                                           fig.y_range == (0.0, 1.0) else "linear"}})
         else:
-            data.append({"type": "bar", "name": s.name, "x": s.x, "y": s.y, "marker": {"color": color}})
+            bar = {"type": "bar", "name": s.name, "x": s.x, "y": s.y, "marker": {"color": color}}
+            if s.lower is not None and s.upper is not None:
+                bar["error_y"] = _error_bars(s)
+            data.append(bar)
     layout: dict = {
         "title": {"text": fig.title},
         "xaxis": {"title": {"text": fig.x_label}, "type": "log" if fig.x_log else ("category" if cats else "-"),

@@ -47,7 +47,14 @@ def _draw(ax, fig: Figure) -> None:
                 ax.bar(pos, y, width, bottom=bottom, label=_short(s.name))
                 bottom += y
             else:
-                ax.bar(pos - 0.4 + width * (k + 0.5), y, width, label=_short(s.name))
+                err = None
+                if s.lower is not None and s.upper is not None:
+                    lo, hi = np.zeros(len(cats)), np.zeros(len(cats))
+                    for c, v, a, b in zip(s.x, s.y, s.lower, s.upper):
+                        if v is not None and a is not None and b is not None:
+                            lo[cats.index(c)], hi[cats.index(c)] = max(0.0, v - a), max(0.0, b - v)
+                    err = np.vstack([lo, hi])
+                ax.bar(pos - 0.4 + width * (k + 0.5), y, width, yerr=err, capsize=2, label=_short(s.name))
         for s in fig.series:
             if s.mode == "hline":
                 ax.axhline(s.y[0], linestyle="--", color="0.3", linewidth=1)

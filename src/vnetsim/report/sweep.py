@@ -10,6 +10,7 @@ replications (``vnetsim.sweep.ci``); with one replication there is no band.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from vnetsim.sweep.ci import summarize
 MAX_METRICS = 4        # sweep figures per parameter: the first of SWEEP_METRICS the rows have
 SWEEP_METRICS = ("latency_ns.p99", "latency_ns.overall.p99", "edge_hosts.latency_ns.p99", "delivered_pps",
                  "packets.dropped", "drops.total", "latency_ns.p50", "latency_ns.overall.p50", "zero_loss_pps")
-MAX_POINTS = 16        # result rows given to the kinds' figures (one replication of each point)
+MAX_POINTS = 16        # result rows (design point and row) given to the kinds' figures
 
 
 def _number(value: Any) -> float | None:
@@ -76,9 +77,40 @@ def _scaled(v: Any, scale: float) -> float | None:
     return None if v is None else float(v) * scale
 
 
-def _point_results(path: Path) -> list[Result]:
-    """One Result per kind (and scenario): the first replication of each point, at most MAX_POINTS rows,
-    each row named after its swept values."""
+@dataclass
+class PointResults:
+    """One kind's (and scenario's) points of a store: their merged rows (``vnetsim.results.merge``)
+    and each replication's own rows, every row named after its swept values."""
+
+    kind: str
+    scenario: str
+    merged: Result
+    replications: list[Result]
+    runs: int
+
+    def figures(self) -> list[Figure]:
+        """The kind's figures of the merged rows, with the replications' intervals."""
+        from vnetsim.report.replicas import banded
+
+        figs = figures_of(self.merged)
+        if len(self.replications) < 2:
+            return figs
+        return banded(figs, [figures_of(r) for r in self.replications])
+
+    def heading(self) -> str:
+        n = len(self.merged.variants)
+        reps = len(self.replications)
+        what = "one run of each point" if reps <= 1 else \
+            f"{reps} replications of each point merged (CDFs and percentiles from the pooled histograms, " \
+            "other figures their means, with 95% intervals)"
+        more = f", the first {n}" if self.runs > n else ""
+        return f"{self.scenario} ({self.kind}): {what}{more}"
+
+
+def _point_results(path: Path) -> list[PointResults]:
+    """Per kind (and scenario): at most MAX_POINTS result rows (design point and row), each the
+    merge of its replications."""
+    from vnetsim.results.merge import merge_replications
     from vnetsim.results.store import connect
 
     con = connect(path, "report", read_only=True)
@@ -88,25 +120,31 @@ def _point_results(path: Path) -> list[Result]:
         records = [dict(zip(names, r)) for r in cur.fetchall()]
     finally:
         con.close()
-    seen: set[tuple] = set()
-    by_kind: dict[tuple[str, str], list[dict]] = {}
+    # (kind, scenario) -> (design, row) -> replication -> row, in the order the points finished
+    by_kind: dict[tuple[str, str], dict[tuple, dict[int, dict]]] = {}
     for r in records:
-        params = {k[len("param."):]: v for k, v in r.items() if k.startswith("param.")}
+        points = by_kind.setdefault((r["kind"], r["scenario"]), {})
         ident = (r["design"], r["row"])
-        if ident in seen:
+        if ident not in points and len(points) >= MAX_POINTS:
             continue
-        seen.add(ident)
         row = json.loads(r["result_json"])
+        params = {k[len("param."):]: v for k, v in r.items() if k.startswith("param.")}
         if params:
             row["name"] = f"{row.get('name', r['variant'])} [{', '.join(f'{k}={v}' for k, v in params.items())}]"
-        rows = by_kind.setdefault((r["kind"], r["scenario"]), [])
-        if len(rows) < MAX_POINTS:
-            rows.append(row)
-    return [Result(scenario, kind, rows) for (kind, scenario), rows in by_kind.items()]
+        points.setdefault(ident, {}).setdefault(int(r["replication"] or 0), row)
+    out = []
+    for (kind, scenario), points in by_kind.items():
+        merged = [merge_replications([reps[k] for k in sorted(reps)]) for reps in points.values()]
+        numbers = sorted({k for reps in points.values() for k in reps})
+        per_rep = [Result(scenario, kind, [reps[k] for reps in points.values() if k in reps]) for k in numbers]
+        runs = len({(r["design"], r["row"]) for r in records if (r["kind"], r["scenario"]) == (kind, scenario)})
+        out.append(PointResults(kind, scenario, Result(scenario, kind, merged), per_rep, runs))
+    return out
 
 
 def store_sections(path: Path) -> tuple[str, list[Section]]:
-    """(title, sections) of a results store: the sweep figures, then each kind's figures."""
+    """(title, sections) of a results store: the sweep figures, then each kind's figures of its
+    points, replications merged."""
     from vnetsim.results.store import read_rows
 
     rows = read_rows(path)
@@ -117,7 +155,6 @@ def store_sections(path: Path) -> tuple[str, list[Section]]:
     summary = summarize(rows)
     title = ", ".join(dict.fromkeys(str(r.get("scenario")) for r in rows))
     sections: list[Section] = [(f"Sweep: {len(summary)} points x rows, {len(rows)} runs", sweep_figures(summary), [])]
-    for result in _point_results(path):
-        sections.append((f"{result.scenario} ({result.kind}): one replication of each point", figures_of(result),
-                         warnings_of(result)))
+    for points in _point_results(path):
+        sections.append((points.heading(), points.figures(), warnings_of(points.merged)))
     return title, sections
