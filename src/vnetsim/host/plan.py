@@ -12,15 +12,17 @@ from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.ring_server import CoreSpec, RingServer, RingSpec
 from vnetsim.engine.stage import RingStage, RingStats
 from vnetsim.errors import ModelError
-from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Host, Service, resolve_costs
+from vnetsim.host.config import Coalescing, Host
+from vnetsim.host.costs import host_checksum_ns_per_byte, host_offload_work_ns
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.host.rates import LINE_RATE_FIX, check_line_rate
+from vnetsim.host.service import core_spec, cost_ns, ring_spec
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
-from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, rx_work, steer, tx_work
+from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, steer, tx_work
 from vnetsim.traffic.config import FlowGroup
 from vnetsim.traffic.source import TrafficSource
-from vnetsim.units import Cost, format_rate
+from vnetsim.units import format_rate
 
 
 @dataclass
@@ -113,52 +115,6 @@ class HostPlan:
         return TrafficSource(groups, seed, rate_scale, self.catalog)
 
 
-def _ns(cost: Cost, cpu_hz: float) -> float:
-    return cost.to_ns(cpu_hz)
-
-
-MIN_EMPTY_POLL_NS = 1.0   # a poll reads the ring: at least a few cycles (the default is 32 ns, one cache miss)
-
-
-def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str | None = None,
-              wakeup_override_ns: float | None = None, field: str = "service") -> tuple[CoreSpec, float, float]:
-    """The engine's CoreSpec for a Service, plus the driver's (per packet, per byte) work in ns;
-    ``field`` names the Service in messages."""
-    costs = resolve_costs(service, role)
-    table = cstates_override if cstates_override is not None else service.cstates
-    if isinstance(table, str):
-        cstates = tuple((ex, res) for _, ex, res in CSTATE_TABLES[table])
-    else:
-        cstates = tuple((c.exit_latency, c.target_residency) for c in table)
-    sleep_after, sleep_ns, block_polls, block_idle = (0, 0.0, 0, 0.0)
-    if service.mode == "hybrid":
-        sleep_after, sleep_ns, block_polls, block_idle = service.hybrid.resolved()
-    empty = _ns(costs["empty_poll_cost"], cpu_hz)
-    if service.mode in ("poll", "hybrid") and not empty >= MIN_EMPTY_POLL_NS:
-        raise ValueError(f"{field}.empty_poll_cost: a poll that finds nothing must cost at least 1ns in poll and "
-                         f"hybrid modes (a spinning core repeats it), got {empty:.3g} ns")
-    spec = CoreSpec(
-        mode=service.mode,
-        batch=service.batch or DEFAULT_BATCH[service.mode],
-        poll_cost_ns=_ns(costs["poll_cost"], cpu_hz),
-        empty_poll_cost_ns=empty,
-        irq_cost_ns=_ns(costs["irq_cost"], cpu_hz),
-        wakeup_ns=wakeup_override_ns if wakeup_override_ns is not None else _ns(costs["wakeup"], cpu_hz),
-        cstates=cstates,
-        sleep_after_empty_polls=sleep_after,
-        sleep_ns=sleep_ns,
-        block_after_empty_polls=block_polls,
-        block_after_idle_ns=block_idle,
-    )
-    return spec, _ns(costs["per_packet"], cpu_hz), _ns(costs["per_byte"], cpu_hz)
-
-
-def ring_spec(capacity: int, core: int, moderation: Coalescing) -> RingSpec:
-    delay, frames, min_interval = moderation.moderation()
-    return RingSpec(capacity=capacity, core=core, coalesce_delay_ns=delay, coalesce_frames=frames,
-                    coalesce_min_interval_ns=min_interval)
-
-
 def pinned_queues(groups: list[FlowGroup], catalog: FlowCatalog) -> np.ndarray:
     """Per flow: the pNIC queue its group pins it to, or -1."""
     pins = np.full(len(catalog), -1, np.int64)
@@ -204,36 +160,6 @@ def _inner_view(flows: FlowTable) -> FlowTable:
     out = flows.copy()
     out.tunnel[:] = 0
     return out.canonical()
-
-
-def host_offload_work_ns(host: Host, catalog: FlowCatalog) -> np.ndarray:
-    """Per flow: work the host adds (or saves) per wire packet because of offloads, in ns.
-
-    RX per burst of ``segments_per_burst`` wire packets (docs/references.md, Offloads): LRO/GRO merge TCP
-    segments, so the stack and the vSwitch see fewer packets; without checksum offload the CPU sums
-    every byte; a tunnel costs its decapsulation in software. The driver's per-packet cost already
-    counts one stack packet per wire packet (``rx_packet``); this is the difference.
-    """
-    pnic = host.pnic
-    n = len(catalog)
-    if not n:
-        return np.zeros(0)
-    burst = catalog.burst
-    enc = np.asarray(catalog.flows.encapsulated, bool)
-    # checksums are charged per byte on the real sizes (host_checksum_ns_per_byte), so no payload here
-    work = rx_work(burst, np.zeros(n), enc, catalog.is_tcp, pnic.offloads, pnic.offload_costs, burst,
-                   cpu_hz=host.cpu_clock)
-    per_wire_ns = work.cpu_cycles / burst / host.cpu_clock * 1e9
-    return per_wire_ns - pnic.offload_costs.rx_packet.to_ns(host.cpu_clock)
-
-
-def host_checksum_ns_per_byte(host: Host, catalog: FlowCatalog) -> np.ndarray:
-    """Per flow: ns per byte of software checksumming on receive (0 where the NIC does it)."""
-    pnic = host.pnic
-    enc = np.asarray(catalog.flows.encapsulated, bool)
-    offloaded = pnic.offloads.rx_checksum & (~enc | pnic.offloads.rx_udp_tunnel_port)
-    per_byte = pnic.offload_costs.checksum_per_byte.to_ns(host.cpu_clock)
-    return np.where(offloaded, 0.0, per_byte)
 
 
 def tx_plan(host: Host, catalog: FlowCatalog) -> list[dict]:
@@ -294,8 +220,8 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     )
     vs = host.vswitch
     # per flow: driver + vSwitch + what offloads add or save; per byte: copies + software checksums
-    per_flow = h_pp + _ns(vs.per_packet, cpu_hz) + host_offload_work_ns(host, catalog)
-    per_byte = h_pb + _ns(vs.per_byte, cpu_hz) + host_checksum_ns_per_byte(host, catalog)
+    per_flow = h_pp + cost_ns(vs.per_packet, cpu_hz) + host_offload_work_ns(host, catalog)
+    per_byte = h_pb + cost_ns(vs.per_byte, cpu_hz) + host_checksum_ns_per_byte(host, catalog)
 
     cores: list[CoreSpec] = []
     rings: list[RingSpec] = []
@@ -316,8 +242,8 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
         for q in range(vm.vnic.queues):
             rings.append(ring_spec(vm.vnic.resolved_ring_size(), first_core + q % vm.guest.vcpus, moderation))
             ring_names.append(f"{vm.name}/vnic/q{q}")
-        vm_pp.append(g_pp + _ns(vm.guest.app.per_packet, cpu_hz))
-        vm_pb.append(g_pb + _ns(vm.guest.app.per_byte, cpu_hz))
+        vm_pp.append(g_pp + cost_ns(vm.guest.app.per_packet, cpu_hz))
+        vm_pb.append(g_pb + cost_ns(vm.guest.app.per_byte, cpu_hz))
     guest_stage = StagePlan(cores, rings, core_names, ring_names)
 
     pnic_q, steering, vnic_q = steer_flows(host, catalog, pins)
