@@ -17,6 +17,7 @@ from vnetsim.host.costs import host_checksum_ns_per_byte, host_offload_work_ns
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.host.rates import LINE_RATE_FIX, check_line_rate
 from vnetsim.host.service import core_spec, cost_ns, ring_spec
+from vnetsim.host.tx import build_transmit
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
 from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_rss_available, steer, tx_work
@@ -86,6 +87,7 @@ class HostPlan:
 
     line_rate_bps: float
     receive: list[PathStagePlan]    # ring stages and any other stage, NIC to application
+    transmit: list[PathStagePlan]   # after the application, when it answers or forwards (vnetsim.host.tx)
     flow_vm: np.ndarray             # per flow: VM index
     vm_names: list[str]
     catalog: FlowCatalog            # the flows and their headers
@@ -258,6 +260,7 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
         receive=[pnic, vnic],
+        transmit=build_transmit(host, catalog),
         flow_vm=catalog.vm,
         vm_names=[v.name for v in host.vms],
         catalog=catalog,
