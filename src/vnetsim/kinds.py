@@ -72,11 +72,33 @@ class Capability:
     help: str = ""
 
 
+class _ModelField:
+    """``Kind.model``: a class, or ``"package.module:Class"`` imported on first use (and kept), so the
+    installed kinds can all be listed and detected without importing their scenario models."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_value"
+
+    def __get__(self, kind: Any, owner: type | None = None) -> Any:
+        if kind is None:  # dataclass asks the class for a default: there is none
+            raise AttributeError("model")
+        value = kind.__dict__[self.slot]
+        if isinstance(value, str):
+            value = lazy(value, call=False)()
+            kind.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, kind: Any, value: type | str) -> None:
+        kind.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of scenario file and everything that belongs to it.
 
     - ``model``: the pydantic model of a merged variant document (its JSON Schema is the kind's schema);
+      a class, or ``"package.module:Class"`` to import it only when a file of this kind is loaded
+      (then listing the kinds, ``vnetsim --help`` and runs of other kinds do not pay for it);
     - ``detect``: does an (unmerged) document without ``kind:`` belong to this kind?
     - ``run``: one validated variant -> result rows (one per load level, say);
     - ``render``: print a Result of this kind;
@@ -92,7 +114,10 @@ class Kind:
 
     name: str
     summary: str
-    model: type
+    if TYPE_CHECKING:  # a class, or "package.module:Class" (see _ModelField); reads as the class
+        model: Any
+    else:
+        model: _ModelField = _ModelField()
     run: Callable[[LoadedVariant, RunOptions], list[dict]]
     render: Callable[[Result, Console], None]
     detect: Callable[[dict], bool] = lambda doc: False
@@ -106,10 +131,18 @@ class Kind:
 
     def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
         """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""
+        self._prepare_kernels()
         try:
             return self.run(variant, options or RunOptions())
         except ModelError as exc:
             raise exc.at(variant.where) from None
+
+    def _prepare_kernels(self) -> None:
+        """A kind with compiled kernels: set numba up the quick way before its first call."""
+        if self.kernels is not None:
+            from vnetsim.engine.jit import prepare_numba
+
+            prepare_numba()
 
     def capability(self, name: str, where: str = "") -> Capability:
         """The named capability, or a one-line error (about ``where``, the file) saying which kinds
@@ -122,6 +155,7 @@ class Kind:
 
     def call(self, name: str, variant: LoadedVariant, **kw: Any) -> dict:
         """Run capability ``name`` on one variant, with the same error boundary as ``run_variant``."""
+        self._prepare_kernels()
         try:
             return self.capability(name).run(variant, **kw)
         except ModelError as exc:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -310,23 +311,48 @@ def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-_mounted: set[str] = set()
+_mounted: dict[str, Any] = {}  # kind name -> the typer app mounted for it (its own, or a placeholder)
 
 
-def _mount_kinds() -> None:
-    """Kinds bring their own sub-commands (``vnetsim fabric plan``)."""
+def _builtin_commands() -> set[str]:
+    return {info.name or (info.callback.__name__ if info.callback else "").replace("_", "-")
+            for info in app.registered_commands}
+
+
+def _mount_kinds(argv: list[str]) -> None:
+    """Kinds bring their own sub-commands (``vnetsim fabric plan``). Only the kind a command line
+    names has its CLI imported; the others are mounted as empty placeholders with their summary,
+    so the help lists them. A built-in command (``vnetsim run``) mounts nothing and so loads no kind."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in _builtin_commands():
+        return
     from vnetsim.kinds import all_kinds
 
     for kind in all_kinds().values():
-        if kind.cli is not None and kind.name not in _mounted:
-            app.add_typer(kind.cli(), name=kind.name, help=kind.summary)
-            _mounted.add(kind.name)
+        if kind.cli is None:
+            continue
+        mounted = _mounted.get(kind.name)
+        if kind.name == command and (mounted is None or getattr(mounted, "_vnetsim_placeholder", False)):
+            sub = kind.cli()
+        elif mounted is None:
+            sub = typer.Typer()
+            sub._vnetsim_placeholder = True  # type: ignore[attr-defined]
+        else:
+            continue
+        app.add_typer(sub, name=kind.name, help=kind.summary)
+        _mounted[kind.name] = sub
+        groups = app.registered_groups
+        at = next((i for i, g in enumerate(groups) if g.typer_instance is mounted), None)
+        if at is not None:  # the real CLI takes its placeholder's place (the help keeps its order)
+            groups[at] = groups.pop()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
+    if argv is None:
+        argv = sys.argv[1:]
     try:
-        _mount_kinds()
+        _mount_kinds(argv)
         status = app(args=argv, standalone_mode=False)
         if status == 130:  # typer turns Ctrl-C into a silent exit status: report it as one
             raise KeyboardInterrupt
