@@ -2,7 +2,10 @@
 
 Scenarios are small and random (hypothesis): 1-3 cores, 1-4 rings, capacities 1-8 (drops happen),
 batches 1-4, every mode (interrupt, poll, hybrid with small sleep/block thresholds), coalescing
-delay/frames/min_interval including zeros, C-state tables including empty ones, 0-60 packets.
+delay/frames/min_interval including zeros, C-state tables including empty ones, 0-60 packets of
+0-100 bytes; and the optional mechanisms: the menu governor (small next timer and spread bound),
+halt polling 0-50 ns, spinning or waking sleeps, TX bursts, adaptive moderation with small
+integer levels and thresholds.
 Every time and cost is an integer number of nanoseconds (held in float64), so all sums are exact
 and ties (arrival at a poll's time, fires at equal times, ...) are frequent: ties are the point.
 
@@ -52,6 +55,10 @@ class Scenario:
     feed: list           # how many arrivals have been handed in after each chunk call
     stat_lo: float
     stat_hi: float = np.inf
+    size: np.ndarray | None = None     # bytes per packet (64 each if None)
+
+    def sizes(self) -> np.ndarray:
+        return np.full(self.n, 64, np.int32) if self.size is None else self.size.astype(np.int32)
 
     @property
     def n(self) -> int:
@@ -79,7 +86,28 @@ def core_specs(draw, mode=None):
         sleep_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
         block_after_empty_polls=draw(st.integers(0, 4)),
         block_after_idle_ns=float(draw(st.one_of(st.just(0), st.integers(0, 200)))),
+        governor=draw(st.sampled_from(["oracle", "menu"])),
+        next_timer_ns=float(draw(st.integers(0, 300))),
+        menu_max_stddev_ns=float(draw(st.sampled_from([0, 1, 3, 10, 30]))),
+        halt_poll_ns=float(draw(st.one_of(st.just(0), st.integers(0, 50)))),
+        sleep_spins=draw(st.booleans()),
+        sleep_wakeup=draw(st.booleans()),
+        burst_departures=draw(st.booleans()),
     )
+
+
+@st.composite
+def ring_specs(draw, core):
+    n_levels = draw(st.sampled_from([0, 0, 1, 2, 3]))
+    levels = tuple(float(x) for x in draw(st.lists(st.integers(1, 60), min_size=n_levels, max_size=n_levels)))
+    thresholds = tuple(float(x) for x in sorted(draw(st.lists(st.integers(0, 4000), min_size=max(0, n_levels - 1),
+                                                              max_size=max(0, n_levels - 1)))))
+    return RingSpec(capacity=draw(st.integers(1, 8)), core=core,
+                    coalesce_delay_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
+                    coalesce_frames=draw(st.integers(1, 4)),
+                    coalesce_min_interval_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
+                    adaptive_levels_ns=levels, adaptive_thresholds_bpus=thresholds,
+                    adaptive_smoothing=draw(st.booleans()))
 
 
 @st.composite
@@ -89,17 +117,14 @@ def scenarios(draw, mode=None, one_ring_each=False):
     owner = list(range(n_cores)) + [draw(st.integers(0, n_cores - 1)) for _ in range(n_rings - n_cores)]
     owner = draw(st.permutations(owner))                     # every core serves at least one ring
     cores = [draw(core_specs(mode)) for _ in range(n_cores)]
-    rings = [RingSpec(capacity=draw(st.integers(1, 8)), core=owner[k],
-                      coalesce_delay_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
-                      coalesce_frames=draw(st.integers(1, 4)),
-                      coalesce_min_interval_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))))
-             for k in range(n_rings)]
+    rings = [draw(ring_specs(owner[k])) for k in range(n_rings)]
     n = draw(st.integers(0, 60))
     gaps = draw(st.lists(st.one_of(st.just(0), st.integers(0, 8), st.integers(0, 60)), min_size=n, max_size=n))
     t = np.cumsum(np.asarray(gaps, np.int64)).astype(np.float64)
     ring = np.asarray(draw(st.lists(st.integers(0, n_rings - 1), min_size=n, max_size=n)), np.int64)
     work = np.asarray(draw(st.lists(st.one_of(st.just(0), st.integers(0, 60)), min_size=n, max_size=n)),
                       np.float64)
+    size = np.asarray(draw(st.lists(st.integers(0, 100), min_size=n, max_size=n)), np.int64)
     last = int(t[-1]) if n else 0
     horizon = float(draw(st.integers(max(1, last // 2), last + 400)))
     cuts = sorted(set(draw(st.lists(st.integers(0, int(horizon)), min_size=1, max_size=5))))
@@ -112,12 +137,12 @@ def scenarios(draw, mode=None, one_ring_each=False):
     stat_lo = float(draw(st.one_of(st.just(0), st.integers(0, int(horizon)))))
     stat_hi = draw(st.one_of(st.just(horizon), st.just(np.inf),
                              st.integers(int(stat_lo), int(horizon) + 200).map(float)))
-    return Scenario(cores, rings, t, ring, work, horizon, cuts, feed, stat_lo, stat_hi)
+    return Scenario(cores, rings, t, ring, work, horizon, cuts, feed, stat_lo, stat_hi, size)
 
 
 def packets(sc: Scenario, sl=slice(None)) -> Packets:
     n = sc.n
-    return Packets(sc.t.copy(), sc.t.copy(), np.full(n, 64, np.int32), np.zeros(n, np.int32),
+    return Packets(sc.t.copy(), sc.t.copy(), sc.sizes(), np.zeros(n, np.int32),
                    np.arange(n, dtype=np.int64)).take(sl)
 
 
@@ -189,7 +214,8 @@ def compare(sc: Scenario, srv: RingServer, departed, dropped, ref, label: str):
 
 def reference(sc: Scenario, strict_after_poll=not AFTER_POLL_STEP_BELONGS_TO_POLL):
     return ring_server_reference(sc.cores, sc.rings, sc.t, sc.ring, np.arange(sc.n), sc.work, sc.horizon,
-                                 sc.stat_lo, sc.stat_hi, strict_after_poll=strict_after_poll)
+                                 sc.stat_lo, sc.stat_hi, strict_after_poll=strict_after_poll,
+                                 size_bytes=sc.sizes().tolist())
 
 
 def check(sc: Scenario):

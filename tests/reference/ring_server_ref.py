@@ -15,20 +15,27 @@ from the closed intervals).
 Counters per core (names): interrupts (fires, including the one that wakes a blocked core),
 polls (empty ones included), empty_polls, wakeups (a blocked core woken), cstate_exits (C-state
 exits with a non-zero latency, on wake-up or after a hybrid sleep), packets (taken by polls),
-sleeps (hybrid sleeps).
+sleeps (hybrid sleeps), governor_misses (the menu governor chose a state whose target residency
+is longer than the idle period), halt_poll_hits (an interrupt caught while halt-polling).
+
+The menu governor's statistics are exact here (``fractions.Fraction``): the mean and variance of
+the idle history as the spec writes them, with no rounding.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import simpy
 
 from . import FIRST, THEN, At
 
 INF = math.inf
-COUNTERS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps")
+COUNTERS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps",
+            "governor_misses", "halt_poll_hits")
+MENU_HISTORY = 8
 BUCKETS = ("useful", "overhead", "spin", "idle")
 
 
@@ -37,6 +44,7 @@ class Pkt:
     t: float
     pid: int
     work: float
+    size: int = 64
 
 
 @dataclass
@@ -47,10 +55,36 @@ class Ring:
     delay: float
     frames: int
     min_interval: float
+    levels: tuple = ()          # adaptive moderation: each level's min_interval, lowest latency first
+    thresholds: tuple = ()      # bytes per microsecond between levels
+    smoothing: bool = False
     pkts: list = field(default_factory=list)
     armed: bool = False
     arm_time: float = 0.0
     last_fire: float = -INF
+    level: int = 0
+    bytes_taken: int = 0        # since the last adaptive update
+    pkts_taken: int = 0
+
+    def __post_init__(self):
+        if self.levels:
+            self.level = (len(self.levels) - 1) // 2          # the middle level
+            self.min_interval = self.levels[self.level]
+
+    def arm(self, t):
+        """Arm the interrupt at ``t``; an adaptive ring first updates its moderation."""
+        self.armed, self.arm_time = True, t
+        if self.levels and self.pkts_taken > 0:
+            rate = 1000.0 * self.bytes_taken / self.min_interval      # bytes per microsecond
+            if self.level + 1 < len(self.levels) and rate > self.thresholds[self.level]:
+                self.level += 1
+            elif self.level > 0 and rate <= self.thresholds[self.level - 1]:
+                self.level -= 1
+            target = self.levels[self.level]
+            if target != self.min_interval:
+                cur = self.min_interval
+                self.min_interval = 10.0 * target * cur / (9.0 * target + cur) if self.smoothing else target
+            self.bytes_taken = self.pkts_taken = 0
 
     def fire_time(self) -> float:
         """max(arm_time, last_fire + min_interval, min(oldest + delay, arrival of the frames-th))."""
@@ -87,6 +121,15 @@ class Core:
         self.sleep_ns = float(spec.sleep_ns)
         self.block_polls = int(spec.block_after_empty_polls)
         self.block_idle = float(spec.block_after_idle_ns)
+        self.governor = spec.governor
+        self.next_timer = float(spec.next_timer_ns)
+        self.max_stddev = float(spec.menu_max_stddev_ns)
+        self.halt_poll = float(spec.halt_poll_ns)
+        self.sleep_spins = bool(spec.sleep_spins)
+        self.sleep_wakeup = bool(spec.sleep_wakeup)
+        self.burst = bool(spec.burst_departures)
+        self.history = []              # idle periods, for the menu governor
+        self.halt_from = 0.0
         self.rings = rings
         self.H, self.lo, self.hi = horizon, lo, hi
         self.departed = departed
@@ -118,6 +161,35 @@ class Core:
         fit = [(res, ex) for ex, res in self.cstates if res <= idle_ns]
         return max(fit)[1] if fit else 0.0
 
+    def typical_interval(self):
+        """menu's repeating-interval detector on the last 8 idle periods (inf: none)."""
+        if len(self.history) < MENU_HISTORY:
+            return INF
+        samples = [Fraction(v) for v in self.history[-MENU_HISTORY:]]
+        while True:
+            n = len(samples)
+            avg = sum(samples) / n
+            var = sum((v - avg) ** 2 for v in samples) / n
+            if (avg * avg > 36 * var and 4 * n >= 3 * MENU_HISTORY) or var <= Fraction(self.max_stddev) ** 2:
+                return float(avg)
+            if 4 * n <= 3 * MENU_HISTORY:
+                return INF
+            top = max(samples)
+            samples = [v for v in samples if v < top]
+
+    def governed_exit(self, predicted, idle_ns):
+        """The exit latency paid after an idle period of ``idle_ns``: the oracle's, or the menu
+        governor's choice from ``predicted`` (bounded by the typical interval)."""
+        if self.governor == "oracle":
+            return self.cstate_exit(idle_ns)
+        predicted = min(predicted, self.typical_interval())
+        fit = [(res, ex) for ex, res in self.cstates if res <= predicted]
+        res, ex = max(fit) if fit else (0.0, 0.0)
+        if res > idle_ns:
+            self.count["governor_misses"] += 1
+        self.history.append(idle_ns)
+        return ex
+
     def on_arrival(self):
         if self.blocked and self.signal is not None and not self.signal.triggered:
             self.signal.succeed()      # priority NORMAL == THEN, after all arrivals at this time
@@ -137,6 +209,11 @@ class Core:
             self.spend("useful", x, x + p.work)
             x += p.work
             self.departed[p.pid] = (x, t, ring.index)
+        if self.burst:                                   # one TX burst when the poll's work ends
+            for p in taken:
+                self.departed[p.pid] = (x, t, ring.index)
+        ring.bytes_taken += sum(p.size for p in taken)
+        ring.pkts_taken += n
         self.count["packets"] += n
         return n, x
 
@@ -150,9 +227,10 @@ class Core:
 
     # -- blocked: wait for an interrupt, then wake ---------------------------------------------
     def block(self, t):
-        """Generator: blocks at ``t``; returns (ring that fired, wake-up end) or None at the horizon."""
+        """Generator: blocks at ``t`` (halt-polling until ``t + halt_poll``, then idle); returns
+        (ring that fired, wake-up end) or None at the horizon."""
         env = self.env
-        self.blocked, self.idle_since = True, t
+        self.blocked, self.halt_from, self.idle_since = True, t, t + self.halt_poll
         while True:
             f, ring = self.earliest_fire()
             assert f >= env.now, (f, env.now)
@@ -166,9 +244,15 @@ class Core:
         self.blocked = False
         ring.armed, ring.last_fire = False, f
         self.count["interrupts"] += 1
+        if f < self.idle_since:                          # caught while halt-polling
+            self.count["halt_poll_hits"] += 1
+            self.spend("spin", self.halt_from, f)
+            self.spend("overhead", f, f + self.irq)
+            return ring, f + self.irq
         self.count["wakeups"] += 1
+        self.spend("spin", self.halt_from, self.idle_since)
         self.spend("idle", self.idle_since, f)
-        ex = self.cstate_exit(f - self.idle_since)
+        ex = self.governed_exit(self.next_timer, f - self.idle_since)
         self.exit_latency(f, ex)
         end = f + ex + self.irq + self.wakeup
         self.spend("overhead", f + ex, end)
@@ -192,7 +276,7 @@ class Core:
 
     def run_interrupt(self):
         for r in self.rings:
-            r.armed, r.arm_time = True, 0.0
+            r.arm(0.0)
         woke = yield from self.block(0.0)
         if woke is None:
             return
@@ -221,7 +305,7 @@ class Core:
             if n == self.batch:
                 poll_list.append(ring)
             else:
-                ring.armed, ring.arm_time = True, end
+                ring.arm(end)
             t = end
 
     def run_poll(self):
@@ -251,7 +335,7 @@ class Core:
             if ((self.block_polls > 0 and empties >= self.block_polls)
                     or (self.block_idle > 0 and t - last_busy >= self.block_idle)):
                 for r in self.rings:
-                    r.armed, r.arm_time = True, t
+                    r.arm(t)
                 woke = yield from self.block(t)
                 if woke is None:
                     return
@@ -261,22 +345,31 @@ class Core:
                 empties, last_busy, rr = 0, t, fired.local
             elif self.sleep_after > 0 and empties >= self.sleep_after:
                 self.count["sleeps"] += 1
+                if self.sleep_spins:                     # a busy-wait: the core stays in C0
+                    self.spend("spin", t, t + self.sleep_ns)
+                    t = t + self.sleep_ns
+                    continue
                 self.spend("idle", t, t + self.sleep_ns)
-                ex = self.cstate_exit(self.sleep_ns)
+                ex = self.governed_exit(self.sleep_ns, self.sleep_ns)
                 self.exit_latency(t + self.sleep_ns, ex)
                 t = t + self.sleep_ns + ex
+                if self.sleep_wakeup:                    # the timer interrupt and context switch
+                    self.spend("overhead", t, t + self.wakeup)
+                    t = t + self.wakeup
 
     def finish(self):
         """A core still blocked at the horizon has been idle since ``idle_since``."""
         before = self.cpu["idle"]
         if self.blocked:
+            self.spend("spin", self.halt_from, min(self.idle_since, self.H))
             self.spend("idle", self.idle_since, min(self.H, self.hi))
         self.open_idle = self.cpu["idle"] - before
 
 
 def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_ns,
-                          stat_lo_ns=0.0, stat_hi_ns=INF, strict_after_poll=False) -> RefResult:
+                          stat_lo_ns=0.0, stat_hi_ns=INF, strict_after_poll=False, size_bytes=None) -> RefResult:
     """Run arrivals (time-ordered; ties keep input order) through the rings up to ``horizon_ns``.
+    ``size_bytes``: each packet's size (adaptive moderation counts bytes); 64 each if not given.
 
     ``cores`` / ``rings`` are ``CoreSpec`` / ``RingSpec``-like objects (plain attributes only).
 
@@ -290,29 +383,32 @@ def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_
     ring_objs = []
     for k, rs in enumerate(rings):
         r = Ring(k, len(per_core[rs.core]), int(rs.capacity), float(rs.coalesce_delay_ns),
-                 int(rs.coalesce_frames), float(rs.coalesce_min_interval_ns))
+                 int(rs.coalesce_frames), float(rs.coalesce_min_interval_ns),
+                 tuple(float(x) for x in rs.adaptive_levels_ns), tuple(float(x) for x in rs.adaptive_thresholds_bpus),
+                 bool(rs.adaptive_smoothing))
         per_core[rs.core].append(r)
         ring_objs.append(r)
     core_objs = [Core(env, spec, per_core[c], float(horizon_ns), float(stat_lo_ns), float(stat_hi_ns), departed,
                       strict_after_poll) for c, spec in enumerate(cores)]
     owner = [core_objs[rs.core] for rs in rings]
 
-    def arrive(k, t, pid, work):
+    def arrive(k, t, pid, work, size):
         r = ring_objs[k]
         if len(r.pkts) >= r.cap:
             dropped[pid] = (k, t)                       # tail drop
         else:
-            r.pkts.append(Pkt(t, pid, work))
+            r.pkts.append(Pkt(t, pid, work, size))
             owner[k].on_arrival()
 
     pending = []
-    for t, k, pid, w in zip(t_ns, ring_of, pkt_id, work_ns):
-        t, k, pid, w = float(t), int(k), int(pid), float(w)
+    sizes = [64] * len(t_ns) if size_bytes is None else size_bytes
+    for t, k, pid, w, size in zip(t_ns, ring_of, pkt_id, work_ns, sizes):
+        t, k, pid, w, size = float(t), int(k), int(pid), float(w), int(size)
         if t >= horizon_ns:
             pending.append(pid)
             continue
         ev = At(env, t, FIRST)
-        ev.callbacks.append(lambda _e, a=(k, t, pid, w): arrive(*a))
+        ev.callbacks.append(lambda _e, a=(k, t, pid, w, size): arrive(*a))
     for c in core_objs:
         if c.rings or c.mode == "interrupt":
             env.process(c.run())

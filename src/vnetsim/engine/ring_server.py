@@ -20,6 +20,13 @@ independently, are written out in docs/models/engine.md ("Ring server"). In shor
   ``sleep_ns`` between polls; after ``block_after_polls`` consecutive empty polls, or
   ``block_after_idle_ns`` since its last non-empty poll, it arms every ring and blocks; an
   interrupt wakes it as in interrupt mode and it resumes polling with interrupts off.
+- Optional mechanisms, all off by default (then every float is as without them): the menu idle
+  governor (the C-state predicted from the last 8 idle periods, as Linux's menu governor; it can
+  guess too deep), halt polling (spin ``halt_poll_ns`` before blocking; an interrupt in that
+  window costs no C-state exit and no wake-up), a hybrid sleep that spins (DPDK's rte_delay_us) or
+  pays a wake-up, adaptive interrupt moderation per ring (ixgbe's dynamic ITR levels, updated from
+  bytes per microsecond when the ring is re-armed), and TX bursts (a poll's packets all depart
+  when its work ends).
 - Chunking: the kernel takes only decisions at times ``< horizon``; pending state is carried, and
   arrivals it has not admitted are held for the next chunk. CPU time is accounted in four buckets
   (useful, overhead, spin, idle), clipped to the statistics window; a C-state exit is latency, not
@@ -44,39 +51,55 @@ import numpy as np
 
 from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
 from vnetsim.engine.packets import Packets
+from vnetsim.errors import ModelError
 
 MODES = {"interrupt": 0, "poll": 1, "hybrid": 2}
+GOVERNORS = {"oracle": 0, "menu": 1}
 _INTERRUPT, _POLL, _HYBRID = 0, 1, 2
 _RUN, _BLOCKED = 0, 1
+MENU_INTERVALS = 8          # idle durations the menu governor remembers (Linux: INTERVALS)
 
 # Per-core counters, by name: what a ring server reports per core (``RingServer.counters``).
 # CPU time (ns) is clipped to the statistics window by the kernel; events count from the window's
-# start once ``RingServer.start_window`` was called.
+# start once ``RingServer.start_window`` was called. New counters are appended (code reads them by name).
 CPU_FIELDS = ("useful_ns", "overhead_ns", "spin_ns", "idle_ns")
-EVENT_FIELDS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps")
+EVENT_FIELDS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps",
+                "governor_misses", "halt_poll_hits")
 CORE_COUNTERS = np.dtype([(name, np.float64) for name in CPU_FIELDS + EVENT_FIELDS])
 
 # Columns of the packed state (``_State``; private: read the counters through ``counters()``).
 # counters[core, :] (float64), in CORE_COUNTERS order
 _A_USEFUL, _A_OVERHEAD, _A_SPIN, _A_IDLE = 0, 1, 2, 3
 _A_INTERRUPTS, _A_POLLS, _A_EMPTY_POLLS, _A_WAKEUPS, _A_CSTATE_EXITS, _A_PACKETS, _A_SLEEPS = range(4, 11)
-_N_COUNTERS = 11
-# core_f[core, :] (float64): parameters, then state (decision time, blocked since, end of the last
-# poll that took packets), then the C-state table (exit latencies, then target residencies)
+_A_GOVERNOR_MISSES, _A_HALT_POLL_HITS = 11, 12
+_N_COUNTERS = 13
+# core_f[core, :] (float64): parameters, then state (decision time, idle since, end of the last
+# poll that took packets, start of the halt-poll window, the menu governor's idle history), then
+# the C-state table (exit latencies, then target residencies)
 _P_MODE, _P_BATCH, _P_POLL, _P_EMPTY, _P_IRQ, _P_WAKE = 0, 1, 2, 3, 4, 5
 _P_SLEEP_AFTER, _P_SLEEP_NS, _P_BLOCK_POLLS, _P_BLOCK_IDLE = 6, 7, 8, 9
-_CF_T, _CF_IDLE_SINCE, _CF_LAST_BUSY, _CF_CSTATES = 10, 11, 12, 13
+_P_GOVERNOR, _P_NEXT_TIMER, _P_MENU_STDDEV, _P_HALT_POLL = 10, 11, 12, 13
+_P_SLEEP_SPINS, _P_SLEEP_WAKEUP, _P_BURST = 14, 15, 16
+_CF_T, _CF_IDLE_SINCE, _CF_LAST_BUSY, _CF_HALT_FROM, _CF_HIST = 17, 18, 19, 20, 21
+_CF_CSTATES = _CF_HIST + MENU_INTERVALS
 # core_i[core, :] (int64): run state, round-robin pointer, consecutive empty polls, the poll list's
-# head and length, how many rings the core serves
-_CI_STATE, _CI_RR, _CI_EMPTY, _CI_PL_HEAD, _CI_PL_LEN, _CI_N_RINGS = range(6)
+# head and length, how many rings the core serves, idle periods recorded for the menu governor
+_CI_STATE, _CI_RR, _CI_EMPTY, _CI_PL_HEAD, _CI_PL_LEN, _CI_N_RINGS, _CI_HIST_N = range(7)
+_N_CI = 7
 # core_l[core, :, :] (int64): the core's rings (global indices) and its poll list (a FIFO of
 # local ring indices)
 _CL_RINGS, _CL_POLL_LIST = 0, 1
-# ring_f[ring, :] (float64): parameters (capacity, interrupt moderation), then last fire, arm time
-_RF_CAP, _RF_DELAY, _RF_FRAMES, _RF_MIN_INTERVAL, _RF_LAST_FIRE, _RF_ARM_TIME = range(6)
+# ring_f[ring, :] (float64): parameters (capacity, interrupt moderation), then last fire, arm time,
+# bytes taken since the last adaptive-moderation update, then the adaptive levels' minimum
+# intervals and the thresholds between them (``adaptive_depth`` columns each)
+_RF_CAP, _RF_DELAY, _RF_FRAMES, _RF_MIN_INTERVAL, _RF_LAST_FIRE, _RF_ARM_TIME, _RF_BYTES = range(7)
+_RF_LEVELS = 7
 # ring_i[ring, :] (int64): serving core, FIFO head and count, interrupt armed, drops (all, of
-# window packets), window packets served
+# window packets), window packets served; adaptive moderation: current level, number of levels
+# (0: fixed moderation), smoothing on, packets taken since the last update
 _RI_CORE, _RI_HEAD, _RI_COUNT, _RI_ARMED, _RI_DROPS, _RI_WINDOW_DROPS, _RI_WINDOW_PACKETS = range(7)
+_RI_LEVEL, _RI_N_LEVELS, _RI_SMOOTH, _RI_PACKETS = 7, 8, 9, 10
+_N_RI = 11
 # A packet in a ring slot (slot_f[ring, slot, :], slot_i[ring, slot, :]) or held for the next
 # chunk (held_f[k, :], held_i[k, :], which adds its ring)
 _S_T, _S_T0, _S_WORK = 0, 1, 2
@@ -96,11 +119,11 @@ class _State(NamedTuple):
     reference counting on every use."""
 
     core_f: np.ndarray        # (cores, _CF_CSTATES + 2 * depth) float64
-    core_i: np.ndarray        # (cores, 6) int64
+    core_i: np.ndarray        # (cores, _N_CI) int64
     core_l: np.ndarray        # (cores, 2, rings) int64
     counters: np.ndarray      # (cores, _N_COUNTERS) float64
-    ring_f: np.ndarray        # (rings, 6) float64
-    ring_i: np.ndarray        # (rings, 7) int64
+    ring_f: np.ndarray        # (rings, _RF_LEVELS + 2 * adaptive depth) float64
+    ring_i: np.ndarray        # (rings, _N_RI) int64
     slot_f: np.ndarray        # (rings, width, 3) float64: arrival, offer time, work
     slot_i: np.ndarray        # (rings, width, 3) int64: size, flow, packet id
     wait_counts: np.ndarray   # histogram arrival -> pick (RingServer.wait)
@@ -137,6 +160,40 @@ def _take_batch(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, de
         if j >= width:
             j -= width
         d += slot_f[r, j, _S_WORK]
+        t0 = slot_f[r, j, _S_T0]
+        o = n_out + k
+        out_f[_O_DEP, o] = d
+        out_f[_O_T0, o] = t0
+        out_i[_O_PID, o] = slot_i[r, j, _S_PID]
+        out_s[_O_SIZE, o] = slot_i[r, j, _S_SIZE]
+        out_s[_O_FLOW, o] = slot_i[r, j, _S_FLOW]
+        if detail:
+            out_f[_O_PICK, o] = t
+            out_f[_O_ARRIVAL, o] = slot_f[r, j, _S_T]
+            out_i[_O_RING, o] = r
+        if t0 >= lo and d <= hi:
+            window_packets += 1
+            wst = hist_add(wait_counts, wst, t - slot_f[r, j, _S_T], SUB_BITS)
+            kst = hist_add(work_counts, kst, d - t, SUB_BITS)
+    return d, wst, kst, window_packets
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _take_burst(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, detail, lo, hi, wait_counts,
+                work_counts, wst, kst):
+    """``_take_batch`` for a core that sends a poll's packets as one burst: the work is summed in the
+    same order, then every packet departs at its end (its work time is pick -> that end)."""
+    width = slot_f.shape[1]
+    for k in range(n):
+        j = head + k
+        if j >= width:
+            j -= width
+        d += slot_f[r, j, _S_WORK]
+    window_packets = 0
+    for k in range(n):
+        j = head + k
+        if j >= width:
+            j -= width
         t0 = slot_f[r, j, _S_T0]
         o = n_out + k
         out_f[_O_DEP, o] = d
@@ -206,6 +263,17 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
     empty_cost = cf[_P_EMPTY]
     irq_cost = cf[_P_IRQ]
     direct = order.shape[0] == 0          # a single core takes the chunk's arrivals as they are
+    # the optional mechanisms, decided once (the default path only tests these locals)
+    menu = cf[_P_GOVERNOR] != 0.0
+    next_timer = cf[_P_NEXT_TIMER]
+    halt_poll = cf[_P_HALT_POLL]
+    burst = cf[_P_BURST] != 0.0
+    adepth = (ring_f.shape[1] - _RF_LEVELS) // 2
+    adaptive = False                      # some ring with adaptive moderation (a poll core never arms)
+    if mode != _POLL:
+        for l in range(nr):
+            if ring_i[rings[l], _RI_N_LEVELS] > 0:
+                adaptive = True
 
     def cstate_exit(idle_ns):
         """Exit latency of the deepest C-state whose target residency fits the idle period."""
@@ -214,6 +282,83 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
             if cf[_CF_CSTATES + depth + k] <= idle_ns:
                 ex = cf[_CF_CSTATES + k]
         return ex
+
+    def cstate_pick(x):
+        """(exit latency, target residency) of the deepest C-state whose residency is <= x; (0, 0)
+        if none."""
+        ex = 0.0
+        res = 0.0
+        for k in range(depth):
+            if cf[_CF_CSTATES + depth + k] <= x:
+                ex = cf[_CF_CSTATES + k]
+                res = cf[_CF_CSTATES + depth + k]
+        return ex, res
+
+    def typical_interval():
+        """The menu governor's repeating-interval detector: the mean of the last 8 idle periods if
+        their spread is small, else the same without the largest while at least 6 remain; inf if
+        there is none (or fewer than 8 periods so far). ``spread`` is count^2 x variance."""
+        if ci[_CI_HIST_N] < MENU_INTERVALS:
+            return np.inf
+        sd = cf[_P_MENU_STDDEV]
+        thresh = np.inf
+        while True:
+            s1 = 0.0
+            s2 = 0.0
+            cnt = 0
+            top = -np.inf
+            for k in range(MENU_INTERVALS):
+                v = cf[_CF_HIST + k]
+                if v < thresh:
+                    s1 += v
+                    s2 += v * v
+                    cnt += 1
+                    if v > top:
+                        top = v
+            spread = cnt * s2 - s1 * s1
+            if (s1 * s1 > 36.0 * spread and 4 * cnt >= 3 * MENU_INTERVALS) or spread <= sd * sd * cnt * cnt:
+                return s1 / cnt
+            if 4 * cnt <= 3 * MENU_INTERVALS:
+                return np.inf
+            thresh = top
+
+    def menu_exit(pred, idle_ns):
+        """The menu governor, for an idle period predicted ``pred`` (bounded by the typical
+        interval) that really lasts ``idle_ns``: the deepest C-state whose residency fits the
+        prediction (a miss if it does not fit the real period); the real period joins the history.
+        Returns the state's exit latency."""
+        typ = typical_interval()
+        if typ < pred:
+            pred = typ
+        ex, res = cstate_pick(pred)
+        if res > idle_ns:
+            acc[_A_GOVERNOR_MISSES] += 1.0
+        n_hist = ci[_CI_HIST_N]
+        cf[_CF_HIST + n_hist % MENU_INTERVALS] = idle_ns
+        ci[_CI_HIST_N] = n_hist + 1
+        return ex
+
+    def adapt(r):
+        """Adaptive moderation of ring ``r`` (ixgbe's dynamic ITR) as it is re-armed: from the bytes
+        taken since the last update per microsecond of the current interval, move at most one
+        level, then set the interval to that level's (smoothed, if asked). No packets: no update."""
+        if ring_i[r, _RI_PACKETS] == 0:
+            return
+        cur = ring_f[r, _RF_MIN_INTERVAL]
+        rate = 1000.0 * ring_f[r, _RF_BYTES] / cur
+        lvl = ring_i[r, _RI_LEVEL]
+        if lvl < ring_i[r, _RI_N_LEVELS] - 1 and rate > ring_f[r, _RF_LEVELS + adepth + lvl]:
+            lvl += 1
+        elif lvl > 0 and rate <= ring_f[r, _RF_LEVELS + adepth + lvl - 1]:
+            lvl -= 1
+        target = ring_f[r, _RF_LEVELS + lvl]
+        if target != cur:
+            if ring_i[r, _RI_SMOOTH] != 0:
+                target = 10.0 * target * cur / (9.0 * target + cur)
+            ring_f[r, _RF_MIN_INTERVAL] = target
+        ring_i[r, _RI_LEVEL] = lvl
+        ring_f[r, _RF_BYTES] = 0.0
+        ring_i[r, _RI_PACKETS] = 0
 
     def fire_time(r):
         """When ring ``r`` raises its interrupt; inf while it is disarmed or empty."""
@@ -256,6 +401,13 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
     def arm(r, t):
         ring_i[r, _RI_ARMED] = 1
         ring_f[r, _RF_ARM_TIME] = t
+        if adaptive and ring_i[r, _RI_N_LEVELS] > 0:
+            adapt(r)
+
+    def block(t):
+        """The core blocks at ``t``: it halt-polls (spins) until ``t + halt_poll``, idle from then."""
+        cf[_CF_HALT_FROM] = t
+        cf[_CF_IDLE_SINCE] = t + halt_poll
 
     def push(l):
         """Append local ring ``l`` to the tail of the poll list."""
@@ -274,22 +426,32 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
 
     def wake(f, l):
         """The blocked core is woken by local ring ``l``'s interrupt at ``f``: idle until then and
-        through the C-state exit, then IRQ and wake-up costs (overhead). An interrupt-mode core
+        through the C-state exit, then IRQ and wake-up costs (overhead). An interrupt caught in
+        the halt-poll window costs the spin until it and the IRQ only. An interrupt-mode core
         polls that ring next; a hybrid core turns interrupts off and polls round-robin from it.
         Returns when the core runs again."""
         idle_since = cf[_CF_IDLE_SINCE]
-        acc[_A_IDLE] += _clip(idle_since, f, lo, hi)
-        ex = cstate_exit(f - idle_since)
-        if ex > 0.0:
-            acc[_A_CSTATE_EXITS] += 1.0
-        fire(l, f)
-        acc[_A_WAKEUPS] += 1.0
         t = f
-        acc[_A_IDLE] += _clip(t, t + ex, lo, hi)
-        t += ex
-        cost = irq_cost + cf[_P_WAKE]
-        acc[_A_OVERHEAD] += _clip(t, t + cost, lo, hi)
-        t += cost
+        if halt_poll > 0.0 and f < idle_since:
+            acc[_A_SPIN] += _clip(cf[_CF_HALT_FROM], f, lo, hi)
+            fire(l, f)
+            acc[_A_HALT_POLL_HITS] += 1.0
+            acc[_A_OVERHEAD] += _clip(t, t + irq_cost, lo, hi)
+            t += irq_cost
+        else:
+            if halt_poll > 0.0:
+                acc[_A_SPIN] += _clip(cf[_CF_HALT_FROM], idle_since, lo, hi)
+            acc[_A_IDLE] += _clip(idle_since, f, lo, hi)
+            ex = menu_exit(next_timer, f - idle_since) if menu else cstate_exit(f - idle_since)
+            if ex > 0.0:
+                acc[_A_CSTATE_EXITS] += 1.0
+            fire(l, f)
+            acc[_A_WAKEUPS] += 1.0
+            acc[_A_IDLE] += _clip(t, t + ex, lo, hi)
+            t += ex
+            cost = irq_cost + cf[_P_WAKE]
+            acc[_A_OVERHEAD] += _clip(t, t + cost, lo, hi)
+            t += cost
         if mode == _HYBRID:
             for k in range(nr):
                 ring_i[rings[k], _RI_ARMED] = 0
@@ -306,8 +468,21 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
         acc[_A_OVERHEAD] += _clip(t, t + poll_cost, lo, hi)
         head = ring_i[r, _RI_HEAD]
         d0 = t + poll_cost
-        d, wst, kst, window_packets = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s,
-                                                  detail, lo, hi, wait_counts, work_counts, wst, kst)
+        if adaptive and ring_i[r, _RI_N_LEVELS] > 0:
+            taken = 0
+            for k in range(n):
+                j = head + k
+                if j >= width:
+                    j -= width
+                taken += slot_i[r, j, _S_SIZE]
+            ring_f[r, _RF_BYTES] += taken
+            ring_i[r, _RI_PACKETS] += n
+        if burst:
+            d, wst, kst, window_packets = _take_burst(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s,
+                                                      detail, lo, hi, wait_counts, work_counts, wst, kst)
+        else:
+            d, wst, kst, window_packets = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i,
+                                                      out_s, detail, lo, hi, wait_counts, work_counts, wst, kst)
         acc[_A_USEFUL] += _clip(d0, d, lo, hi)
         acc[_A_PACKETS] += n
         ring_i[r, _RI_WINDOW_PACKETS] += window_packets
@@ -330,16 +505,24 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
         if (block_polls > 0 and e >= block_polls) or (block_idle > 0.0 and t - cf[_CF_LAST_BUSY] >= block_idle):
             for k in range(nr):
                 arm(rings[k], t)
-            cf[_CF_IDLE_SINCE] = t
+            block(t)
             state = _BLOCKED
         elif sleep_after > 0 and e >= sleep_after:
             sleep_ns = cf[_P_SLEEP_NS]
-            ex = cstate_exit(sleep_ns)
-            acc[_A_IDLE] += _clip(t, t + sleep_ns + ex, lo, hi)
             acc[_A_SLEEPS] += 1.0
-            if ex > 0.0:
-                acc[_A_CSTATE_EXITS] += 1.0
-            t += sleep_ns + ex
+            if cf[_P_SLEEP_SPINS] != 0.0:          # a busy-wait (DPDK's rte_delay_us): the core stays in C0
+                acc[_A_SPIN] += _clip(t, t + sleep_ns, lo, hi)
+                t += sleep_ns
+            else:
+                ex = menu_exit(sleep_ns, sleep_ns) if menu else cstate_exit(sleep_ns)
+                acc[_A_IDLE] += _clip(t, t + sleep_ns + ex, lo, hi)
+                if ex > 0.0:
+                    acc[_A_CSTATE_EXITS] += 1.0
+                t += sleep_ns + ex
+                if cf[_P_SLEEP_WAKEUP] != 0.0:     # the timer interrupt and context switch after it
+                    w = cf[_P_WAKE]
+                    acc[_A_OVERHEAD] += _clip(t, t + w, lo, hi)
+                    t += w
         return t, state
 
     def admit(r, a, t0, work, size, flow, pid, n_drop):
@@ -409,7 +592,7 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
                     continue
                 if ci[_CI_PL_LEN] == 0:
                     state = _BLOCKED
-                    cf[_CF_IDLE_SINCE] = t
+                    block(t)
                     continue
                 l = pop()
             else:
@@ -496,6 +679,7 @@ def _serve_poll_ring(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, det
     empty_cost = cf[_P_EMPTY]
     cap = int(ring_f[r, _RF_CAP])
     direct = order.shape[0] == 0
+    burst = cf[_P_BURST] != 0.0
     head = ring_i[r, _RI_HEAD]
     cnt = ring_i[r, _RI_COUNT]
     drops_all = ring_i[r, _RI_DROPS]
@@ -542,8 +726,12 @@ def _serve_poll_ring(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, det
             a_polls += 1.0
             a_overhead += _clip(t, t + poll_cost, lo, hi)
             d0 = t + poll_cost
-            d, wst, kst, taken = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s, detail,
-                                             lo, hi, wait_counts, work_counts, wst, kst)
+            if burst:
+                d, wst, kst, taken = _take_burst(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s,
+                                                 detail, lo, hi, wait_counts, work_counts, wst, kst)
+            else:
+                d, wst, kst, taken = _take_batch(slot_f, slot_i, r, head, n, t, d0, n_out, out_f, out_i, out_s,
+                                                 detail, lo, hi, wait_counts, work_counts, wst, kst)
             win_packets += taken
             a_useful += _clip(d0, d, lo, hi)
             a_packets += n
@@ -697,7 +885,23 @@ def _group_by_core(ring_i, ring, n_cores, order):
 
 @dataclass(frozen=True)
 class CoreSpec:
-    """How one core serves its rings (all times in ns)."""
+    """How one core serves its rings (all times in ns).
+
+    The fields after ``block_after_idle_ns`` are optional mechanisms; their defaults are the
+    behaviour without them (docs/models/engine.md, "Ring server"):
+
+    - ``governor``: how a core going idle picks its C-state. "oracle" knows the idle length;
+      "menu" predicts it, as Linux's menu governor does, from the last 8 idle periods (their mean
+      when the spread is small) bounded by ``next_timer_ns`` (an assumed next timer event: 4 ms,
+      the tick at HZ=250), and can guess too deep (``governor_misses``).
+      ``menu_max_stddev_ns``: menu's "small spread" bound (20 us, i.e. variance <= 400 us^2).
+    - ``halt_poll_ns``: a core about to block spins this long first (KVM's halt_poll_ns, fixed:
+      its grow/shrink adaptation is not modelled); an interrupt in that window costs no C-state
+      exit and no wake-up (``halt_poll_hits``).
+    - ``sleep_spins``: a hybrid core's short sleep is a busy-wait (spin, C0), as DPDK's default
+      rte_delay_us; ``sleep_wakeup``: a real sleep ends with the core's ``wakeup_ns`` (overhead).
+    - ``burst_departures``: the packets of one poll all depart when its work ends (one TX burst).
+    """
 
     mode: str = "interrupt"
     batch: int = 64
@@ -710,6 +914,13 @@ class CoreSpec:
     sleep_ns: float = 0.0
     block_after_empty_polls: int = 0
     block_after_idle_ns: float = 0.0
+    governor: str = "oracle"
+    next_timer_ns: float = 4_000_000.0
+    menu_max_stddev_ns: float = 20_000.0
+    halt_poll_ns: float = 0.0
+    sleep_spins: bool = False
+    sleep_wakeup: bool = False
+    burst_departures: bool = False
 
     def vector(self) -> np.ndarray:
         """The core's parameters as the kernel reads them (a row of the packed core parameters)."""
@@ -724,18 +935,62 @@ class CoreSpec:
         p[_P_SLEEP_NS] = self.sleep_ns
         p[_P_BLOCK_POLLS] = self.block_after_empty_polls
         p[_P_BLOCK_IDLE] = self.block_after_idle_ns
+        if self.governor not in GOVERNORS:
+            raise ModelError("governor", f"unknown idle governor {self.governor!r}",
+                             f"one of {', '.join(GOVERNORS)}")
+        if not self.halt_poll_ns >= 0.0:
+            raise ModelError("halt_poll_ns", f"must be >= 0, got {self.halt_poll_ns}")
+        p[_P_GOVERNOR] = GOVERNORS[self.governor]
+        p[_P_NEXT_TIMER] = self.next_timer_ns
+        p[_P_MENU_STDDEV] = self.menu_max_stddev_ns
+        p[_P_HALT_POLL] = self.halt_poll_ns
+        p[_P_SLEEP_SPINS] = self.sleep_spins
+        p[_P_SLEEP_WAKEUP] = self.sleep_wakeup
+        p[_P_BURST] = self.burst_departures
         return p
 
 
 @dataclass(frozen=True)
 class RingSpec:
-    """One descriptor ring: its size, the core that serves it, and its interrupt moderation."""
+    """One descriptor ring: its size, the core that serves it, and its interrupt moderation.
+
+    Adaptive moderation (ixgbe's dynamic ITR, docs/models/engine.md): ``adaptive_levels_ns`` are
+    the levels' minimum interrupt intervals, lowest latency first (ixgbe: 10 us, 50 us, about
+    84 us), ``adaptive_thresholds_bpus`` the bytes per microsecond between them (ixgbe: 10, 20);
+    the ring starts at the middle level and moves at most one level each time it is re-armed,
+    ``adaptive_smoothing`` as ixgbe_set_itr smooths. Empty levels: fixed moderation; when set,
+    ``coalesce_min_interval_ns`` is replaced by the current level's interval.
+    """
 
     capacity: int
     core: int
     coalesce_delay_ns: float = 0.0
     coalesce_frames: int = 1
     coalesce_min_interval_ns: float = 0.0
+    adaptive_levels_ns: tuple[float, ...] = ()
+    adaptive_thresholds_bpus: tuple[float, ...] = ()
+    adaptive_smoothing: bool = False
+
+    def check_adaptive(self) -> None:
+        """Adaptive levels must be positive and come with one threshold fewer, non-decreasing."""
+        levels, thresholds = self.adaptive_levels_ns, self.adaptive_thresholds_bpus
+        if not levels:
+            if thresholds:
+                raise ModelError("adaptive_thresholds_bpus", "thresholds without adaptive levels",
+                                 "give adaptive_levels_ns too, or no thresholds")
+            return
+        if not all(x > 0 for x in levels):
+            raise ModelError("adaptive_levels_ns", f"every level's interval must be > 0 ns, got {list(levels)}")
+        if len(thresholds) != len(levels) - 1:
+            raise ModelError("adaptive_thresholds_bpus", f"{len(levels)} levels need {len(levels) - 1} thresholds, "
+                             f"got {len(thresholds)}")
+        if any(b < a for a, b in zip(thresholds, thresholds[1:])):
+            raise ModelError("adaptive_thresholds_bpus", f"thresholds must not decrease, got {list(thresholds)}")
+
+    @property
+    def adaptive_start_level(self) -> int:
+        """The level an adaptive ring starts at: the middle one (ixgbe starts at 20k ints/s)."""
+        return (len(self.adaptive_levels_ns) - 1) // 2
 
 
 @dataclass
@@ -798,6 +1053,7 @@ class RingServer:
                 raise ValueError(f"ring served by core {r.core}, but there are {len(cores)} cores")
             if r.capacity < 1:
                 raise ValueError("a ring holds at least one descriptor")
+            r.check_adaptive()
         self.cores = cores
         self.rings = rings
         self.stat_lo_ns = stat_lo_ns
@@ -810,13 +1066,22 @@ class RingServer:
         depth = max(1, max(len(c.cstates) for c in cores))
         core_f = np.zeros((n_c, _CF_CSTATES + 2 * depth))
         core_f[:, _CF_CSTATES + depth:] = np.inf          # unused C-state slots: never chosen
-        core_i = np.zeros((n_c, 6), np.int64)
+        core_i = np.zeros((n_c, _N_CI), np.int64)
         core_l = np.zeros((n_c, 2, max(1, n_r)), np.int64)
-        ring_f = np.zeros((n_r, 6))
-        ring_i = np.zeros((n_r, 7), np.int64)
+        adepth = max((len(r.adaptive_levels_ns) for r in rings), default=0)
+        ring_f = np.zeros((n_r, _RF_LEVELS + 2 * adepth))
+        ring_i = np.zeros((n_r, _N_RI), np.int64)
         for k, r in enumerate(rings):
             ring_f[k, :4] = r.capacity, r.coalesce_delay_ns, r.coalesce_frames, r.coalesce_min_interval_ns
             ring_i[k, _RI_CORE] = r.core
+            levels = r.adaptive_levels_ns
+            if levels:
+                ring_f[k, _RF_LEVELS:_RF_LEVELS + len(levels)] = levels
+                ring_f[k, _RF_LEVELS + adepth:_RF_LEVELS + adepth + len(levels) - 1] = r.adaptive_thresholds_bpus
+                ring_i[k, _RI_LEVEL] = r.adaptive_start_level
+                ring_i[k, _RI_N_LEVELS] = len(levels)
+                ring_i[k, _RI_SMOOTH] = r.adaptive_smoothing
+                ring_f[k, _RF_MIN_INTERVAL] = levels[r.adaptive_start_level]
         ring_f[:, _RF_LAST_FIRE] = -np.inf
         for c, spec in enumerate(cores):
             core_f[c, :_CF_T] = spec.vector()
@@ -829,6 +1094,8 @@ class RingServer:
             core_i[c, _CI_STATE] = _BLOCKED if interrupt or not len(own) else _RUN
             if interrupt:
                 ring_i[own, _RI_ARMED] = 1
+            if interrupt and len(own):                   # the first block starts with a halt-poll window
+                core_f[c, _CF_IDLE_SINCE] = spec.halt_poll_ns
         self.wait = LogHistogram()                      # arrival at the ring -> picked by a poll
         self.work = LogHistogram()                      # picked -> departed (poll cost + batch work)
         self.state = _State(
@@ -949,7 +1216,10 @@ class RingServer:
         hi = min(t_end_ns, self.stat_hi_ns)
         for c in range(len(self.cores)):
             if st.core_i[c, _CI_STATE] == _BLOCKED:
-                out[c, _A_IDLE] += _clip_py(st.core_f[c, _CF_IDLE_SINCE], hi, self.stat_lo_ns, hi)
+                idle_since = st.core_f[c, _CF_IDLE_SINCE]
+                if self.cores[c].halt_poll_ns > 0.0:        # still in (or past) its halt-poll window
+                    out[c, _A_SPIN] += _clip_py(st.core_f[c, _CF_HALT_FROM], min(idle_since, hi), self.stat_lo_ns, hi)
+                out[c, _A_IDLE] += _clip_py(idle_since, hi, self.stat_lo_ns, hi)
         return out
 
     @property
