@@ -116,15 +116,16 @@ def test_stretched_writes_wait_for_the_other_site():
 
 
 def test_host_data_path_from_the_host_kind():
-    """With options.host_data_path the hosts' send and receive latency are the host kind's, run at
-    the busiest NIC's frame rate (the iopath package's own network_from_host and nic_load); off,
-    the 5 us defaults stay."""
+    """By default (options.host_data_path) the hosts' send and receive latency are the host kind's,
+    run at the busiest NIC's frame rate (the iopath package's own network_from_host and nic_load);
+    off, the 5 us defaults stay."""
     from vnetsim.storage.iopath import network_from_host, nic_load
 
-    off = scenario()
+    on = scenario()
+    assert on.options.host_data_path                      # the default
+    off = on.model_copy(update={"options": on.options.model_copy(update={"host_data_path": False})})
     plain = spec_of(off)
     assert (plain.network.host_tx_ns, plain.network.host_rx_ns) == (5000.0, 5000.0)
-    on = off.model_copy(update={"options": off.options.model_copy(update={"host_data_path": True})})
     spec = spec_of(on)
     pps, frame = nic_load(plain)
     duration_ns = min(max(20e6, 200 / pps * 1e9), 1e9)          # at least 200 frames

@@ -361,7 +361,7 @@ class Options(Strict):
     """How hard the I/O simulation works."""
 
     io: bool = Field(True, description="simulate the I/O path")
-    host_data_path: bool = Field(False, description="derive the hosts' send and receive latency from a host-kind "
+    host_data_path: bool = Field(True, description="derive the hosts' send and receive latency from a host-kind "
                                  "run at the busiest NIC's frame rate (off: 5 us each)")
     duration: DurationNs = Field(1e9, description="simulated time of the I/O path")
 
