@@ -6,10 +6,14 @@ data: the result rows, the wall time, and the worker's vnetsim version (a Dask w
 version would make keys lie, so it is refused). A kind's one-line error comes back as data, not as
 an exception (an exception with our constructor does not always survive pickling).
 
-The parent takes outcomes as they finish (``as_completed``) and writes each to the store at once.
-Local pools start their workers with ``spawn``: a worker inherits no threads or open databases.
-Dask uses ``distributed.Client(address)``: the scheduler there places the points; nothing here
-schedules anything.
+The parent takes outcomes as they finish and writes each to the store at once. A local pool of
+``N`` workers is this process and ``N - 1`` started ones: the parent runs points too, between
+writing the others' results, so its CPU does not sit idle while the started workers import
+vnetsim and load the compiled kernels (about a second each, measured in
+benchmarks/bench_sweep.py), and one process fewer pays for that start-up at all. Started workers
+use ``spawn``: a worker inherits no threads or open databases. Dask uses
+``distributed.Client(address)``: the scheduler there places the points; nothing here schedules
+anything.
 """
 
 from __future__ import annotations
@@ -62,8 +66,10 @@ def tune_malloc() -> bool:
 
 
 def run_point(point: Point) -> Outcome:
-    """Run one point; ``{"key", "rows", "wall_s", "cpu_s", "version"}`` or ``{"key", "error": (where, what,
-    fix)}``. ``cpu_s`` is this process's CPU time for the run (user and system, all its threads)."""
+    """Run one point; ``{"key", "rows", "wall_s", "cpu_s", "version", "span"}`` or ``{"key", "error":
+    (where, what, fix)}``. ``cpu_s`` is this process's CPU time for the run (user and system, all its
+    threads); ``span``: (process id, start, end) on the machine's monotonic clock (``time.perf_counter``,
+    comparable between the processes of one machine), for ``SweepResult.timeline``."""
     tune_malloc()
     start, cpu = time.perf_counter(), time.process_time()
     try:
@@ -75,8 +81,9 @@ def run_point(point: Point) -> Outcome:
         rows = to_plain(kind.run_variant(variant))
     except UserError as exc:
         return {"key": point.key, "error": (exc.where, exc.what, exc.fix)}
-    return {"key": point.key, "rows": rows, "wall_s": time.perf_counter() - start,
-            "cpu_s": time.process_time() - cpu, "version": __version__}
+    end = time.perf_counter()
+    return {"key": point.key, "rows": rows, "wall_s": end - start, "cpu_s": time.process_time() - cpu,
+            "version": __version__, "span": (os.getpid(), start, end)}
 
 
 def run_point_in_worker(point: Point) -> Outcome:
@@ -92,25 +99,59 @@ def run_serial(points: list[Point]) -> Iterator[tuple[Point, Outcome]]:
         yield p, run_point(p)
 
 
-def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome]]:
-    """A local process pool of ``workers``; outcomes in the order they finish. Closing the iterator
-    early (an error, Ctrl-C) cancels the points not started."""
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+def run_here(point: Point) -> Outcome:
+    """``run_point`` in this process, one thread per point like the started workers (the points
+    run side by side); ``VNETSIM_THREADS`` is put back as it was afterwards."""
+    before = os.environ.get("VNETSIM_THREADS")
+    os.environ.setdefault("VNETSIM_THREADS", "1")
     try:
-        pending: dict[Future, Point] = {pool.submit(run_point_in_worker, p): p for p in points}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                point = pending.pop(fut)
-                try:
-                    outcome = fut.result()
-                except BrokenProcessPool:
-                    raise UserError("--workers", f"a worker process ended abruptly (killed, or out of memory?) "
-                                    f"while running sweep point {point.label()}",
-                                    "the finished points are kept in the store: rerun to resume, with fewer "
-                                    "--workers if memory is short") from None
-                yield point, outcome
+        return run_point(point)
+    finally:
+        if before is None:
+            os.environ.pop("VNETSIM_THREADS", None)
+
+
+def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome]]:
+    """``workers`` processes: this one and ``workers - 1`` started ones (see the module docstring);
+    outcomes in the order they finish. Each started worker has two points handed to it at a time
+    (one running, one waiting), so it never waits for the parent; the parent takes the next point
+    itself whenever it has written what came back. Closing the iterator early (an error, Ctrl-C)
+    cancels the points not started."""
+    from collections import deque
+
+    ctx = multiprocessing.get_context("spawn")
+    children = workers - 1
+    pool = ProcessPoolExecutor(max_workers=children, mp_context=ctx)
+    todo = deque(points)
+    pending: dict[Future, Point] = {}
+
+    def top_up() -> None:
+        while todo and len(pending) < 2 * children:
+            p = todo.popleft()
+            pending[pool.submit(run_point_in_worker, p)] = p
+
+    def collect(block: bool) -> list[tuple[Point, Outcome]]:
+        done = wait(pending, return_when=FIRST_COMPLETED)[0] if block else [f for f in pending if f.done()]
+        out = []
+        for fut in done:
+            point = pending.pop(fut)
+            try:
+                out.append((point, fut.result()))
+            except BrokenProcessPool:
+                raise UserError("--workers", f"a worker process ended abruptly (killed, or out of memory?) "
+                                f"while running sweep point {point.label()}",
+                                "the finished points are kept in the store: rerun to resume, with fewer "
+                                "--workers if memory is short") from None
+        return out
+
+    try:
+        top_up()
+        while todo or pending:
+            yield from collect(block=not todo)
+            top_up()
+            if todo:
+                point = todo.popleft()
+                yield point, run_here(point)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 

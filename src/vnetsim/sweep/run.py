@@ -9,6 +9,7 @@ sweep (finished now or before) and their confidence intervals across replication
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,10 @@ class SweepResult:
     ran: int
     skipped: int
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # where the time went: (process id, start, end) of every point run now, and the sweep's own
+    # (start, end), all on time.perf_counter's clock (benchmarks/bench_sweep.py reads them)
+    timeline: list[tuple[int, float, float]] = field(default_factory=list)
+    span: tuple[float, float] = (0.0, 0.0)
 
     def summary(self) -> list[dict[str, Any]]:
         """Per design point and result row: the parameters and every numeric metric's confidence
@@ -99,6 +104,7 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
     """Run a sweep (see the module docstring); ``store``: a DuckDB file (None keeps results in
     memory only); ``workers``: local processes (default: every CPU); ``dask``: a scheduler address
     instead of the local pool; ``progress(done, total)`` after every finished point."""
+    began = time.perf_counter()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UserError("--workers", f"got {workers!r}", "expected an integer >= 1")
     if dask is not None and workers is not None:
@@ -119,6 +125,7 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
             n = min(workers or usable_cpus(), len(todo))
             outcomes = run_serial(todo) if n <= 1 else run_pool(todo, n)
         ran = 0
+        timeline: list[tuple[int, float, float]] = []
         try:
             for point, out in outcomes:
                 if "error" in out:
@@ -131,6 +138,8 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
                 db.add(key=point.key, design=point.design, sweep=name, kind=point.kind, scenario=point.source,
                        variant=point.variant, replication=point.replication, seed=point.seed, params=point.params,
                        rows=out["rows"], wall_s=out["wall_s"], cpu_s=out.get("cpu_s"), version=out["version"])
+                if "span" in out:
+                    timeline.append(tuple(out["span"]))  # type: ignore[arg-type]
                 if ran == 0 and store is not None and where not in outputs.written:
                     outputs.written.append(where)
                 ran += 1
@@ -142,7 +151,8 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
                 close()
         order = {p.key: p.index for p in points}
         rows = sorted(db.rows(order), key=lambda r: (order[r["key"]], r["row"]))
-    return SweepResult(name, kind, points[0].source if points else "", where, block, points, ran, finished, rows)
+    return SweepResult(name, kind, points[0].source if points else "", where, block, points, ran, finished, rows,
+                       timeline, (began, time.perf_counter()))
 
 
 def store_summary(path: str | Path, where: str | None = None, confidence: float = 0.95) -> list[dict[str, Any]]:
