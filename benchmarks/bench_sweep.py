@@ -200,7 +200,8 @@ def main() -> None:
     base = statistics.median(timings["local, 1 worker"])
     print(f"\n{points}-point sweep over {args.repeat} round(s) (target >= 1.8x with 2 workers):")
     for label, ts in timings.items():
-        print(f"  {label:<18} s: {both(ts)}   speed-up against the median 1 worker: x{base / statistics.median(ts):.2f}")
+        speed_up = base / statistics.median(ts)
+        print(f"  {label:<18} s: {both(ts)}   speed-up against the median 1 worker: x{speed_up:.2f}")
     print(f"  {'speed-up, local':<18} x: {both(ceilings['sweep'], max)} (each round against its own 1 worker)")
     for kind in ("cpu", "memory"):
         print(f"  {'ceiling, ' + kind:<18} x: {both(ceilings[kind], max)}")
