@@ -56,3 +56,6 @@ def reference_chain(stages, t, pid, flow, size, end):
 def reference_receive(plan, t, pid, flow, size, end):
     """The receive path of ``plan`` from the NIC to the application (see ``reference_chain``)."""
     return reference_chain(plan.receive, t, pid, flow, size, end)
+
+
+from tests.reference import tx_ref  # noqa: E402,F401  (registers the transmit path's references)

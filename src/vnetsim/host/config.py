@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vnetsim.host.answer import Forward, Respond
 from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
 from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
@@ -257,10 +258,22 @@ class Vnic(Strict):
 
 
 class App(Strict):
-    """The application in the guest (e.g. GTP-U decapsulation and forwarding in a PGW)."""
+    """The application in the guest (e.g. GTP-U decapsulation and forwarding in a PGW); with
+    ``respond`` it answers each request, with ``forward`` it sends every packet back out
+    (``vnetsim.host.answer``; docs/models/host.md, "Transmit path and round trips")."""
 
     per_packet: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"))
     per_byte: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"))
+    respond: Respond | None = Field(None, description="answer each request (ping, UDP/TCP request/response): "
+                                    "the result gains the round trip")
+    forward: Forward | None = Field(None, description="send every packet back out (a VNF: l3fwd, a gateway), "
+                                    "with DPDK's TX batching")
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> App:
+        if self.respond is not None and self.forward is not None:
+            raise ValueError("an application either answers (respond) or forwards (forward), not both; keep one")
+        return self
 
 
 class Guest(Strict):
