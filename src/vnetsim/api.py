@@ -35,6 +35,12 @@ def _announce_compile(kind: Kind, notify: Notify | None) -> None:
                f"{COLD_START_S:.0f} s on 2 cores; later runs start at once)")
 
 
+def _start(kind: Kind, started: Callable[[], None] | None) -> None:
+    kind.prepare_kernels()
+    if started is not None:
+        started()
+
+
 def load(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
          overrides: list[str] | tuple[str, ...] = (),
          variant: str | None = None) -> tuple[str, str, list[LoadedVariant]]:
@@ -85,13 +91,15 @@ def _name(variants: list[LoadedVariant]) -> str:
 def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | None = None,
         overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, pcap: str | None = None,
         pcap_limit: int = 1_000_000, notify: Notify | None = None,
-        progress: Callable[[float], None] | None = None) -> Result:
+        progress: Callable[[float], None] | None = None, started: Callable[[], None] | None = None) -> Result:
     """Run every variant of a scenario and return the Result (``to_json``, ``to_dataframe``).
 
     ``pcap``: also write the offered traffic of the first variant (its first load level), as it is
     on the wire (encapsulated), to this file, at most ``pcap_limit`` packets (kinds that write pcaps).
     ``notify``: called with a message before a run that must first compile its kernels.
     ``progress``: called with the fraction of the run done (0..1) as it advances (kinds that report it).
+    ``started``: called once the scenario is loaded and the kind set up, just before the first variant
+    runs (the command line ends its start-up pause of the garbage collector there).
     """
     if pcap is not None and not isinstance(pcap, str | Path):
         raise _bad("pcap", pcap, "a file path")
@@ -103,6 +111,7 @@ def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | 
         raise UserError("--pcap", f"{kind.name} scenarios do not write their traffic as pcap",
                         "drop --pcap for this file")
     request = PcapRequest(str(pcap), pcap_limit) if pcap is not None else None
+    _start(kind, started)
     rows = []
     for i, v in enumerate(variants):
         step = None if progress is None else (lambda f, i=i: progress((i + f) / len(variants)))  # type: ignore[misc]
@@ -114,31 +123,34 @@ def run(scenario: Scenario, *, seed: int | None = None, duration: str | float | 
 
 def throughput(scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
                overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
-               resolution: float | None = None, notify: Notify | None = None) -> Result:
-    """RFC 2544-style zero-loss throughput of every variant (kinds with the ``throughput`` capability)."""
+               resolution: float | None = None, notify: Notify | None = None,
+               started: Callable[[], None] | None = None) -> Result:
+    """RFC 2544-style zero-loss throughput of every variant (kinds with the ``throughput`` capability);
+    ``notify`` and ``started`` as in ``run``."""
     if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int | float)
                                    or not 1e-4 <= resolution <= 0.5):
         raise _bad("resolution", resolution, "a fraction of line rate from 0.0001 to 0.5")
     return _capability("throughput", scenario, seed=seed, duration=duration, overrides=overrides, variant=variant,
-                       notify=notify, resolution=resolution)
+                       notify=notify, started=started, resolution=resolution)
 
 
 def flows(scenario: Scenario, *, overrides: list[str] | tuple[str, ...] = (), variant: str | None = None,
-          limit: int = 50) -> Result:
+          limit: int = 50, started: Callable[[], None] | None = None) -> Result:
     """Each flow's headers and where it lands (RX queue, core, VM), without simulating: the first
-    variant, or ``variant`` (kinds with the ``flows`` capability)."""
+    variant, or ``variant`` (kinds with the ``flows`` capability); ``started`` as in ``run``."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise _bad("limit", limit, "an integer >= 1")
     return _capability("flows", scenario, overrides=overrides, variant=variant, first_only=variant is None,
-                       limit=limit)
+                       started=started, limit=limit)
 
 
 def _capability(name: str, scenario: Scenario, *, seed: int | None = None, duration: str | None = None,
                 overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, first_only: bool = False,
-                notify: Notify | None = None, **kw) -> Result:
+                notify: Notify | None = None, started: Callable[[], None] | None = None, **kw) -> Result:
     kind, source, variants = _load(scenario, seed, duration, overrides, variant)
     kind.capability(name, source)
     _announce_compile(kind, notify)
+    _start(kind, started)
     chosen = variants[:1] if first_only else variants
     rows = [kind.call(name, v, **kw) for v in chosen]
     return Result(scenario=_name(variants), kind=f"{kind.name}.{name}", variants=rows, source=source)

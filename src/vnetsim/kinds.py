@@ -131,14 +131,15 @@ class Kind:
 
     def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
         """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""
-        self._prepare_kernels()
+        self.prepare_kernels()
         try:
             return self.run(variant, options or RunOptions())
         except ModelError as exc:
             raise exc.at(variant.where) from None
 
-    def _prepare_kernels(self) -> None:
-        """A kind with compiled kernels: set numba up the quick way before its first call."""
+    def prepare_kernels(self) -> None:
+        """A kind with compiled kernels: set numba up the quick way before its first kernel call
+        (``run_variant`` and ``call`` do it; ``vnetsim.api`` does it before timing starts)."""
         if self.kernels is not None:
             from vnetsim.engine.jit import prepare_numba
 
@@ -155,7 +156,7 @@ class Kind:
 
     def call(self, name: str, variant: LoadedVariant, **kw: Any) -> dict:
         """Run capability ``name`` on one variant, with the same error boundary as ``run_variant``."""
-        self._prepare_kernels()
+        self.prepare_kernels()
         try:
             return self.capability(name).run(variant, **kw)
         except ModelError as exc:

@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGALRM, _on_retry)
+    from vnetsim.cli import startup
+
+    startup.begin(own_process=argv is None)  # before the command line's own imports (see startup)
     try:
         from vnetsim.cli.app import main as app_main
 
@@ -69,3 +72,6 @@ def main(argv: list[str] | None = None) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         for s, h in handlers.items():
             signal.signal(s, h)
+        startup.end()
+        if argv is None:
+            startup.exiting()

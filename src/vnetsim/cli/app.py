@@ -15,6 +15,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from vnetsim.cli import startup
 from vnetsim.errors import ModelError, UserError
 from vnetsim.io.outputs import write_atomic
 
@@ -49,10 +50,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Commands whose start-up ends where their first variant starts (``started=startup.settled``): they
+# keep the collector paused while the scenario loads; every other command ends the pause here.
+_SETTLE_AT_FIRST_VARIANT = {"run", "throughput", "flows"}
+
+
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+def _main(ctx: typer.Context,
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="print the version and exit")) -> None:
     """Simulate how a virtual data center's network behaves before you deploy it."""
+    if ctx.invoked_subcommand not in _SETTLE_AT_FIRST_VARIANT:
+        startup.end()
 
 
 SetOpt = typer.Option(None, "--set", help="override any field: --set host.pnic.ring_size=1024 "
@@ -88,7 +97,7 @@ def run(
     with Bar("running") as bar:
         result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
                          pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice,
-                         progress=bar)
+                         progress=bar, started=startup.settled)
     if not quiet and json_out != "-" and csv_out != "-":
         _render(result)
     _write(json_out, result)
@@ -132,7 +141,7 @@ def throughput(
     from vnetsim.api import throughput as api_throughput
 
     result = api_throughput(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
-                            resolution=resolution, notify=_notice)
+                            resolution=resolution, notify=_notice, started=startup.settled)
     if json_out != "-":
         _render(result)
     _write(json_out, result)
@@ -149,7 +158,7 @@ def flows(
     """List each flow's headers and the RX queue, core and VM it lands on (no simulation)."""
     from vnetsim.api import flows as api_flows
 
-    result = api_flows(scenario, overrides=set_ or [], variant=variant, limit=limit)
+    result = api_flows(scenario, overrides=set_ or [], variant=variant, limit=limit, started=startup.settled)
     if json_out != "-":
         _render(result)
     _write(json_out, result)
@@ -348,9 +357,18 @@ def _mount_kinds(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become one line on stderr and exit status 2."""
-    if argv is None:
-        argv = sys.argv[1:]
+    """Entry point: user errors become one line on stderr and exit status 2. Without ``argv`` (the
+    process's own command line) the process is about to exit when it returns: see ``startup``."""
+    startup.begin(own_process=argv is None)
+    try:
+        _main_body(sys.argv[1:] if argv is None else argv)
+    finally:
+        startup.end()
+        if argv is None:
+            startup.exiting()
+
+
+def _main_body(argv: list[str]) -> None:
     try:
         _mount_kinds(argv)
         status = app(args=argv, standalone_mode=False)
