@@ -24,16 +24,19 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from vnetsim.engine.rng import GOLDEN_GAMMA, splitmix64
+from vnetsim.engine.rng import GOLDEN_GAMMA, mix64
 
 _MASK = (1 << 64) - 1
 
 
 def replication_seed(base_seed: int, replication: int) -> int:
     """Seed of replication ``replication`` (0, 1, ...): output ``replication`` of splitmix64 seeded
-    with ``base_seed``, its top 32 bits."""
-    state = (int(base_seed) + int(replication) * int(GOLDEN_GAMMA)) & _MASK
-    return int(splitmix64(np.uint64(state))) >> 32
+    with ``base_seed``, its top 32 bits. Computed by the Python body of the package's mixer
+    (``mix64.py_func``, uint64 arithmetic wrapping as compiled): a sweep's plan and a resumed sweep
+    with nothing left to run need no compiled code."""
+    state = (int(base_seed) + (int(replication) + 1) * int(GOLDEN_GAMMA)) & _MASK
+    with np.errstate(over="ignore"):
+        return int(mix64.py_func(np.uint64(state))) >> 32
 
 
 def _betacf(a: float, b: float, x: float) -> float:
