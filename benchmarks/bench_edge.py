@@ -20,10 +20,10 @@ import time
 
 import numpy as np
 
+from vnetsim.edge import uplink
 from vnetsim.edge.config import EdgeScenario
 from vnetsim.edge.simulate import run_edge_scenario
-from vnetsim.edge.uplink import UplinkStage, uplink_advance
-from vnetsim.engine.merge import gather_packets
+from vnetsim.edge.uplink import UplinkStage
 from vnetsim.engine.packets import Packets
 
 
@@ -57,39 +57,35 @@ def vnetsim_rate(n: int, sites: int, chunk: int = 1 << 18, repeat: int = 3, **ra
 
 
 def kernel_split(n: int, sites: int, chunk: int = 1 << 18) -> dict[str, float]:
-    """CPU ns per message of each step of ``UplinkStage.advance`` (the queue kernel, the bucket
-    sort, the gather of the departures), summed over the chunks after the first."""
+    """CPU ns per message of the two compiled steps of ``UplinkStage.advance`` (``serve``: the
+    queues, loss, jitter, outages, counters, histograms and the exit buckets; ``place``: the
+    departures scattered into their buckets and ordered), summed over the chunks after the
+    first. The stage is timed through its own ``advance``, each step wrapped in a timer."""
     t, size, site, starts, ends = workload(n, sites)
     pk = Packets(t, t, size, site, np.arange(n, dtype=np.int64))
     st = UplinkStage(sites, np.arange(sites), 10e6, 4 * 2**20, starts, ends, loss=1e-3, latency_ns=4e6,
                      jitter_ns=1e6)
-    spent = {"queue kernel": 0.0, "bucket sort": 0.0, "gather": 0.0}
-    for lo in range(0, n, chunk):
-        a = pk.take(slice(lo, min(n, lo + chunk)))
-        m = len(a)
-        st._scratch(m)
-        w, sj = st.wait, st.sojourn
-        c0 = time.process_time()
-        i = n_ok = n_drop = 0
-        while True:
-            i, n_ok, n_drop = uplink_advance(
-                a.t_ns, a.t0_ns, a.size_bytes, a.flow, st.queue_of_flow, a.pkt_id, i, st.seed, st.ns_per_byte,
-                st.cap_bytes, st.out_start, st.out_end, st.out_ptr, st.last_dep, st.ring_dep, st.ring_bytes,
-                st.ring_head, st.ring_count, st.backlog, st.max_backlog, st.loss, st.tcp, st.rto, st.latency,
-                st.jitter, st.lo, st.hi, st.acc, w.counts, w.stats, sj.counts, sj.stats, st.exit_t, st.ok_idx,
-                st.ok_exit, st.ok_pid, n_ok, st.drop_buf, n_drop)
-            if i == m:
-                break
-            st._grow()
-        c1 = time.process_time()
-        order = st.order.order_by_time(st.ok_exit, st.ok_pid, n_ok)
-        c2 = time.process_time()
-        gather_packets(st.ok_idx[order], st.exit_t, a.t0_ns, a.size_bytes, a.flow, a.pkt_id)
-        c3 = time.process_time()
-        if lo:
-            spent["queue kernel"] += c1 - c0
-            spent["bucket sort"] += c2 - c1
-            spent["gather"] += c3 - c2
+    spent = {"serve": 0.0, "place": 0.0}
+    steps = {k: getattr(uplink, k) for k in spent}
+
+    def timed(name):
+        def call(*args):
+            c0 = time.process_time()
+            out = steps[name](*args)
+            spent[name] += time.process_time() - c0
+            return out
+        return call
+
+    st.advance(pk.take(slice(0, chunk)), float(t[chunk - 1]) + 1)
+    try:
+        for k in spent:
+            setattr(uplink, k, timed(k))
+        for lo in range(chunk, n, chunk):
+            hi = min(n, lo + chunk)
+            st.advance(pk.take(slice(lo, hi)), float(t[hi - 1]) + 1)
+    finally:
+        for k, f in steps.items():
+            setattr(uplink, k, f)
     return {k: v / (n - chunk) * 1e9 for k, v in spent.items()}
 
 

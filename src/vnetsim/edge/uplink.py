@@ -17,183 +17,35 @@ Semantics of one site's queue (the SimPy reference in tests/edge implements the 
 Every departure is fixed when its message arrives (all earlier messages of its queue are known
 and the outages are drawn in advance), so the stage holds nothing between calls. Counters per
 queue (``UPLINK_STATS``) split the bytes that came in into dropped, sent by the end of the run and
-still buffered at the end (conservation: in = dropped + sent + buffered).
+still buffered at the end (conservation: in = dropped + sent + buffered). The compiled pass is
+``uplink_kernel.serve`` then ``uplink_kernel.place`` (the departures in time order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from vnetsim.edge.timeorder import OrderScratch
-from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
-from vnetsim.engine.merge import gather_packets
-from vnetsim.engine.packets import Packets
-from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
+from vnetsim.edge.uplink_kernel import ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, place, serve
+from vnetsim.engine.histogram import LogHistogram
+from vnetsim.engine.packets import PACKET_DTYPES, Packets
+from vnetsim.engine.ring_server import _Buffers
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 
-MAX_ATTEMPTS = 16
+__all__ = ["MAX_ATTEMPTS", "UPLINK_STATS", "UplinkStage", "UplinkStats"]
 
-# per queue, float64 columns of ``acc``
 _COLS = ("in_messages", "in_bytes", "dropped_messages", "dropped_bytes", "lost_messages", "lost_bytes",
          "accepted_messages", "accepted_bytes", "sent_messages", "sent_bytes", "attempts", "busy_window_ns",
          "wait_ns")
 UPLINK_STATS = np.dtype([(c, np.float64) for c in _COLS] + [("max_backlog_bytes", np.float64),
                                                            ("buffered_messages", np.float64),
                                                            ("buffered_bytes", np.float64)])
-(_IN_M, _IN_B, _DR_M, _DR_B, _LO_M, _LO_B, _AC_M, _AC_B, _SE_M, _SE_B, _ATT, _BUSY, _WAIT) = range(len(_COLS))
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _draw(seed, pid, attempt):
-    """A uniform in (0, 1) for (seed, message id, attempt): splitmix64's finalizer of their mix."""
-    z = np.uint64(seed) ^ (np.uint64(pid) * GOLDEN_GAMMA) ^ (np.uint64(attempt) * _M1)
-    return unit_open(mix64(z + GOLDEN_GAMMA))
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _pop_departed(q, a, ring_dep, ring_bytes, ring_head, ring_count, backlog, last_dep):
-    """Take the messages of queue ``q`` that left by ``a`` out of its ring; returns its backlog."""
-    c = ring_count[q]
-    if c == 0:
-        return backlog[q]
-    width = ring_dep.shape[1]
-    h = ring_head[q]
-    b = backlog[q]
-    if last_dep[q] <= a:            # the queue emptied: every message in it left
-        h += c
-        if h >= width:
-            h -= width
-        c = 0
-        b = 0.0
-    else:
-        while c > 0 and ring_dep[q, h] <= a:
-            b -= ring_bytes[q, h]
-            h += 1
-            if h == width:
-                h = 0
-            c -= 1
-    ring_head[q] = h
-    ring_count[q] = c
-    backlog[q] = b
-    return b
-
-
-@numba.njit(cache=True, nogil=True)
-def uplink_advance(t, t0, size, flow, queue_of_flow, pid, begin, seed, ns_per_byte, cap_bytes, out_start, out_end,
-                   out_ptr, last_dep, ring_dep, ring_bytes, ring_head, ring_count, backlog, max_backlog, loss, tcp,
-                   rto_ns, latency_ns, jitter_ns, lo, hi, acc, wait_counts, wait_stats, soj_counts, soj_stats,
-                   exit_t, ok_idx, ok_exit, ok_pid, n_ok, drop_pid, n_drop):
-    """Serve messages ``begin..`` (time-ordered), recording the wait and sojourn histograms of
-    messages offered from ``lo`` on; a delivered message's exit time goes to ``exit_t[i]`` and its
-    index, exit time and id are appended to ``ok_*`` (from ``n_ok``), the overflowed ones' ids to
-    ``drop_pid`` (from ``n_drop``).
-    Returns (index it stopped at, n_ok, n_drop): ``len(t)`` when all were served, less when that
-    message's queue ring is full of messages still in the buffer and must grow.
-
-    A queue's ring of (departure, bytes) is brought up to date only when the backlog matters:
-    the backlog it holds is at least the true one, so a message that fits under it and under the
-    largest backlog seen so far neither overflows nor sets a new largest backlog."""
-    n = t.shape[0]
-    width = ring_dep.shape[1]
-    n_out = out_start.shape[1]
-    wst = stats_load(wait_stats)
-    sst = stats_load(soj_stats)
-    stop = n
-    for i in range(begin, n):
-        q = queue_of_flow[flow[i]]
-        a = t[i]
-        s = float(size[i])
-        b = backlog[q]
-        if b + s > max_backlog[q] or ring_count[q] == width:
-            b = _pop_departed(q, a, ring_dep, ring_bytes, ring_head, ring_count, backlog, last_dep)
-            if cap_bytes > 0 and b + s > cap_bytes:
-                acc[q, _IN_M] += 1.0
-                acc[q, _IN_B] += s
-                acc[q, _DR_M] += 1.0
-                acc[q, _DR_B] += s
-                drop_pid[n_drop] = pid[i]
-                n_drop += 1
-                continue
-            if ring_count[q] == width:
-                stop = i
-                break
-        acc[q, _IN_M] += 1.0
-        acc[q, _IN_B] += s
-        attempts = 1
-        lost = False
-        if loss > 0.0:
-            while _draw(seed, pid[i], attempts) < loss:
-                if not tcp:
-                    lost = True
-                    break
-                if attempts == MAX_ATTEMPTS:
-                    break
-                attempts += 1
-        svc = s * ns_per_byte * attempts
-        start = a if a > last_dep[q] else last_dep[q]
-        k = out_ptr[q]
-        while k < n_out and out_end[q, k] <= start:
-            k += 1
-        while k < n_out:
-            os = out_start[q, k]
-            if start >= os or start + svc > os:
-                oe = out_end[q, k]
-                if oe > start:
-                    start = oe
-                k += 1
-            else:
-                break
-        out_ptr[q] = k
-        dep = start + svc
-        last_dep[q] = dep
-        c = ring_count[q]
-        tail = ring_head[q] + c
-        if tail >= width:
-            tail -= width
-        ring_dep[q, tail] = dep
-        ring_bytes[q, tail] = s
-        ring_count[q] = c + 1
-        b += s
-        backlog[q] = b
-        if b > max_backlog[q]:
-            max_backlog[q] = b
-        acc[q, _AC_M] += 1.0
-        acc[q, _AC_B] += s
-        acc[q, _ATT] += attempts
-        if dep <= hi:
-            acc[q, _SE_M] += 1.0
-            acc[q, _SE_B] += s
-        b0 = start if start > lo else lo
-        b1 = dep if dep < hi else hi
-        if b1 > b0:
-            acc[q, _BUSY] += b1 - b0
-        window = t0[i] >= lo
-        if window:
-            wst = hist_add(wait_counts, wst, start - a, SUB_BITS)
-        if a >= lo:
-            acc[q, _WAIT] += start - a
-        if lost:
-            acc[q, _LO_M] += 1.0
-            acc[q, _LO_B] += s
-            continue
-        extra = 0.0
-        if jitter_ns > 0.0:
-            extra = -np.log(_draw(seed, pid[i], 0)) * jitter_ns
-        ex = dep + (attempts - 1) * rto_ns + latency_ns + extra
-        if window:
-            sst = hist_add(soj_counts, sst, ex - a, SUB_BITS)
-        exit_t[i] = ex
-        ok_idx[n_ok] = i
-        ok_exit[n_ok] = ex
-        ok_pid[n_ok] = pid[i]
-        n_ok += 1
-    stats_store(wait_stats, wst)
-    stats_store(soj_stats, sst)
-    return stop, n_ok, n_drop
+_LAST, _NEXT_OUT, _MAX_BACKLOG = (STATE_COLS.index(c) for c in ("last_departure_ns", "next_outage_ns",
+                                                                 "max_backlog_bytes"))
+_HEAD, _COUNT = RING_AT_COLS.index("ring_head"), RING_AT_COLS.index("ring_count")
+_SPARE_BUCKETS = 4       # exits up to a quarter of the chunk's span after its last arrival get buckets
 
 
 @dataclass
@@ -223,90 +75,120 @@ class UplinkStage:
         self.cap_bytes = float(buffer_bytes)
         self.out_start = np.ascontiguousarray(out_start, np.float64)
         self.out_end = np.ascontiguousarray(out_end, np.float64)
-        self.out_ptr = np.zeros(self.n, np.int64)
-        self.last_dep = np.full(self.n, -np.inf)
-        self.ring_dep = np.zeros((self.n, 64))
-        self.ring_bytes = np.zeros((self.n, 64))
-        self.ring_head = np.zeros(self.n, np.int64)
-        self.ring_count = np.zeros(self.n, np.int64)
-        self.backlog = np.zeros(self.n)
-        self.max_backlog = np.zeros(self.n)
+        self.state = np.zeros((self.n, len(STATE_COLS) + len(ACC_COLS)))     # per queue: STATE_COLS, ACC_COLS
+        self.state[:, _LAST] = -np.inf
+        self.state[:, _NEXT_OUT] = self.out_start[:, 0] if self.out_start.shape[1] else np.inf
+        self.ring_at = np.zeros((self.n, len(RING_AT_COLS)), np.int64)       # per queue: RING_AT_COLS
+        self.ring = np.zeros((self.n, 64, 2))         # per queue: (departure, bytes) of messages in the buffer
         self.loss, self.tcp, self.rto = float(loss), bool(tcp), float(retransmit_timeout_ns)
         self.latency, self.jitter = float(latency_ns), float(jitter_ns)
         self.seed = int(seed) & 0x7FFFFFFFFFFFFFFF
         self.lo, self.hi = float(stat_lo_ns), float(stat_hi_ns)
-        self.acc = np.zeros((self.n, len(_COLS)))
-        self._window_start = np.zeros_like(self.acc)
+        self._window_start = self.state[:, len(STATE_COLS):].copy()
         self.wait = LogHistogram()
         self.sojourn = LogHistogram()
-        self.ok_idx = self.ok_exit = self.ok_pid = self.drop_buf = self.exit_t = np.empty(0)
+        self.drop_buf = self.exit_t = self.jit = np.empty(0)
+        self.bucket = self.counts = np.empty(0, np.int64)
         self.order = OrderScratch()
+        self.out_buffers = _Buffers(2, 1)
 
     def _grow(self) -> None:
         """Double every queue's ring, keeping each queue's entries in order from slot 0."""
-        w = self.ring_dep.shape[1]
-        idx = (self.ring_head[:, None] + np.arange(w)[None, :]) % w
-        dep = np.take_along_axis(self.ring_dep, idx, axis=1)
-        byt = np.take_along_axis(self.ring_bytes, idx, axis=1)
-        self.ring_dep = np.zeros((self.n, 2 * w))
-        self.ring_bytes = np.zeros((self.n, 2 * w))
-        self.ring_dep[:, :w] = dep
-        self.ring_bytes[:, :w] = byt
-        self.ring_head[:] = 0
+        w = self.ring.shape[1]
+        ring = np.zeros((self.n, 2 * w, 2))
+        ring[:, :w] = self._ring_in_order()
+        self.ring = ring
+        self.ring_at[:, _HEAD] = 0
 
-    def _scratch(self, n: int) -> None:
+    def _ring_in_order(self) -> np.ndarray:
+        """Each queue's ring from its head: (n, width, 2), the first ``count`` rows live."""
+        w = self.ring.shape[1]
+        idx = (self.ring_at[:, _HEAD, None] + np.arange(w)[None, :]) % w
+        return np.take_along_axis(self.ring, idx[:, :, None], axis=1)
+
+    def _scratch(self, n: int, n_buckets: int) -> None:
         """Per-call lists, kept between calls and doubled when a chunk is larger (no allocation per chunk)."""
-        if n > len(self.ok_idx):
-            cap = max(n, 2 * len(self.ok_idx))
-            self.ok_idx = np.empty(cap, np.int64)
-            self.ok_exit = np.empty(cap, np.float64)
-            self.ok_pid = np.empty(cap, np.int64)
+        if n > len(self.exit_t):
+            cap = max(n, 2 * len(self.exit_t))
             self.drop_buf = np.empty(cap, np.int64)
             self.exit_t = np.empty(cap, np.float64)
+            self.bucket = np.empty(cap, np.int64)
+            self.jit = np.empty(cap, np.float64)
+        if n_buckets + 1 > len(self.counts):
+            self.counts = np.empty(max(n_buckets + 1, 2 * len(self.counts)), np.int64)
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         n = len(arrivals)
         if not n:
             return StageOutput(arrivals, NO_DROPS)
-        self._scratch(n)
+        t = arrivals.t_ns
+        span = float(t[-1] - t[0])
+        # exit buckets one mean arrival gap wide from the first arrival's earliest exit, a quarter
+        # more than the chunk's span; the bucket layout changes only the speed, never the order
+        n_buckets = n + n // _SPARE_BUCKETS
+        per_bucket = n / span if 0.0 < span < np.inf else 0.0
+        base = float(t[0]) + self.latency
+        self._scratch(n, n_buckets)
+        counts = self.counts[:n_buckets + 1]
+        counts[:] = 0
         w, sj = self.wait, self.sojourn
         i = n_ok = n_drop = 0
+        a = arrivals
         while True:
-            i, n_ok, n_drop = uplink_advance(
-                arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, self.queue_of_flow,
-                arrivals.pkt_id, i, self.seed, self.ns_per_byte, self.cap_bytes, self.out_start, self.out_end,
-                self.out_ptr, self.last_dep, self.ring_dep, self.ring_bytes, self.ring_head, self.ring_count,
-                self.backlog, self.max_backlog, self.loss, self.tcp, self.rto, self.latency, self.jitter, self.lo,
-                self.hi, self.acc, w.counts, w.stats, sj.counts, sj.stats, self.exit_t, self.ok_idx, self.ok_exit,
-                self.ok_pid, n_ok, self.drop_buf, n_drop)
+            done, n_ok, n_drop = serve(
+                a.t_ns[i:], a.t0_ns[i:], a.size_bytes[i:], a.flow[i:], a.pkt_id[i:], self.jit[i:n],
+                self.exit_t[i:n], self.bucket[i:n], self.queue_of_flow, self.seed, self.ns_per_byte, self.cap_bytes,
+                self.out_start, self.out_end, self.state, self.ring_at, self.ring, self.loss, self.tcp, self.rto,
+                self.latency, self.jitter, self.lo, self.hi, w.counts, w.stats, sj.counts, sj.stats,
+                counts, base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop)
+            i += done
             if i == n:
                 break
             self._grow()
-        order = self.order.order_by_time(self.ok_exit, self.ok_pid, n_ok)
-        out = Packets(*gather_packets(self.ok_idx[order], self.exit_t, arrivals.t0_ns, arrivals.size_bytes,
-                                      arrivals.flow, arrivals.pkt_id))
-        return StageOutput(out, self.drop_buf[:n_drop].copy())
+        cols = self._departure_columns(arrivals, n_ok)
+        o = self.order
+        o.ensure(n_ok)
+        place(self.exit_t[:n], self.bucket[:n], a.t0_ns, a.size_bytes, a.flow, a.pkt_id, counts, n_buckets, *cols,
+              o.ts, o.ks, o.ix, o.t2, o.k2, o.i2, o.counts, o.stack)
+        return StageOutput(Packets(*cols), self.drop_buf[:n_drop].copy())
+
+    def _departure_columns(self, arrivals: Packets, n: int) -> tuple[np.ndarray, ...]:
+        """The five departure columns for ``n`` messages: views of a reused set (fresh memory
+        costs a page fault per 4 KiB written, about as much as the rest of the stage) once no
+        view of it is alive downstream; fresh arrays for packets of other dtypes."""
+        cols = (arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id)
+        if any(c.dtype != d for c, d in zip(cols, PACKET_DTYPES.values())):
+            return tuple(np.empty(n, c.dtype) for c in cols)
+        f, i, s = self.out_buffers.take(n)
+        return f[0, :n], f[1, :n], s[0, :n], s[1, :n], i[0, :n]
 
     def start_window(self) -> None:
-        self._window_start = self.acc.copy()
+        self._window_start = self.state[:, len(STATE_COLS):].copy()
 
     def held(self) -> int:
         return 0
 
     def buffered_at(self, t_ns: float) -> tuple[np.ndarray, np.ndarray]:
         """Per queue, messages and bytes accepted and not fully sent at ``t_ns``."""
-        w = self.ring_dep.shape[1]
-        idx = (self.ring_head[:, None] + np.arange(w)[None, :]) % w
-        live = np.arange(w)[None, :] < self.ring_count[:, None]
-        left = live & (np.take_along_axis(self.ring_dep, idx, axis=1) > t_ns)
-        return left.sum(axis=1), np.where(left, np.take_along_axis(self.ring_bytes, idx, axis=1), 0.0).sum(axis=1)
+        ring = self._ring_in_order()
+        live = np.arange(ring.shape[1])[None, :] < self.ring_at[:, _COUNT, None]
+        left = live & (ring[:, :, 0] > t_ns)
+        return left.sum(axis=1), np.where(left, ring[:, :, 1], 0.0).sum(axis=1)
 
     def stats(self) -> UplinkStats:
-        acc = self.acc - self._window_start
+        acc = self.state[:, len(STATE_COLS):] - self._window_start
         out = np.zeros(self.n, UPLINK_STATS)
-        for k, c in enumerate(_COLS):
-            out[c] = acc[:, k]
-        out["max_backlog_bytes"] = self.max_backlog
+        for k, c in enumerate(ACC_COLS):
+            if c in _COLS:
+                out[c] = acc[:, k]
+        col = {c: k for k, c in enumerate(ACC_COLS)}
+        ac_m, ac_b = acc[:, col["accepted_messages"]], acc[:, col["accepted_bytes"]]
+        out["in_messages"] = ac_m + acc[:, col["dropped_messages"]]
+        out["in_bytes"] = ac_b + acc[:, col["dropped_bytes"]]
+        out["sent_messages"] = ac_m - acc[:, col["late_messages"]]
+        out["sent_bytes"] = ac_b - acc[:, col["late_bytes"]]
+        out["attempts"] = ac_m + acc[:, col["extra_attempts"]]
+        out["max_backlog_bytes"] = self.state[:, _MAX_BACKLOG]
         msgs, byts = self.buffered_at(self.hi)
         out["buffered_messages"] = msgs
         out["buffered_bytes"] = byts

@@ -1,0 +1,287 @@
+"""The uplink's compiled pass over one chunk: the queue recursion with loss, outages, jitter,
+counters and histograms, fused with the first half of putting the departures in time order.
+
+``serve`` decides every message in arrival order (the semantics are in ``uplink.py``) and files
+each delivered one in a time bucket of its exit: ``floor((exit - base) / width)``, a monotone map,
+so the buckets are in time order and only a bucket's own members can be out of order. The width
+is the chunk's mean gap between arrivals, so a bucket holds about one message; exits past the
+last bucket (long outages, the jitter's tail) share an overflow bucket. ``place`` then counts the
+buckets, scatters the delivered messages' five columns straight into their bucket's slots of the
+output (no separate sort and gather) and orders each bucket: a big one (a cluster after an
+outage, the overflow) by ``timeorder.order_by_time``, the rest by one insertion pass over the
+whole output, which moves only within buckets. The order is by (time, id), the one
+``engine.merge.time_order`` gives.
+
+Per queue, the ring of (departure, bytes) of the messages still in the buffer is updated at
+every arrival (an empty queue in O(1)), so it stays a few entries long and in cache. The
+jitter's logarithms are taken in a loop of their own before the queue's (``jitter_draws``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from vnetsim.edge.timeorder import order_by_time
+from vnetsim.engine.histogram import SUB_BITS, hist_add, stats_load, stats_store
+from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
+
+MAX_ATTEMPTS = 16
+BIG_BUCKET = 24          # buckets larger than this are ordered by the bucket sort, not insertion
+
+# per queue, the float64 columns of ``state``: the queue's own, then its counters (the stage
+# derives in, sent and attempts from them)
+STATE_COLS = ("last_departure_ns", "next_outage_ns", "backlog_bytes", "max_backlog_bytes")
+ACC_COLS = ("dropped_messages", "dropped_bytes", "lost_messages", "lost_bytes", "accepted_messages",
+            "accepted_bytes", "late_messages", "late_bytes", "extra_attempts", "busy_window_ns", "wait_ns")
+(_LAST, _NEXT_OUT, _BACKLOG, _MAX_BACKLOG) = range(len(STATE_COLS))
+(_DR_M, _DR_B, _LO_M, _LO_B, _AC_M, _AC_B, _LT_M, _LT_B, _EXTRA, _BUSY, _WAIT) = range(len(STATE_COLS),
+                                                                                  len(STATE_COLS) + len(ACC_COLS))
+# per queue, the int64 columns of ``ring_at``: the ring's first slot, its entries, the next outage
+RING_AT_COLS = ("ring_head", "ring_count", "outage_index")
+(_HEAD, _COUNT, _OUT_PTR) = range(len(RING_AT_COLS))
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def loss_draw(seed, pid, attempt):
+    """A uniform in (0, 1) for (seed, message id, attempt): splitmix64's finalizer of their mix
+    (attempts 1.. decide losses, attempt 0 the jitter)."""
+    z = np.uint64(seed) ^ (np.uint64(pid) * GOLDEN_GAMMA) ^ (np.uint64(attempt) * _M1)
+    return unit_open(mix64(z + GOLDEN_GAMMA))
+
+
+@numba.njit(cache=True, nogil=True)
+def jitter_draws(seed, pid, out):
+    """Each message's jitter in units of its mean, ``-log(u)`` of its attempt-0 draw: a loop of
+    its own, apart from the queue's, so the logarithms of several messages overlap in the CPU."""
+    for i in range(pid.shape[0]):
+        out[i] = -math.log(loss_draw(seed, pid[i], 0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _outage_start(q, start, svc, out_start, out_end, state, ring_at):
+    """The start after queue ``q``'s outages (one that covers it, or would cut the transmission,
+    moves it to its end); advances the queue's outage pointer and its next outage start."""
+    n_out = out_start.shape[1]
+    k = ring_at[q, _OUT_PTR]
+    while k < n_out and out_end[q, k] <= start:
+        k += 1
+    while k < n_out:
+        os = out_start[q, k]
+        if start >= os or start + svc > os:
+            oe = out_end[q, k]
+            if oe > start:
+                start = oe
+            k += 1
+        else:
+            break
+    ring_at[q, _OUT_PTR] = k
+    state[q, _NEXT_OUT] = out_start[q, k] if k < n_out else np.inf
+    return start
+
+
+@numba.njit(cache=True, nogil=True)
+def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_per_byte, cap_bytes, out_start,
+          out_end, state, ring_at, ring, loss, tcp, rto_ns, latency_ns, jitter_ns, lo, hi,
+          wait_counts, wait_stats, soj_counts, soj_stats, counts, base_ns, per_bucket, n_buckets, n_ok, drop_pid,
+          n_drop):
+    """Serve the (time-ordered) messages ``t, t0, size, flow, pid``, recording the wait and
+    sojourn histograms of messages produced from ``lo`` on. ``state`` (``STATE_COLS`` then
+    ``ACC_COLS``) and ``ring_at`` are per queue, ``ring[q, slot]`` a queue's (departure, bytes) of
+    the messages in its buffer. A delivered message's exit goes to ``exit_t[i]`` and its bucket
+    (``floor((exit - base_ns) * per_bucket)`` within ``[0, n_buckets]``) to ``bucket[i]`` and is
+    counted in ``counts``; others get bucket -1, an overflowed one's id goes to ``drop_pid``.
+    ``jit`` is scratch. Returns (index it stopped at, n_ok, n_drop): ``len(t)`` when all were
+    served, less when that message's queue ring is full of messages still in the buffer and must
+    grow (the caller grows it and calls again from there).
+
+    Indices that come from data (queue, ring slot, bucket) are made unsigned where they index,
+    so no negative-index wraparound is compiled in; the message index counts from 0 for the same
+    reason."""
+    n = t.shape[0]
+    width = ring.shape[1]
+    top = float(n_buckets)
+    if jitter_ns > 0.0:
+        jitter_draws(seed, pid, jit)
+    wst = stats_load(wait_stats)
+    sst = stats_load(soj_stats)
+    stop = n
+    for i in range(n):
+        q = np.uintp(queue_of_flow[np.uintp(flow[i])])
+        a = t[i]
+        s = float(size[i])
+        start = state[q, _LAST]
+        if start <= a:                      # the queue is empty: every message in it left
+            start = a
+            h = 0
+            c = 0
+            b = 0.0
+        else:
+            h = ring_at[q, _HEAD]
+            c = ring_at[q, _COUNT]
+            b = state[q, _BACKLOG]
+            while ring[q, np.uintp(h), 0] <= a:     # stops at the last entry at the latest (it leaves after a)
+                b -= ring[q, np.uintp(h), 1]
+                h += 1
+                if h == width:
+                    h = 0
+                c -= 1
+        ring_at[q, _HEAD] = h
+        ring_at[q, _COUNT] = c
+        state[q, _BACKLOG] = b
+        if cap_bytes > 0 and b + s > cap_bytes:
+            state[q, _DR_M] += 1.0
+            state[q, _DR_B] += s
+            drop_pid[np.uintp(n_drop)] = pid[i]
+            n_drop += 1
+            bucket[i] = -1
+            continue
+        if c == width:
+            stop = i
+            break
+        attempts = 1
+        lost = False
+        if loss > 0.0:
+            while loss_draw(seed, pid[i], attempts) < loss:
+                if not tcp:
+                    lost = True
+                    break
+                if attempts == MAX_ATTEMPTS:
+                    break
+                attempts += 1
+            if attempts > 1:
+                state[q, _EXTRA] += attempts - 1
+        svc = s * ns_per_byte * attempts
+        if not start + svc < state[q, _NEXT_OUT]:
+            start = _outage_start(q, start, svc, out_start, out_end, state, ring_at)
+        dep = start + svc
+        state[q, _LAST] = dep
+        tail = h + c
+        if tail >= width:
+            tail -= width
+        ring[q, np.uintp(tail), 0] = dep
+        ring[q, np.uintp(tail), 1] = s
+        ring_at[q, _COUNT] = c + 1
+        b += s
+        state[q, _BACKLOG] = b
+        if b > state[q, _MAX_BACKLOG]:
+            state[q, _MAX_BACKLOG] = b
+        state[q, _AC_M] += 1.0
+        state[q, _AC_B] += s
+        if dep > hi:
+            state[q, _LT_M] += 1.0
+            state[q, _LT_B] += s
+        b0 = start if start > lo else lo
+        b1 = dep if dep < hi else hi
+        if b1 > b0:
+            state[q, _BUSY] += b1 - b0
+        window = t0[i] >= lo
+        if window:
+            wst = hist_add(wait_counts, wst, start - a, SUB_BITS)
+        if a >= lo:
+            state[q, _WAIT] += start - a
+        if lost:
+            state[q, _LO_M] += 1.0
+            state[q, _LO_B] += s
+            bucket[i] = -1
+            continue
+        ex = dep + latency_ns
+        if attempts > 1:
+            ex = dep + (attempts - 1) * rto_ns + latency_ns
+        if jitter_ns > 0.0:
+            ex += jit[i] * jitter_ns
+        if window:
+            sst = hist_add(soj_counts, sst, ex - a, SUB_BITS)
+        exit_t[i] = ex
+        f = (ex - base_ns) * per_bucket
+        if f >= top:
+            k = n_buckets
+        elif f > 0.0:
+            k = int(f)
+        else:
+            k = 0
+        bucket[i] = k
+        n_ok += 1
+    stats_store(wait_stats, wst)
+    stats_store(soj_stats, sst)
+    return stop, n_ok, n_drop
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _before(ta, pa, tb, pb):
+    return ta < tb or (ta == tb and pa < pb)
+
+
+@numba.njit(cache=True, nogil=True)
+def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_size, o_flow, o_pid, ts, ks, ix, t2,
+          k2, i2, sort_counts, stack):
+    """Write the delivered messages of ``serve`` into ``o_t .. o_pid`` (as long as there are
+    delivered messages) ordered by (exit time, id).
+
+    ``counts[0..n_buckets]`` is scratch (zero on entry); ``ts .. stack`` the scratch of
+    ``timeorder.order_by_time`` (``timeorder.OrderScratch``), for buckets of more than
+    ``BIG_BUCKET`` messages."""
+    n_ok = o_t.shape[0]
+    big = np.empty(n_ok // BIG_BUCKET + 1, np.int64)
+    n_big = 0
+    total = 0
+    for i in range(bucket.shape[0]):
+        k = bucket[i]
+        if k >= 0:
+            counts[np.uintp(k)] += 1        # bucket sizes
+    for k in range(n_buckets + 1):          # exclusive prefix sums: each bucket's first slot
+        c = counts[k]
+        counts[k] = total
+        total += c
+        if c > BIG_BUCKET:
+            big[n_big] = k
+            n_big += 1
+    for i in range(bucket.shape[0]):        # scatter, stably, in arrival order
+        k = bucket[i]
+        if k < 0:
+            continue
+        p = counts[k]
+        counts[k] = p + 1
+        o_t[p] = exit_t[i]
+        o_t0[p] = t0[i]
+        o_size[p] = size[i]
+        o_flow[p] = flow[i]
+        o_pid[p] = pid[i]
+    for j in range(n_big):                  # counts[k] is now the end of bucket k
+        k = big[j]
+        lo = counts[k - 1] if k > 0 else 0
+        m = counts[k] - lo
+        order_by_time(o_t[lo:lo + m], o_pid[lo:lo + m], m, ts, ks, ix, t2, k2, i2, sort_counts, stack)
+        for r in range(m):
+            p = lo + ix[r]
+            t2[r] = o_t0[p]
+            k2[r] = o_size[p]
+            i2[r] = o_flow[p]
+        for r in range(m):
+            o_t[lo + r] = ts[r]
+            o_pid[lo + r] = ks[r]
+            o_t0[lo + r] = t2[r]
+            o_size[lo + r] = k2[r]
+            o_flow[lo + r] = i2[r]
+    for j in range(1, n_ok):                # insertion: only within the small buckets
+        tj = o_t[j]
+        pj = o_pid[j]
+        if not _before(tj, pj, o_t[j - 1], o_pid[j - 1]):
+            continue
+        t0j, sj, fj = o_t0[j], o_size[j], o_flow[j]
+        r = j - 1
+        while r >= 0 and _before(tj, pj, o_t[r], o_pid[r]):
+            o_t[r + 1] = o_t[r]
+            o_pid[r + 1] = o_pid[r]
+            o_t0[r + 1] = o_t0[r]
+            o_size[r + 1] = o_size[r]
+            o_flow[r + 1] = o_flow[r]
+            r -= 1
+        o_t[r + 1] = tj
+        o_pid[r + 1] = pj
+        o_t0[r + 1] = t0j
+        o_size[r + 1] = sj
+        o_flow[r + 1] = fj
