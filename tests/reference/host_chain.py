@@ -58,4 +58,5 @@ def reference_receive(plan, t, pid, flow, size, end):
     return reference_chain(plan.receive, t, pid, flow, size, end)
 
 
+import tests.reference.device_ref  # noqa: E402,F401  (registers the reference of DeviceStagePlan)
 from tests.reference import tx_ref  # noqa: E402,F401  (registers the transmit path's references)

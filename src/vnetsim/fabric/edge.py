@@ -98,9 +98,9 @@ class EdgeHosts:
             parts = r.parts()
             latency.merge(parts["latency"])
             for s, hist in parts["receive_stages"].items():
-                stages[s].merge(hist)
+                stages.setdefault(s, LogHistogram()).merge(hist)   # other deployments name other stages
             for s in drops:
-                drops[s] += parts["drops"][s]
+                drops[s] += parts["drops"].get(s, 0)
             cpu_h = _busy(parts["host_counters"], self.t_end)
             cpu_g = _busy(parts["guest_counters"], self.t_end)
             busy_host += cpu_h

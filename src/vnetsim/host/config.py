@@ -221,13 +221,77 @@ class Pnic(Strict):
 
 
 class VSwitch(Strict):
-    """The virtual switch's work per packet, run by the host thread that polled the pNIC queue."""
+    """The virtual switch's work per packet, run by the host thread that polled the pNIC queue.
+
+    Unset costs take the deployment's defaults (``VSWITCH_DEFAULTS``, docs/models/host.md,
+    "Deployment shapes"): the standard vSwitch 400 cycles and a copy into guest memory, the
+    poll-mode vSwitch 100 cycles and the copy, the vhost shape's bridge 400 cycles and no copy
+    (the vhost thread copies).
+    """
+
+    per_packet: CostSpec | None = Field(None, description="switching work per packet (default per deployment: "
+                                        "standard 400 cycles, poll-mode 100 cycles; assumptions, low confidence)")
+    per_byte: CostSpec | None = Field(None, description="copy into the guest per byte (default: 0.079 ns/B, one "
+                                      "core's copy bandwidth from the last-level cache, where the vSwitch copies)")
+
+
+# Per deployment: (vSwitch per packet, per byte). 400 cycles: the kernel's skb handling (Emmerich) as a proxy
+# for the standard vSwitch (assumption); 100 cycles: a poll-mode vSwitch 4x faster, the middle of VMware's
+# "three to five times" for ENS over VDS (assumption); 0.079 ns/B: a copy at 12.7 GB/s, half the 25.3 GB/s of
+# stream traffic one Ice Lake-SP core moves from L3 (kerncraft machine file), packets being in the LLC (DDIO).
+COPY_PER_BYTE = "0.079ns"
+VSWITCH_DEFAULTS: dict[str, tuple[str, str]] = {
+    "vswitch": ("400cycles", COPY_PER_BYTE),
+    "poll-vswitch": ("100cycles", COPY_PER_BYTE),
+    "vhost": ("400cycles", "0ns"),
+}
+
+
+class DeviceTime(Strict):
+    """The NIC's own time per packet and direction: its DMA over PCIe and its pipeline
+    (``vnetsim.engine.device``): a FIFO at ``dma_rate``, then ``latency`` + ``per_byte_ns`` per byte.
+
+    Defaults fit the median DMA read latencies of pcie-bench (Neugebauer et al., SIGCOMM 2018;
+    NFP-6000 on a Xeon E5-2630 v4, PCIe Gen3 x8): 546 ns at 64 B, 1133 ns at 2048 B, i.e.
+    527 ns + 0.296 ns/B, of which the link's data rate (63 Gb/s: 8 lanes at 8 GT/s, 128b/130b) is
+    0.127 ns/B and the rest, 0.169 ns/B, pipelined.
+    """
+
+    enabled: bool = Field(True, description="model the device time (false: the NIC hands packets over at once)")
+    latency: DurationNs = Field(527.0, description="fixed latency per packet: NIC pipeline and one DMA round trip "
+                                "(pcie-bench medians, intercept at 0 B)")
+    per_byte_ns: float = Field(0.169, ge=0.0, le=1000.0, description="pipelined latency per byte beyond the "
+                               "link's (pcie-bench slope 0.296 ns/B minus 8 / 63 Gb/s)")
+    dma_rate: BitRateBps = Field(63.0e9, description="the DMA engine's data rate over PCIe (Gen3 x8: 63 Gb/s); "
+                                 "at least the port's line rate")
+
+
+class Virtualization(Strict):
+    """What virtual interrupts cost besides the guest's handler (docs/models/host.md,
+    "Virtualization costs")."""
+
+    posted_interrupts: bool = Field(True, description="APICv / posted interrupts: a virtual interrupt and its "
+                                    "EOI cause no VM exit (KVM enables APICv by default where the CPU has it)")
+    vm_exit: CostSpec = Field(default_factory=lambda: parse_cost("1559cycles"),
+                              description="one VM exit and re-entry (kvm-unit-tests vmcall on Skylake-SP, 1559 cycles)")
+    exits_per_interrupt: int = Field(2, ge=0, le=16, description="exits per virtual interrupt without posted "
+                                     "interrupts: delivery and EOI (assumption, low confidence)")
+    notify: CostSpec = Field(default_factory=lambda: parse_cost("1000cycles"),
+                             description="the host thread's cost to notify a vCPU (IPI or eventfd kick), charged "
+                             "per host poll that fed an interrupt-driven vNIC (assumption, low confidence)")
+
+
+class VhostThread(Strict):
+    """The vhost-net worker of the ``vhost`` deployment: it takes packets from the tap device's
+    queue and copies them into the guest's virtio ring (one thread and core per vNIC queue)."""
 
     per_packet: CostSpec = Field(default_factory=lambda: parse_cost("400cycles"),
-                                 description="switching work per packet (assumption: the kernel's "
-                                 "~400 cycles of skb handling, Emmerich; low confidence)")
-    per_byte: CostSpec = Field(default_factory=lambda: Cost(0.0, "ns"),
-                               description="copy into the guest per byte (not modelled by default)")
+                                 description="work per packet besides the copy (assumption: the kernel's ~400 "
+                                 "cycles of skb handling, Emmerich; low confidence)")
+    per_byte: CostSpec = Field(default_factory=lambda: parse_cost(COPY_PER_BYTE),
+                               description="the copy into guest memory per byte (0.079 ns/B, as the vSwitch's)")
+    queue_size: int = Field(500, ge=1, le=65536, description="packets the tap queue holds (TUN_READQ_SIZE 500)")
+    batch: int = Field(256, ge=1, le=4096, description="packets per run of the worker (VHOST_NET_PKT_WEIGHT 256)")
 
 
 class Vnic(Strict):
@@ -312,6 +376,16 @@ class Host(Strict):
                               "(default: one per pNIC queue; queue q -> core q mod cores)")
     service: Service = Field(default_factory=Service, description="how the host threads serve pNIC queues")
     vswitch: VSwitch = Field(default_factory=VSwitch)
+    deployment: Literal["vswitch", "bare-metal", "poll-vswitch", "sriov", "vhost"] = Field(
+        "vswitch", description="how the traffic reaches the application (docs/models/host.md, Deployment shapes): "
+        "'vswitch' VMs on the standard vSwitch; 'bare-metal' no VM, the host's stack or a DPDK app (host.app); "
+        "'poll-vswitch' a poll-mode vSwitch on dedicated cores; 'sriov' a virtual function in each VM; "
+        "'vhost' virtio-net with a vhost thread")
+    device: DeviceTime = Field(default_factory=DeviceTime, description="the NIC's DMA and pipeline time per packet")
+    virtualization: Virtualization = Field(default_factory=Virtualization,
+                                           description="virtual interrupt costs: exits, posted interrupts, notify")
+    vhost: VhostThread | None = Field(None, description="the vhost worker (deployment 'vhost'; defaults if unset)")
+    app: App | None = Field(None, description="the bare-metal application (deployment 'bare-metal')")
     latency_sensitivity: Literal["normal", "high"] = Field(
         "normal", description="'high': virtual interrupt coalescing off, a dedicated core per queue, "
         "vCPUs pinned (no deep C-states, pinned wake-up) - the vCloud NFV guide preset")
@@ -335,4 +409,39 @@ class Host(Strict):
         if vcpus > MAX_VCPUS:
             raise ValueError(f"the VMs have {vcpus} vCPUs together, more than the {MAX_VCPUS} a host runs "
                              "(ESXi configuration maximum); use fewer VMs or vCPUs")
+        return self
+
+    @model_validator(mode="after")
+    def _deployment(self) -> Host:
+        """Settings that mean nothing in this deployment are refused, one line each."""
+        shape, given = self.deployment, self.model_fields_set
+        if self.device.enabled and self.device.dma_rate < self.pnic.line_rate:
+            raise ValueError(f"device.dma_rate ({self.device.dma_rate / 1e9:g} Gb/s) is below the port's line rate "
+                             f"({self.pnic.line_rate / 1e9:g} Gb/s): the DMA queue would grow without bound; raise it "
+                             "(PCIe Gen3 x16 carries 126 Gb/s)")
+        if shape == "bare-metal":
+            for name, what in (("vms", "runs no VMs (its application is host.app)"), ("vswitch", "has no vSwitch"),
+                               ("latency_sensitivity", "has no VM to make latency-sensitive"),
+                               ("virtualization", "has no virtual interrupts")):
+                if name in given:
+                    raise ValueError(f"{name}: a bare-metal host {what}; remove it or choose another deployment")
+        elif "app" in given:
+            raise ValueError("app: host.app is the bare-metal application; a VM's is vms[i].guest.app")
+        if shape == "sriov" and "vswitch" in given:
+            raise ValueError("vswitch: with SR-IOV the VF's packets bypass the vSwitch; remove it")
+        if shape == "sriov":
+            for i, vm in enumerate(self.vms):
+                for name in ("type", "ring_size", "coalescing"):
+                    if name in vm.vnic.model_fields_set:
+                        raise ValueError(f"vms[{i}].vnic.{name}: a virtual function's rings are the pNIC's (set "
+                                         "host.pnic.ring_size and coalescing; vnic.queues is the VF's queue count)")
+        if shape == "poll-vswitch" and "mode" in self.service.model_fields_set and self.service.mode != "poll":
+            raise ValueError(f"service.mode: a poll-mode vSwitch polls (got {self.service.mode!r}); remove it")
+        if shape == "vhost":
+            for i, vm in enumerate(self.vms):
+                if vm.vnic.type != "virtio" and "type" in vm.vnic.model_fields_set:
+                    raise ValueError(f"vms[{i}].vnic.type: a vhost worker serves virtio-net vNICs; remove it or "
+                                     "write virtio")
+        elif self.vhost is not None:
+            raise ValueError("vhost: the vhost worker exists only in deployment 'vhost'")
         return self

@@ -4,19 +4,15 @@ serves each ring, and what each packet costs at each stage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 import numpy as np
 
-from vnetsim.engine.histogram import LogHistogram
-from vnetsim.engine.ring_server import CoreSpec, RingServer, RingSpec
-from vnetsim.engine.stage import RingStage, RingStats
 from vnetsim.errors import ModelError
-from vnetsim.host.config import Coalescing, Host
-from vnetsim.host.costs import host_checksum_ns_per_byte, host_offload_work_ns
+from vnetsim.host.config import Host
+from vnetsim.host.deploy import receive_chain
 from vnetsim.host.flows import FlowCatalog, build_catalog
 from vnetsim.host.rates import LINE_RATE_FIX, check_line_rate
-from vnetsim.host.service import core_spec, cost_ns, ring_spec
+from vnetsim.host.stage_plans import DeviceStagePlan, PathStagePlan, RingStagePlan, StagePlan
 from vnetsim.host.tx import build_transmit
 from vnetsim.net.flows import FlowTable
 from vnetsim.net.synth import vm_macs
@@ -24,56 +20,6 @@ from vnetsim.nic import NicConfig, QueueFilter, Steering, SteeringConfig, inner_
 from vnetsim.traffic.config import FlowGroup
 from vnetsim.traffic.source import TrafficSource
 from vnetsim.units import format_rate
-
-
-@dataclass
-class StagePlan:
-    """One ring-server stage: its cores and rings, with display names."""
-
-    cores: list[CoreSpec]
-    rings: list[RingSpec]
-    core_names: list[str]
-    ring_names: list[str]
-
-
-@dataclass
-class RingStagePlan(StagePlan):
-    """A ring-server stage of the receive path, ready to build: its cores and rings, which ring each
-    flow lands on, what each packet costs there, and the names its two latencies are reported under.
-
-    ``role`` says whose CPUs serve it: ``"host"`` (the hypervisor's or a bare-metal host's cores)
-    or ``"guest"`` (a VM's vCPUs); the CPU table and the warnings group cores by it.
-    """
-
-    ring_of_flow: np.ndarray                  # per flow: global ring index
-    work_ns: tuple[np.ndarray, np.ndarray]    # per flow: (per packet, per byte) work of the serving core
-    wait_name: str                            # latency of waiting in the ring, e.g. "pnic_ring"
-    work_name: str                            # latency of the core's work, e.g. "vswitch"
-    role: str = "host"
-
-    def build(self, t_lo: float, t_end: float) -> RingStage:
-        """The engine stage (statistics window ``[t_lo, t_end]``)."""
-        return RingStage(RingServer(self.cores, self.rings, t_lo, t_end, detail=False), self.ring_of_flow,
-                         self.work_ns[0], self.work_ns[1], self.wait_name)
-
-    def report(self, stats: RingStats) -> tuple[dict[str, LogHistogram], dict[str, int]]:
-        """(latency histograms by name, window drops by name) of the built stage's ``stats()``."""
-        return {self.wait_name: stats.wait, self.work_name: stats.work}, \
-            {self.wait_name: int(stats.rings["window_drops"].sum())}
-
-
-class PathStagePlan(Protocol):
-    """What the host path needs of any stage plan in ``HostPlan.receive``: ring stages
-    (``RingStagePlan``) and any other engine stage (a device's DMA time, a TX wire...).
-
-    ``build`` makes the engine stage for the statistics window; ``report`` names what its
-    ``stats()`` says: latency histograms (reported under ``stage_latency_ns``, in path order) and
-    window drops (``drops_by_stage``). Only ring stages have cores and rings (CPU and queue tables).
-    """
-
-    def build(self, t_lo: float, t_end: float) -> Any: ...
-
-    def report(self, stats: Any) -> tuple[dict[str, LogHistogram], dict[str, int]]: ...
 
 
 @dataclass
@@ -206,64 +152,23 @@ def compile_host(host: Host, groups: list[FlowGroup], seed: int = 1, check_rate:
 
 
 def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None = None) -> HostPlan:
-    """The same for a given catalog of flows (e.g. the flows a fabric delivers to this host)."""
+    """The same for a given catalog of flows (e.g. the flows a fabric delivers to this host): the
+    receive chain of ``host.deployment`` (``vnetsim.host.deploy``)."""
     pins = np.full(len(catalog), -1, np.int64) if pins is None else pins
-    cpu_hz = host.cpu_clock
-    high = host.latency_sensitivity == "high"
-    n_queues = host.pnic.rx_queues
-    n_cores = n_queues if high else (host.cores or n_queues)
-
-    hspec, h_pp, h_pb = core_spec(host.service, "host", cpu_hz, field="host.service")
-    host_stage = StagePlan(
-        cores=[hspec] * n_cores,
-        rings=[ring_spec(host.pnic.ring_size, q % n_cores, host.pnic.coalescing) for q in range(n_queues)],
-        core_names=[f"host/core{c}" for c in range(n_cores)],
-        ring_names=[f"pnic/q{q}" for q in range(n_queues)],
-    )
-    vs = host.vswitch
-    # per flow: driver + vSwitch + what offloads add or save; per byte: copies + software checksums
-    per_flow = h_pp + cost_ns(vs.per_packet, cpu_hz) + host_offload_work_ns(host, catalog)
-    per_byte = h_pb + cost_ns(vs.per_byte, cpu_hz) + host_checksum_ns_per_byte(host, catalog)
-
-    cores: list[CoreSpec] = []
-    rings: list[RingSpec] = []
-    core_names: list[str] = []
-    ring_names: list[str] = []
-    vm_pp: list[float] = []
-    vm_pb: list[float] = []
-    ring_offset: list[int] = []
-    for v, vm in enumerate(host.vms):
-        gspec, g_pp, g_pb = core_spec(vm.guest.service, "guest", cpu_hz, field=f"host.vms[{v}].guest.service",
-                                      cstates_override="none" if high else None,
-                                      wakeup_override_ns=1.5e3 if high and vm.guest.service.wakeup is None else None)
-        first_core = len(cores)
-        cores += [gspec] * vm.guest.vcpus
-        core_names += [f"{vm.name}/vcpu{c}" for c in range(vm.guest.vcpus)]
-        moderation = Coalescing() if high else vm.vnic.resolved_coalescing()
-        ring_offset.append(len(rings))
-        for q in range(vm.vnic.queues):
-            rings.append(ring_spec(vm.vnic.resolved_ring_size(), first_core + q % vm.guest.vcpus, moderation))
-            ring_names.append(f"{vm.name}/vnic/q{q}")
-        vm_pp.append(g_pp + cost_ns(vm.guest.app.per_packet, cpu_hz))
-        vm_pb.append(g_pb + cost_ns(vm.guest.app.per_byte, cpu_hz))
-    guest_stage = StagePlan(cores, rings, core_names, ring_names)
-
     pnic_q, steering, vnic_q = steer_flows(host, catalog, pins)
-    pnic = RingStagePlan(host_stage.cores, host_stage.rings, host_stage.core_names, host_stage.ring_names,
-                         ring_of_flow=pnic_q, work_ns=(np.maximum(per_flow, 0.0), per_byte),
-                         wait_name="pnic_ring", work_name="vswitch", role="host")
-    flow_vm = catalog.vm
-    vnic = RingStagePlan(guest_stage.cores, guest_stage.rings, guest_stage.core_names, guest_stage.ring_names,
-                         ring_of_flow=np.asarray(ring_offset, np.int64)[flow_vm] + vnic_q,
-                         work_ns=(np.asarray(vm_pp, np.float64)[flow_vm], np.asarray(vm_pb, np.float64)[flow_vm]),
-                         wait_name="vnic_ring", work_name="guest", role="guest")
+    bare = host.deployment == "bare-metal"
+    receive = receive_chain(host, catalog, pnic_q, vnic_q)
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
-        receive=[pnic, vnic],
+        receive=receive,
         transmit=build_transmit(host, catalog),
         flow_vm=catalog.vm,
-        vm_names=[v.name for v in host.vms],
+        vm_names=["host"] if bare else [v.name for v in host.vms],
         catalog=catalog,
         steering=steering,
         tx=tx_plan(host, catalog),
     )
+
+
+__all__ = ["DeviceStagePlan", "HostPlan", "PathStagePlan", "RingStagePlan", "StagePlan", "compile_host",
+           "compile_host_flows", "pinned_queues", "steer_flows", "tx_plan"]

@@ -12,13 +12,16 @@ from vnetsim.nic import REASONS, balls_into_bins
 from vnetsim.results.histograms import histogram_to_json
 
 
-def _cpu(counters: np.ndarray, names: list[str], window_ns: float) -> dict:
-    """Share of the window each core spent useful, on overhead, spinning and idle."""
+def _cpu(counters: np.ndarray, names: list[str], window_ns: float, reserved: list[bool] | None = None) -> dict:
+    """Share of the window each core spent useful, on overhead, spinning and idle; a core reserved
+    for its stage (``RingStagePlan.reserved``) books its time without work as ``reserved``."""
     out = {}
-    for c, name in zip(counters, names):
+    for k, (c, name) in enumerate(zip(counters, names)):
         useful, overhead, spin = c["useful_ns"] / window_ns, c["overhead_ns"] / window_ns, c["spin_ns"] / window_ns
-        idle = max(0.0, 1.0 - useful - overhead - spin)
-        out[name] = {"useful": useful, "overhead": overhead, "spin": spin, "idle": idle}
+        rest = max(0.0, 1.0 - useful - overhead - spin)
+        held = bool(reserved[k]) if reserved is not None else False
+        out[name] = {"useful": useful, "overhead": overhead, "spin": spin, "idle": 0.0 if held else rest,
+                     "reserved": rest if held else 0.0}
     return out
 
 
@@ -143,7 +146,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
         "stage_latency_p99_ns": {s: h.quantile(0.99) for s, h in run.stages.items()},
         "stage_latency_samples": {s: int(h.count) for s, h in run.stages.items()},
         "stage_latency_unsupported": {s: unsupported(("mean", "p99"), h.count) for s, h in run.stages.items()},
-        "cpu": {**{k: v for sp, rs in stages for k, v in _cpu(rs.cores, sp.core_names, window_ns).items()},
+        "cpu": {**{k: v for sp, rs in stages for k, v in _cpu(rs.cores, sp.core_names, window_ns, sp.reserved).items()},
                 **tx_cpu},
         "cores": {k: v for sp, rs in stages
                   for k, v in _core_counters(rs.cores, sp.core_names, rs.core_packets, window_s).items()},

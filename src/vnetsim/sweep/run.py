@@ -26,6 +26,7 @@ from vnetsim.sweep.ci import summarize
 from vnetsim.sweep.design import Axis, SweepBlock, parse_block, parse_grid, with_grid
 from vnetsim.sweep.execute import run_dask, run_pool, run_serial
 from vnetsim.sweep.points import Point, build_points
+from vnetsim.sweep.writer import StoreWriter
 
 Progress = Callable[[int, int], None]
 
@@ -124,31 +125,39 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
         else:
             n = min(workers or usable_cpus(), len(todo))
             outcomes = run_serial(todo) if n <= 1 else run_pool(todo, n)
-        ran = 0
         timeline: list[tuple[int, float, float]] = []
-        try:
-            for point, out in outcomes:
-                if "error" in out:
-                    w, what, fix = out["error"]
-                    kept = f"; the {ran + finished} finished points are kept in {where}" if store is not None else ""
-                    raise ScenarioError(f"{w} (sweep point {point.label()})", what, (fix or "") + kept)
-                if out["version"] != __version__:
-                    raise UserError("--dask", f"a worker runs vnetsim {out['version']}, this is {__version__}",
-                                    "install the same vnetsim on every worker")
-                db.add(key=point.key, design=point.design, sweep=name, kind=point.kind, scenario=point.source,
-                       variant=point.variant, replication=point.replication, seed=point.seed, params=point.params,
-                       rows=out["rows"], wall_s=out["wall_s"], cpu_s=out.get("cpu_s"), version=out["version"])
-                if "span" in out:
-                    timeline.append(tuple(out["span"]))  # type: ignore[arg-type]
-                if ran == 0 and store is not None and where not in outputs.written:
-                    outputs.written.append(where)
-                ran += 1
-                if progress is not None:
-                    progress(finished + ran, total)
-        finally:
-            close = getattr(outcomes, "close", None)
-            if close is not None:
-                close()
+
+        def written(n: int) -> None:
+            if n == 1 and store is not None and where not in outputs.written:
+                outputs.written.append(where)
+            if progress is not None:
+                progress(finished + n, total)
+
+        # every point handed to the writer is written before the block ends; a write's error is
+        # raised unless the sweep is already stopping on another one
+        with StoreWriter(db, written) as writer:
+            try:
+                for point, out in outcomes:
+                    if "error" in out:
+                        writer.close()
+                        w, what, fix = out["error"]
+                        kept = f"; the {writer.count + finished} finished points are kept in {where}" \
+                            if store is not None else ""
+                        raise ScenarioError(f"{w} (sweep point {point.label()})", what, (fix or "") + kept)
+                    if out["version"] != __version__:
+                        raise UserError("--dask", f"a worker runs vnetsim {out['version']}, this is {__version__}",
+                                        "install the same vnetsim on every worker")
+                    writer.add(key=point.key, design=point.design, sweep=name, kind=point.kind,
+                               scenario=point.source, variant=point.variant, replication=point.replication,
+                               seed=point.seed, params=point.params, rows=out["rows"], wall_s=out["wall_s"],
+                               cpu_s=out.get("cpu_s"), version=out["version"])
+                    if "span" in out:
+                        timeline.append(tuple(out["span"]))  # type: ignore[arg-type]
+            finally:
+                close = getattr(outcomes, "close", None)
+                if close is not None:
+                    close()
+        ran = writer.count
         order = {p.key: p.index for p in points}
         rows = sorted(db.rows(order), key=lambda r: (order[r["key"]], r["row"]))
     return SweepResult(name, kind, points[0].source if points else "", where, block, points, ran, finished, rows,
