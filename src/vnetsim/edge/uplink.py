@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.edge.timeorder import OrderScratch
-from vnetsim.edge.uplink_kernel import ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, place, serve
+from vnetsim.edge.uplink_kernel import ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, jitter_draws, place, serve
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import PACKET_DTYPES, Packets
 from vnetsim.engine.ring_server import _Buffers
@@ -88,7 +88,7 @@ class UplinkStage:
         self.wait = LogHistogram()
         self.sojourn = LogHistogram()
         self.drop_buf = self.exit_t = self.jit = np.empty(0)
-        self.bucket = self.counts = np.empty(0, np.int64)
+        self.bucket = self.counts = np.empty(0, np.int32)      # int32: a chunk holds under 2**31 messages
         self.order = OrderScratch()
         self.out_buffers = _Buffers(2, 1)
 
@@ -112,10 +112,10 @@ class UplinkStage:
             cap = max(n, 2 * len(self.exit_t))
             self.drop_buf = np.empty(cap, np.int64)
             self.exit_t = np.empty(cap, np.float64)
-            self.bucket = np.empty(cap, np.int64)
+            self.bucket = np.empty(cap, np.int32)
             self.jit = np.empty(cap, np.float64)
         if n_buckets + 1 > len(self.counts):
-            self.counts = np.empty(max(n_buckets + 1, 2 * len(self.counts)), np.int64)
+            self.counts = np.empty(max(n_buckets + 1, 2 * len(self.counts)), np.int32)
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         n = len(arrivals)
@@ -126,6 +126,8 @@ class UplinkStage:
         # exit buckets one mean arrival gap wide from the first arrival's earliest exit, a quarter
         # more than the chunk's span; the bucket layout changes only the speed, never the order
         n_buckets = n + n // _SPARE_BUCKETS
+        if n_buckets >= 2**31 - 1:
+            raise ValueError(f"{self.name}: a chunk of {n:,} messages is too large (under 1.7e9)")
         per_bucket = n / span if 0.0 < span < np.inf else 0.0
         base = float(t[0]) + self.latency
         self._scratch(n, n_buckets)
@@ -134,13 +136,15 @@ class UplinkStage:
         w, sj = self.wait, self.sojourn
         i = n_ok = n_drop = 0
         a = arrivals
+        if self.jitter > 0.0:
+            jitter_draws(self.seed, a.pkt_id, self.jit[:n])
         while True:
             done, n_ok, n_drop = serve(
                 a.t_ns[i:], a.t0_ns[i:], a.size_bytes[i:], a.flow[i:], a.pkt_id[i:], self.jit[i:n],
                 self.exit_t[i:n], self.bucket[i:n], self.queue_of_flow, self.seed, self.ns_per_byte, self.cap_bytes,
                 self.out_start, self.out_end, self.state, self.ring_at, self.ring, self.loss, self.tcp, self.rto,
                 self.latency, self.jitter, self.lo, self.hi, w.counts, w.stats, sj.counts, sj.stats,
-                counts, base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop)
+                base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop)
             i += done
             if i == n:
                 break

@@ -86,17 +86,16 @@ def _outage_start(q, start, svc, out_start, out_end, state, ring_at):
 @numba.njit(cache=True, nogil=True)
 def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_per_byte, cap_bytes, out_start,
           out_end, state, ring_at, ring, loss, tcp, rto_ns, latency_ns, jitter_ns, lo, hi,
-          wait_counts, wait_stats, soj_counts, soj_stats, counts, base_ns, per_bucket, n_buckets, n_ok, drop_pid,
-          n_drop):
+          wait_counts, wait_stats, soj_counts, soj_stats, base_ns, per_bucket, n_buckets, n_ok, drop_pid, n_drop):
     """Serve the (time-ordered) messages ``t, t0, size, flow, pid``, recording the wait and
     sojourn histograms of messages produced from ``lo`` on. ``state`` (``STATE_COLS`` then
     ``ACC_COLS``) and ``ring_at`` are per queue, ``ring[q, slot]`` a queue's (departure, bytes) of
     the messages in its buffer. A delivered message's exit goes to ``exit_t[i]`` and its bucket
-    (``floor((exit - base_ns) * per_bucket)`` within ``[0, n_buckets]``) to ``bucket[i]`` and is
-    counted in ``counts``; others get bucket -1, an overflowed one's id goes to ``drop_pid``.
-    ``jit`` is scratch. Returns (index it stopped at, n_ok, n_drop): ``len(t)`` when all were
-    served, less when that message's queue ring is full of messages still in the buffer and must
-    grow (the caller grows it and calls again from there).
+    (``floor((exit - base_ns) * per_bucket)`` within ``[0, n_buckets]``) to ``bucket[i]``; others
+    get bucket -1, an overflowed one's id goes to ``drop_pid``. ``jit`` holds the messages'
+    ``jitter_draws`` when ``jitter_ns`` > 0. Returns (index it stopped at, n_ok, n_drop):
+    ``len(t)`` when all were served, less when that message's queue ring is full of messages
+    still in the buffer and must grow (the caller grows it and calls again from there).
 
     Indices that come from data (queue, ring slot, bucket) are made unsigned where they index,
     so no negative-index wraparound is compiled in; the message index counts from 0 for the same
@@ -104,8 +103,6 @@ def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_p
     n = t.shape[0]
     width = ring.shape[1]
     top = float(n_buckets)
-    if jitter_ns > 0.0:
-        jitter_draws(seed, pid, jit)
     wst = stats_load(wait_stats)
     sst = stats_load(soj_stats)
     stop = n
@@ -221,7 +218,8 @@ def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_s
     """Write the delivered messages of ``serve`` into ``o_t .. o_pid`` (as long as there are
     delivered messages) ordered by (exit time, id).
 
-    ``counts[0..n_buckets]`` is scratch (zero on entry); ``ts .. stack`` the scratch of
+    ``counts[0..n_buckets]`` is scratch (zero on entry: the bucket sizes, then their ends);
+    ``ts .. stack`` the scratch of
     ``timeorder.order_by_time`` (``timeorder.OrderScratch``), for buckets of more than
     ``BIG_BUCKET`` messages."""
     n_ok = o_t.shape[0]
@@ -243,8 +241,9 @@ def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_s
         k = bucket[i]
         if k < 0:
             continue
-        p = counts[k]
-        counts[k] = p + 1
+        slot = counts[np.uintp(k)]
+        counts[np.uintp(k)] = slot + 1
+        p = np.uintp(slot)
         o_t[p] = exit_t[i]
         o_t0[p] = t0[i]
         o_size[p] = size[i]
