@@ -6,24 +6,17 @@ data: the result rows, the wall time, and the worker's vnetsim version (a Dask w
 version would make keys lie, so it is refused). A kind's one-line error comes back as data, not as
 an exception (an exception with our constructor does not always survive pickling).
 
-The parent takes outcomes as they finish and writes each to the store at once. A local pool of
-``N`` workers is this process and ``N - 1`` started ones: the parent runs points too, between
-writing the others' results, so its CPU does not sit idle while the started workers import
-vnetsim and load the compiled kernels (about a second each, measured in
-benchmarks/bench_sweep.py), and one process fewer pays for that start-up at all. Started workers
-use ``spawn``: a worker inherits no threads or open databases. Dask uses
+The parent takes outcomes as they finish and hands each to the store's writer at once. The local
+pool (this process and ``N - 1`` started ones) is ``vnetsim.sweep.pool``. Dask uses
 ``distributed.Client(address)``: the scheduler there places the points; nothing here schedules
 anything.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -97,63 +90,6 @@ def run_serial(points: list[Point]) -> Iterator[tuple[Point, Outcome]]:
     """One point after the other, in this process."""
     for p in points:
         yield p, run_point(p)
-
-
-def run_here(point: Point) -> Outcome:
-    """``run_point`` in this process, one thread per point like the started workers (the points
-    run side by side); ``VNETSIM_THREADS`` is put back as it was afterwards."""
-    before = os.environ.get("VNETSIM_THREADS")
-    os.environ.setdefault("VNETSIM_THREADS", "1")
-    try:
-        return run_point(point)
-    finally:
-        if before is None:
-            os.environ.pop("VNETSIM_THREADS", None)
-
-
-def run_pool(points: list[Point], workers: int) -> Iterator[tuple[Point, Outcome]]:
-    """``workers`` processes: this one and ``workers - 1`` started ones (see the module docstring);
-    outcomes in the order they finish. Each started worker has two points handed to it at a time
-    (one running, one waiting), so it never waits for the parent; the parent takes the next point
-    itself whenever it has written what came back. Closing the iterator early (an error, Ctrl-C)
-    cancels the points not started."""
-    from collections import deque
-
-    ctx = multiprocessing.get_context("spawn")
-    children = workers - 1
-    pool = ProcessPoolExecutor(max_workers=children, mp_context=ctx)
-    todo = deque(points)
-    pending: dict[Future, Point] = {}
-
-    def top_up() -> None:
-        while todo and len(pending) < 2 * children:
-            p = todo.popleft()
-            pending[pool.submit(run_point_in_worker, p)] = p
-
-    def collect(block: bool) -> list[tuple[Point, Outcome]]:
-        done = wait(pending, return_when=FIRST_COMPLETED)[0] if block else [f for f in pending if f.done()]
-        out = []
-        for fut in done:
-            point = pending.pop(fut)
-            try:
-                out.append((point, fut.result()))
-            except BrokenProcessPool:
-                raise UserError("--workers", f"a worker process ended abruptly (killed, or out of memory?) "
-                                f"while running sweep point {point.label()}",
-                                "the finished points are kept in the store: rerun to resume, with fewer "
-                                "--workers if memory is short") from None
-        return out
-
-    try:
-        top_up()
-        while todo or pending:
-            yield from collect(block=not todo)
-            top_up()
-            if todo:
-                point = todo.popleft()
-                yield point, run_here(point)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_dask(points: list[Point], address: str) -> Iterator[tuple[Point, Outcome]]:

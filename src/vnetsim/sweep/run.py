@@ -24,8 +24,9 @@ from vnetsim.results.store import Store
 from vnetsim.scenario.loader import option_overrides, read_yaml
 from vnetsim.sweep.ci import summarize
 from vnetsim.sweep.design import Axis, SweepBlock, parse_block, parse_grid, with_grid
-from vnetsim.sweep.execute import run_dask, run_pool, run_serial
+from vnetsim.sweep.execute import run_dask, run_serial
 from vnetsim.sweep.points import Point, build_points
+from vnetsim.sweep.pool import run_pool
 from vnetsim.sweep.writer import StoreWriter
 
 Progress = Callable[[int, int], None]

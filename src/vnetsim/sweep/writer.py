@@ -2,7 +2,7 @@
 
 Each point is one transaction (``Store.add``); its commit waits for the disk (DuckDB syncs its
 write-ahead log: 10-40 ms on the development machine, the process idle meanwhile). The sweep's
-own process runs points too (``vnetsim.sweep.execute.run_pool``), so it hands each outcome to this
+own process runs points too (``vnetsim.sweep.pool.run_pool``), so it hands each outcome to this
 writer and goes back to work; DuckDB releases the GIL while it writes. Points are written in the
 order they are handed over, one at a time, by one thread (the only user of the connection until
 ``close``). A failed write stops the writer and is raised on the next ``add`` or at ``close``;
