@@ -6,29 +6,39 @@ whole or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from vnetsim.cli import startup
 from vnetsim.errors import ModelError, UserError
 from vnetsim.io.outputs import write_atomic
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate how a virtual data center's network behaves before you deploy it.")
-# A terminal gets its own width; piped or redirected output gets a width the tables fit in.
-console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+@functools.cache
+def console() -> Console:
+    """Where tables go: made on first use, so a run that prints none (``-q``, ``--json -``) never
+    imports rich. A terminal gets its own width; piped or redirected output a width tables fit in."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _render(result) -> None:
     from vnetsim.api import render
 
-    render(result, console)
+    render(result, console())
 
 
 def _notice(message: str) -> None:
@@ -207,7 +217,7 @@ def sweep_cmd(
                        store=store, overrides=set_ or [], variant=variant, seed=seed, duration=duration,
                        progress=bar)
     if not quiet and json_out != "-":
-        render_summary(result, console, metric or None)
+        render_summary(result, console(), metric or None)
     if json_out:
         from vnetsim.io.outputs import dumps
 
@@ -242,13 +252,13 @@ def results_cmd(
         from vnetsim.results.store import merged_by_design
         from vnetsim.sweep.render import render_merged
 
-        render_merged(merged_by_design(store, percentiles, where), console, percentiles)
+        render_merged(merged_by_design(store, percentiles, where), console(), percentiles)
     elif summary:
         from vnetsim.sweep import store_summary
 
-        render_store_summary(store_summary(store, where), console, metric or None)
+        render_store_summary(store_summary(store, where), console(), metric or None)
     else:
-        render_runs(read_rows(store, where), console, metric or None)
+        render_runs(read_rows(store, where), console(), metric or None)
 
 
 @app.command("kinds")
@@ -263,7 +273,7 @@ def list_kinds() -> None:
     table.add_column("models")
     for name, summary in kinds().items():
         table.add_row(name, summary)
-    console.print(table)
+    console().print(table)
 
 
 @app.command("inspect")
@@ -282,7 +292,7 @@ def inspect_cmd(
 
     report = inspect_esxcli(esxcli) if esxcli is not None else inspect_host(interfaces or None)
     if json_out != "-":
-        render_report(report, console, details=details)
+        render_report(report, console(), details=details)
     if json_out:
         write_atomic(json_out, dumps(report))
     if emit:
@@ -304,7 +314,7 @@ def calibrate_cmd(
     write_atomic(out, result["profile_text"], "--out")
     if json_out:
         write_atomic(json_out, dumps({k: v for k, v in result.items() if k != "profile_text"}))
-    render_calibration(result, console)
+    render_calibration(result, console())
 
 
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
