@@ -26,10 +26,10 @@ BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted,
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
-           flow_legs):
-    """FIFO service, counters and exit times (queue exit + the flow's delay) of time-ordered legs,
-    and their order by (exit time, id)."""
+def _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
+                 flow_legs):
+    """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
+    delay), in arrival order."""
     n = t.shape[0]
     out = np.empty(n, np.float64)
     for i in range(n):
@@ -52,6 +52,15 @@ def _serve(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc,
         flow_legs[f] += 1.0
         flow_queue_ns[f] += d - a
         out[i] = d + delay[f]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
+           flow_legs):
+    """``_serve_times`` and the legs' order by (exit time, id)."""
+    out = _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi,
+                       flow_queue_ns, flow_legs)
     return out, bucket_order(out, pid)
 
 
@@ -141,3 +150,11 @@ class DelayedFifo(FifoStage):
                             self.stat_hi_ns, self.flow_queue_ns, self.flow_legs)
         return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
                                                    arrivals.pkt_id)), NO_DROPS)
+
+    def next_stage_times(self, arrivals: Packets) -> np.ndarray:
+        """Serve time-ordered legs; each one's time at the next stage, in arrival order (unsorted)."""
+        q = self.queues
+        qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
+        return _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
+                            q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
+                            self.flow_queue_ns, self.flow_legs)

@@ -3,14 +3,16 @@ engine's pipeline, to latency percentiles, where the time goes, utilisation and 
 
 The pipeline (``vnetsim.engine.pipeline``)::
 
-    source --(local legs)--------------------------------> devices --> join (sink)
-    source_remote --> nic --(same site)-------------------/
-                       \\--(other site)--> inter_site ----/
+    source --(local legs)------------------------------------------> devices --> join (sink)
+    source_remote --> nic ------------------------------------------/          (one site)
+    source_remote --> network [ nic --(same site)------------------]/          (two sites)
+                                 \\--(other site)--> inter_site --/
 
 ``source`` / ``source_remote``: the two sides of one ``IOSource`` (legs to the owner's own
 devices, legs out through its NIC); ``nic``: one FIFO queue per host (its transmit side),
-``inter_site``: one per direction, only when some leg crosses sites (``DelayedFifo`` on the
-engine's ``FifoStage``); ``devices``: ``DeviceStage``; ``join``: ``Join``.
+``inter_site``: one per direction (each a ``DelayedFifo`` on the engine's ``FifoStage``); with two
+sites both inside one ``NetworkStage``, which hands the devices only legs due before the horizon
+(two runs to merge there instead of four); ``devices``: ``DeviceStage``; ``join``: ``Join``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from vnetsim.storage.iopath.device import DeviceStage
 from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.legs import MAX_LEGS, OTHER_SITE, LegTables, build_tables
 from vnetsim.storage.iopath.links import DelayedFifo
+from vnetsim.storage.iopath.netstage import NetworkStage
 from vnetsim.storage.iopath.routes import FlowRoutes, flow_routes
 from vnetsim.storage.iopath.source import IOSource, SourceSide
 from vnetsim.storage.iopath.spec import Conservation, GroupResult, IOPathResult, IOPathSpec, Latency
@@ -75,23 +78,20 @@ class IOPathRun:
         self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
                                    t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
                                    join=self.join if path == "pipeline" else None)
+        to_link = r.route == OTHER_SITE                       # per flow: through the inter-site link
+        self.network = NetworkStage(self.nic, self.link, to_link) if to_link.any() else None
         pipe = Pipeline()
         local = pipe.source(SourceSide(self.source, 0), "source")
         remote = pipe.source(SourceSide(self.source, 1), "source_remote")
-        nic = pipe.add(self.nic, "nic")
-        other_site = bool((r.route == OTHER_SITE).any())
-        link = pipe.add(self.link, "inter_site") if other_site else None
+        if self.network is not None:
+            net = pipe.add(self.network, "network")
+        else:
+            net = pipe.add(self.nic, "nic")
         dev = pipe.add(self.devices, "devices")
         sink = pipe.sink(self.join, "join")
-        route = r.route
         pipe.connect(local, dev)
-        pipe.connect(remote, nic)
-        if link is not None:
-            after_nic = np.where(route == OTHER_SITE, 0, 1)         # per flow: inter-site link or devices
-            pipe.connect(nic, [link, dev], classify=lambda p: after_nic[p.flow])
-            pipe.connect(link, dev)
-        else:
-            pipe.connect(nic, dev)
+        pipe.connect(remote, net)
+        pipe.connect(net, dev)
         pipe.connect(dev, sink)
         self.pipe = pipe
         legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0
@@ -107,6 +107,8 @@ class IOPathRun:
     def conservation(self) -> Conservation:
         held = [n.inbox for n in self.pipe.nodes]
         ids = [run.pkt_id // MAX_LEGS for runs in held for run in runs]
+        if self.network is not None:                         # legs held inside the network stage
+            ids.append(self.network.held_pids() // MAX_LEGS)
         legs_in_flight = int(sum(len(x) for x in ids))
         in_flight = len(np.unique(np.concatenate(ids + [self.join.pending_ios()]))) + int(self.join.late[0])
         return Conservation(int(self.source.issued.sum()), int(self.join.done.sum() - self.join.late[0]), in_flight,

@@ -67,21 +67,17 @@ def _guided_pick(u, cdf, guide, row):
 
 
 @numba.njit(cache=True, nogil=True)
-def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, n_sizes,
-               slot_base, n_objects, epoch_start, read_base, read_count, write_base, write_count, var_leg_start,
-               var_nlegs, max_legs, wire_bytes, remote_flow, issued, failed):
-    """Legs of time-ordered I/Os numbered from ``io0``, in one pass, split by where they go first:
-    ``(local, remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission
-    order (``remote_flow[flow]``: the leg leaves through its owner's NIC). The output is sized for
-    ``max_legs`` a leg and cut (pages never written are never touched)."""
+def _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, slot_base,
+                   n_objects, epoch_start, read_base, read_count, write_base, write_count, var_nlegs, issued, failed):
+    """Each I/O's variant and block size index (counter-based draws from its number), counting the
+    issued and failed I/Os per group.
+
+    A pass of its own, without unpredictable branches (read or write is a select): the I/Os are
+    independent here, so the processor overlaps their chains of hashes and table loads, which the
+    leg-writing pass (a branch per leg: local or remote, one leg or several) would serialise."""
     n = t.shape[0]
-    cap = n * max_legs
-    l_t, l_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
-    l_size, l_flow, l_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
-    r_t, r_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
-    r_size, r_flow, r_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
-    nl = 0
-    nr = 0
+    var = np.empty(n, np.int64)
+    size_of = np.empty(n, np.int64)
     n_ep = epoch_start.shape[0]
     for i in range(n):
         io = io0 + i
@@ -92,18 +88,38 @@ def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_
         while e + 1 < n_ep and epoch_start[e + 1] <= ti:
             e += 1
         slot = slot_base[g] + e * n_objects[g] + min(int(leg_uniform(key, io, 2) * n_objects[g]), n_objects[g] - 1)
-        if leg_uniform(key, io, 0) < read_fraction[g]:
-            base, cnt = read_base[slot], read_count[slot]
-        else:
-            base, cnt = write_base[slot], write_count[slot]
+        is_read = leg_uniform(key, io, 0) < read_fraction[g]
+        base = read_base[slot] if is_read else write_base[slot]
+        cnt = read_count[slot] if is_read else write_count[slot]
         v = base + min(int(leg_uniform(key, io, 3) * cnt), cnt - 1)
-        size_i = _pick(leg_uniform(key, io, 1), size_cdf, g)
+        var[i] = v
+        size_of[i] = _pick(leg_uniform(key, io, 1), size_cdf, g)
         issued[g] += 1
-        legs = var_nlegs[v]
-        if legs == 0:
-            failed[g] += 1
+        failed[g] += var_nlegs[v] == 0
+    return var, size_of
+
+
+@numba.njit(cache=True, nogil=True)
+def _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, max_legs, wire_bytes, remote_flow):
+    """The legs of I/Os of known variants and block sizes, split by where they go first: ``(local,
+    remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission order
+    (``remote_flow[flow]``: the leg leaves through its owner's NIC). The output is sized for
+    ``max_legs`` a leg and cut (pages never written are never touched)."""
+    n = t.shape[0]
+    cap = n * max_legs
+    l_t, l_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
+    l_size, l_flow, l_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
+    r_t, r_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
+    r_size, r_flow, r_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
+    nl = 0
+    nr = 0
+    for i in range(n):
+        io = io0 + i
+        ti = t[i]
+        v = var[i]
         first = var_leg_start[v]
-        for leg in range(legs):
+        size_i = size_of[i]
+        for leg in range(var_nlegs[v]):
             f = (first + leg) * n_sizes + size_i
             if remote_flow[f]:
                 r_t[nr] = ti
@@ -121,6 +137,19 @@ def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_
                 nl += 1
     return ((l_t[:nl], l_t0[:nl], l_size[:nl], l_flow[:nl], l_pid[:nl]),
             (r_t[:nr], r_t0[:nr], r_size[:nr], r_flow[:nr], r_pid[:nr]))
+
+
+def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, n_sizes,
+               slot_base, n_objects, epoch_start, read_base, read_count, write_base, write_count, var_leg_start,
+               var_nlegs, max_legs, wire_bytes, remote_flow, issued, failed):
+    """Legs of time-ordered I/Os numbered from ``io0``, split by where they go first: ``(local,
+    remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission order. Two
+    compiled passes: each I/O's variant and size (``_draw_variants``), then its legs
+    (``_emit_legs``)."""
+    var, size_of = _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction,
+                                  size_cdf, slot_base, n_objects, epoch_start, read_base, read_count, write_base,
+                                  write_count, var_nlegs, issued, failed)
+    return _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, max_legs, wire_bytes, remote_flow)
 
 
 class IOSource:
