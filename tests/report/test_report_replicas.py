@@ -96,6 +96,10 @@ def test_banded_matches_values_by_figure_series_and_x():
     assert line.lower == pytest.approx([interval([5, 6, 7])["low"], interval([6, 5, 4])["low"]])
     assert out["cdf"].series[0].lower is None and out["s"].series[0].lower is None
     assert "bands: 95% confidence interval" in out["l"].note and out["cdf"].note == ""
+    # the same values in every replication (a deterministic figure): no zero-width bars
+    same = banded([Figure("b", "bars", "bar", [_bar("a", ["q0"], [2.0])])],
+                  [[Figure("b", "bars", "bar", [_bar("a", ["q0"], [2.0])])]] * 3)
+    assert same[0].series[0].lower is None and same[0].note == ""
     # one replication: nothing to band
     assert banded(merged, reps[:1])[0].series[0].lower is None
 

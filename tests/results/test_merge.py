@@ -82,3 +82,11 @@ def test_one_replication_is_the_row_itself():
     assert {k: v for k, v in merged.items() if k != "replications_merged"} == row
     with pytest.raises(ValueError):
         merge_replications([])
+
+
+def test_a_replication_without_samples_leaves_the_figures_of_those_with_them():
+    empty = {"name": "e", "events": {"count": 0, "p50": None, "p99": None}}
+    some = {"name": "e", "events": {"count": 4, "p50": 7.0e7, "p99": 9.0e7}}
+    merged = merge_replications([empty, some, {**some, "events": {"count": 2, "p50": 5.0e7, "p99": None}}])
+    assert merged["events"] == {"count": 2.0, "p50": 6.0e7, "p99": 9.0e7}
+    assert merge_replications([empty, empty])["events"] == empty["events"]

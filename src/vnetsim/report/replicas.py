@@ -5,7 +5,7 @@ called on the merged rows (``vnetsim.results.merge``: CDFs and percentiles from 
 histograms, other numbers their means) and once on each replication's own rows. Every value a
 figure plots is then known in every replication, and its Student-t interval across them
 (``vnetsim.results.ci.interval``, 95 %) becomes the series' ``lower``/``upper``: a band around a
-line, an error bar on a bar. Nothing here knows what a figure shows, so every scalar any kind
+line, an error bar on a bar (none where every replication gives the same values: a sizing). Nothing here knows what a figure shows, so every scalar any kind
 plots gets its interval, ratios and sums included (the interval of the plotted value itself).
 
 A value is matched across replications by figure id, series name and x: bars by their category;
@@ -74,6 +74,9 @@ def banded(merged: list[Figure], replications: list[list[Figure]], confidence: f
                 series.append(s)
                 continue
             cis = [interval(v, confidence) for v in values]
+            if not any(c["half_width"] for c in cis):    # the same in every replication (a sizing)
+                series.append(s)
+                continue
             series.append(replace(s, lower=[c["low"] for c in cis], upper=[c["high"] for c in cis]))
         note = fig.note
         if any(new.lower is not None and old.lower is None for new, old in zip(series, fig.series)):

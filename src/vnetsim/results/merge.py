@@ -11,7 +11,8 @@ distributions, so their row is merged field by field, with no kind's knowledge:
   support) keeps the figures every replication flagged: the pooled samples support at least what
   any one replication supported, and a figure flagged in all of them stays flagged (conservative);
 - every other number: its mean over the replications that have it (an integer stays an integer
-  when the replications agree: queue counts, flow counts, core numbers);
+  when the replications agree: queue counts, flow counts, core numbers); a null (a run with no
+  samples of something) counts as not having it;
 - ``warnings``: every replication's, once each, in order; lists of numbers of one length: the mean
   element by element; anything else (text, other lists): the first replication's.
 
@@ -58,7 +59,7 @@ def _merge_list(key: str, values: list[list]) -> list:
 
 
 def _merge_values(key: str, values: list[Any]) -> Any:
-    first = values[0]
+    first = next((v for v in values if v is not None), None)   # a run without data has nulls there
     if is_histogram(first):
         return merge_json([v for v in values if is_histogram(v)])
     if isinstance(first, dict):
