@@ -5,8 +5,9 @@ called on the merged rows (``vnetsim.results.merge``: CDFs and percentiles from 
 histograms, other numbers their means) and once on each replication's own rows. Every value a
 figure plots is then known in every replication, and its Student-t interval across them
 (``vnetsim.results.ci.interval``, 95 %) becomes the series' ``lower``/``upper``: a band around a
-line, an error bar on a bar (none where every replication gives the same values: a sizing). Nothing here knows what a figure shows, so every scalar any kind
-plots gets its interval, ratios and sums included (the interval of the plotted value itself).
+line, an error bar on a bar (none where every replication gives the same values: a sizing).
+Nothing here knows what a figure shows, so every scalar any kind plots gets its interval, ratios
+and sums included (the interval of the plotted value itself).
 
 A value is matched across replications by figure id, series name and x: bars by their category;
 lines point by point when every replication has as many points, each near the same x (within a
