@@ -15,6 +15,11 @@ Stages and what their latency means (each measured on the packets that left that
 ``HostReceive`` is the receiving host from its NIC on (the two ring stages and the application):
 ``HostPath`` attaches it behind its wire; a fabric edge host runs it as a sub-pipeline of its own,
 fed chunk by chunk with what the fabric delivers (``advance``).
+
+When the application answers or forwards (``plan.transmit``, ``vnetsim.host.tx``) and the caller
+asks for it (``transmit=True``, as ``HostPath`` does), the application is a pass-through stage that
+records the receive latency, and the transmit stages follow it into a sink that records the round
+trip, ``t(sink) - t0``: the client's (or tester's) view from sending to having the answer.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Node, Pipeline, default_workers
-from vnetsim.engine.stage import FifoStage, RingStage, RingStats
+from vnetsim.engine.stage import NO_DROPS, FifoStage, RingStage, RingStats, StageOutput
 from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import HostPlan, RingStagePlan, compile_host
@@ -42,12 +47,19 @@ class PacketTrace:
     delivered_pid: list = field(default_factory=list)
     delivered_t_ns: list = field(default_factory=list)
     dropped_pid: list = field(default_factory=list)
-    dropped_stage: list = field(default_factory=list)
+    dropped_stage: list = field(default_factory=list)   # index into plan.receive + plan.transmit
+    returned_pid: list = field(default_factory=list)    # round trips: back at the client (the sink)
+    returned_t_ns: list = field(default_factory=list)
 
     def arrays(self):
         cat = lambda xs, d: np.concatenate(xs) if xs else np.empty(0, d)  # noqa: E731
         return (cat(self.delivered_pid, np.int64), cat(self.delivered_t_ns, np.float64),
                 cat(self.dropped_pid, np.int64), cat(self.dropped_stage, np.int64))
+
+    def returned(self) -> tuple[np.ndarray, np.ndarray]:
+        """(packet ids, times) of the round trips completed by the end."""
+        cat = lambda xs, d: np.concatenate(xs) if xs else np.empty(0, d)  # noqa: E731
+        return cat(self.returned_pid, np.int64), cat(self.returned_t_ns, np.float64)
 
 
 @dataclass
@@ -72,6 +84,10 @@ class HostRun:
     delivered_total: int
     dropped_total: int
     trace: PacketTrace | None
+    round_trip: LogHistogram | None = None   # answered or forwarded: t0 -> back at the peer (window)
+    tx_drops: dict[str, int] = field(default_factory=dict)   # window drops by transmit stage, in path order
+    tx_delivered: int = 0           # round trips completed in the window
+    tx_ring_stats: list[RingStats] = field(default_factory=list)   # per transmit ring stage
 
 
 class HostReceive:
@@ -86,20 +102,35 @@ class HostReceive:
     """
 
     def __init__(self, plan: HostPlan, t_lo: float, t_end: float, trace: PacketTrace | None = None,
-                 pipeline: Pipeline | None = None, upstream: Node | None = None) -> None:
+                 pipeline: Pipeline | None = None, upstream: Node | None = None, transmit: bool = False) -> None:
         self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.entry = upstream if upstream is not None else self.pipeline.source(name="nic")
         self.stages = [sp.build(t_lo, t_end) for sp in plan.receive]
+        self.transmit = [sp.build(t_lo, t_end) for sp in plan.transmit] if transmit else []
         self.latency = LogHistogram()               # end to end: source to the application
+        self.round_trip = LogHistogram()            # source to back at the peer (answered or forwarded)
         self.delivered = self.delivered_total = self.dropped_total = self.late = 0
+        self.returned = 0
         p = self.pipeline
         last = self.entry
+        self._receive_nodes = []
         for k, stage in enumerate(self.stages):
             node = p.add(stage, on_drop=self._drop_counter(k))
             p.connect(last, node)
             last = node
-        p.connect(last, p.sink(self._deliver, "application"))
+            self._receive_nodes.append(node)
+        if not self.transmit:
+            p.connect(last, p.sink(self._deliver, "application"))
+            return
+        self._app_node = p.add(_Application(self), name="application")
+        p.connect(last, self._app_node)
+        last = self._app_node
+        for j, stage in enumerate(self.transmit):
+            node = p.add(stage, on_drop=self._drop_counter(len(self.stages) + j))
+            p.connect(last, node)
+            last = node
+        p.connect(last, p.sink(self._return, "peer"))
 
     @property
     def rings(self) -> list[RingStage]:
@@ -124,6 +155,15 @@ class HostReceive:
             self.trace.delivered_pid.append(fin.pkt_id[:n_done])
             self.trace.delivered_t_ns.append(fin.t_ns[:n_done])
 
+    def _return(self, fin: Packets, horizon: float) -> None:
+        """Round trips: the answers (or forwarded packets) back at the peer."""
+        self.returned += record_window(self.round_trip.counts, self.round_trip.stats, fin.t0_ns, fin.t_ns, fin.t0_ns,
+                                       self.t_lo, self.t_end)
+        if self.trace is not None and len(fin):
+            n_done = int(np.searchsorted(fin.t_ns, self.t_end, side="right"))
+            self.trace.returned_pid.append(fin.pkt_id[:n_done])
+            self.trace.returned_t_ns.append(fin.t_ns[:n_done])
+
     def _drop_counter(self, stage: int):
         """The drop callback of receive stage ``stage``."""
         return lambda pid: self._dropped(pid, stage)
@@ -137,12 +177,16 @@ class HostReceive:
 
     def start_window(self) -> None:
         """Counters count from here (own pipeline; CPU time is clipped to the window by the kernels)."""
-        for stage in self.stages:
+        for stage in self.stages + self.transmit:
             stage.start_window()
 
     def in_flight(self) -> int:
-        """Packets still inside at the end: held, in rings, or reaching the application too late."""
-        return self.pipeline.held() + self.late
+        """Packets still inside at the end: held, in rings, or reaching the application too late
+        (on the way to the application only, when a transmit side follows it)."""
+        if not self.transmit:
+            return self.pipeline.held() + self.late
+        nodes = self._receive_nodes
+        return sum(n.held() + n.obj.held() for n in nodes) + self._app_node.held() + self.late
 
     def parts(self) -> dict:
         """The receive side's share of a HostRun: each stage's latencies and drops by name (path
@@ -164,10 +208,46 @@ class HostReceive:
             rows = [getattr(s, field) for r, s in zip(roles, ring_stats) if r == role]
             return np.concatenate(rows) if rows else getattr(ring_stats[0], field)[:0]
 
-        return dict(
+        out = dict(
             delivered=self.delivered, latency=self.latency, drops=drops, receive_stages=receive_stages,
             ring_stats=ring_stats, host_counters=by_role("host", "cores"), guest_counters=by_role("guest", "cores"),
             host_core_packets=by_role("host", "core_packets"), guest_core_packets=by_role("guest", "core_packets"))
+        if self.transmit:
+            tx_drops: dict[str, int] = {}
+            tx_rings: list[RingStats] = []
+            for sp, stage in zip(self.plan.transmit, self.transmit):
+                stats = stage.stats()
+                latencies, dropped = sp.report(stats)
+                receive_stages.update(latencies)
+                tx_drops.update(dropped)
+                if isinstance(sp, RingStagePlan):
+                    tx_rings.append(stats)
+            out.update(round_trip=self.round_trip, tx_drops=tx_drops, tx_delivered=self.returned,
+                       tx_ring_stats=tx_rings)
+        return out
+
+
+class _Application:
+    """The application as a pass-through stage (when a transmit side follows it): it records the
+    receive latency of window packets as the sink would, and hands every packet on at once."""
+
+    name = "application"
+
+    def __init__(self, receive: HostReceive) -> None:
+        self.receive = receive
+
+    def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
+        self.receive._deliver(arrivals, horizon_ns)
+        return StageOutput(arrivals, NO_DROPS)
+
+    def start_window(self) -> None:
+        pass
+
+    def held(self) -> int:
+        return 0
+
+    def stats(self) -> None:
+        return None
 
 
 class _Offered:
@@ -232,7 +312,7 @@ class HostPath:
         wire = FifoStage(plan.line_rate_bps, stat_lo_ns=t_lo, stat_hi_ns=t_end, sojourn_histogram=True, name="wire")
         wire_node = pipe.add(wire)
         pipe.connect(src, wire_node)
-        receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, wire_node)
+        receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, wire_node, transmit=True)
         pipe.run(t_end, self.source.offered_pps, self.scenario.chunk_packets, warmup_ns=t_lo, workers=default_workers())
         receive.finish()
         self.pcap_room = offered.pcap_room

@@ -161,7 +161,7 @@ def compile_host_flows(host: Host, catalog: FlowCatalog, pins: np.ndarray | None
     return HostPlan(
         line_rate_bps=host.pnic.line_rate,
         receive=receive,
-        transmit=build_transmit(host, catalog),
+        transmit=build_transmit(host, catalog, receive),   # adds the application's TX work to receive
         flow_vm=catalog.vm,
         vm_names=["host"] if bare else [v.name for v in host.vms],
         catalog=catalog,

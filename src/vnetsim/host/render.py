@@ -55,6 +55,8 @@ def render_host(result, console: Console) -> None:
     for row in rows:
         table.add_row(*[row[j] for j in keep])
     cells.print_table(console, table)
+    if any("round_trip_ns" in v for v in variants):
+        cells.print_table(console, _round_trip_table(variants))
     _warnings(variants, console)
     if any("replications" in v for v in variants):
         cells.print_table(console, _replications_table(variants))
@@ -62,7 +64,7 @@ def render_host(result, console: Console) -> None:
     if any(len(v["steering"]["flows_per_queue"]) > 1 for v in variants if "steering" in v):
         cells.print_table(console, _queue_table(variants))
 
-    stages = list(variants[0]["stage_latency_ns"])
+    stages = list(dict.fromkeys(s for v in variants for s in v["stage_latency_ns"]))   # path order, all rows
     where = Table(title="where the latency goes (mean per stage)", title_justify="left")
     where.add_column("variant")
     for s in stages:
@@ -70,7 +72,7 @@ def render_host(result, console: Console) -> None:
     for v in variants:
         flags = v.get("stage_latency_unsupported", {})
         where.add_row(v["name"], *[_us(v["stage_latency_ns"][s]) + ("*" if "mean" in flags.get(s, ()) else "")
-                                   for s in stages])
+                                   if s in v["stage_latency_ns"] else "-" for s in stages])
     if any("mean" in f for v in variants for f in v.get("stage_latency_unsupported", {}).values()):
         where.caption, where.caption_justify, where.caption_style = STAGE_NOTE, "left", "dim"
     cells.print_table(console, where)
@@ -89,6 +91,27 @@ def render_host(result, console: Console) -> None:
     console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
                   "(log-bucketed histogram); irq/s = interrupts per second, pkts/irq = packets per interrupt",
                   style="dim")
+
+
+ROUND_TRIP_NOTE = ("round trip: from the client (or tester) sending to the answer (or forwarded packet) back at it, "
+                   "its own turnaround included; answered = round trips completed in the window")
+
+
+def _round_trip_table(variants) -> Table:
+    """Request/response and forwarding: the round trip's distribution, and the transmit side's drops."""
+    flagged = any(v.get("round_trip_ns", {}).get("unsupported") for v in variants)
+    table = Table(title="round trip", title_justify="left", caption="\n".join(
+        [ROUND_TRIP_NOTE] + ([UNSUPPORTED_NOTE] if flagged else [])), caption_justify="left", caption_style="dim")
+    for col in ("variant", "answered", "TX dropped", "samples", "mean", "p50", "p99", "p99.9", "max"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for v in variants:
+        rt = v.get("round_trip_ns")
+        if rt is None:
+            continue
+        tx = v["packets_tx"]
+        table.add_row(v["name"], format_rate(v["round_trip_pps"], "pps"), f"{tx['dropped']:,}", _samples(rt),
+                      *(_latency(rt, k) for k in ("mean", "p50", "p99", "p999", "max")))
+    return table
 
 
 def _samples(lat: dict) -> str:

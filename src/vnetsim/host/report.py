@@ -6,6 +6,7 @@ import numpy as np
 
 from vnetsim.engine.histogram import relative_error
 from vnetsim.host.path import HostRun
+from vnetsim.host.stage_plans import RingStagePlan
 from vnetsim.host.stats import honest_summary, unsupported
 from vnetsim.host.warnings import still_growing, unused_resources
 from vnetsim.nic import REASONS, balls_into_bins
@@ -103,6 +104,23 @@ def tx_summary(plan, cpu_hz: float, window_ns: float) -> tuple[dict, dict]:
     return section, cpu
 
 
+def round_trip_fields(run: HostRun, window_s: float) -> dict:
+    """With a transmit side: the round trip (sending to the answer, or the forwarded packet, back at
+    the peer) with its samples and flags, and the transmit direction's conservation
+    (``offered = delivered + dropped + in_flight``, offered being what reached the application)."""
+    if run.round_trip is None:
+        return {}
+    rt = run.round_trip
+    dropped = sum(run.tx_drops.values())
+    return {
+        "round_trip_ns": honest_summary(rt.summary(), rt.count),
+        "round_trip_histogram": histogram_to_json(rt),
+        "round_trip_pps": run.tx_delivered / window_s,
+        "packets_tx": {"offered": run.delivered, "delivered": run.tx_delivered, "dropped": dropped,
+                       "in_flight": run.delivered - run.tx_delivered - dropped},
+    }
+
+
 def _trace_repairs(plan) -> dict:
     """For captures replayed as traffic: what reading them repaired, per flow group (records
     reordered by time, runts padded to 64 bytes, untimed records spaced), and how their packets
@@ -125,6 +143,7 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
     tx_section, tx_cpu = tx_summary(plan, cpu_hz, window_ns)
     stages = list(zip(plan.ring_stages(), run.ring_stats))
     nic_rings = run.ring_stats[0]
+    stages += list(zip([s for s in plan.transmit if isinstance(s, RingStagePlan)], run.tx_ring_stats))
     row = {
         "name": name,
         "description": description,
@@ -139,9 +158,10 @@ def variant_result(name: str, description: str, run: HostRun, seed: int, flow_li
             "dropped": sum(run.drops.values()),
             "in_flight": run.offered - run.delivered - sum(run.drops.values()),
         },
-        "drops_by_stage": dict(run.drops),
+        "drops_by_stage": {**run.drops, **run.tx_drops},
         "latency_ns": lat,
         "latency_histogram": histogram_to_json(run.latency),
+        **round_trip_fields(run, window_s),
         "stage_latency_ns": {s: h.mean for s, h in run.stages.items()},
         "stage_latency_p99_ns": {s: h.quantile(0.99) for s, h in run.stages.items()},
         "stage_latency_samples": {s: int(h.count) for s, h in run.stages.items()},

@@ -1,0 +1,87 @@
+"""Round trips agree packet for packet with the reference models chained by hand: wire -> the
+receive chain -> the application's answer (or forwarding, with DPDK's TX buffer) -> the host's TX
+thread -> the NIC's TX DMA -> the pNIC TX ring and wire -> the peer.
+
+As in test_host_reference.py: random small scenarios (hypothesis, derandomized), every time and
+cost a whole number of ns, ties in packet-id order; the engine's chunks are small and random.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.host.test_host_reference import FixedSource, host_cases  # noqa: E402
+from tests.reference.fifo_ref import fifo_reference  # noqa: E402
+from tests.reference.tx_ref import reference_round_trip  # noqa: E402
+
+from vnetsim.api import load  # noqa: E402
+from vnetsim.engine.ring_server import CoreSpec  # noqa: E402
+from vnetsim.host import tx  # noqa: E402
+from vnetsim.host.path import HostPath  # noqa: E402
+
+VNIC_TX_RING, PNIC_TX_RING = tx.VNIC_TX_RING, tx.PNIC_TX_RING
+
+BATCHING = ["buffer", "none"] + (["burst"] if "burst_departures" in CoreSpec.__dataclass_fields__ else [])
+ns = st.integers(0, 40).map(lambda x: f"{x}ns")
+
+
+@st.composite
+def answer(draw):
+    """The application's answer: respond (a size, a TX cost, a kick, a peer) or forward."""
+    peer = {"turnaround": draw(ns)}
+    if draw(st.booleans()):
+        out = {"per_packet": draw(ns), "kick": draw(ns), "peer": peer}
+        if draw(st.booleans()):
+            out["size_bytes"] = draw(st.sampled_from([64, 100, 128]))
+        return {"respond": out}
+    return {"forward": {"batching": draw(st.sampled_from(BATCHING)), "tx_burst": draw(st.integers(1, 4)),
+                        "drain": draw(st.integers(50, 900).map(lambda x: f"{x}ns")), "per_packet": draw(ns),
+                        "kick": draw(ns), "peer": peer}}
+
+
+@st.composite
+def round_trip_cases(draw):
+    doc, t, size, flow, end, chunk = draw(host_cases())
+    doc["host"]["vms"][0]["guest"]["app"].update(draw(answer()))
+    doc["host"]["device"] = draw(st.sampled_from([{"enabled": False},
+                                                  {"latency": "100ns", "per_byte_ns": 1, "dma_rate": "8Gbps"}]))
+    rings = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))     # small TX rings: drops happen
+    return doc, t, size, flow, end, chunk, rings
+
+
+def engine(doc, t, size, flow, end, chunk, rings=(512, 512)):
+    tx.VNIC_TX_RING, tx.PNIC_TX_RING = {"vmxnet3": rings[0], "virtio": rings[0]}, rings[1]
+    try:
+        model = load(doc)[2][0].model
+        path = HostPath(model, duration_ns=end, trace=True)
+    finally:
+        tx.VNIC_TX_RING, tx.PNIC_TX_RING = VNIC_TX_RING, PNIC_TX_RING
+    path.source = FixedSource(t, size, flow)
+    path.scenario = model.model_copy(update={"chunk_packets": 1000})
+    path.source.offered_pps = 1000 / (chunk * 100e-9)
+    run = path.run()
+    _, _, x_pid, x_stage = run.trace.arrays()
+    r_pid, r_t = run.trace.returned()
+    return path.plan, run, dict(zip(r_pid.tolist(), r_t.tolist())), dict(zip(x_pid.tolist(), x_stage.tolist()))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(round_trip_cases())
+def test_round_trip_matches_reference(case):
+    doc, t, size, flow, end, chunk, rings = case
+    plan, run, returned, dropped = engine(doc, t, size, flow, end, chunk, rings)
+    assert plan.transmit, "the answer builds a transmit side"
+    n = len(t)
+    wire = fifo_reference(t, np.zeros(n, np.int64), (size + 20).astype(float), size, 1).departure
+    ref_returned, ref_dropped = reference_round_trip(plan, wire, np.arange(n), flow, size, end)
+    assert dropped == ref_dropped
+    assert returned == ref_returned
+    assert run.tx_delivered + sum(run.tx_drops.values()) <= run.delivered, "the transmit side's conservation"
