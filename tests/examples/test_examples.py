@@ -27,6 +27,7 @@ HOST = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml",
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
 STORAGE = ["erp-site-flavors.yaml", "stretched-site-failure.yaml"]
 EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
+ROUND_TRIP = ["forwarding-vnf.yaml", "round-trip.yaml"]   # a transmit side: tests/host/test_round_trip_examples.py
 # plain traffic of one fixed frame size, one VM: the per-packet cost model applies exactly
 MODES = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml"]
 
@@ -106,7 +107,7 @@ def vnic_queues(row: dict) -> dict:
 # --- every example loads and runs ----------------------------------------------------------------
 
 def test_every_example_is_checked():
-    assert sorted(HOST + FABRIC + EDGE + STORAGE) == EXAMPLES, \
+    assert sorted(HOST + FABRIC + EDGE + STORAGE + ROUND_TRIP) == EXAMPLES, \
         "add a new example to HOST, FABRIC, EDGE or STORAGE (and to its claims)"
 
 
