@@ -202,15 +202,22 @@ def _cycles_per_packet(model, core: str) -> float:
     def cycles(cost, default):
         return default if cost is None else cost.to_ns(clock) * clock / 1e9
 
+    def driver(svc) -> float:   # busy polling runs the kernel stack: interrupt mode's cost
+        busy_poll = svc.mode == "hybrid" and svc.hybrid.style == "busy-poll"
+        return cycles(svc.per_packet, DRIVER_CYCLES["interrupt" if busy_poll else svc.mode])
+
     vm = vm_of(model, core)
     if vm is None:
         svc = model.host.service
         per_byte = model.host.vswitch.per_byte
         copy_ns = COPY_NS_PER_BYTE if per_byte is None else per_byte.to_ns(clock)   # the vSwitch's copy into the guest
-        return (cycles(svc.per_packet, DRIVER_CYCLES[svc.mode]) + cycles(model.host.vswitch.per_packet, 400.0)
+        return (driver(svc) + cycles(model.host.vswitch.per_packet, 400.0)
                 + copy_ns * frame_bytes(model) * clock / 1e9)
     svc = vm.guest.service
-    return cycles(svc.per_packet, DRIVER_CYCLES[svc.mode]) + cycles(vm.guest.app.per_packet, 0.0)
+    kernel = svc.mode == "interrupt" or (svc.mode == "hybrid" and svc.hybrid.style == "busy-poll")
+    # a guest's kernel stack copies each byte to the application (documented default), a PMD does not
+    copy_ns = (COPY_NS_PER_BYTE if kernel else 0.0) if svc.per_byte is None else svc.per_byte.to_ns(clock)
+    return driver(svc) + cycles(vm.guest.app.per_packet, 0.0) + copy_ns * frame_bytes(model) * clock / 1e9
 
 
 @pytest.mark.parametrize("name", MODES)
@@ -350,10 +357,11 @@ def test_interrupt_mode_packets_per_interrupt_grow_and_cpu_per_packet_falls(vari
     by_load = table("interrupt-mode.yaml")[variant]
     for core in next(iter(by_load.values()))["cores"]:
         ppi = [row["cores"][core]["packets_per_interrupt"] for row in by_load.values()]
-        # grow, or plateau at the batches the host thread hands over (without coalescing, at the top
-        # loads the guest takes what one host poll delivered; its notification cost per poll moves
-        # that by about 1 %)
-        assert all(a <= b * 1.02 for a, b in zip(ppi, ppi[1:])), (core, ppi)
+        # grow, or plateau at the batches the host thread hands over: without coalescing, at the top
+        # loads the guest takes what the host's polls deliver, and the host's notification of the vCPU
+        # after each poll (docs/models/host.md, Virtualization costs) lets the guest catch up between
+        # them, about 10 % more interrupts at 2 Mpps than at 500 kpps
+        assert all(a <= b * 1.12 for a, b in zip(ppi, ppi[1:])), (core, ppi)
         per_packet = [busy(row, core) * window_s(row) / row["cores"][core]["packets"] for row in by_load.values()]
         assert all(a >= b for a, b in zip(per_packet, per_packet[1:])), (core, per_packet)
 
@@ -373,18 +381,22 @@ def test_interrupt_mode_more_interrupts_and_cpu_without_coalescing():
 
 
 def test_pgw_hybrid_is_between_poll_and_interrupt():
-    """Hybrid: latency between poll mode's and interrupt mode's at every load; unlike poll mode its
-    cores sleep at low load (taking interrupts to wake) and poll without interrupts under load."""
+    """Hybrid (l3fwd-power): latency between poll mode's and interrupt mode's at every load. Its
+    pauses between empty polls are busy-waits (rte_delay_us_block, docs/models/host.md "Hybrid
+    polling CPU"), so it is as busy as poll mode while packets come faster than its 300 empty polls
+    (about 300 us) and blocks, taking an interrupt to wake, only in longer gaps: at 1 kpps (gaps of
+    1 ms on average) it spins about 1 - e^-0.3 = 26 % of the time; under load it polls without
+    interrupts."""
     t = table("pgw-poll-vs-interrupt.yaml")
     hyb, poll, irq = t[HYBRID], t[POLL], t[INTERRUPT]
     loads = list(hyb)
     for load in loads:
         assert poll[load]["latency_ns"]["p50"] < hyb[load]["latency_ns"]["p50"] < irq[load]["latency_ns"]["p50"], load
         for core in hyb[load]["cpu"]:
-            assert busy(hyb[load], core) < busy(poll[load], core), (load, core)
+            assert busy(hyb[load], core) <= busy(poll[load], core) + 1e-9, (load, core)
     low, high = hyb[loads[0]], hyb[loads[-1]]
     for core, c in low["cores"].items():
-        assert busy(low, core) < 0.05 and c["interrupts_per_s"] > 0, core
+        assert 0.15 < busy(low, core) < 0.35 and c["interrupts_per_s"] > 0, core
         assert high["cores"][core]["interrupts_per_s"] / high["cores"][core]["packets"] < (
             c["interrupts_per_s"] / c["packets"]), core
 
