@@ -191,6 +191,18 @@ def test_adaptive_moderation_moves_to_bulk_at_high_byte_rates_one_level_at_a_tim
     assert dep[41] == 134_100.0
 
 
+@pytest.mark.parametrize("size, second_fires_at", [(1000, 50_000.0), (500, 10_000.0), (499, 10_000.0),
+                                                     (1001, 84_000.0)])
+def test_adaptive_moderation_thresholds_move_up_only_when_exceeded(size, second_fires_at):
+    # One packet of `size` bytes at 0 (poll ends at 1 us), over the 50 us start interval:
+    # 1000 B = 20 B/us exactly: not above 20, not at or below 10: stays at 50 us;
+    # 500 B = 10 B/us: at or below 10: down to 10 us; 1001 B: above 20: up to 84 us.
+    core = CoreSpec(mode="interrupt", batch=64)
+    _, dep, _ = run([core], [RingSpec(capacity=64, core=0, **IXGBE)], [0.0, 5_000.0], [1_000.0] * 2, 1e6,
+                    size=[size, 64])
+    assert dep[1] == second_fires_at + 1_000.0
+
+
 def test_adaptive_moderation_smooths_as_ixgbe_set_itr():
     # As the low-rate case, smoothed: 10 x 10 x 50 / (9 x 10 + 50) us = 35.714... us.
     core = CoreSpec(mode="interrupt", batch=64)
