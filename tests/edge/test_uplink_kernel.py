@@ -115,3 +115,20 @@ def test_chunking_does_not_change_departures_or_counters():
         np.testing.assert_array_equal(r[1], results[0][1])
         np.testing.assert_array_equal(r[2], results[0][2])
         assert r[3:] == results[0][3:]
+
+
+def test_jitter_is_exponential_with_its_mean():
+    """Messages far apart on an idle link: exit - arrival - service - latency is the jitter alone,
+    exponential of mean ``jitter_ns`` (Kolmogorov-Smirnov, and the mean within 4 standard errors)."""
+    from scipy import stats
+
+    n, jitter, latency = 40_000, 3e5, 2e6
+    t = np.arange(n) * 1e7                               # 10 ms apart, 1,000-byte messages take 80 us
+    pk = packets(t, np.full(n, 1000), np.zeros(n))
+    st = UplinkStage(1, np.zeros(1, np.int64), 100e6, 0, np.full((1, 1), np.inf), np.full((1, 1), np.inf),
+                     latency_ns=latency, jitter_ns=jitter, seed=3)
+    d = st.advance(pk, float(t[-1]) + 1).departures
+    extra = d.t_ns - pk.t_ns[(d.pkt_id - 7) // 3] - 1000 * 8e9 / 100e6 - latency
+    assert len(extra) == n and extra.min() >= 0
+    assert abs(extra.mean() - jitter) < 4 * jitter / np.sqrt(n)
+    assert stats.kstest(extra / jitter, "expon").pvalue > 1e-3
