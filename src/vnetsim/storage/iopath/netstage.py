@@ -36,14 +36,16 @@ _COLUMNS = tuple(PACKET_DTYPES)
 
 
 @numba.njit(cache=True, nogil=True)
-def _split(t, t0, size, flow, pid, to_link, room):
+def _split(t, t0, size, flow, pid, to_link, held):
     """Legs bound for the link and for the devices (``to_link[flow]``), each in input order, with the
-    new times ``t``; the device-bound columns have ``room`` spare slots at their end."""
+    new times ``t``; the device-bound columns have room at their end for every leg that may leave
+    the link in this call (those bound for it now and the ``held`` ones)."""
     n = t.shape[0]
     nl = 0
     for i in range(n):
         nl += to_link[flow[i]]
     nd = n - nl
+    room = nl + held
     l_t, l_t0 = np.empty(nl, np.float64), np.empty(nl, np.float64)
     l_size, l_flow, l_pid = np.empty(nl, size.dtype), np.empty(nl, flow.dtype), np.empty(nl, np.int64)
     d_t, d_t0 = np.empty(nd + room, np.float64), np.empty(nd + room, np.float64)
@@ -123,7 +125,7 @@ class NetworkStage:
         order."""
         out = self.nic.next_stage_times(arrivals)
         hl = self._held_link
-        to_link, to_dev, nd = _split(out, *_cols(arrivals)[1:], self.to_link, len(arrivals) + len(hl))
+        to_link, to_dev, nd = _split(out, *_cols(arrivals)[1:], self.to_link, len(hl))
         lcols, ldue = _ordered(*to_link, *_cols(hl), horizon_ns)
         at_link, self._held_link = _cut(lcols, ldue)
         if len(at_link):
