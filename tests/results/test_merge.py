@@ -90,3 +90,18 @@ def test_a_replication_without_samples_leaves_the_figures_of_those_with_them():
     merged = merge_replications([empty, some, {**some, "events": {"count": 2, "p50": 5.0e7, "p99": None}}])
     assert merged["events"] == {"count": 2.0, "p50": 6.0e7, "p99": 9.0e7}
     assert merge_replications([empty, empty])["events"] == empty["events"]
+
+
+def test_a_nested_histogram_pools_with_the_summary_beside_it():
+    """The edge form (``events.latency_histogram`` next to ``events.latency_ns`` with a ``count``)."""
+    rng = np.random.default_rng(11)
+    parts = [rng.exponential(5e7, 40) + 1e6, rng.exponential(8e7, 25) + 1e6]
+    rows = []
+    for p in parts:
+        h = _hist(p)
+        rows.append({"name": "edge", "events": {"offered": len(p), "latency_histogram": histogram_to_json(h),
+                                                "latency_ns": {"count": h.count, **h.summary()}}})
+    merged = merge_replications(rows)["events"]
+    pooled = _hist(np.concatenate(parts))
+    assert merged["latency_ns"]["count"] == 65 and merged["latency_ns"]["p90"] == pooled.quantile(0.9)
+    assert merged["offered"] == pytest.approx(32.5)
