@@ -133,6 +133,26 @@ def host_path(doc: dict, duration: str) -> tuple[float, dict]:
                                                "p99_ns": v["latency_ns"]["p99"], "dropped": v["packets"]["dropped"]}
 
 
+# The same host answering every packet (app.respond): wire, receive path, the response's send on the
+# same vCPU, the host's TX thread, TX DMA, TX wire, peer (docs/models/host.md, Transmit path).
+_ANSWERING_APP = {"per_packet": "100cycles", "respond": {}}
+_ANSWERING_GUEST = {"service": {"mode": "poll"}, "app": _ANSWERING_APP}
+HOST_BENCH_ROUND_TRIP = {**HOST_BENCH, "name": "bench-round-trip",
+                         "host": {"service": {"mode": "poll"}, "vms": [{"name": "vnf", "guest": _ANSWERING_GUEST}]}}
+
+
+def host_path_per_cpu_s(doc: dict, duration: str) -> tuple[float, dict]:
+    """Offered packets (a round trip counts as one) per second of this process's CPU time: per core,
+    whatever threads the pipeline runs on."""
+    import vnetsim
+
+    vnetsim.run(dict(doc, duration="2ms"))  # compile the kernels outside the timing
+    start = time.process_time()
+    res = vnetsim.run(dict(doc, duration=duration))
+    cpu_s = time.process_time() - start
+    return res.variants[0]["packets"]["offered"] / cpu_s, {"cpu_s": cpu_s}
+
+
 def long_run_child(packets: float) -> None:
     """Run in a child process: a long host-path run; print wall time and peak RSS."""
     import vnetsim
@@ -255,6 +275,10 @@ def main() -> None:
         for doc, name in ((HOST_BENCH, "host.1q_poll_4mpps"), (HOST_10MPPS, "host.4q_interrupt_10mpps")):
             pps, res = best_of(args.repeat, host_path, doc, dur)
             figs.add(f"{name}.packets_per_s", pps, "packets/s", **res)
+        rx, rx_res = best_of(args.repeat, host_path_per_cpu_s, HOST_BENCH, dur)
+        rt, rt_res = best_of(args.repeat, host_path_per_cpu_s, HOST_BENCH_ROUND_TRIP, dur)
+        figs.add("host.1q_poll_4mpps.round_trips_per_cpu_s", rt, "round trips/s", "receive-only per cpu-s", rx,
+                 round_trip_over_receive=rt / rx, receive_only=rx_res, round_trip=rt_res)
 
     if "memory" not in skip:
         packets = 1e8 if args.quick else 1e9
