@@ -27,7 +27,7 @@ def register(plan_class_name: str):
 
 def _ring_reference(sp, t, pid, flow, size, end):
     work = sp.work_ns[0][flow] + sp.work_ns[1][flow] * size
-    out = ring_server_reference(sp.cores, sp.rings, t, sp.ring_of_flow[flow], pid, work, end)
+    out = ring_server_reference(sp.cores, sp.rings, t, sp.ring_of_flow[flow], pid, work, end, size_bytes=size)
     return {int(p): v[0] for p, v in out.departed.items()}, list(out.dropped)
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vnetsim.host.answer import Forward, Respond
+from vnetsim.host.drivers import ADAPTIVE_ALGORITHMS, PNIC_PROFILES, VNIC_PROFILES
 from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
 from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
@@ -40,12 +41,25 @@ class Coalescing(Strict):
       comes first (ethtool rx-usecs / rx-frames; mlx5 16 us / 32 packets).
     - ``static``: when ``frames`` packets are pending, but never later than 4 ms after the first
       (VMXNET3 "static", 1-64 packets, default 64).
+    - ``adaptive``: a rate limit that follows the traffic (the drivers' dynamic ITR): the minimum
+      interval between interrupts moves one level at a time among ``levels`` as the bytes taken
+      per microsecond cross ``thresholds_bpus``; ``algorithm`` names a driver's levels
+      (``ixgbe-aim``: 10/50/84 us, 10 and 20 B/us, smoothed; vnetsim.host.drivers).
     """
 
-    scheme: Literal["off", "rate", "timer", "static"] = "off"
+    scheme: Literal["off", "rate", "timer", "static", "adaptive"] = "off"
     rate: FrequencyHz | None = Field(None, description="interrupts per second (scheme rate)")
     usecs: DurationNs | None = Field(None, description="delay after the first pending packet (scheme timer)")
     frames: int | None = Field(None, ge=1, le=65536, description="pending packets that trigger the interrupt")
+    algorithm: Literal["ixgbe-aim"] | None = Field(None, description="scheme adaptive: a driver's levels, "
+                                                   "thresholds and smoothing (default ixgbe-aim)")
+    levels: list[DurationNs] | None = Field(None, min_length=1, max_length=16, description="scheme adaptive: "
+                                            "minimum interrupt intervals, lowest latency first (e.g. "
+                                            "[10us, 50us, 84us])")
+    thresholds_bpus: list[float] | None = Field(None, description="scheme adaptive: bytes per microsecond "
+                                                "between the levels, one fewer than levels (e.g. [10, 20])")
+    smoothing: bool | None = Field(None, description="scheme adaptive: smooth each change exponentially "
+                                   "(ixgbe_set_itr)")
 
     @model_validator(mode="after")
     def _check(self) -> Coalescing:
@@ -57,7 +71,32 @@ class Coalescing(Strict):
             raise ValueError("scheme 'timer' needs usecs and/or frames, e.g. usecs: 16us, frames: 32")
         if self.scheme == "static" and self.frames is not None and self.frames > 64:
             raise ValueError("VMXNET3 static coalescing queues 1 to 64 packets")
+        adaptive_fields = (self.algorithm, self.levels, self.thresholds_bpus, self.smoothing)
+        if self.scheme != "adaptive" and any(f is not None for f in adaptive_fields):
+            raise ValueError("algorithm, levels, thresholds_bpus and smoothing belong to scheme 'adaptive'")
+        if self.scheme == "adaptive":
+            levels, thresholds, _ = self.adaptive()
+            if not all(x > 0 for x in levels):
+                raise ValueError("every adaptive level must be an interval > 0, e.g. levels: [10us, 50us, 84us]")
+            if len(thresholds) != len(levels) - 1:
+                raise ValueError(f"{len(levels)} adaptive levels need {len(levels) - 1} thresholds_bpus, "
+                                 f"got {len(thresholds)}")
+            if any(not t >= 0 for t in thresholds) or any(b < a for a, b in zip(thresholds, thresholds[1:])):
+                raise ValueError("thresholds_bpus must be >= 0 and must not decrease")
         return self
+
+    def adaptive(self) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+        """Scheme adaptive: (levels in ns, thresholds in B/us, smoothing), the named algorithm's
+        values where the scenario leaves them unset."""
+        algo = ADAPTIVE_ALGORITHMS[self.algorithm or "ixgbe-aim"]
+        levels = tuple(self.levels) if self.levels is not None else tuple(1e3 * u for u in algo.levels_us)
+        if self.thresholds_bpus is not None:
+            thresholds = tuple(self.thresholds_bpus)
+        elif self.levels is not None and len(self.levels) != len(algo.levels_us):
+            thresholds = ()      # own levels of another count: their thresholds must be given
+        else:
+            thresholds = algo.thresholds_bpus
+        return levels, thresholds, algo.smoothing if self.smoothing is None else self.smoothing
 
     def moderation(self) -> tuple[float, int, float]:
         """(delay_ns, frames, min_interval_ns) of the ring-server interrupt rule."""
@@ -68,6 +107,9 @@ class Coalescing(Strict):
             return delay, self.frames or 0, 0.0
         if self.scheme == "static":
             return 4e6, self.frames or 64, 0.0
+        if self.scheme == "adaptive":    # the start level's interval (the ring server moves it)
+            levels = self.adaptive()[0]
+            return 0.0, 1, levels[(len(levels) - 1) // 2]
         return 0.0, 1, 0.0
 
 
@@ -83,24 +125,35 @@ class CState(Strict):
     target_residency: DurationNs
 
 
-# intel_idle (drivers/idle/intel_idle.c, skx_cstates: Skylake/Cascade Lake server).
+# intel_idle (drivers/idle/intel_idle.c): (name, exit latency ns, target residency ns) of
+# skx_cstates (Skylake/Cascade Lake server), icx_cstates (Ice Lake server), spr_cstates (Sapphire
+# and Emerald Rapids); "c1" and "c1e" are the first states of skx_cstates.
 CSTATE_TABLES: dict[str, tuple[tuple[str, float, float], ...]] = {
     "none": (),
     "c1": (("C1", 2e3, 2e3),),
     "c1e": (("C1", 2e3, 2e3), ("C1E", 10e3, 20e3)),
     "skx": (("C1", 2e3, 2e3), ("C1E", 10e3, 20e3), ("C6", 133e3, 600e3)),
+    "icx": (("C1", 1e3, 1e3), ("C1E", 4e3, 4e3), ("C6", 170e3, 600e3)),
+    "spr": (("C1", 1e3, 1e3), ("C1E", 2e3, 4e3), ("C6", 290e3, 800e3)),
 }
+CPU_MODELS = ("skx", "icx", "spr")
+CStateTable = Literal["none", "c1", "c1e", "skx", "icx", "spr"]
 
 
 class Hybrid(Strict):
     """Poll, then back off to interrupts when idle.
 
-    ``l3fwd-power`` (DPDK examples/l3fwd-power): after 10 empty polls sleep 1 us between polls,
-    after 300 arm the interrupt and block. ``busy-poll`` (Linux net.core.busy_poll): keep polling
-    for 50 us after the last packet, then arm the interrupt and block.
+    ``l3fwd-power`` (DPDK examples/l3fwd-power): after 10 empty polls pause 1 us between polls,
+    after 300 arm the interrupt and block; the pause is ``rte_delay_us``, by default
+    ``rte_delay_us_block``, a busy-wait: the core stays in C0 and its time is spin, not idle.
+    ``sleep``: the same loop with a real sleep (nanosleep, epoll_wait with a timeout): the
+    requested 1 us becomes 50 us (Linux's default timer slack), the core may enter a C-state and
+    pays a wake-up after each sleep. ``busy-poll`` (Linux net.core.busy_poll): the socket keeps
+    polling the NAPI context for 50 us after the last packet, then arms the interrupt and blocks;
+    the kernel stack still runs, so the driver's per-packet cost is interrupt mode's.
     """
 
-    style: Literal["l3fwd-power", "busy-poll"] = "l3fwd-power"
+    style: Literal["l3fwd-power", "sleep", "busy-poll"] = "l3fwd-power"
     sleep_after_empty_polls: int | None = Field(None, ge=0)
     sleep: DurationNs | None = None
     block_after_empty_polls: int | None = Field(None, ge=0)
@@ -109,6 +162,8 @@ class Hybrid(Strict):
     def resolved(self) -> tuple[int, float, int, float]:
         if self.style == "l3fwd-power":
             base = (10, 1e3, 300, 0.0)
+        elif self.style == "sleep":
+            base = (10, TIMER_SLACK_NS, 300, 0.0)
         else:
             base = (0, 0.0, 0, 50e3)
         given = (self.sleep_after_empty_polls, self.sleep, self.block_after_empty_polls, self.block_after_idle)
@@ -116,6 +171,13 @@ class Hybrid(Strict):
         if out[2] == 0 and out[3] == 0:
             raise ValueError("a hybrid core must block at some point: set block_after_empty_polls or block_after_idle")
         return out  # type: ignore[return-value]
+
+    def sleep_spins(self) -> bool:
+        """Whether the short sleep busy-waits (DPDK's rte_delay_us_block) rather than sleeping."""
+        return self.style == "l3fwd-power"
+
+
+TIMER_SLACK_NS = 50e3   # Linux's default timer slack (prctl PR_SET_TIMERSLACK): a short sleep lasts >= 50 us
 
 
 class Service(Strict):
@@ -135,8 +197,15 @@ class Service(Strict):
     irq_cost: CostSpec | None = Field(None, description="interrupt delivery and handler "
                                       "(or virtual interrupt injection)")
     wakeup: CostSpec | None = Field(None, description="waking the blocked thread / halted vCPU")
-    cstates: Literal["none", "c1", "c1e", "skx"] | list[CState] = Field(
-        "skx", description="idle states of the core (exit latency, target residency)")
+    cstates: CStateTable | list[CState] | None = Field(
+        None, description="idle states of the core (exit latency, target residency); default: the host "
+        "cpu_model's intel_idle table after max_cstate, cstate_latency_limit and power_policy")
+    governor: Literal["menu", "oracle"] = Field("menu", description="how an idle core picks its C-state: "
+                                                "'menu' predicts the idle length from the last 8 (Linux's "
+                                                "default), 'oracle' knows it")
+    halt_poll: DurationNs | None = Field(None, description="spin this long before halting (KVM "
+                                         "halt_poll_ns); default 200us for a guest on KVM (virtio vNIC), "
+                                         "0 on ESXi and for host threads")
     hybrid: Hybrid = Field(default_factory=Hybrid)
 
 
@@ -156,11 +225,22 @@ ROLE_DEFAULTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
 DEFAULT_BATCH = {"interrupt": 64, "poll": 32, "hybrid": 32}
 
 
+def kernel_stack(service: Service) -> bool:
+    """Whether packets go through the kernel's stack (interrupt mode, busy polling) rather than a PMD."""
+    return service.mode == "interrupt" or (service.mode == "hybrid" and service.hybrid.style == "busy-poll")
+
+
 def resolve_costs(service: Service, role: str) -> dict[str, Cost]:
+    """The Service's costs, its role's and mode's defaults where unset. Busy polling runs the
+    kernel stack (interrupt mode's per-packet cost); a guest's kernel stack copies each byte to
+    the application (``COPY_PER_BYTE``), a PMD does not."""
     pp, poll, empty, irq, wake = ROLE_DEFAULTS[(role, service.mode)]
+    if service.mode == "hybrid" and service.hybrid.style == "busy-poll":
+        pp = ROLE_DEFAULTS[(role, "interrupt")][0]
+    copy = parse_cost(COPY_PER_BYTE) if role == "guest" and kernel_stack(service) else Cost(0.0, "ns")
     return {
         "per_packet": service.per_packet or parse_cost(pp),
-        "per_byte": service.per_byte or Cost(0.0, "ns"),
+        "per_byte": service.per_byte or copy,
         "poll_cost": service.poll_cost or parse_cost(poll),
         "empty_poll_cost": service.empty_poll_cost or parse_cost(empty),
         "irq_cost": service.irq_cost or parse_cost(irq),
@@ -170,18 +250,41 @@ def resolve_costs(service: Service, role: str) -> dict[str, Cost]:
 
 # --- devices and stages ------------------------------------------------------------------------
 
+def _with_udp_hash(rss, udp_hash: str):
+    """An RSS setting (dict, model or None) with the driver's UDP hashing where it leaves it unset."""
+    if rss is None:
+        rss = {}
+    if not isinstance(rss, dict):
+        return rss                # a model already: its fields were set (or defaulted) by its author
+    rss = dict(rss)
+    fields = rss.get("fields")
+    if fields is None or isinstance(fields, dict):
+        fields = dict(fields or {})
+        fields.setdefault("udp4", udp_hash)
+        fields.setdefault("udp6", udp_hash)
+        rss["fields"] = fields
+    return rss
+
+
 class Pnic(Strict):
-    """The physical NIC's receive side: port, queues and rings, steering, overlay, offloads."""
+    """The physical NIC's receive side: port, queues and rings, steering, overlay, offloads.
+
+    ``driver`` fills in its profile's ring size, RX interrupt moderation and UDP RSS hashing where
+    the scenario leaves them unset (vnetsim.host.drivers); what is written explicitly wins.
+    """
 
     model: str = Field("generic-10G", description="a label for reports")
+    driver: Literal["generic", "ixgbe", "i40e", "ice", "mlx5"] = Field(
+        "generic", description="driver profile: its defaults for ring_size, coalescing and UDP RSS hashing "
+        "(generic: a 10G NIC with ixgbe's, adaptive moderation included)")
     line_rate: BitRateBps = Field(10e9, description="port speed (default 10 Gb/s; "
                                   "at least 1 Mb/s)")
     rx_queues: int = Field(1, ge=1, le=256)
-    ring_size: int = Field(512, ge=1, le=65536, description="RX descriptors per queue "
-                           "(ixgbe and i40e default 512; mlx5 1024)")
-    coalescing: Coalescing = Field(default_factory=lambda: Coalescing(scheme="rate", rate=20000.0),
-                                   description="RX interrupt moderation (ixgbe dynamic ITR starts at "
-                                   "20,000 interrupts/s, about 50 us)")
+    ring_size: int = Field(512, ge=1, le=65536, description="RX descriptors per queue (default: the "
+                           "driver's; ixgbe and i40e 512, ice 2048, mlx5 1024)")
+    coalescing: Coalescing = Field(default_factory=lambda: Coalescing(scheme="adaptive", algorithm="ixgbe-aim"),
+                                   description="RX interrupt moderation (default: the driver's; ixgbe's "
+                                   "adaptive ITR, 10/50/84 us, starting at 50 us)")
     steering: SteeringConfig = Field(default_factory=lambda: SteeringConfig(mode="rss", queues=1),
                                      description="how a flow's headers pick its RX queue: 'rss' (Toeplitz, "
                                      "default), 'netqueue' (MAC/VLAN filters and a default queue, ESXi) or "
@@ -206,12 +309,18 @@ class Pnic(Strict):
         """The steering's queue count is the port's rx_queues: one number, set in one place."""
         if isinstance(data, dict):
             data = dict(data)
+            profile = PNIC_PROFILES.get(data.get("driver", "generic"))
+            if profile is not None:   # an unknown driver is refused by the field itself
+                data.setdefault("ring_size", profile.ring_size)
+                data.setdefault("coalescing", dict(profile.coalescing))
             queues = data.get("rx_queues", 1)
             steering = data.get("steering")
             if steering is None:
                 steering = {"mode": "rss"}
             if isinstance(steering, dict):
                 steering = dict(steering)
+                if profile is not None:
+                    steering["rss"] = _with_udp_hash(steering.get("rss"), profile.udp_hash)
                 if "queues" in steering and steering["queues"] != queues:
                     raise ValueError(f"steering.queues ({steering['queues']}) must equal rx_queues ({queues}); "
                                      "set rx_queues only")
@@ -313,12 +422,14 @@ class Vnic(Strict):
         return self
 
     def resolved_ring_size(self) -> int:
-        return self.ring_size or (1024 if self.type == "vmxnet3" else 256)
+        """The ring size as written, else the vNIC type's (vnetsim.host.drivers: VMXNET3 1024, virtio 256)."""
+        return self.ring_size or VNIC_PROFILES[self.type].ring_size
 
     def resolved_coalescing(self) -> Coalescing:
+        """The coalescing as written, else the vNIC type's (VMXNET3 rbc 4000/s, virtio off)."""
         if self.coalescing is not None:
             return self.coalescing
-        return Coalescing(scheme="rate", rate=4000.0) if self.type == "vmxnet3" else Coalescing()
+        return Coalescing(**VNIC_PROFILES[self.type].coalescing)
 
 
 class App(Strict):
@@ -386,6 +497,15 @@ class Host(Strict):
                                            description="virtual interrupt costs: exits, posted interrupts, notify")
     vhost: VhostThread | None = Field(None, description="the vhost worker (deployment 'vhost'; defaults if unset)")
     app: App | None = Field(None, description="the bare-metal application (deployment 'bare-metal')")
+    cpu_model: Literal["skx", "icx", "spr"] = Field("skx", description="the CPU's intel_idle C-state table: "
+                                                    "Skylake/Cascade Lake-SP, Ice Lake-SP, Sapphire/Emerald Rapids")
+    max_cstate: int | None = Field(None, ge=1, le=8, description="use only the first N C-states "
+                                   "(intel_idle.max_cstate=N; 1 = C1 only)")
+    cstate_latency_limit: DurationNs | None = Field(None, description="no C-state whose exit latency exceeds "
+                                                    "this (PM QoS resume latency, ESXi Power.CStateMaxLatency)")
+    power_policy: Literal["balanced", "high-performance"] = Field(
+        "balanced", description="ESXi CPU power policy: 'balanced' (default) uses the C-state table, "
+        "'high-performance' only C1")
     latency_sensitivity: Literal["normal", "high"] = Field(
         "normal", description="'high': virtual interrupt coalescing off, a dedicated core per queue, "
         "vCPUs pinned (no deep C-states, pinned wake-up) - the vCloud NFV guide preset")

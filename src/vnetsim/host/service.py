@@ -1,10 +1,16 @@
 """How a core serves its rings, compiled: a scenario's ``Service`` (and its ring moderation) turned
-into the engine's ``CoreSpec`` and ``RingSpec``, with each role's and mode's defaults filled in."""
+into the engine's ``CoreSpec`` and ``RingSpec``, with each role's and mode's defaults filled in.
+
+Idle behaviour (C-states, governor, halt-polling) comes from ``vnetsim.host.idle``; given the
+``host`` (and a guest's ``vm``), its CPU model, limits and power policy apply."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
-from vnetsim.host.config import CSTATE_TABLES, DEFAULT_BATCH, Coalescing, Service, resolve_costs
+from vnetsim.host.config import DEFAULT_BATCH, Coalescing, Service, resolve_costs
+from vnetsim.host.idle import idle_settings
 from vnetsim.units import Cost
 
 
@@ -17,15 +23,13 @@ MIN_EMPTY_POLL_NS = 1.0   # a poll reads the ring: at least a few cycles (the de
 
 
 def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str | None = None,
-              wakeup_override_ns: float | None = None, field: str = "service") -> tuple[CoreSpec, float, float]:
+              wakeup_override_ns: float | None = None, field: str = "service", *, host: Any = None,
+              vm: Any = None) -> tuple[CoreSpec, float, float]:
     """The engine's CoreSpec for a Service, plus the driver's (per packet, per byte) work in ns;
-    ``field`` names the Service in messages."""
+    ``field`` names the Service in messages. ``host`` (the scenario's Host) and, for a guest, its
+    ``vm`` select the C-state table, its limits and halt-polling (``vnetsim.host.idle``)."""
     costs = resolve_costs(service, role)
-    table = cstates_override if cstates_override is not None else service.cstates
-    if isinstance(table, str):
-        cstates = tuple((ex, res) for _, ex, res in CSTATE_TABLES[table])
-    else:
-        cstates = tuple((c.exit_latency, c.target_residency) for c in table)
+    idle = idle_settings(service, role, host, vm, cstates_override)
     sleep_after, sleep_ns, block_polls, block_idle = (0, 0.0, 0, 0.0)
     if service.mode == "hybrid":
         sleep_after, sleep_ns, block_polls, block_idle = service.hybrid.resolved()
@@ -40,16 +44,28 @@ def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str 
         empty_poll_cost_ns=empty,
         irq_cost_ns=cost_ns(costs["irq_cost"], cpu_hz),
         wakeup_ns=wakeup_override_ns if wakeup_override_ns is not None else cost_ns(costs["wakeup"], cpu_hz),
-        cstates=cstates,
+        cstates=idle.cstates,
         sleep_after_empty_polls=sleep_after,
         sleep_ns=sleep_ns,
         block_after_empty_polls=block_polls,
         block_after_idle_ns=block_idle,
+        governor=idle.governor,
+        halt_poll_ns=idle.halt_poll_ns,
+        sleep_spins=service.mode == "hybrid" and service.hybrid.sleep_spins(),
+        sleep_wakeup=service.mode == "hybrid" and service.hybrid.style == "sleep",
     )
     return spec, cost_ns(costs["per_packet"], cpu_hz), cost_ns(costs["per_byte"], cpu_hz)
 
 
 def ring_spec(capacity: int, core: int, moderation: Coalescing) -> RingSpec:
+    """The engine's RingSpec: capacity, serving core and interrupt moderation (an adaptive scheme's
+    levels in ns, thresholds in bytes per microsecond, smoothing)."""
     delay, frames, min_interval = moderation.moderation()
+    levels: tuple[float, ...] = ()
+    thresholds: tuple[float, ...] = ()
+    smoothing = False
+    if moderation.scheme == "adaptive":
+        levels, thresholds, smoothing = moderation.adaptive()
     return RingSpec(capacity=capacity, core=core, coalesce_delay_ns=delay, coalesce_frames=frames,
-                    coalesce_min_interval_ns=min_interval)
+                    coalesce_min_interval_ns=min_interval, adaptive_levels_ns=levels,
+                    adaptive_thresholds_bpus=thresholds, adaptive_smoothing=smoothing)

@@ -18,7 +18,11 @@ RX, per flow, ``wire_packets`` arriving in bursts of ``burst`` segments of one T
   traffic LRO needs the NIC to parse inner headers (``rx-udp_tunnel-port-offload``); GRO works
   in software either way (Linux GRO handles UDP tunnels).
 - The stack handles ``ceil(wire_packets / aggregation)`` packets (``rx_packet`` each); GRO pays
-  ``gro_merge`` per segment merged; software decapsulation pays ``encap`` per stack packet.
+  ``gro_merge`` per segment merged; software decapsulation pays ``encap`` per stack packet (the
+  tunnel's GRO merges inner segments before the tunnel device decapsulates).
+- The driver (``driver_packet``, optional) handles what the NIC hands it: every wire segment
+  with GRO or without aggregation (GRO runs inside the driver's poll, after the descriptor and
+  buffer work), one packet per merged super-packet with LRO (the NIC merged them).
 - Without RX checksum offload (for tunnels: without inner parsing) the CPU sums every byte.
 """
 
@@ -42,10 +46,11 @@ class TxWork:
 
 @dataclass
 class RxWork:
-    """Per flow: packets through the stack and CPU cycles spent."""
+    """Per flow: packets through the stack, packets the driver handles, CPU cycles spent."""
 
     stack_packets: np.ndarray
     cpu_cycles: np.ndarray
+    driver_packets: np.ndarray | None = None
 
 
 def _cycles(cost, cpu_hz: float) -> float:
@@ -87,8 +92,9 @@ def aggregation_factor(offloads: OffloadConfig, encapsulated, is_tcp, burst) -> 
 
 
 def rx_work(wire_packets, payload_bytes, encapsulated, is_tcp, offloads: OffloadConfig,
-            costs: OffloadCostConfig, burst=1, cpu_hz: float = 3.0e9) -> RxWork:
-    """RX cost per flow: ``wire_packets`` segments carrying ``payload_bytes`` in total."""
+            costs: OffloadCostConfig, burst=1, cpu_hz: float = 3.0e9, driver_packet=None) -> RxWork:
+    """RX cost per flow: ``wire_packets`` segments carrying ``payload_bytes`` in total; with
+    ``driver_packet`` (a cost) the driver's work on what the NIC hands it is included."""
     wire = np.asarray(wire_packets, np.int64)
     enc = np.broadcast_to(np.asarray(encapsulated, bool), wire.shape)
     agg = aggregation_factor(offloads, enc, np.broadcast_to(is_tcp, wire.shape), np.broadcast_to(burst, wire.shape))
@@ -100,7 +106,10 @@ def rx_work(wire_packets, payload_bytes, encapsulated, is_tcp, offloads: Offload
               + gro_merged * _cycles(costs.gro_merge, cpu_hz)
               + np.where(csum, 0, np.asarray(payload_bytes, np.float64)) * _cycles(costs.checksum_per_byte, cpu_hz)
               + np.where(enc, stack, 0) * _cycles(costs.encap, cpu_hz))
-    return RxWork(stack.astype(np.int64), cycles.astype(np.float64))
+    driver = np.where((agg > 1) & lro, stack, wire)
+    if driver_packet is not None:
+        cycles = cycles + driver * _cycles(driver_packet, cpu_hz)
+    return RxWork(stack.astype(np.int64), cycles.astype(np.float64), driver.astype(np.int64))
 
 
 def inner_rss_available(offloads: OffloadConfig) -> bool:
