@@ -103,3 +103,19 @@ def test_every_vm_answers_or_none():
     with pytest.raises(UserError) as err:
         vnetsim.run(doc)
     assert "every VM" in err.value.line()
+
+
+@pytest.mark.parametrize("host_mode, kick_cycles", [("poll", 0), ("interrupt", 1559)])
+def test_the_response_is_sent_by_the_vcpu_that_received_it(host_mode, kick_cycles):
+    """The guest's useful CPU is its packets times (driver + application + the response's send +
+    the doorbell exit where the host's TX thread sleeps), from t = 0 so no packet is half done."""
+    doc = host_doc({"per_packet": "100ns", "respond": {"per_packet": "300ns"}}, rate="100kpps", duration="10ms",
+                   service={"mode": host_mode})
+    doc["warmup"] = "0ms"
+    row = vnetsim.run(doc).variants[0]
+    clock = 2.3e9
+    work_ns = 50 / clock * 1e9 + 100 + 300 + kick_cycles / clock * 1e9    # PMD driver 50 cycles (poll guest)
+    packets = row["cores"]["vm0/vcpu0"]["packets"]
+    useful_ns = row["cpu"]["vm0/vcpu0"]["useful"] * (row["window_s"][1] - row["window_s"][0]) * 1e9
+    assert packets * work_ns * (1 - 1e-9) <= useful_ns <= (packets + row["packets"]["in_flight"]) * work_ns * (1 + 1e-9)
+    assert row["cores"]["host/tx-vm0"]["packets"] >= row["packets_tx"]["delivered"]
