@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
+from vnetsim.engine.histogram import SUB_BITS, LogHistogram, bucket_of, stats_load, stats_store
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import StageOutput
 
@@ -43,15 +43,26 @@ class DeviceStats:
     latency: LogHistogram
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _add_run(counts, st, x, k):
+    """Record ``k`` equal latencies ``x`` at once (a FIFO that does not queue gives runs of them)."""
+    counts[bucket_of(x, SUB_BITS, counts.shape[0] - 1)] += k
+    n, total, lo, hi, sq = st
+    w = float(k)
+    return n + w, total + w * x, (x if x < lo else lo), (x if x > hi else hi), sq + w * x * x
+
+
 @numba.njit(cache=True, nogil=True)
 def device_advance(t, t0, size, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats):
     """Departures of time-ordered arrivals (see the module doc). ``state`` = [done of the last
-    transfer, last departure, accepted, busy time inside [lo, hi)], carried across calls."""
+    transfer, last departure, accepted, busy time inside [lo, hi)], carried across calls. Latencies
+    are recorded in runs of equal values (one histogram update per run)."""
     n = t.shape[0]
     out = np.empty(n)
     done, last_out = state[0], state[1]
     accepted, busy = state[2], state[3]
     st = stats_load(stats)
+    run_x, run_k = 0.0, 0
     for i in range(n):
         a = t[i]
         b = size[i]
@@ -69,7 +80,15 @@ def device_advance(t, t0, size, ns_per_byte_link, latency_ns, per_byte_ns, state
         if b1 > b0:
             busy += b1 - b0
         if t0[i] >= lo and d <= hi:
-            st = hist_add(counts, st, d - a, SUB_BITS)
+            x = d - a
+            if x == run_x:
+                run_k += 1
+            else:
+                if run_k > 0:
+                    st = _add_run(counts, st, run_x, run_k)
+                run_x, run_k = x, 1
+    if run_k > 0:
+        st = _add_run(counts, st, run_x, run_k)
     state[0], state[1], state[2], state[3] = done, last_out, accepted, busy
     stats_store(stats, st)
     return out
