@@ -71,18 +71,25 @@ def _peer(sp, t, pid, flow, size, end):
     return {int(p): float(a) + float(sp.delay_of_flow[int(f)]) for p, a, f in zip(pid, t, flow)}, []
 
 
+# Stages whose packets do not depend on one another: they pass even what reaches them at or after
+# the end (the answer, the peer; as the application does before them).
+PASS_LATE = ("AnswerPlan", "PeerPlan")
+
+
 def reference_round_trip(plan, t, pid, flow, size, end):
     """Packets arriving at the NIC at ``t`` through ``plan.receive + plan.transmit``: ({pid: time
     back at the peer, if by ``end``}, {pid: index of the stage that dropped it}). At the answer
     (``AnswerPlan``) a packet takes its response's size. A stage takes only arrivals before ``end``
-    (the run's last horizon: a packet that reaches a stage later stays on its way)."""
+    (the run's last horizon: a packet that reaches a stage later stays on its way), except those in
+    ``PASS_LATE``."""
     size_of = {int(p): int(z) for p, z in zip(pid, size)}
     flow_of = {int(p): int(f) for p, f in zip(pid, flow)}
     cur_t, cur_pid = np.asarray(t, float), np.asarray(pid, np.int64)
     dropped: dict[int, int] = {}
     for k, sp in enumerate(list(plan.receive) + list(plan.transmit)):
-        early = cur_t < end                 # the run ends at `end`: later arrivals are never taken
-        cur_t, cur_pid = cur_t[early], cur_pid[early]
+        if type(sp).__name__ not in PASS_LATE:
+            early = cur_t < end             # the run ends at `end`: later arrivals are never taken
+            cur_t, cur_pid = cur_t[early], cur_pid[early]
         f = np.array([flow_of[int(p)] for p in cur_pid], np.int64)
         if type(sp).__name__ == "AnswerPlan":
             for p, fl in zip(cur_pid, f):

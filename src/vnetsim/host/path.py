@@ -185,8 +185,7 @@ class HostReceive:
         (on the way to the application only, when a transmit side follows it)."""
         if not self.transmit:
             return self.pipeline.held() + self.late
-        nodes = self._receive_nodes
-        return sum(n.held() + n.obj.held() for n in nodes) + self._app_node.held() + self.late
+        return sum(n.held() + n.obj.held() for n in self._receive_nodes) + self._app_node.held() + self.late
 
     def parts(self) -> dict:
         """The receive side's share of a HostRun: each stage's latencies and drops by name (path
@@ -229,9 +228,11 @@ class HostReceive:
 
 class _Application:
     """The application as a pass-through stage (when a transmit side follows it): it records the
-    receive latency of window packets as the sink would, and hands every packet on at once."""
+    receive latency of window packets as the sink would, and hands every packet on at once (late
+    arrivals too: nothing it does depends on the order)."""
 
     name = "application"
+    holds_late_arrivals = True
 
     def __init__(self, receive: HostReceive) -> None:
         self.receive = receive

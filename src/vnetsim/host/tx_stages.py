@@ -22,9 +22,12 @@ from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 
 class _Recorded:
-    """A stage without queueing of its own that records each window packet's time in it."""
+    """A stage without queueing of its own that records each window packet's time in it. Each
+    packet's departure depends on it alone, so the stage takes late arrivals at once
+    (``holds_late_arrivals``): the pipeline then never holds back and re-copies its input."""
 
     name = "stage"
+    holds_late_arrivals = True
 
     def __init__(self, t_lo: float, t_end: float) -> None:
         self.t_lo, self.t_end = t_lo, t_end
@@ -47,9 +50,10 @@ class _Recorded:
 
 class ResizeStage:
     """The application turns each request into its response: same packet, the response's size
-    (``size_of_flow``; -1 keeps the request's). Takes no time."""
+    (``size_of_flow``; -1 keeps the request's). Takes no time; takes late arrivals at once."""
 
     name = "answer"
+    holds_late_arrivals = True
 
     def __init__(self, size_of_flow: np.ndarray) -> None:
         self.size_of_flow = np.ascontiguousarray(size_of_flow, np.int32)
