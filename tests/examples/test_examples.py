@@ -22,8 +22,8 @@ from vnetsim.units import parse_rate
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.glob("*.yaml"))
 
-HOST = ["hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml", "poll-mode.yaml",
-        "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
+HOST = ["adaptive-moderation.yaml", "hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml",
+        "poll-mode.yaml", "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
 STORAGE = ["erp-site-flavors.yaml", "stretched-site-failure.yaml"]
 EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
@@ -651,3 +651,19 @@ def test_erp_site_flavors_compare_the_three_flavors():
     assert stretched["cost"]["price_per_usable_tb"] > max(robo["cost"]["price_per_usable_tb"],
                                                           single["cost"]["price_per_usable_tb"])
     assert stretched["components"]["witness"] > 0 and single["components"]["witness"] == 0
+
+
+def test_adaptive_moderation_levels():
+    """ixgbe's adaptive levels (docs/models/host.md, "Driver profiles and adaptive moderation"): at
+    1 Mpps of 64 B frames (64 B/us > 20) the bulk level, one interrupt per 84 us: about 84 packets
+    per host interrupt against the fixed 20,000/s limit's 50; at 50 kpps (3.2 B/us < 10) the 10 us
+    level: fewer packets per interrupt and less than half the fixed limit's pNIC ring wait."""
+    t = table("adaptive-moderation.yaml")
+    adaptive, fixed = t["adaptive (ixgbe, default)"], t["fixed 20000/s"]
+    ppi = {name: {load: row["cores"]["host/core0"]["packets_per_interrupt"] for load, row in v.items()}
+           for name, v in (("adaptive", adaptive), ("fixed", fixed))}
+    assert ppi["adaptive"]["1Mpps"] == pytest.approx(84.0, rel=0.05)
+    assert ppi["fixed"]["1Mpps"] == pytest.approx(50.0, rel=0.05)
+    assert ppi["adaptive"]["50kpps"] < 0.7 * ppi["fixed"]["50kpps"]
+    low = {name: v["50kpps"]["stage_latency_ns"]["pnic_ring"] for name, v in (("adaptive", adaptive), ("fixed", fixed))}
+    assert low["adaptive"] < 0.5 * low["fixed"]
