@@ -36,6 +36,7 @@ from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import HostPlan, RingStagePlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
+from vnetsim.host.tx_stages import PassThrough
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import format_rate
 
@@ -191,16 +192,7 @@ class HostReceive:
         """The receive side's share of a HostRun: each stage's latencies and drops by name (path
         order), the ring stages' statistics (``ring_stats``, in ``plan.ring_stages()`` order), and
         per-core counters by role."""
-        receive_stages: dict[str, LogHistogram] = {}
-        drops: dict[str, int] = {}
-        ring_stats: list[RingStats] = []
-        for sp, stage in zip(self.plan.receive, self.stages):
-            stats = stage.stats()
-            latencies, dropped = sp.report(stats)
-            receive_stages.update(latencies)
-            drops.update(dropped)
-            if isinstance(sp, RingStagePlan):
-                ring_stats.append(stats)
+        receive_stages, drops, ring_stats = _reports(self.plan.receive, self.stages)
         roles = [sp.role for sp in self.plan.ring_stages()]
 
         def by_role(role: str, field: str) -> np.ndarray:
@@ -212,27 +204,35 @@ class HostReceive:
             ring_stats=ring_stats, host_counters=by_role("host", "cores"), guest_counters=by_role("guest", "cores"),
             host_core_packets=by_role("host", "core_packets"), guest_core_packets=by_role("guest", "core_packets"))
         if self.transmit:
-            tx_drops: dict[str, int] = {}
-            tx_rings: list[RingStats] = []
-            for sp, stage in zip(self.plan.transmit, self.transmit):
-                stats = stage.stats()
-                latencies, dropped = sp.report(stats)
-                receive_stages.update(latencies)
-                tx_drops.update(dropped)
-                if isinstance(sp, RingStagePlan):
-                    tx_rings.append(stats)
+            tx_stages, tx_drops, tx_rings = _reports(self.plan.transmit, self.transmit)
+            receive_stages.update(tx_stages)
             out.update(round_trip=self.round_trip, tx_drops=tx_drops, tx_delivered=self.returned,
                        tx_ring_stats=tx_rings)
         return out
 
 
-class _Application:
+def _reports(plans: list, stages: list) -> tuple[dict[str, LogHistogram], dict[str, int], list[RingStats]]:
+    """What the built ``stages`` of ``plans`` report: latencies and drops by name, in path order, and
+    the ring stages' statistics."""
+    latencies: dict[str, LogHistogram] = {}
+    drops: dict[str, int] = {}
+    ring_stats: list[RingStats] = []
+    for sp, stage in zip(plans, stages):
+        stats = stage.stats()
+        lat, dropped = sp.report(stats)
+        latencies.update(lat)
+        drops.update(dropped)
+        if isinstance(sp, RingStagePlan):
+            ring_stats.append(stats)
+    return latencies, drops, ring_stats
+
+
+class _Application(PassThrough):
     """The application as a pass-through stage (when a transmit side follows it): it records the
     receive latency of window packets as the sink would, and hands every packet on at once (late
     arrivals too: nothing it does depends on the order)."""
 
     name = "application"
-    holds_late_arrivals = True
 
     def __init__(self, receive: HostReceive) -> None:
         self.receive = receive
@@ -240,15 +240,6 @@ class _Application:
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         self.receive._deliver(arrivals, horizon_ns)
         return StageOutput(arrivals, NO_DROPS)
-
-    def start_window(self) -> None:
-        pass
-
-    def held(self) -> int:
-        return 0
-
-    def stats(self) -> None:
-        return None
 
 
 class _Offered:

@@ -21,13 +21,28 @@ from vnetsim.host.kernels import record_window
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 
-class _Recorded:
-    """A stage without queueing of its own that records each window packet's time in it. Each
-    packet's departure depends on it alone, so the stage takes late arrivals at once
-    (``holds_late_arrivals``): the pipeline then never holds back and re-copies its input."""
+class PassThrough:
+    """A stage that holds nothing and decides each packet's time from that packet alone: it takes
+    late arrivals at once (``holds_late_arrivals``), so the pipeline never holds back and re-copies
+    its input. Subclasses write ``advance``."""
+
+    name = "pass"
+    holds_late_arrivals = True
+
+    def start_window(self) -> None:
+        pass
+
+    def held(self) -> int:
+        return 0
+
+    def stats(self) -> None:
+        return None
+
+
+class _Recorded(PassThrough):
+    """A pass-through stage that records each window packet's time in it."""
 
     name = "stage"
-    holds_late_arrivals = True
 
     def __init__(self, t_lo: float, t_end: float) -> None:
         self.t_lo, self.t_end = t_lo, t_end
@@ -38,22 +53,15 @@ class _Recorded:
         out = arrivals.with_times(t_out)
         return StageOutput(sort_packets(out) if sort else out, NO_DROPS)
 
-    def start_window(self) -> None:
-        pass
-
-    def held(self) -> int:
-        return 0
-
-    def stats(self) -> LogHistogram:
+    def stats(self) -> LogHistogram:  # type: ignore[override]
         return self.hist
 
 
-class ResizeStage:
+class ResizeStage(PassThrough):
     """The application turns each request into its response: same packet, the response's size
-    (``size_of_flow``; -1 keeps the request's). Takes no time; takes late arrivals at once."""
+    (``size_of_flow``; -1 keeps the request's). Takes no time."""
 
     name = "answer"
-    holds_late_arrivals = True
 
     def __init__(self, size_of_flow: np.ndarray) -> None:
         self.size_of_flow = np.ascontiguousarray(size_of_flow, np.int32)
@@ -65,15 +73,6 @@ class ResizeStage:
         s = self.size_of_flow[arrivals.flow]
         size = np.where(s >= 0, s, arrivals.size_bytes).astype(np.int32)
         return StageOutput(Packets(arrivals.t_ns, arrivals.t0_ns, size, arrivals.flow, arrivals.pkt_id), NO_DROPS)
-
-    def start_window(self) -> None:
-        pass
-
-    def held(self) -> int:
-        return 0
-
-    def stats(self) -> None:
-        return None
 
 
 class FlowDelayStage(_Recorded):
