@@ -24,6 +24,7 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.glob("*.yaml"))
 
 HOST = ["adaptive-moderation.yaml", "hybrid-mode.yaml", "interrupt-mode.yaml", "pgw-poll-vs-interrupt.yaml",
         "poll-mode.yaml", "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
+DEPLOYMENTS = ["deployments.yaml"]   # other receive chains than pNIC -> vNIC: tests/host/test_deploy.py
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
 STORAGE = ["erp-site-flavors.yaml", "stretched-site-failure.yaml"]
 EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
@@ -107,7 +108,7 @@ def vnic_queues(row: dict) -> dict:
 # --- every example loads and runs ----------------------------------------------------------------
 
 def test_every_example_is_checked():
-    assert sorted(HOST + FABRIC + EDGE + STORAGE + ROUND_TRIP) == EXAMPLES, \
+    assert sorted(HOST + FABRIC + EDGE + STORAGE + ROUND_TRIP + DEPLOYMENTS) == EXAMPLES, \
         "add a new example to HOST, FABRIC, EDGE or STORAGE (and to its claims)"
 
 

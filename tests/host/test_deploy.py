@@ -168,3 +168,53 @@ def test_nonsense_combinations_are_one_line(host, field):
         load(doc)
     text = str(err.value)
     assert field in text and "\n" not in text.strip(), text
+
+
+# --- examples/deployments.yaml: the shapes side by side ---------------------------------------------
+
+CHAIN_QUEUES = {"bare-metal": ["pnic/"], "sriov": ["/vf/"], "vhost": ["pnic/", "/tap/", "/vnic/"],
+                "vswitch": ["pnic/", "/vnic/"], "poll-vswitch": ["pnic/", "/vnic/"]}
+
+
+@pytest.fixture(scope="module")
+def example():
+    import vnetsim
+    path = Path(__file__).resolve().parents[2] / "examples" / "deployments.yaml"
+    _, _, variants = vnetsim.load(str(path))
+    shapes = {v.name: v.model.host.deployment for v in variants}
+    return vnetsim.run(str(path)).variants, shapes
+
+
+def test_example_conserves_packets_stage_by_stage(example):
+    """What each stage's queues took in, dropped and passed on accounts for every offered packet."""
+    rows, shapes = example
+    for row in rows:
+        shape = shapes[row["name"].split(" @ ")[0]]
+        p = row["packets"]
+        stages = [[q for n, q in row["queues"].items() if key in n] for key in CHAIN_QUEUES[shape]]
+        assert all(stages) and sum(len(s) for s in stages) == len(row["queues"]), row["name"]
+        took = [sum(q["packets"] for q in s) for s in stages] + [p["delivered"]]
+        dropped = [sum(q["dropped"] for q in s) for s in stages]
+        inside = [took[k] - dropped[k] - took[k + 1] for k in range(len(stages))]
+        assert min(inside) >= 0 and p["offered"] - took[0] >= 0, (row["name"], inside)
+        assert p["offered"] - took[0] + sum(inside) == p["in_flight"], row["name"]
+        assert sum(dropped) == p["dropped"] == sum(row["drops_by_stage"].values()), row["name"]
+
+
+def test_example_cpu_shares_sum_to_one_with_reserved(example):
+    rows, shapes = example
+    for row in rows:
+        for core, c in row["cpu"].items():
+            assert all(0.0 <= v <= 1.0 + 1e-9 for v in c.values()), (row["name"], core)
+            assert sum(c.values()) == pytest.approx(1.0, abs=1e-9), (row["name"], core)
+        if "latency sensitivity high" in row["name"]:
+            assert row["cpu"]["app/vcpu0"]["reserved"] > 0.5 and row["cpu"]["app/vcpu0"]["idle"] == 0.0
+
+
+def test_example_shows_the_layers_at_low_load(example):
+    rows, _ = example
+    low = {r["name"].split(" @ ")[0]: r["latency_ns"]["mean"] for r in rows if r["name"].endswith("@ 10kpps")}
+    assert low["bare metal, DPDK"] < low["SR-IOV VF, posted interrupts"] < low["poll-mode vSwitch"] \
+        < low["standard vSwitch"] < low["virtio with vhost"], low
+    assert low["standard vSwitch, latency sensitivity high"] < low["standard vSwitch"]
+    assert low["bare metal, DPDK"] < 2e3        # a DPDK application next to the NIC: device time + a poll

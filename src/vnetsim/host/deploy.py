@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
-from vnetsim.host.config import VSWITCH_DEFAULTS, Coalescing, Host, Service, VhostThread, Vm, Vnic
-from vnetsim.host.costs import host_checksum_ns_per_byte, host_offload_work_ns
+from vnetsim.host.config import VSWITCH_DEFAULTS, Coalescing, Host, Service, VhostThread, Vm, Vnic, resolve_costs
+from vnetsim.host.costs import guest_packet_share, host_checksum_ns_per_byte, host_offload_work_ns
 from vnetsim.host.flows import FlowCatalog
 from vnetsim.host.service import core_spec, cost_ns, ring_spec
 from vnetsim.host.stage_plans import DeviceStagePlan, RingStagePlan
@@ -76,15 +76,17 @@ def exit_ns(host: Host) -> float:
 
 def _host_stage(host: Host, catalog: FlowCatalog, steered: Steered, service: Service, extra_pp: float,
                 extra_pb: float, work_name: str, extra_poll_ns: float = 0.0, reserved: bool = False) -> RingStagePlan:
-    """pNIC rings served by host cores: the driver's work plus ``extra`` per packet and per byte."""
+    """pNIC rings served by host cores: the driver's work plus ``extra`` per packet (what runs above
+    the driver: the vSwitch, the bridge or the bare-metal application, once per merged packet) and
+    per byte."""
     cpu_hz = host.cpu_clock
     high = host.latency_sensitivity == "high"
     n_queues = host.pnic.rx_queues
     n_cores = n_queues if high else (host.cores or n_queues)
-    hspec, h_pp, h_pb = core_spec(service, "host", cpu_hz, field="host.service")
+    hspec, h_pp, h_pb = core_spec(service, "host", cpu_hz, field="host.service", host=host)
     if extra_poll_ns:
         hspec = replace(hspec, poll_cost_ns=hspec.poll_cost_ns + extra_poll_ns)
-    per_flow = h_pp + extra_pp + host_offload_work_ns(host, catalog)    # driver + extra + what offloads change
+    per_flow = h_pp + extra_pp + host_offload_work_ns(host, catalog, above_ns=extra_pp)   # + what offloads change
     per_byte = h_pb + extra_pb + host_checksum_ns_per_byte(host, catalog)
     per_flow = np.broadcast_to(np.asarray(per_flow, np.float64), (len(catalog),))
     per_byte = np.broadcast_to(np.asarray(per_byte, np.float64), (len(catalog),))
@@ -104,7 +106,7 @@ def _guest_spec(host: Host, v: int, vm: Vm) -> tuple[CoreSpec, float, float]:
     spec, g_pp, g_pb = core_spec(vm.guest.service, "guest", host.cpu_clock, field=f"host.vms[{v}].guest.service",
                                  cstates_override="none" if high else None,
                                  wakeup_override_ns=HIGH_WAKEUP_NS if high and vm.guest.service.wakeup is None
-                                 else None)
+                                 else None, host=host, vm=vm)
     exits = exit_ns(host)
     if exits:
         spec = replace(spec, irq_cost_ns=spec.irq_cost_ns + exits)
@@ -113,8 +115,10 @@ def _guest_spec(host: Host, v: int, vm: Vm) -> tuple[CoreSpec, float, float]:
 
 
 def _guest_stage(host: Host, catalog: FlowCatalog, steered: Steered, rings_of, wait_name: str,
-                 extra_pp_ns: np.ndarray | None = None, extra_pb_ns: np.ndarray | None = None) -> RingStagePlan:
-    """Each VM's rings served by its vCPUs; ``rings_of(vm) -> (ring size, moderation)``."""
+                 extra_pp_ns: np.ndarray | None = None, extra_pb_ns: np.ndarray | None = None,
+                 share: np.ndarray | None = None) -> RingStagePlan:
+    """Each VM's rings served by its vCPUs; ``rings_of(vm) -> (ring size, moderation)``; ``share``:
+    per flow, the packets the guest sees per wire packet (a vNIC receives what LRO/GRO merged)."""
     high = host.latency_sensitivity == "high"
     cores: list[CoreSpec] = []
     rings: list[RingSpec] = []
@@ -139,6 +143,8 @@ def _guest_stage(host: Host, catalog: FlowCatalog, steered: Steered, rings_of, w
     flow_vm = catalog.vm
     pp_flow = np.asarray(vm_pp, np.float64)[flow_vm]
     pb_flow = np.asarray(vm_pb, np.float64)[flow_vm]
+    if share is not None:
+        pp_flow = pp_flow * share
     if extra_pp_ns is not None:
         pp_flow = np.maximum(pp_flow + extra_pp_ns, 0.0)
     if extra_pb_ns is not None:
@@ -168,7 +174,8 @@ def vswitch_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
     """VMs on the standard vSwitch: host RX threads run driver + vSwitch (+ its copy into the guest)."""
     vs_pp, vs_pb = vswitch_costs_ns(host)
     pnic = _host_stage(host, catalog, steered, host.service, vs_pp, vs_pb, "vswitch", notify_ns(host))
-    return [*device_stage(host), pnic, _guest_stage(host, catalog, steered, _vnic_rings(host), "vnic_ring")]
+    return [*device_stage(host), pnic, _guest_stage(host, catalog, steered, _vnic_rings(host), "vnic_ring",
+                                                    share=guest_packet_share(host, catalog))]
 
 
 def poll_vswitch_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
@@ -176,7 +183,8 @@ def poll_vswitch_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> li
     service = host.service if host.service.mode == "poll" else host.service.model_copy(update={"mode": "poll"})
     vs_pp, vs_pb = vswitch_costs_ns(host)
     pnic = _host_stage(host, catalog, steered, service, vs_pp, vs_pb, "vswitch", notify_ns(host), reserved=True)
-    return [*device_stage(host), pnic, _guest_stage(host, catalog, steered, _vnic_rings(host), "vnic_ring")]
+    return [*device_stage(host), pnic, _guest_stage(host, catalog, steered, _vnic_rings(host), "vnic_ring",
+                                                    share=guest_packet_share(host, catalog))]
 
 
 def bare_metal_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
@@ -189,8 +197,15 @@ def bare_metal_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list
 
 def sriov_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
     """A virtual function in each VM: the guest's vCPUs serve the VF's rings; the offloads' work
-    (merging, software checksums, decapsulation) falls on the guest."""
-    extra_pp = host_offload_work_ns(host, catalog)     # beyond the driver's per-packet cost (rx_packet)
+    (merging, software checksums, decapsulation) falls on the guest, whose VF driver and
+    application take the place of the host's driver and switch."""
+    extra_pp = np.zeros(len(catalog))
+    for v, vm in enumerate(host.vms):
+        rows = np.flatnonzero(catalog.vm == v)
+        if len(rows):
+            driver = resolve_costs(vm.guest.service, "guest")["per_packet"]
+            app_ns = cost_ns(vm.guest.app.per_packet, host.cpu_clock)
+            extra_pp[rows] = host_offload_work_ns(host, catalog, driver=driver, above_ns=app_ns)[rows]
     extra_pb = host_checksum_ns_per_byte(host, catalog)
     vf = _guest_stage(host, catalog, steered, _vf_rings(host), "vf_ring", extra_pp, extra_pb)
     return [*device_stage(host), vf]
@@ -201,16 +216,18 @@ def vhost_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
     the virtio ring, then notify) -> the guest's virtio rings."""
     vs_pp, vs_pb = vswitch_costs_ns(host)
     bridge = _host_stage(host, catalog, steered, host.service, vs_pp, vs_pb, "bridge")
-    return [*device_stage(host), bridge, _vhost_stage(host, catalog, steered),
-            _guest_stage(host, catalog, steered, _vnic_rings(host, "virtio"), "vnic_ring")]
+    share = guest_packet_share(host, catalog)
+    return [*device_stage(host), bridge, _vhost_stage(host, catalog, steered, share),
+            _guest_stage(host, catalog, steered, _vnic_rings(host, "virtio"), "vnic_ring", share=share)]
 
 
-def _vhost_stage(host: Host, catalog: FlowCatalog, steered: Steered) -> RingStagePlan:
-    """One vhost worker per vNIC queue, on its own host core, woken by the tap queue (no moderation)."""
+def _vhost_stage(host: Host, catalog: FlowCatalog, steered: Steered, share: np.ndarray) -> RingStagePlan:
+    """One vhost worker per vNIC queue, on its own host core, woken by the tap queue (no moderation);
+    it handles the merged packets the bridge passed on (``share`` per wire packet)."""
     vh = host.vhost or VhostThread()
     service = Service(mode="interrupt", batch=vh.batch, per_packet=vh.per_packet, per_byte=vh.per_byte,
                       irq_cost=parse_cost("0ns"))
-    spec, pp, pb = core_spec(service, "host", host.cpu_clock, field="host.vhost")
+    spec, pp, pb = core_spec(service, "host", host.cpu_clock, field="host.vhost", host=host)
     notify = notify_ns(host)
     if notify:
         spec = replace(spec, poll_cost_ns=spec.poll_cost_ns + notify)
@@ -229,7 +246,7 @@ def _vhost_stage(host: Host, catalog: FlowCatalog, steered: Steered) -> RingStag
     n = len(catalog)
     return RingStagePlan(cores, rings, names, ring_names,
                          ring_of_flow=np.asarray(offset, np.int64)[catalog.vm] + steered.vnic_q,
-                         work_ns=(np.full(n, pp), np.full(n, pb)), wait_name="tap_queue", work_name="vhost",
+                         work_ns=(np.full(n, pp) * share, np.full(n, pb)), wait_name="tap_queue", work_name="vhost",
                          role="host", reserved=[False] * len(cores))
 
 
