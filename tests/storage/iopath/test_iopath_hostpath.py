@@ -51,10 +51,16 @@ def test_host_latency_is_the_host_kinds_own():
     assert net.hop_ns == Network().hop_ns                       # not the host's to say
 
 
-def test_a_busier_nic_waits_longer():
+def test_the_host_path_follows_the_nic_load():
+    """The sender's work (its thread's driver and vSwitch time, queueing included) grows with the
+    frame rate. The receive side need not: the wait for an interrupt is shared by more frames per
+    interrupt as the rate rises (with the host kind's defaults it falls from 20,000 to 500,000
+    frames a second), so only that it is the host kind's answer at each rate (exact, above) and
+    that the rate matters are asserted."""
     light = network_from_host(HOST, packets_per_s=20_000.0, duration_ns=5e6)
     busy = network_from_host(HOST, packets_per_s=500_000.0, duration_ns=5e6)
-    assert busy.host_rx_ns > light.host_rx_ns > 0
+    assert busy.host_tx_ns > light.host_tx_ns > 0
+    assert light.host_rx_ns > 0 and busy.host_rx_ns > 0 and busy.host_rx_ns != light.host_rx_ns
 
 
 def test_bad_rate_is_one_line():
