@@ -80,9 +80,19 @@ def test_poisson_arrivals_wait_as_md1():
 
 def test_default_fits_the_pcie_bench_medians():
     d = DeviceTime()
+    rate = d.resolved_rate(10e9)                     # a 10 Gb/s port: PCIe Gen3 x8, as pcie-bench's NIC
+    assert rate == pytest.approx(63.0e9, rel=1e-3)
     for size, median in ((64, 546.0), (2048, 1133.0)):
-        zero_load = d.latency + size * (8e9 / d.dma_rate + d.per_byte_ns)
+        zero_load = d.latency + size * (8e9 / rate + d.per_byte_ns)
         assert zero_load == pytest.approx(median, abs=2.0)
+
+
+def test_a_faster_port_gets_a_wider_link():
+    d = DeviceTime()
+    assert d.resolved_rate(100e9) == pytest.approx(126.0e9, rel=1e-3)      # Gen3 x16
+    assert d.resolved_rate(200e9) == pytest.approx(252.1e9, rel=1e-3)      # Gen4 x16
+    assert d.resolved_rate(1e12) == 1e12                                   # beyond them: the line rate
+    assert DeviceTime(dma_rate="40Gbps").resolved_rate(10e9) == 40e9
 
 
 def test_stage_latency_histogram_counts_the_window():

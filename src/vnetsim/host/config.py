@@ -363,7 +363,8 @@ class DeviceTime(Strict):
     Defaults fit the median DMA read latencies of pcie-bench (Neugebauer et al., SIGCOMM 2018;
     NFP-6000 on a Xeon E5-2630 v4, PCIe Gen3 x8): 546 ns at 64 B, 1133 ns at 2048 B, i.e.
     527 ns + 0.296 ns/B, of which the link's data rate (63 Gb/s: 8 lanes at 8 GT/s, 128b/130b) is
-    0.127 ns/B and the rest, 0.169 ns/B, pipelined.
+    0.127 ns/B and the rest, 0.169 ns/B, pipelined. A faster port gets the narrowest wider link
+    that carries its line rate (``resolved_rate``).
     """
 
     enabled: bool = Field(True, description="model the device time (false: the NIC hands packets over at once)")
@@ -371,8 +372,20 @@ class DeviceTime(Strict):
                                 "(pcie-bench medians, intercept at 0 B)")
     per_byte_ns: float = Field(0.169, ge=0.0, le=1000.0, description="pipelined latency per byte beyond the "
                                "link's (pcie-bench slope 0.296 ns/B minus 8 / 63 Gb/s)")
-    dma_rate: BitRateBps = Field(63.0e9, description="the DMA engine's data rate over PCIe (Gen3 x8: 63 Gb/s); "
-                                 "at least the port's line rate")
+    dma_rate: BitRateBps | None = Field(None, description="the DMA engine's data rate over PCIe, at least the "
+                                        "port's line rate (default: the narrowest link that carries it: Gen3 x8 "
+                                        "63 Gb/s, Gen3 x16 126 Gb/s, Gen4 x16 252 Gb/s, Gen5 x16 504 Gb/s)")
+
+    def resolved_rate(self, line_rate_bps: float) -> float:
+        """``dma_rate`` as written, else the narrowest PCIe link of ``PCIE_LINKS_BPS`` that carries
+        the line rate (the line rate itself above them all)."""
+        if self.dma_rate is not None:
+            return self.dma_rate
+        return next((r for r in PCIE_LINKS_BPS if r >= line_rate_bps), line_rate_bps)
+
+
+# PCIe data rates after encoding (lanes x GT/s x 128/130): Gen3 x8 and x16, Gen4 x16, Gen5 x16
+PCIE_LINKS_BPS = (8 * 8e9 * 128 / 130, 16 * 8e9 * 128 / 130, 16 * 16e9 * 128 / 130, 16 * 32e9 * 128 / 130)
 
 
 class Virtualization(Strict):
@@ -535,10 +548,11 @@ class Host(Strict):
     def _deployment(self) -> Host:
         """Settings that mean nothing in this deployment are refused, one line each."""
         shape, given = self.deployment, self.model_fields_set
-        if self.device.enabled and self.device.dma_rate < self.pnic.line_rate:
-            raise ValueError(f"device.dma_rate ({self.device.dma_rate / 1e9:g} Gb/s) is below the port's line rate "
-                             f"({self.pnic.line_rate / 1e9:g} Gb/s): the DMA queue would grow without bound; raise it "
-                             "(PCIe Gen3 x16 carries 126 Gb/s)")
+        rate = self.device.dma_rate
+        if self.device.enabled and rate is not None and rate < self.pnic.line_rate:
+            raise ValueError(f"device.dma_rate ({rate / 1e9:g} Gb/s) is below the port's line rate "
+                             f"({self.pnic.line_rate / 1e9:g} Gb/s): the DMA queue would grow without bound; raise it, "
+                             "or leave it unset for the narrowest PCIe link that carries the line rate")
         if shape == "bare-metal":
             for name, what in (("vms", "runs no VMs (its application is host.app)"), ("vswitch", "has no vSwitch"),
                                ("latency_sensitivity", "has no VM to make latency-sensitive"),

@@ -45,7 +45,8 @@ def device_stage(host: Host) -> list:
     d = host.device
     if not d.enabled:
         return []
-    return [DeviceStagePlan(rate_bps=d.dma_rate, latency_ns=d.latency, per_byte_ns=d.per_byte_ns, name="nic_dma")]
+    return [DeviceStagePlan(rate_bps=d.resolved_rate(host.pnic.line_rate), latency_ns=d.latency,
+                            per_byte_ns=d.per_byte_ns, name="nic_dma")]
 
 
 def vswitch_costs_ns(host: Host) -> tuple[float, float]:

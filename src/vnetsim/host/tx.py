@@ -115,7 +115,8 @@ def build_transmit(host: Host, catalog: FlowCatalog, receive: list | None = None
         tx_queues = len(host.vms)
     d = host.device
     if d.enabled:
-        transmit.append(DeviceStagePlan(rate_bps=d.dma_rate, latency_ns=d.latency + TX_DESCRIPTOR_READ_NS,
+        transmit.append(DeviceStagePlan(rate_bps=d.resolved_rate(host.pnic.line_rate),
+                                        latency_ns=d.latency + TX_DESCRIPTOR_READ_NS,
                                         per_byte_ns=d.per_byte_ns, name="pnic_tx"))
     transmit.append(TxWirePlan(host.pnic.line_rate, PNIC_TX_RING * tx_queues))
     transmit.append(PeerPlan(np.asarray(peer_vm, np.float64)[flow_vm]))
