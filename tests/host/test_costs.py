@@ -110,3 +110,16 @@ def test_kernel_stack_copies_to_the_application():
     assert resolve_costs(Service(mode="poll"), "guest")["per_byte"].value == 0.0
     assert resolve_costs(Service(mode="interrupt"), "host")["per_byte"].value == 0.0
     assert resolve_costs(Service.model_validate({"per_byte": "0.5ns"}), "guest")["per_byte"] == parse_cost("0.5ns")
+
+
+def test_sriov_prices_lro_with_each_vms_own_driver():
+    """With SR-IOV the guest's driver serves the virtual function: LRO saves its cost per merged packet
+    (a poll-mode guest's 50 cycles), not the host threads'."""
+    doc = {"name": "t", "duration": "1ms",
+           "traffic": {"flows": [{"name": "f", "count": 4, "rate": "10kpps", "size": 1500, "protocol": "tcp",
+                                  "segments_per_burst": 16}]},
+           "host": {"deployment": "sriov", "pnic": {"offloads": {"lro": True}},
+                    "vms": [{"name": "vm", "guest": {"service": {"mode": "poll"}}}]}}
+    m = load(doc)[2][0].model
+    cat = build_catalog(m.traffic.flows, m.host, 1)
+    assert np.allclose(host_offload_work_ns(m.host, cat) * HZ / 1e9, 50 / 16 - 50)

@@ -52,8 +52,9 @@ def host_offload_work_ns(host: Host, catalog: FlowCatalog, driver: Cost | None =
                          above_ns: float | None = None) -> np.ndarray:
     """Per flow: work a receiving core adds (or saves) per wire packet because of offloads, in ns,
     next to the per-packet costs charged per wire packet: the driver's (``driver``; default the
-    host threads' Service) and that of what runs above it per packet (``above_ns``; default the
-    vSwitch's or bridge's where the deployment has one, else 0).
+    host threads' Service, with SR-IOV each VM's guest Service for its flows) and that of what runs
+    above it per packet (``above_ns``; default the vSwitch's or bridge's where the deployment has
+    one, else 0).
 
     With LRO the driver and what is above run once per merged packet; with GRO the driver runs
     per segment, plus ``gro_merge`` per segment, and what is above once per merged packet; a
@@ -64,6 +65,15 @@ def host_offload_work_ns(host: Host, catalog: FlowCatalog, driver: Cost | None =
     if not n:
         return np.zeros(0)
     cpu_hz = host.cpu_clock
+    if driver is None and getattr(host, "deployment", "vswitch") == "sriov":
+        # a virtual function's rings are served by each VM's own driver: price each VM's flows with it
+        out = np.zeros(n)
+        for v, vm in enumerate(host.vms):
+            rows = np.flatnonzero(catalog.vm == v)
+            if len(rows):
+                guest = resolve_costs(vm.guest.service, "guest")["per_packet"]
+                out[rows] = host_offload_work_ns(host, catalog, guest, above_ns)[rows]
+        return out
     if driver is None:
         driver = resolve_costs(host.service, "host")["per_packet"]
     if above_ns is None:
