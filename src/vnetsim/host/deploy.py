@@ -101,16 +101,18 @@ def _host_stage(host: Host, catalog: FlowCatalog, steered: Steered, service: Ser
 
 
 def _guest_spec(host: Host, v: int, vm: Vm) -> tuple[CoreSpec, float, float]:
-    """A VM's vCPU spec (latency sensitivity's pinning; exits added to the interrupt cost) and its
-    per-packet and per-byte work (guest driver + application)."""
+    """A VM's vCPU spec (latency sensitivity's pinning; exits added to the interrupt cost; a halted
+    vCPU's wake-up ends with its VM entry) and its per-packet and per-byte work (guest driver +
+    application)."""
     high = host.latency_sensitivity == "high"
     spec, g_pp, g_pb = core_spec(vm.guest.service, "guest", host.cpu_clock, field=f"host.vms[{v}].guest.service",
-                                 cstates_override="none" if high else None,
                                  wakeup_override_ns=HIGH_WAKEUP_NS if high and vm.guest.service.wakeup is None
                                  else None, host=host, vm=vm)
     exits = exit_ns(host)
     if exits:
         spec = replace(spec, irq_cost_ns=spec.irq_cost_ns + exits)
+    if vm.guest.service.wakeup is None:      # the halt exited the guest: waking it is one more VM entry
+        spec = replace(spec, wakeup_ns=spec.wakeup_ns + cost_ns(host.virtualization.vm_exit, host.cpu_clock))
     return (spec, g_pp + cost_ns(vm.guest.app.per_packet, host.cpu_clock),
             g_pb + cost_ns(vm.guest.app.per_byte, host.cpu_clock))
 

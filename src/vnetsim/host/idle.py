@@ -6,8 +6,9 @@ whether a halting vCPU polls first.
   the first N states), by ``cstate_latency_limit`` (a PM QoS resume-latency limit, ESXi's
   Power.CStateMaxLatency: no state whose exit latency exceeds it) and by the power policy (ESXi:
   ``high-performance`` uses only the shallowest halt state, C1; ``balanced``, the default, the table).
-  ``latency_sensitivity: high`` gives a VM's vCPUs exclusive cores that do not sleep deeply: no
-  C-state for the guest (the vCloud NFV guide preset).
+  ``latency_sensitivity: high`` gives a VM's vCPUs exclusive cores that do not sleep deeply: only
+  the host table's shallowest state, C1, the halt itself (the vCloud NFV guide preset: no deep
+  C-states).
 - The governor: ``menu`` (Linux's default with a periodic tick): the idle length is predicted from
   the last 8 idle periods, bounded by the next timer, and can be wrong; ``oracle`` knows it.
 - Halt-polling: a vCPU about to halt spins first (KVM's halt_poll_ns, 200 us on x86). It applies
@@ -70,7 +71,7 @@ def idle_settings(service: Service, role: str, host: Any = None, vm: Any = None,
     ``host`` (its cpu_model, limits, power policy, latency sensitivity), for ``vm`` (a guest's VM).
 
     Precedence: ``cstates_override`` (a caller's preset), then the Service's own ``cstates``,
-    then latency sensitivity high (a guest: none), then the host's table and limits; without a
+    then latency sensitivity high (a guest: the host's C1 only), then the host's table and limits; without a
     host, the Skylake-SP table.
     """
     high = host is not None and getattr(host, "latency_sensitivity", "normal") == "high"
@@ -79,7 +80,7 @@ def idle_settings(service: Service, role: str, host: Any = None, vm: Any = None,
     elif service.cstates is not None:
         cstates = _table(service.cstates)
     elif high and role == "guest":
-        cstates = ()
+        cstates = host_table(host)[:1]
     elif host is not None:
         cstates = host_table(host)
     else:
