@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from vnetsim.host.report import busy_share
 from vnetsim.results import cells
 from vnetsim.units import format_rate
 
@@ -78,14 +79,16 @@ def render_host(result, console: Console) -> None:
     cells.print_table(console, where)
 
     cpu = Table(title="CPU per core (share of the window)", title_justify="left")
-    for col in ("variant", "core", "useful", "overhead", "spin", "idle", "irq/s", "pkts/irq"):
+    reserved = any(c.get("reserved", 0.0) > 0 for v in variants for c in v["cpu"].values())
+    shares = ("useful", "overhead", "spin", "idle") + (("reserved",) if reserved else ())
+    for col in ("variant", "core", *shares, "irq/s", "pkts/irq"):
         cpu.add_column(col, justify="left" if col in ("variant", "core") else "right")
     for v in variants:
         for k, (core, c, counters) in enumerate(_cpu_rows(v)):
             ppi = counters.get("packets_per_interrupt")
             irq = counters.get("interrupts_per_s")
-            cpu.add_row(v["name"] if k == 0 else "", core, _pct(c["useful"]), _pct(c["overhead"]), _pct(c["spin"]),
-                        _pct(c["idle"]), "-" if irq is None else f"{irq:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
+            cpu.add_row(v["name"] if k == 0 else "", core, *(_pct(c.get(s, 0.0)) for s in shares),
+                        "-" if irq is None else f"{irq:,.0f}", "-" if ppi is None else f"{ppi:.1f}")
         cpu.add_section()
     cells.print_table(console, cpu, keep=2)
     console.print(f"latency percentiles within {100 * variants[0].get('histogram_relative_error', 0):.2f}% "
@@ -197,7 +200,7 @@ def _queue_table(variants) -> Table:
         shares = [v["queues"].get(f"pnic/q{q}", {}).get("share", 0.0) for q in range(n_q)]
         st = v["steering"]
         pred = st.get("hashing_prediction")
-        host = {n: 1 - c["idle"] for n, c in v["cpu"].items() if n.startswith("host/core")}
+        host = {n: busy_share(c) for n, c in v["cpu"].items() if n.startswith("host/core")}
         busiest = max(host.items(), key=lambda kv: kv[1]) if host else None
         imb = v["imbalance"]["pnic_queues"]["max_over_mean"]
         table.add_row(v["name"], *[f"{100 * x:.0f}%" if x else "." for x in shares],
@@ -211,10 +214,10 @@ def _busy(v) -> str:
     """Busy share of each core; with many cores, the busiest and the mean of host and guest cores."""
     cpu = v["cpu"]
     if len(cpu) <= 4:
-        return " ".join(f"{_pct(1 - c['idle'])}" for c in cpu.values())
+        return " ".join(f"{_pct(busy_share(c))}" for c in cpu.values())
     parts = []
     for label, pick in (("host", lambda n: n.startswith("host/")), ("vms", lambda n: not n.startswith("host/"))):
-        busy = [1 - c["idle"] for n, c in cpu.items() if pick(n)]
+        busy = [busy_share(c) for n, c in cpu.items() if pick(n)]
         if busy:
             parts.append(f"{label} max {_pct(max(busy))} mean {_pct(sum(busy) / len(busy))}")
     return "; ".join(parts)
@@ -240,11 +243,11 @@ def render_throughput(result, console: Console) -> None:
         at = v["at_zero_loss"] or {}
         lat = at.get("latency_ns", {})
         cpu = at.get("cpu", {})
-        busiest = max(cpu.items(), key=lambda kv: 1 - kv[1]["idle"], default=None)
+        busiest = max(cpu.items(), key=lambda kv: busy_share(kv[1]), default=None)
         table.add_row(
             v["name"], format_rate(v["zero_loss_pps"], "pps"), _pct(v["line_rate_fraction"]),
             _latency(lat, "p50"), _latency(lat, "p99"), _latency(lat, "p999"),
-            f"{busiest[0]} {_pct(1 - busiest[1]['idle'])}" if busiest else "-", str(len(v["trials"])))
+            f"{busiest[0]} {_pct(busy_share(busiest[1]))}" if busiest else "-", str(len(v["trials"])))
     cells.print_table(console, table)
 
 

@@ -9,6 +9,7 @@ headline figure, ``vnetsim.results.ci.interval`` of its values across the replic
 
 from __future__ import annotations
 
+from vnetsim.host.report import busy_share
 from vnetsim.results.ci import interval
 
 CONFIDENCE = 0.95
@@ -19,9 +20,9 @@ HEADLINE = ("latency_ns.mean", "latency_ns.p50", "latency_ns.p99", "offered_pps"
 
 def _value(row: dict, path: str):
     if path == "cpu_busy_cores":
-        return sum(1.0 - c["idle"] for c in row["cpu"].values())
+        return sum(busy_share(c) for c in row["cpu"].values())
     if path.startswith("cpu_busy."):
-        return 1.0 - row["cpu"][path[len("cpu_busy."):]]["idle"]
+        return busy_share(row["cpu"][path[len("cpu_busy."):]])
     value = row
     for key in path.split("."):
         value = value[key]

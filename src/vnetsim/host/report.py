@@ -26,6 +26,11 @@ def _cpu(counters: np.ndarray, names: list[str], window_ns: float, reserved: lis
     return out
 
 
+def busy_share(cpu: dict) -> float:
+    """A core's busy share of the window (useful + overhead + spin): neither idle nor reserved."""
+    return cpu["useful"] + cpu["overhead"] + cpu["spin"]
+
+
 def _core_counters(counters: np.ndarray, names: list[str], packets: np.ndarray, window_s: float) -> dict:
     """Per core: packets, event rates, and packets per interrupt."""
     out = {}
@@ -100,7 +105,8 @@ def tx_summary(plan, cpu_hz: float, window_ns: float) -> tuple[dict, dict]:
         section[t["vm"]] = {**{k: v for k, v in t.items() if k != "vm"}, "cores_needed": load,
                             "saturated": load > 1.0}
         useful = min(1.0, load)
-        cpu[t["core"]] = {"useful": useful, "overhead": 0.0, "spin": 0.0, "idle": 1.0 - useful}
+        cpu[t["core"]] = {"useful": useful, "overhead": 0.0, "spin": 0.0, "idle": 1.0 - useful,
+                          "reserved": 0.0}
     return section, cpu
 
 
