@@ -7,9 +7,12 @@ one result row named after it; the kind brings ``vnetsim edge breakeven``.
 
 from __future__ import annotations
 
-from vnetsim.edge.config import EdgeScenario
+from typing import TYPE_CHECKING
+
 from vnetsim.kinds import Kind, RunOptions, lazy
-from vnetsim.scenario.loader import LoadedVariant
+
+if TYPE_CHECKING:
+    from vnetsim.scenario.loader import LoadedVariant
 
 
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
@@ -28,7 +31,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
 KIND = Kind(
     name="edge",
     summary="IoT sensors, edge processing, 5G/WAN uplinks, the UPF as a VNF and the central site",
-    model=EdgeScenario,
+    model="vnetsim.edge.config:EdgeScenario",
     run=run_variant,
     render=lazy("vnetsim.edge.render:render_edge"),
     detect=lambda doc: "sensors" in doc,

@@ -8,9 +8,12 @@ brings the ``vnetsim fabric plan`` command.
 
 from __future__ import annotations
 
-from vnetsim.fabric.config import FabricScenario
+from typing import TYPE_CHECKING
+
 from vnetsim.kinds import Kind, RunOptions, lazy
-from vnetsim.scenario.loader import LoadedVariant
+
+if TYPE_CHECKING:
+    from vnetsim.scenario.loader import LoadedVariant
 
 
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
@@ -44,7 +47,7 @@ def render_rows(result, console) -> None:
 KIND = Kind(
     name="fabric",
     summary="data-center fabrics: single switch, L2 with STP, three-tier, spine-leaf, super-spine",
-    model=FabricScenario,
+    model="vnetsim.fabric.config:FabricScenario",
     run=run_variant,
     render=render_rows,
     detect=lambda doc: "fabric" in doc,

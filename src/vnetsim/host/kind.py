@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vnetsim.host.scenario import HostScenario
 from vnetsim.kinds import Capability, Kind, RunOptions, lazy
-from vnetsim.scenario.loader import LoadedVariant
+
+if TYPE_CHECKING:
+    from vnetsim.host.scenario import HostScenario
+    from vnetsim.scenario.loader import LoadedVariant
 
 
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
@@ -162,7 +165,7 @@ def resolve_paths(doc: dict, base: Path) -> dict:
 KIND = Kind(
     name="host",
     summary="traffic into one host: pNIC rings, host RX threads, vSwitch, vNIC, guest vCPUs, application",
-    model=HostScenario,
+    model="vnetsim.host.scenario:HostScenario",
     run=run_variant,
     render=lazy("vnetsim.host.render:render_host"),
     detect=lambda doc: "host" in doc,

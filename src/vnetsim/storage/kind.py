@@ -8,9 +8,12 @@ the variant. The kind brings ``vnetsim storage plan``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vnetsim.kinds import Kind, RunOptions, lazy
-from vnetsim.scenario.loader import LoadedVariant
-from vnetsim.storage.config import StorageScenario
+
+if TYPE_CHECKING:
+    from vnetsim.scenario.loader import LoadedVariant
 
 
 def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
@@ -30,7 +33,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
 KIND = Kind(
     name="storage",
     summary="hyper-converged storage clusters: robo (two-node), single site, stretched",
-    model=StorageScenario,
+    model="vnetsim.storage.config:StorageScenario",
     run=run_variant,
     render=lazy("vnetsim.storage.render:render_rows"),
     detect=lambda doc: "storage" in doc,
