@@ -71,8 +71,16 @@ def test_stacked_cost_sums_to_the_total(rows, figs):
     assert [r[len(f.series) + 1] for r in f.table.rows] == [f"${v['cost_usd_month']['total']:,.2f}" for v in rows]
 
 
-def test_event_latency_percentiles_are_the_results(rows, figs):
+def test_event_latency_is_the_rows_histogram_as_a_cdf(rows, figs):
     f = figs["edge-event-latency"]
+    assert f.kind == "line" and all("latency_histogram" in v["events"] for v in rows)
+    for s in f.series:
+        assert s.y[-1] == pytest.approx(1.0) and all(np.diff(s.y) >= 0)
+
+
+def test_event_latency_percentiles_are_the_results(rows):
+    bare = [{**v, "events": {k: x for k, x in v["events"].items() if k != "latency_histogram"}} for v in rows]
+    f = event_latency(bare)          # a row without the histogram (older results): its percentiles as bars
     assert f.kind == "bar" and list(f.series[0].x) == ["p50", "p90", "p99", "p99.9", "max"]
     for s, v in zip(f.series, rows):
         lat = v["events"]["latency_ns"]

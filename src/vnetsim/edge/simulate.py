@@ -26,6 +26,7 @@ from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Pipeline
 from vnetsim.engine.stage import FifoStage
 from vnetsim.errors import ModelError
+from vnetsim.results.histograms import histogram_to_json
 
 HOUR_S, DAY_S = 3600.0, 86400.0
 
@@ -300,7 +301,8 @@ def _row(sc, v, source, uplink, centre, upf_parts, outages, rate_bps, radio) -> 
         "offered": {"data_messages": int(offered[DATA][0]), "data_bytes": float(offered[DATA][1]),
                     "event_messages": int(offered[EVENT][0]), "event_bytes": float(offered[EVENT][1])},
         "events": {"offered": int(offered[EVENT][0]), "delivered": int(centre.count[EVENT][0]),
-                   "latency_ns": _summary(centre.latency[EVENT])},
+                   "latency_ns": _summary(centre.latency[EVENT]),
+                   "latency_histogram": histogram_to_json(centre.latency[EVENT])},
         "data": {"delivered_messages": int(centre.count[DATA][0]), "delivered_bytes": float(centre.count[DATA][1]),
                  "latency_ns": _summary(centre.latency[DATA])},
         "upf": upf,
