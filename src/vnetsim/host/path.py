@@ -31,10 +31,10 @@ import numpy as np
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.pipeline import Node, Pipeline, default_workers
-from vnetsim.engine.stage import NO_DROPS, FifoStage, RingStage, RingStats, StageOutput
+from vnetsim.engine.stage import NO_DROPS, FifoStage, RingStage, RingStats, SeriesStage, StageOutput
 from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
-from vnetsim.host.plan import HostPlan, RingStagePlan, compile_host
+from vnetsim.host.plan import DeviceStagePlan, HostPlan, RingStagePlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
 from vnetsim.host.tx_stages import PassThrough
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
@@ -103,7 +103,10 @@ class HostReceive:
     """
 
     def __init__(self, plan: HostPlan, t_lo: float, t_end: float, trace: PacketTrace | None = None,
-                 pipeline: Pipeline | None = None, upstream: Node | None = None, transmit: bool = False) -> None:
+                 pipeline: Pipeline | None = None, upstream: Node | None = None, transmit: bool = False,
+                 wire: FifoStage | None = None) -> None:
+        """``wire``: the sender's wire, run in series with the NIC's device stage as one pipeline node
+        when the receive path starts with one (both fix departures at arrival); otherwise its own node."""
         self.plan, self.t_lo, self.t_end, self.trace = plan, t_lo, t_end, trace
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.entry = upstream if upstream is not None else self.pipeline.source(name="nic")
@@ -116,8 +119,13 @@ class HostReceive:
         p = self.pipeline
         last = self.entry
         self._receive_nodes = []
+        fuse = wire is not None and bool(plan.receive) and isinstance(plan.receive[0], DeviceStagePlan)
+        if wire is not None and not fuse:
+            last = p.add(wire)
+            p.connect(self.entry, last)
         for k, stage in enumerate(self.stages):
-            node = p.add(stage, on_drop=self._drop_counter(k))
+            node = p.add(SeriesStage(wire, stage) if fuse and k == 0 and wire is not None else stage,
+                         on_drop=self._drop_counter(k))
             p.connect(last, node)
             last = node
             self._receive_nodes.append(node)
@@ -302,9 +310,7 @@ class HostPath:
         pipe = Pipeline()
         src = pipe.source(offered)
         wire = FifoStage(plan.line_rate_bps, stat_lo_ns=t_lo, stat_hi_ns=t_end, sojourn_histogram=True, name="wire")
-        wire_node = pipe.add(wire)
-        pipe.connect(src, wire_node)
-        receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, wire_node, transmit=True)
+        receive = HostReceive(plan, t_lo, t_end, self.trace, pipe, src, transmit=True, wire=wire)
         pipe.run(t_end, self.source.offered_pps, self.scenario.chunk_packets, warmup_ns=t_lo, workers=default_workers())
         receive.finish()
         self.pcap_room = offered.pcap_room
