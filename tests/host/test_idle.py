@@ -35,7 +35,7 @@ def test_precedence_and_latency_sensitivity():
     assert idle_settings(Service(cstates="c1"), "host", host).cstates == ((2e3, 2e3),), "the Service's own wins"
     assert idle_settings(Service(), "guest", host, cstates_override="none").cstates == ()
     high = Host(latency_sensitivity="high")
-    assert idle_settings(Service(), "guest", high).cstates == ((2e3, 2e3),), "exclusive pCPUs do not sleep deeply: C1 only"
+    assert idle_settings(Service(), "guest", high).cstates == ((2e3, 2e3),), "exclusive pCPUs: C1 only"
     assert idle_settings(Service(), "host", high).cstates == host_table(high)
     assert idle_settings(Service(), "host").cstates == host_table(Host()), "no host: Skylake-SP"
 
