@@ -182,7 +182,10 @@ def _take_batch(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, de
 def _take_burst(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, detail, lo, hi, wait_counts,
                 work_counts, wst, kst):
     """``_take_batch`` for a core that sends a poll's packets as one burst: the work is summed in the
-    same order, then every packet departs at its end (its work time is pick -> that end)."""
+    same order, then every packet departs at its end (its work time is pick -> that end).
+
+    The departure-writing loop repeats ``_take_batch``'s on purpose: sharing it as an inlined helper
+    returning a tuple halved the poll-ring kernel's speed (measured, 11.6 -> 5.2 M packets/CPU-s)."""
     width = slot_f.shape[1]
     for k in range(n):
         j = head + k
