@@ -10,8 +10,9 @@ pipeline latency later, plus a per-byte part that does not occupy the link::
     out_i   = max(done_i + latency_ns + size_i * per_byte_ns, out_{i-1})
 
 The last ``max`` is in-order completion: a NIC writes its descriptors back in ring order, so a
-packet is never visible before the one ahead of it (and departures stay ordered by
-``(t_ns, pkt_id)`` without sorting). Departures are fixed at arrival: the stage holds nothing.
+packet is never visible before the one ahead of it. Packets it makes visible at the same instant
+go on in packet-id order, the engine's total order (``engine.merge``). Departures are fixed at
+arrival: the stage holds nothing.
 docs/models/host.md ("Device time") gives the defaults and their sources.
 """
 
@@ -23,6 +24,7 @@ import numba
 import numpy as np
 
 from vnetsim.engine.histogram import SUB_BITS, LogHistogram, bucket_of, stats_load, stats_store
+from vnetsim.engine.merge import sort_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import StageOutput
 
@@ -53,12 +55,14 @@ def _add_run(counts, st, x, k):
 
 
 @numba.njit(cache=True, nogil=True)
-def device_advance(t, t0, size, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats):
-    """Departures of time-ordered arrivals (see the module doc). ``state`` = [done of the last
-    transfer, last departure, accepted, busy time inside [lo, hi)], carried across calls. Latencies
-    are recorded in runs of equal values (one histogram update per run)."""
+def device_advance(t, t0, size, pid, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats):
+    """Departures of time-ordered arrivals (see the module doc), and whether two equal departures
+    are out of packet-id order (then the caller sorts). ``state`` = [done of the last transfer, last
+    departure, accepted, busy time inside [lo, hi)], carried across calls. Latencies are recorded in
+    runs of equal values (one histogram update per run)."""
     n = t.shape[0]
     out = np.empty(n)
+    unordered = False
     done, last_out = state[0], state[1]
     accepted, busy = state[2], state[3]
     st = stats_load(stats)
@@ -70,8 +74,10 @@ def device_advance(t, t0, size, ns_per_byte_link, latency_ns, per_byte_ns, state
         transfer = b * ns_per_byte_link
         done = start + transfer
         d = done + latency_ns + b * per_byte_ns
-        if d < last_out:
+        if d <= last_out:
             d = last_out
+            if i > 0 and pid[i] < pid[i - 1]:
+                unordered = True
         last_out = d
         out[i] = d
         accepted += 1.0
@@ -91,7 +97,7 @@ def device_advance(t, t0, size, ns_per_byte_link, latency_ns, per_byte_ns, state
         st = _add_run(counts, st, run_x, run_k)
     state[0], state[1], state[2], state[3] = done, last_out, accepted, busy
     stats_store(stats, st)
-    return out
+    return out, unordered
 
 
 class DeviceStage:
@@ -118,10 +124,11 @@ class DeviceStage:
         if not len(arrivals):
             return StageOutput(arrivals, _NO_DROPS)
         h = self.latency
-        out = device_advance(arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, self.ns_per_byte_link,
-                             self.latency_ns, self.per_byte_ns, self.state, self.stat_lo_ns, self.stat_hi_ns,
-                             h.counts, h.stats)
-        return StageOutput(arrivals.with_times(out), _NO_DROPS)
+        out, unordered = device_advance(arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.pkt_id,
+                                        self.ns_per_byte_link, self.latency_ns, self.per_byte_ns, self.state,
+                                        self.stat_lo_ns, self.stat_hi_ns, h.counts, h.stats)
+        departures = arrivals.with_times(out)
+        return StageOutput(sort_packets(departures) if unordered else departures, _NO_DROPS)
 
     def start_window(self) -> None:
         self._window_accepted = float(self.state[2])

@@ -820,6 +820,33 @@ def _hold(arr, cur, direct):
 
 
 @numba.njit(cache=True, nogil=True)
+def _order_ties(stage, lo, hi):
+    """Put equal departure times in ``[lo, hi)`` in packet-id order, the engine's total order.
+
+    A core departs in service (ring) order; packets that leave at the same instant (a TX burst,
+    zero work) may then be out of id order. Rare and short: an insertion sort of whole rows."""
+    st_f, st_i, st_s = stage
+    for i in range(lo + 1, hi):
+        if st_f[_O_DEP, i] != st_f[_O_DEP, i - 1] or st_i[_O_PID, i] > st_i[_O_PID, i - 1]:
+            continue
+        j = i
+        while j > lo and st_f[_O_DEP, j] == st_f[_O_DEP, j - 1] and st_i[_O_PID, j] < st_i[_O_PID, j - 1]:
+            for row in range(st_f.shape[0]):
+                x = st_f[row, j]
+                st_f[row, j] = st_f[row, j - 1]
+                st_f[row, j - 1] = x
+            for row in range(st_i.shape[0]):
+                y = st_i[row, j]
+                st_i[row, j] = st_i[row, j - 1]
+                st_i[row, j - 1] = y
+            for row in range(st_s.shape[0]):
+                z = st_s[row, j]
+                st_s[row, j] = st_s[row, j - 1]
+                st_s[row, j - 1] = z
+            j -= 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _merge_cores(stage, first, count, out):
     """The cores' departures (runs ``[first[c], first[c] + count[c])`` of ``stage``, each ordered by
     (time, packet id)) merged into ``out`` as one such run: a k-way merge gathering every row."""
@@ -1192,6 +1219,7 @@ class RingServer:
             end, n_drop = self._kernels[k](st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
                                            self.detail)
             count[k] = end - first[k]
+            _order_ties(stage, first[k], end)
         if ((cur[:, 1] - cur[:, 0]) + (cur[:, 3] - cur[:, 2])).any():
             self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
         elif held_start[-1]:                          # every held arrival admitted (nothing new held)
