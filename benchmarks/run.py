@@ -120,6 +120,11 @@ HOST_10MPPS = {
 }
 
 
+def _ratio(x: float) -> str:
+    """A ratio to a peer: whole numbers when large, two decimals below 10."""
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2f}x"
+
+
 def host_path(doc: dict, duration: str) -> tuple[float, dict]:
     """Simulated packets per wall second for a host scenario, and its headline result."""
     import vnetsim
@@ -215,7 +220,7 @@ class Figures:
         for name, r in self.rows.items():
             cells = [name, _fmt(r["value"], r["unit"]),
                      f"{r['peer']} {_fmt(r['peer_value'], r['unit'])}" if r["peer_value"] else "-",
-                     f"{r['ratio']:,.0f}x" if r["ratio"] else "-"]
+                     _ratio(r["ratio"]) if r["ratio"] else "-"]
             if baseline:
                 old = baseline.get(name, {}).get("value")
                 cells += [_fmt(old, r["unit"]) if old else "-", f"{r['value'] / old:.2f}x" if old else "-"]

@@ -1145,6 +1145,8 @@ class RingServer:
         # a poll-mode core with one ring (a PMD) takes the specialised kernel
         self._kernels = [_serve_poll_ring if spec.mode == "poll" and len(own) == 1 else _serve_core
                          for spec, own in zip(cores, self.rings_of_core)]
+        # equal departure times out of packet-id order need a TX burst or a packet without work
+        self._ties = np.array([spec.burst_departures for spec in cores])
 
     def start_window(self) -> None:
         """The statistics window starts now: event counters count from here (CPU time is clipped
@@ -1215,11 +1217,14 @@ class RingServer:
         drops = (np.empty((2, n + n_held)), np.empty((2, n + n_held), np.int64))
         count = np.zeros(n_c, np.int64)
         n_drop = 0
+        if n and not self._ties.all() and float(arr[6].min()) <= 0.0:
+            self._ties[:] = True                     # from now on: a zero-work packet may be in a ring
         for k in range(n_c):
             end, n_drop = self._kernels[k](st, k, arr, cur[k], float(horizon_ns), stage, first[k], drops, n_drop,
                                            self.detail)
             count[k] = end - first[k]
-            _order_ties(stage, first[k], end)
+            if self._ties[k]:
+                _order_ties(stage, first[k], end)
         if ((cur[:, 1] - cur[:, 0]) + (cur[:, 3] - cur[:, 2])).any():
             self._held_f, self._held_i, self._held_start = _hold(arr, cur, n_c == 1)
         elif held_start[-1]:                          # every held arrival admitted (nothing new held)
