@@ -108,6 +108,25 @@ def test_zero_loss_throughput_matches_capacity():
     assert cap * (1 - 0.006) <= entry["zero_loss_pps"] <= cap + 2 * ring / 0.04
 
 
+def test_zero_loss_counts_the_way_back():
+    """Echo 1500-byte answers to 64-byte requests: the way back is the bottleneck. Nothing is lost
+    below the TX wire's rate line / ((1500 + 20) * 8) bits; above it the pNIC TX ring overflows
+    within the trial unless the excess is too small to fill it (the search brackets the rate to its
+    resolution of the 64-byte line rate). A search counting only the receive
+    side's drops would find a rate near the 64-byte line rate instead (about 18x higher)."""
+    doc = scenario(duration="40ms")
+    doc["traffic"]["flows"] = [{"name": "f", "count": 16, "rate": "100kpps", "size": 64, "arrival": "constant"}]
+    doc["host"]["service"] = {"mode": "poll", "per_packet": "10ns", "poll_cost": "10ns", "batch": 32}
+    doc["host"]["vms"][0]["guest"] = {"service": {"mode": "poll", "per_packet": "10ns", "poll_cost": "10ns"},
+                                      "app": {"per_packet": "10ns", "respond": {"size_bytes": 1500}}}
+    m = model(doc)
+    cap = m.host.pnic.line_rate / ((1500 + 20) * 8)
+    entry = zero_loss_search(m, "t", "", resolution=0.002)
+    step = entry["resolution"] * entry["line_rate_pps"]          # the search's bracket, in pps
+    assert cap - step <= entry["zero_loss_pps"] <= cap + 2 * 512 / 0.04
+    assert any(t["dropped"] > 0 for t in entry["trials"]), "the trials above the bound lost answers"
+
+
 def test_latency_sensitivity_high_preset():
     doc = scenario()
     doc["host"]["latency_sensitivity"] = "high"

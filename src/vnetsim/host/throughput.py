@@ -3,7 +3,8 @@
 For each variant, a binary search over a common scale of all flow rates, between 0 and the
 pNIC line rate (at the traffic's mean frame size, 20 bytes of wire overhead per frame). Each trial
 runs the scenario for the trial duration with the same seed (common random numbers, so trials
-differ only in rate); a trial passes when no packet of the statistics window is dropped. The
+differ only in rate); a trial passes when no packet of the statistics window is dropped, on the
+way in or, for an answering or forwarding application, on the way back (``packets_tx``). The
 search stops when the bracket is narrower than ``resolution`` of the line rate.
 """
 
@@ -45,6 +46,11 @@ def load_scales(scenario: HostScenario, plan: HostPlan | None = None) -> list[tu
     return out
 
 
+def lost_packets(res: dict) -> int:
+    """A trial's window drops: the receive path's and the transmit path's (answers, forwards)."""
+    return int(res["packets"]["dropped"]) + int((res.get("packets_tx") or {}).get("dropped", 0))
+
+
 def zero_loss_search(scenario: HostScenario, name: str, description: str, *, resolution: float | None = None,
                      max_trials: int = 20, plan: HostPlan | None = None) -> dict:
     """Search one validated host scenario; returns the throughput entry of its variant."""
@@ -62,20 +68,20 @@ def zero_loss_search(scenario: HostScenario, name: str, description: str, *, res
         run = HostPath(scenario, rate_scale=scale, duration_ns=trial_ns, plan=plan).run()
         res = variant_result(name, description, run, scenario.seed, 0, scenario.host.cpu_clock)
         trials.append({"rate_pps": scale * base_pps, "line_rate_fraction": scale / top,
-                       "dropped": res["packets"]["dropped"], "offered": res["packets"]["offered"]})
+                       "dropped": lost_packets(res), "offered": res["packets"]["offered"]})
         return res
 
     best = None
     best_scale = 0.0
     res = trial(top)
-    if res["packets"]["dropped"] == 0:
+    if lost_packets(res) == 0:
         best, best_scale = res, top
     else:
         lo, hi = 0.0, top
         while (hi - lo) / top > resolution and len(trials) < max_trials:
             mid = 0.5 * (lo + hi)
             res = trial(mid)
-            if res["packets"]["dropped"] == 0:
+            if lost_packets(res) == 0:
                 lo, best, best_scale = mid, res, mid
             else:
                 hi = mid
