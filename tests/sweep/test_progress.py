@@ -58,16 +58,43 @@ def test_a_sweep_draws_a_bar_on_a_terminal_only(tmp_path):
     # piped or redirected: nothing on stderr (tests/sweep/test_cli.py checks every command's stderr)
 
 
-def test_a_storage_run_reports_each_variant_done_and_changes_nothing():
-    """The storage kind says when each variant is done (it has no chunks to report inside one), so
-    a file of three variants moves the bar in thirds; the rows are those of a run without it."""
-    import json
-    from pathlib import Path
+STORAGE = {"kind": "storage", "name": "s", "seed": 5,
+           "storage": {"flavor": "single", "hosts": 4, "host": {"devices": "4x3.84TB-nvme"},
+                       "policy": {"raid": "raid1"}},
+           "options": {"duration": "400ms", "host_data_path": False},
+           "workload": {"vm_groups": [{"name": "db", "vms": 8, "disk": "100GB", "iops": 100000,
+                                       "read_fraction": 0.7}]},
+           "variants": [{"name": "a"}, {"name": "b", "storage": {"hosts": 5}}]}
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "erp-site-flavors.yaml"
+
+def test_a_storage_run_reports_its_io_chunks_and_changes_nothing():
+    """A long I/O-path run moves the bar with simulated time (about 416,000 legs a variant: seven
+    chunks of 65,536), not only when a variant is done; the rows are those of a run without it."""
+    import json
+
     seen: list[float] = []
-    with_bar = vnetsim.run(example, progress=seen.append)
-    plain = vnetsim.run(example)
+    with_bar = vnetsim.run(STORAGE, progress=seen.append)
+    plain = vnetsim.run(STORAGE)
     assert json.dumps(with_bar.variants, sort_keys=True) == json.dumps(plain.variants, sort_keys=True)
-    assert len(plain.variants) == 3
-    assert seen[:3] == [1 / 3, 2 / 3, 1.0] and set(seen[3:]) <= {1.0}
+    assert seen == sorted(seen) and seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
+    first = [f for f in seen if 0.0 < f < 0.5]                # inside the first variant
+    second = [f for f in seen if 0.5 < f < 1.0]               # inside the second
+    assert len(first) >= 5 and len(second) >= 5, seen
+    assert 0.5 in seen                                        # the first variant's end
+
+
+def test_an_io_path_run_reports_simulated_time_over_duration():
+    """``simulate``'s callback: each chunk's horizon over the duration, rising, 1.0 last (the drain)."""
+    from vnetsim.storage.config import StorageScenario
+    from vnetsim.storage.iomap import iopath_spec
+    from vnetsim.storage.iopath import simulate
+    from vnetsim.storage.sizing import size_cluster
+
+    sc = StorageScenario.model_validate({k: v for k, v in STORAGE.items() if k not in ("kind", "variants")})
+    spec = iopath_spec(sc, size_cluster(sc))
+    seen: list[float] = []
+    res = simulate(spec, duration_s=0.4, seed=5, progress=seen.append)
+    assert res == simulate(spec, duration_s=0.4, seed=5)
+    steps = [b - a for a, b in zip(seen, seen[1:]) if b < 1.0]
+    assert seen[-1] == 1.0 and len(seen) >= 7 and all(s > 0 for s in steps)
+    assert max(steps) < 0.25                                  # chunk by chunk, not all at the end

@@ -173,9 +173,9 @@ def group_of_workloads(spec) -> dict[str, str]:
     return {w.name: w.name.rsplit("#", 1)[0] for w in spec.workloads if not w.background}
 
 
-def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
+def io_section(sc: StorageScenario, sz: Sizing, progress=None) -> dict | None:
     """``groups`` (per VM group: reads, writes, stages), utilisations and I/O conservation; None
-    when no VM group issues I/O."""
+    when no VM group issues I/O. ``progress(fraction)``: how far the I/O run is (``simulate``)."""
     from vnetsim.errors import ModelError
     from vnetsim.storage.iopath import simulate
 
@@ -183,7 +183,7 @@ def io_section(sc: StorageScenario, sz: Sizing) -> dict | None:
         spec = iopath_spec(sc, sz)
         if not spec.workloads:
             return None
-        res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed)
+        res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed, progress=progress)
     except ModelError as exc:
         raise exc.within("workload") from None
     return io_result(res, group_of_workloads(spec))

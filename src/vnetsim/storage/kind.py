@@ -20,9 +20,7 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     """One row for a loaded variant."""
     from vnetsim.storage.run import run_scenario
 
-    row = run_scenario(v.model)
-    if options.progress is not None:   # no chunks to report inside a variant yet: done is all it says
-        options.progress(1.0)
+    row = run_scenario(v.model, options.progress)    # the I/O path's chunks move it, 1.0 when done
     row = {"name": v.name, "description": v.description, "scenario": v.model.name, **row}
     return [row]
 

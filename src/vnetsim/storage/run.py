@@ -3,13 +3,16 @@ their inputs, each mapped from the scenario by ``storage.mapping`` and reported 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vnetsim.storage.config import StorageScenario
 from vnetsim.storage.report import sizing_row
 from vnetsim.storage.sizing import size_cluster
 
 
-def run_scenario(sc: StorageScenario) -> dict:
-    """The row of one validated scenario (without name and description)."""
+def run_scenario(sc: StorageScenario, progress: Callable[[float], None] | None = None) -> dict:
+    """The row of one validated scenario (without name and description). ``progress(fraction)``:
+    called as the I/O-path run (the long part) advances in simulated time, and with 1.0 at the end."""
     sz = size_cluster(sc)
     row = sizing_row(sc, sz)
     if sc.availability.enabled:
@@ -19,7 +22,7 @@ def run_scenario(sc: StorageScenario) -> dict:
     if sc.options.io:
         from vnetsim.storage.iomap import io_section
 
-        io = io_section(sc, sz)
+        io = io_section(sc, sz, progress)
         if io is not None:
             row["io"] = io
     if sc.failures:
@@ -27,4 +30,6 @@ def run_scenario(sc: StorageScenario) -> dict:
 
         row["rebuild"] = rebuild_section(sc, sz)
     row["notes"] = list(sz.notes)
+    if progress is not None:
+        progress(1.0)
     return row

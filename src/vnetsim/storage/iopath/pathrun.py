@@ -17,6 +17,8 @@ sites both inside one ``NetworkStage``, which hands the devices only legs due be
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vnetsim.engine.pipeline import Pipeline
@@ -50,7 +52,7 @@ class IOPathRun:
     id) into the join sink: the plain stage contract). Both give every I/O the same latency."""
 
     def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0,
-                 path: str = "pipeline") -> None:
+                 path: str = "pipeline", progress: Callable[[float], None] | None = None) -> None:
         if path not in PATHS:
             raise ValueError(f"path must be one of {PATHS}, got {path!r}")
         self.path = path
@@ -86,7 +88,12 @@ class IOPathRun:
         to_link = r.route == OTHER_SITE                       # per flow: through the inter-site link
         self.network = NetworkStage(self.nic, self.link, to_link) if to_link.any() else None
         pipe = Pipeline()
-        local = pipe.source(SourceSide(self.source, 0), "source")
+        local_side = SourceSide(self.source, 0)
+        if progress is not None:        # simulated time's share of the run, once a chunk (the fabric's wrapper)
+            from vnetsim.fabric import ProgressSource
+
+            local_side = ProgressSource(local_side, self.duration_ns, progress)
+        local = pipe.source(local_side, "source")
         remote = pipe.source(SourceSide(self.source, 1), "source_remote")
         if self.network is not None:
             net = pipe.add(self.network, "network")
@@ -157,10 +164,11 @@ class IOPathRun:
 
 
 def simulate(spec: IOPathSpec, *, duration_s: float, seed: int, warmup_s: float = 0.0,
-             drain: bool = True) -> IOPathResult:
+             drain: bool = True, progress: Callable[[float], None] | None = None) -> IOPathResult:
     """Run ``spec`` for ``duration_s`` of I/O issue (statistics from ``warmup_s`` on); with ``drain``
-    every I/O issued finishes before the result is taken, else some are left in flight."""
-    run = IOPathRun(spec, seed, duration_s, warmup_s)
+    every I/O issued finishes before the result is taken, else some are left in flight.
+    ``progress(fraction)``: the simulated time reached over ``duration_s``, once a chunk (1.0 last)."""
+    run = IOPathRun(spec, seed, duration_s, warmup_s, progress=progress)
     run.run(drain=drain)
     return run.result()
 
