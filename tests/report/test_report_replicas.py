@@ -110,3 +110,20 @@ def test_error_bars_reach_the_interval_in_the_plotly_spec():
     fig = Figure("b", "bars", "bar", [Series("a", ["q0", "q1"], [2.0, None], [1.5, None], [2.25, None])])
     (bar,) = to_plotly(fig)["data"]
     assert bar["error_y"]["array"] == [0.25, None] and bar["error_y"]["arrayminus"] == [0.5, None]
+
+
+def test_interrupts_against_load_keep_the_swept_points_apart(sweep_store, kind_figures):
+    """One line per ring size (the points share their variant name), each through its two load
+    levels at the mean over the replications of that point's interrupts."""
+    fig = kind_figures["interrupts-vs-load"]
+    per_point: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for r in read_rows(sweep_store):
+        irqs = sum(v for k, v in r.items() if k.startswith("cores.") and k.endswith(".interrupts_per_s") and v)
+        per_point[(r["param.host.pnic.ring_size"], r["load"])].append(irqs)
+    assert sorted(s.name for s in fig.series) == ["report sweep (host.pnic.ring_size=1024)",
+                                                  "report sweep (host.pnic.ring_size=256)"]
+    for s in fig.series:
+        ring = int(s.name.rsplit("=", 1)[1].rstrip(")"))
+        assert len(s.x) == 2 and s.x[0] < s.x[1]                 # 100 kpps, then 300 kpps
+        want = [sum(per_point[(ring, load)]) / 3 for load in ("100kpps", "300kpps")]
+        assert s.y == pytest.approx(want)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from vnetsim.results import cells
-from vnetsim.results.figures import Figure, Series, Table, latency_cdf
+from vnetsim.results.figures import Figure, Series, Table, latency_cdf, point_lines
 from vnetsim.units import format_rate
 
 CPU_BUCKETS = ("useful", "overhead", "spin", "idle")
@@ -81,16 +81,14 @@ def queue_load(rows: list[dict]) -> Figure | None:
 
 def interrupts_vs_load(rows: list[dict]) -> Figure | None:
     """Interrupts per second (host cores and guest vCPUs summed) against offered packets per second,
-    one line per variant (its load levels)."""
-    by_variant: dict[str, list[dict]] = defaultdict(list)
-    for v in rows:
-        if v.get("cores") and "offered_pps" in v:
-            by_variant[v.get("variant") or v["name"]].append(v)
-    if not any(len(vs) > 1 for vs in by_variant.values()):
+    one line per variant and combination of swept values that do not set the load (its load levels;
+    ``point_lines``)."""
+    lines = point_lines([v for v in rows if v.get("cores") and "offered_pps" in v],
+                        lambda r: float(r["offered_pps"]), lambda r: r.get("load") or float(r["offered_pps"]))
+    if not any(len(vs) > 1 for vs in lines.values()):
         return None   # a line needs load levels (`loads:`); one point per variant says nothing of load
     series, table = [], []
-    for name, vs in by_variant.items():
-        vs = sorted(vs, key=lambda r: r["offered_pps"])
+    for name, vs in lines.items():
         xs = [float(r["offered_pps"]) for r in vs]
         ys = [float(sum(c.get("interrupts_per_s", 0.0) for c in r["cores"].values())) for r in vs]
         series.append(Series(name, xs, ys))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetsim.report.sections import Section, figures_of, warnings_of
-from vnetsim.results.figures import Figure, Series, Table
+from vnetsim.results.figures import POINT, Figure, Series, Table
 from vnetsim.results.result import HEADLINE, Result, _cell
 from vnetsim.sweep.ci import summarize
 
@@ -131,6 +131,7 @@ def _point_results(path: Path) -> list[PointResults]:
         params = {k[len("param."):]: v for k, v in r.items() if k.startswith("param.")}
         if params:
             row["name"] = f"{row.get('name', r['variant'])} [{', '.join(f'{k}={v}' for k, v in params.items())}]"
+            row[POINT] = params       # figures that join rows into lines keep the points apart (point_lines)
         points.setdefault(ident, {}).setdefault(int(r["replication"] or 0), row)
     out = []
     for (kind, scenario), points in by_kind.items():

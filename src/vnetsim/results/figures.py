@@ -14,7 +14,8 @@ Figure kinds:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,3 +108,44 @@ def latency_cdf(rows: list[dict], fig_id: str = "latency-cdf",
         note += "; * too few samples for this figure (docs/models/host.md, Honest statistics)"
     return Figure(fig_id, title, "line", series, x_label="latency (us)", y_label="fraction of packets", x_log=True,
                   y_range=(0.0, 1.0), table=Table(["variant", "p50", "p99", "p99.9", "max"], table), note=note)
+
+
+POINT = "point"   # a row's swept values ({path: value}), set on the rows a results store's report draws
+
+
+def point_lines(rows: list[dict], x: Callable[[dict], float],
+                level: Callable[[dict], Any] | None = None) -> dict[str, list[dict]]:
+    """Rows as the lines of a figure against ``x`` (label -> rows sorted by ``x``).
+
+    A line is a variant (``variant``, else ``name``) and a combination of the swept values
+    (``row["point"]``) that do not move ``x``: a swept parameter moves ``x`` (and is read along the
+    axis) when it takes several values among rows that agree on the rest and no two of those rows
+    with different values of it are at one level (``level``, default ``x``: a host row's load
+    label, since its measured offered rate varies with the seed); e.g. swept ``loads``. Any other
+    (queues, ring size) draws a line of its own: points of one variant that differ in it are never
+    joined."""
+    at = level or x
+    def value(r: dict, p: str) -> str:
+        return json.dumps((r.get(POINT) or {}).get(p), sort_keys=True, default=str)
+
+    def variant(r: dict) -> str:
+        return str(r.get("variant") or r.get("name"))
+
+    params = sorted({p for r in rows for p in (r.get(POINT) or {})})
+    along = set()
+    for p in params:
+        groups: dict[tuple, list[dict]] = {}
+        for r in rows:
+            groups.setdefault((variant(r), *(value(r, q) for q in params if q != p)), []).append(r)
+        varies = [g for g in groups.values() if len({value(r, p) for r in g}) > 1]
+        at_x: dict[tuple, set[str]] = {}
+        for i, g in enumerate(varies):
+            for r in g:
+                at_x.setdefault((i, at(r)), set()).add(value(r, p))
+        if varies and all(len(vs) == 1 for vs in at_x.values()):
+            along.add(p)
+    lines: dict[str, list[dict]] = {}
+    for r in rows:
+        own = [f"{p}={(r.get(POINT) or {}).get(p)}" for p in params if p not in along]
+        lines.setdefault(variant(r) + (f" ({', '.join(own)})" if own else ""), []).append(r)
+    return {label: sorted(rs, key=x) for label, rs in lines.items()}
