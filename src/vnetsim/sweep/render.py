@@ -27,19 +27,49 @@ def default_metrics(summary: list[dict[str, Any]], limit: int = MAX_DEFAULT_METR
     return list(dict.fromkeys(order))[:limit]
 
 
-def _cell(iv: dict[str, Any] | None) -> str:
+def _cell(metric: str, iv: dict[str, Any] | None) -> str:
+    """``mean`` in the metric's unit (``1.022Mpps``, ``1.406us``), its half-width on a second line,
+    so that a column is as narrow as its longest figure and no number is cut."""
     if not iv or iv.get("mean") is None:
         return "-"
-    text = f"{iv['mean']:.4g}"
+    text = _value(metric, iv["mean"])
     if iv.get("half_width") is not None:
-        text += f" ± {iv['half_width']:.2g}"
+        text += "\n± " + _value(metric, iv["half_width"])
     return text
+
+
+def _value(metric: str, value: Any) -> str:
+    """A number in the metric's unit (``Result.table``'s cells); a large plain count with thousands
+    separators (``12,345.7``), never in exponent form."""
+    from vnetsim.results.result import _cell as unit_cell
+
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    text = unit_cell(metric, float(value) if isinstance(value, int) and "_" in metric else value)
+    return f"{value:,.1f}" if "e+" in text else text
+
+
+def _last(path: str) -> str:
+    """A swept parameter's header: its last name (``host.pnic.rx_queues`` -> ``rx_queues``)."""
+    return path.rsplit(".", 1)[-1]
+
+
+def headers(paths: list[str], short) -> list[str]:
+    """``short(path)`` for each path, the full path where two would read alike."""
+    names = [short(p) for p in paths]
+    return [n if names.count(n) == 1 else p for n, p in zip(names, paths)]
 
 
 def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None, title: str,
                    confidence: float = 0.95) -> None:
-    """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row."""
+    """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row.
+    Headers are short (a parameter's last name, a metric as ``Result.table`` heads it), values in
+    their units; a table wider than the terminal is split, each part repeating the point's columns
+    (``results.cells.print_table``), so an 80-column terminal cuts no number."""
     from rich.table import Table
+
+    from vnetsim.results.cells import print_table
+    from vnetsim.results.result import _header
 
     if not summary:
         console.print(f"{title}: no runs")
@@ -48,17 +78,18 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
     params: list[str] = []
     for entry in summary:
         params += [p for p in entry["params"] if p not in params]
-    table = Table(title=f"{title}; mean ± {100 * confidence:g}% CI half-width", title_justify="left")
-    for p in params:
-        table.add_column(p, overflow="fold")
+    table = Table(title=f"{title}; mean and ± {100 * confidence:g}% CI half-width", title_justify="left")
+    for h in headers(params, _last):
+        table.add_column(h, overflow="fold")
     table.add_column("row", overflow="fold")
     table.add_column("n", justify="right")
-    for m in chosen:
-        table.add_column(m, justify="right", overflow="fold")
+    for h in headers(chosen, _header):
+        table.add_column(h, justify="right")
     for entry in summary:
         table.add_row(*[str(entry["params"].get(p, "-")) for p in params], str(entry["name"]),
-                      str(entry["replications"]), *[_cell(entry["metrics"].get(m)) for m in chosen])
-    console.print(table)
+                      str(entry["replications"]), *[_cell(m, entry["metrics"].get(m)) for m in chosen],
+                      end_section=any(entry["metrics"].get(m, {}).get("half_width") is not None for m in chosen))
+    print_table(console, table, keep=len(params) + 1)
     known = {n for e in summary for n in e["metrics"]}
     unknown = [m for m in chosen if m not in known]
     if unknown:
@@ -89,20 +120,30 @@ def render_runs(rows: list[dict[str, Any]], console: Any, metrics: list[str] | N
     else:
         names = [c for c in (rows[0] if rows else {}) if is_metric(c, rows[0][c])]
         chosen = [n for n in names if len({r.get(n) for r in rows}) > 1][:MAX_DEFAULT_METRICS] or names[:2]
-    table = Table(title=f"{len(rows)} runs" + (f" (the first {limit})" if len(rows) > limit else ""),
+    from vnetsim.results.cells import print_table
+    from vnetsim.results.result import _header
+
+    sweeps = {r.get("sweep") for r in rows}
+    one = f" of sweep {next(iter(sweeps))!r}" if len(sweeps) == 1 else ""     # said once, not on every line
+    table = Table(title=f"{len(rows)} runs{one}" + (f" (the first {limit})" if len(rows) > limit else ""),
                   title_justify="left")
-    for c in ["sweep", "variant", *params, "replication", "seed", *chosen]:
-        table.add_column(c.removeprefix("param."), overflow="fold")
+    ident = [*([] if one else ["sweep"]), "variant", *params]
+    for h in [*ident[:-len(params) or None], *headers([p.removeprefix("param.") for p in params], _last)]:
+        table.add_column(h, overflow="fold")
+    for h in ["replication", "seed", *headers(chosen, _header)]:
+        table.add_column(h, justify="right")
     for r in rows[:limit]:
-        table.add_row(*[_text(r.get(c)) for c in ["sweep", "variant", *params, "replication", "seed", *chosen]])
-    console.print(table)
+        table.add_row(*[_text(c, r.get(c)) for c in [*ident, "replication", "seed", *chosen]])
+    print_table(console, table, keep=len(ident))
 
 
-def _text(value: Any) -> str:
+def _text(column: str, value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if column in ("replication", "seed") or column.startswith("param."):
+        return str(value)
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and "_" in column):
+        return _value(column, value)
     return str(value)
 
 
@@ -111,7 +152,7 @@ def render_merged(entries: list[dict[str, Any]], console: Any, metric: str) -> N
     (``vnetsim.results.store.merged_by_design``)."""
     from rich.table import Table
 
-    from vnetsim.results.cells import duration
+    from vnetsim.results.cells import duration, print_table
 
     if not entries:
         console.print(f"{metric}: no runs")
@@ -121,9 +162,9 @@ def render_merged(entries: list[dict[str, Any]], console: Any, metric: str) -> N
         params += [p for p in e["params"] if p not in params]
     stats = ("mean", "p50", "p90", "p99", "p999", "max")
     table = Table(title=f"{metric}, replications merged (percentiles of all their packets)", title_justify="left")
-    for c in [*params, "row", "runs", *stats]:
+    for c in [*headers(params, _last), "row", "runs", *stats]:
         table.add_column(c, overflow="fold", justify="right" if c in stats or c == "runs" else "left")
     for e in entries:
         table.add_row(*[str(e["params"].get(p, "-")) for p in params], str(e["name"]), str(e["runs"]),
                       *[duration(e["summary"].get(s)) for s in stats])
-    console.print(table)
+    print_table(console, table, keep=len(params) + 1)
