@@ -13,20 +13,20 @@ whole output, which moves only within buckets. The order is by (time, id), the o
 ``engine.merge.time_order`` gives.
 
 Per queue, the ring of (departure, bytes) of the messages still in the buffer is updated at
-every arrival (an empty queue in O(1)), so it stays a few entries long and in cache. The
-jitter's logarithms are taken in a loop of their own before the queue's (``jitter_draws``).
+arrival, lazily: the messages that left are drained only when the buffer's exact bytes can
+matter (a possible drop, a possible new maximum, a full ring), the ring's bytes bounding them
+from above otherwise; an empty queue resets it in O(1). The jitter is drawn in a loop of its own
+before the queue's (``jitter_draws``: a ziggurat exponential, no logarithm on its common path).
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 
 from vnetsim.edge.timeorder import order_by_time
 from vnetsim.engine.histogram import SUB_BITS, hist_add, stats_load, stats_store
-from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
+from vnetsim.engine.rng import GOLDEN_GAMMA, exponential, mix64, unit_open
 
 MAX_ATTEMPTS = 16
 BIG_BUCKET = 24          # buckets larger than this are ordered by the bucket sort, not insertion
@@ -48,17 +48,17 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 @numba.njit(cache=True, nogil=True, inline="always")
 def loss_draw(seed, pid, attempt):
     """A uniform in (0, 1) for (seed, message id, attempt): splitmix64's finalizer of their mix
-    (attempts 1.. decide losses, attempt 0 the jitter)."""
+    (attempts 1.. decide losses; attempt 0's state seeds the jitter)."""
     z = np.uint64(seed) ^ (np.uint64(pid) * GOLDEN_GAMMA) ^ (np.uint64(attempt) * _M1)
     return unit_open(mix64(z + GOLDEN_GAMMA))
 
 
 @numba.njit(cache=True, nogil=True)
 def jitter_draws(seed, pid, out):
-    """Each message's jitter in units of its mean, ``-log(u)`` of its attempt-0 draw: a loop of
-    its own, apart from the queue's, so the logarithms of several messages overlap in the CPU."""
+    """Each message's jitter in units of its mean: ``engine.rng.exponential`` (a ziggurat) of the
+    splitmix64 stream at the message's attempt-0 state, the one ``loss_draw`` uses for attempt 0."""
     for i in range(pid.shape[0]):
-        out[i] = -math.log(loss_draw(seed, pid[i], 0))
+        out[i] = exponential(np.uint64(seed) ^ (np.uint64(pid[i]) * GOLDEN_GAMMA))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -116,19 +116,28 @@ def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_p
             h = 0
             c = 0
             b = 0.0
+            ring_at[q, _HEAD] = 0
+            ring_at[q, _COUNT] = 0
+            state[q, _BACKLOG] = 0.0
         else:
             h = ring_at[q, _HEAD]
             c = ring_at[q, _COUNT]
             b = state[q, _BACKLOG]
-            while ring[q, np.uintp(h), 0] <= a:     # stops at the last entry at the latest (it leaves after a)
-                b -= ring[q, np.uintp(h), 1]
-                h += 1
-                if h == width:
-                    h = 0
-                c -= 1
-        ring_at[q, _HEAD] = h
-        ring_at[q, _COUNT] = c
-        state[q, _BACKLOG] = b
+            # the ring's bytes ``b`` bound the buffer's from above: drain the messages that left
+            # only when the exact figure can matter (a drop, a new maximum, a full ring)
+            limit = state[q, _MAX_BACKLOG]
+            if cap_bytes > 0 and cap_bytes < limit:
+                limit = cap_bytes
+            if b + s > limit or c == width:
+                while ring[q, np.uintp(h), 0] <= a:     # stops at the last entry at the latest (it leaves after a)
+                    b -= ring[q, np.uintp(h), 1]
+                    h += 1
+                    if h == width:
+                        h = 0
+                    c -= 1
+                ring_at[q, _HEAD] = h
+                ring_at[q, _COUNT] = c
+                state[q, _BACKLOG] = b
         if cap_bytes > 0 and b + s > cap_bytes:
             state[q, _DR_M] += 1.0
             state[q, _DR_B] += s
