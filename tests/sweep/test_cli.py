@@ -103,3 +103,28 @@ def test_run_writes_flat_csv_and_parquet_equal_to_its_json(scenario):
         assert got["cpu.host/core0.useful"] == row["cpu"]["host/core0"]["useful"]
         assert json.loads(got["window_s"]) == row["window_s"]
         assert "latency_histogram.count" not in frame.columns
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_warning_every_point_repeats_is_said_once(scenario, workers):
+    """A warm-up not shorter than the run is scaled, with a warning, in each of the 4 points (in this
+    process and in a started worker): the sweep says it once."""
+    doc = dict(SCENARIO, warmup="5ms")
+    (scenario / "w.yaml").write_text(yaml.safe_dump(doc))
+    res = vnetsim("sweep", "w.yaml", "-j", workers, "-q", cwd=scenario)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vnetsim: warning: w.yaml") and "warm-up was scaled" in lines[0]
+
+
+def test_warning_lines_keep_warnings_and_pass_the_rest_on():
+    import io
+
+    from vnetsim.sweep.execute import WarningLines
+
+    real = io.StringIO()
+    w = WarningLines(real)
+    for part in ("\r\x1b[2Ksweep 1/4", "vnetsim: warn", "ing: a.yaml: one", "\n", "other\n", "vnetsim: warning: b"):
+        w.write(part)
+    assert real.getvalue() == "\r\x1b[2Ksweep 1/4other\n"
+    assert w.finish() == ["vnetsim: warning: a.yaml: one", "vnetsim: warning: b"]

@@ -58,25 +58,77 @@ def tune_malloc() -> bool:
         return False
 
 
+WARNING = "vnetsim: warning: "
+
+
+class WarningLines:
+    """A stand-in for ``sys.stderr`` while a point runs: lines a kind writes starting with
+    ``WARNING`` are kept (``lines``) for the sweep's parent to say once, since every point of a sweep
+    repeats them (and a Dask worker's stderr is not the user's terminal); anything else goes on to
+    the real stderr at once (a progress bar drawn there)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self._pending = stream, ""
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while self._pending:
+            if self._pending.startswith(WARNING):
+                line, sep, rest = self._pending.partition("\n")
+                if not sep:
+                    break                                    # the rest of the line comes next
+                self.lines.append(line)
+                self._pending = rest
+            elif WARNING.startswith(self._pending):
+                break                                        # may become a warning
+            else:
+                self.stream.write(self._pending)
+                self._pending = ""
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def finish(self) -> list[str]:
+        """The warnings kept; an unfinished line is kept as it is."""
+        if self._pending.startswith(WARNING):
+            self.lines.append(self._pending)
+        elif self._pending:
+            self.stream.write(self._pending)
+        self._pending = ""
+        return self.lines
+
+    def __getattr__(self, name: str) -> Any:   # isatty, fileno, encoding: the real stream's
+        return getattr(self.stream, name)
+
+
 def run_point(point: Point) -> Outcome:
-    """Run one point; ``{"key", "rows", "wall_s", "cpu_s", "version", "span"}`` or ``{"key", "error":
-    (where, what, fix)}``. ``cpu_s`` is this process's CPU time for the run (user and system, all its
-    threads); ``span``: (process id, start, end) on the machine's monotonic clock (``time.perf_counter``,
-    comparable between the processes of one machine), for ``SweepResult.timeline``."""
+    """Run one point; ``{"key", "rows", "wall_s", "cpu_s", "version", "span", "warnings"}`` or
+    ``{"key", "error": (where, what, fix)}``. ``cpu_s`` is this process's CPU time for the run (user
+    and system, all its threads); ``span``: (process id, start, end) on the machine's monotonic clock
+    (``time.perf_counter``, comparable between the processes of one machine), for
+    ``SweepResult.timeline``; ``warnings``: the ``vnetsim: warning:`` lines the kind wrote on stderr
+    (``WarningLines``)."""
+    import contextlib
+    import sys
+
     tune_malloc()
     start, cpu = time.perf_counter(), time.process_time()
+    said = WarningLines(sys.stderr)
     try:
-        kind = get_kind(point.kind)
-        data = kind.prepare(point.doc, Path(point.folder)) if kind.prepare else point.doc
-        model: Any = kind.model
-        variant = LoadedVariant(point.variant, point.description, point.doc, model.model_validate(data),
-                                point.source)
-        rows = to_plain(kind.run_variant(variant))
+        with contextlib.redirect_stderr(said):  # type: ignore[type-var,unused-ignore]
+            kind = get_kind(point.kind)
+            data = kind.prepare(point.doc, Path(point.folder)) if kind.prepare else point.doc
+            model: Any = kind.model
+            variant = LoadedVariant(point.variant, point.description, point.doc, model.model_validate(data),
+                                    point.source)
+            rows = to_plain(kind.run_variant(variant))
     except UserError as exc:
-        return {"key": point.key, "error": (exc.where, exc.what, exc.fix)}
+        return {"key": point.key, "error": (exc.where, exc.what, exc.fix), "warnings": said.finish()}
     end = time.perf_counter()
     return {"key": point.key, "rows": rows, "wall_s": end - start, "cpu_s": time.process_time() - cpu,
-            "version": __version__, "span": (os.getpid(), start, end)}
+            "version": __version__, "span": (os.getpid(), start, end), "warnings": said.finish()}
 
 
 def run_point_in_worker(point: Point) -> Outcome:

@@ -9,6 +9,7 @@ sweep (finished now or before) and their confidence intervals across replication
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,6 +128,7 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
             n = min(workers or usable_cpus(), len(todo))
             outcomes = run_serial(todo) if n <= 1 else run_pool(todo, n)
         timeline: list[tuple[int, float, float]] = []
+        said: set[str] = set()
 
         def written(n: int) -> None:
             if n == 1 and store is not None and where not in outputs.written:
@@ -139,6 +141,10 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
         with StoreWriter(db, written) as writer:
             try:
                 for point, out in outcomes:
+                    for line in out.get("warnings", ()):     # said once for the sweep, not once a point
+                        if line not in said:
+                            said.add(line)
+                            print(line, file=sys.stderr, flush=True)
                     if "error" in out:
                         writer.close()
                         w, what, fix = out["error"]
