@@ -26,7 +26,7 @@ HOST = ["adaptive-moderation.yaml", "hybrid-mode.yaml", "interrupt-mode.yaml", "
         "poll-mode.yaml", "vxlan-offload.yaml", "vxlan-receive-threads.yaml"]
 DEPLOYMENTS = ["deployments.yaml"]   # other receive chains than pNIC -> vNIC: tests/host/test_deploy.py
 FABRIC = ["fabric-to-vm.yaml", "storage-fabric.yaml"]
-STORAGE = ["erp-site-flavors.yaml", "stretched-site-failure.yaml"]
+STORAGE = ["erp-site-flavors.yaml", "storage-on-fabric.yaml", "stretched-site-failure.yaml"]   # claims: tests/storage
 EDGE = ["connected-cars.yaml", "factory-edge-vs-central.yaml"]
 ROUND_TRIP = ["forwarding-vnf.yaml", "round-trip.yaml"]   # a transmit side: tests/host/test_round_trip_examples.py
 # plain traffic of one fixed frame size, one VM: the per-packet cost model applies exactly

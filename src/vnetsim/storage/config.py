@@ -255,6 +255,45 @@ class Prices(Strict):
     per_rack_unit_year: float = Field(0.0, ge=0, description="rack space per unit and year")
 
 
+FABRIC_TOPOLOGIES = ("spine_leaf", "l2_stp", "three_tier", "single_switch")   # laid out as racks x hosts
+
+
+class StorageFabric(Strict):
+    """The fabric under the cluster (docs/models/storage-io.md, "The fabric under the cluster"): the
+    storage run puts its own replication, read and resync traffic on it and feeds the latency each
+    host pair sees under that load back into the I/O path."""
+
+    layout: dict[str, Any] = Field(description="the fabric kind's 'fabric:' section (docs/models/fabric.md): "
+                                   "topology (spine_leaf, l2_stp, three_tier or single_switch), racks, "
+                                   "hosts_per_rack, leaf, spine, l2, switch, ...; host.nic_speed and host.nics come "
+                                   "from storage.host.nic")
+    mtu: int = Field(9000, ge=1500, le=9000, description="IP MTU of the storage network: 9000 (jumbo frames, "
+                     "as vSAN networks are usually set up) or 1500")
+    level: Literal["auto", "packet", "flow"] = Field("auto", description="packet: every frame through the "
+                                                     "fabric's queues; flow: link loads only (no queueing); auto: "
+                                                     "packet unless the fabric kind picks flow for its size")
+    packets: int = Field(150_000, ge=1000, le=5_000_000, description="frames a packet-level run simulates (its "
+                         "fabric time is this many frames at the offered rate, 1-200 ms)")
+
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from pydantic import ValidationError
+
+        from vnetsim.fabric import FabricConfig
+
+        try:
+            cfg = FabricConfig.model_validate(v)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"{where}: {err['msg']}" if where else err["msg"]) from None
+        if cfg.topology not in FABRIC_TOPOLOGIES:
+            raise ValueError(f"topology {cfg.topology} is not laid out as racks of hosts; use one of "
+                             f"{', '.join(FABRIC_TOPOLOGIES)}")
+        return v
+
+
 class Storage(Strict):
     flavor: Literal["robo", "single", "stretched"] = "single"
     architecture: Literal["esa", "osa"] = "esa"
@@ -272,6 +311,8 @@ class Storage(Strict):
     policy: Policy = Field(default_factory=Policy)
     capacity: Capacity = Field(default_factory=Capacity)
     rebuild: Rebuild = Field(default_factory=Rebuild)
+    fabric: StorageFabric | None = Field(None, description="the fabric under the cluster: its replication "
+                                         "traffic runs on it (default none: fixed switch hops)")
 
     @model_validator(mode="after")
     def _check(self) -> Storage:

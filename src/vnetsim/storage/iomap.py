@@ -16,7 +16,9 @@ Mapping (docs/models/storage.md, "I/O path"):
   last one ended): one workload per host it runs on, with that host's VMs' I/Os over up to
   ``OBJECTS_PER_SHARD`` of their disks, each placed by the group's layout from a rotating first
   host; reads are local in two-node and stretched clusters. A group's latency is merged from its
-  hosts (``io_result``).
+  hosts (``io_result``);
+- with ``storage.fabric``, the run's own traffic on that fabric gives each host pair's latency
+  (``fabricmap.on_fabric``): the ``io`` section's ``fabric``.
 """
 
 from __future__ import annotations
@@ -181,12 +183,24 @@ def io_section(sc: StorageScenario, sz: Sizing, progress=None) -> dict | None:
 
     try:
         spec = iopath_spec(sc, sz)
-        if not spec.workloads:
-            return None
+    except ModelError as exc:
+        raise exc.within("workload") from None
+    if not spec.workloads:
+        return None
+    fabric = None
+    if sc.storage.fabric is not None:
+        from vnetsim.storage.fabricmap import on_fabric
+
+        run = on_fabric(sc, spec)
+        spec, fabric = run.spec, run.summary
+    try:
         res = simulate(spec, duration_s=sc.options.duration / 1e9, seed=sc.seed, progress=progress)
     except ModelError as exc:
         raise exc.within("workload") from None
-    return io_result(res, group_of_workloads(spec))
+    out = io_result(res, group_of_workloads(spec))
+    if fabric is not None:
+        out["fabric"] = fabric
+    return out
 
 
 def _merge_latency(parts: list) -> dict:

@@ -115,9 +115,13 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
     from vnetsim.storage.rebuild import simulate
 
     spec = rebuild_spec(sc, sz)
+    fabric = FabricPhases(sc) if sc.storage.fabric is not None and spec.foreground is not None else None
     try:
-        res = simulate(spec, seed=sc.seed, io_duration_s=sc.options.duration / 1e9)
+        res = simulate(spec, seed=sc.seed, io_duration_s=sc.options.duration / 1e9,
+                       prepare=fabric.prepare if fabric is not None else None)
     except ModelError as exc:
+        if exc.field.startswith("storage."):
+            raise
         raise exc.within("failures") from None
     outcomes = []
     for f, o in zip(sc.failures, res.outcomes):
@@ -131,4 +135,58 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
             "foreground_before": io_result(before, names) if before else None,
             "foreground_after_failure": io_result(after, names) if after else None,
             "foreground_during_resync": io_result(during, names) if during else None,
+            **({"fabric": fabric.section(res.outcomes)} if fabric is not None else {}),
             "notes": list(res.notes)}
+
+
+class FabricPhases:
+    """``storage.fabric`` in a failure run: each foreground I/O-path spec (before, right after the
+    failure, during the first resync) runs its own traffic on the fabric first (``on_fabric``);
+    during the resync, the resync is slowed to what the fabric's links can carry with the
+    foreground (``onfabric.resync_stretch``, at most ``FABRIC_RESYNC_SHARE`` of a link), and its
+    time on the fabric is the host-bound resync time times that stretch."""
+
+    def __init__(self, sc: StorageScenario) -> None:
+        from vnetsim.storage.fabricmap import fabric_placements
+
+        self.sc = sc
+        self.placements = fabric_placements(sc)
+        self.phases: dict[str, dict] = {}
+        self.stretch = 1.0                 # of the spec's (NIC-paced) resync
+        self.bottleneck: str | None = None
+        self.spec_resync_bytes_per_s = 0.0
+
+    def prepare(self, phase: str, io):
+        from vnetsim.storage.fabricmap import on_fabric
+        from vnetsim.storage.iopath.onfabric import link_loads, resync_stretch, scale_background
+        from vnetsim.storage.iopath.traffic import traffic_matrix
+
+        if phase == "during_resync" and any(w.background for w in io.workloads):
+            fab = self.sc.storage.fabric
+            assert fab is not None
+            tm = traffic_matrix(io, fab.mtu)
+            self.spec_resync_bytes_per_s = sum(w.iops * (1 - w.read_fraction) * w.block_bytes[0]
+                                               for w in io.workloads if w.background)
+            self.stretch, self.bottleneck = resync_stretch(link_loads(tm, self.placements, False, self.sc.seed),
+                                                           link_loads(tm, self.placements, True, self.sc.seed))
+            if self.stretch > 1:
+                io = scale_background(io, 1.0 / self.stretch)
+        run = on_fabric(self.sc, io, self.placements)
+        self.phases[phase] = run.summary
+        return run.spec
+
+    def section(self, outcomes) -> dict:
+        """``before``, ``after_failure``, ``during_resync`` (each the ``io.fabric`` fields, or null)
+        and ``resync``: the first resync on the fabric."""
+        out: dict = {k: self.phases.get(k) for k in ("before", "after_failure", "during_resync")}
+        first = next((o for o in outcomes if o.resync_duration_s > 0), None)
+        if first is None or self.spec_resync_bytes_per_s <= 0:
+            out["resync"] = None
+            return out
+        nominal = first.resync_read_bytes / first.resync_duration_s        # bytes/s the hosts could give
+        stretch = self.stretch * nominal / self.spec_resync_bytes_per_s
+        out["resync"] = {"offered_bps": nominal * 8.0, "stretch": stretch, "bottleneck_link": self.bottleneck,
+                         "fabric_bound": stretch > 1, "host_bound_duration_s": first.resync_duration_s,
+                         "duration_s": first.resync_duration_s * max(1.0, stretch),
+                         "rate_bps": first.resync_bytes * 8.0 / (first.resync_duration_s * max(1.0, stretch))}
+        return out

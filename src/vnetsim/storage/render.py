@@ -185,7 +185,52 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
     if groups:
         out.append(("busiest device / NIC", lambda r: "-" if "io" not in r else
                     f"{share(r['io']['device_utilisation']['max'])} / {share(r['io']['nic_utilisation']['max'])}"))
+    if any(_get(r, "io", "fabric", "links") for r in rows):
+        out += _fabric_rows()
     return out
+
+
+def _oversubscription(fab: dict) -> str:
+    leaf = (fab.get("oversubscription") or {}).get("leaf") or (fab.get("oversubscription") or {}).get("access")
+    return "" if not leaf else f", {leaf['built']['max']:.3g}:1"
+
+
+def _fabric_cell(part: dict | None, fn: Callable[[dict], str]) -> str:
+    return "-" if not part or "links" not in part else fn(part)
+
+
+def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
+    """The fabric under the cluster: what the run's traffic did to it, normally and in the resync."""
+    def busiest(f: dict) -> str:
+        return f"{share(f['links']['max_utilisation'])} ({f['links']['max_link']})"
+
+    def uplinks(f: dict) -> str:
+        tier = f["links"]["tiers"].get("leaf->spine") or f["links"]["tiers"].get("host->switch") or {}
+        return "-" if not tier else f"{share(tier['mean'])} / {share(tier['max'])}"
+
+    def pairs(f: dict) -> str:
+        p = f["pair_fabric_ns"]
+        return f"{duration(p['mean'])} / {duration(p['max'])}"
+
+    def resync_time(r: dict) -> str:
+        rs = _get(r, "rebuild", "fabric", "resync")
+        if not rs:
+            return "-"
+        tail = f" (fabric-bound: {rs['bottleneck_link']})" if rs["fabric_bound"] else " (host-bound)"
+        return _seconds(rs["duration_s"]) + tail
+
+    return [
+        ("fabric", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: f"{f['topology']} ({f['level']} level"
+                                          f"{_oversubscription(f)})")),
+        ("fabric busiest link", lambda r: _fabric_cell(_get(r, "io", "fabric"), busiest)),
+        ("fabric leaf->spine mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), uplinks)),
+        ("fabric per pair: mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), pairs)),
+        ("fabric drops", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: str(f["drops"]["frames"]))),
+        ("fabric busiest link in resync", lambda r: _fabric_cell(_get(r, "rebuild", "fabric", "during_resync"),
+                                                                 busiest)),
+        ("fabric per pair in resync", lambda r: _fabric_cell(_get(r, "rebuild", "fabric", "during_resync"), pairs)),
+        ("resync time on the fabric", resync_time),
+    ]
 
 
 def render_rows(result, console: Console) -> None:

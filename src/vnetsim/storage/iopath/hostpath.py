@@ -22,52 +22,22 @@ from typing import Any
 import numpy as np
 
 from vnetsim.errors import ModelError
-from vnetsim.storage.iopath.legs import LOCAL, READ, RMW, build_tables
-from vnetsim.storage.iopath.routes import flow_routes
 from vnetsim.storage.iopath.spec import IOPathSpec, Network
+from vnetsim.storage.iopath.traffic import DEFAULT_MTU_BYTES, ETHERNET_HEADER_BYTES, traffic_matrix
 
-ETHERNET_HEADER_BYTES = 18       # destination, source, EtherType, FCS: a frame is the IP packet plus these
-DEFAULT_MTU_BYTES = 9000         # jumbo frames, as vSAN networks are usually set up (docs/models/storage-io.md)
 RX_STAGES = ("pnic_ring", "vswitch")
 TX_STAGES = ("vswitch",)
 
 
 def nic_load(spec: IOPathSpec, mtu_bytes: int = DEFAULT_MTU_BYTES) -> tuple[float, float]:
     """(frames per second, mean frame bytes) received by the busiest host's NIC (most frames, then
-    most bytes), in the first epoch
-    (before any failure): each remote leg's request (at its target) and reply (at its owner), an
-    OSA read-modify-write at another host twice each (its read phase), messages over ``mtu_bytes``
-    split into full frames and a last one."""
-    t = build_tables(spec)
-    r = flow_routes(t, spec.cluster, spec.network)
-    hdr = spec.network.header_bytes
-    hosts = spec.cluster.hosts
-    frames = np.zeros(hosts)
-    nbytes = np.zeros(hosts)
-
-    def add(host: int, rate: float, message: float) -> None:
-        n = max(1, math.ceil(message / mtu_bytes))
-        frames[host] += rate * n
-        nbytes[host] += rate * (message + n * ETHERNET_HEADER_BYTES)
-
-    for g, w in enumerate(spec.workloads):
-        weights = np.asarray(w.block_weights, np.float64) / sum(w.block_weights)
-        for o in range(int(t.n_objects[g])):
-            slot = int(t.slot_base[g]) + o
-            for base, count, share in ((t.read_base[slot], t.read_count[slot], w.read_fraction),
-                                       (t.write_base[slot], t.write_count[slot], 1.0 - w.read_fraction)):
-                for v in range(int(base), int(base + count)):
-                    p = w.iops * share / count / len(w.objects)
-                    for lc in range(int(t.var_leg_start[v]), int(t.var_leg_start[v] + t.var_nlegs[v])):
-                        if t.lc_route[lc] == LOCAL:
-                            continue
-                        for s, ws in enumerate(weights):
-                            block = float(r.block_bytes[lc * t.n_sizes + s])
-                            op = t.lc_op[lc]
-                            request, reply = (hdr, block + hdr) if op == READ else (block + hdr, hdr)
-                            phases = 2 if op == RMW else 1
-                            add(int(t.lc_target[lc]), p * ws * phases, request)
-                            add(int(t.lc_owner[lc]), p * ws * phases, reply)
+    most bytes), in the first epoch (before any failure): the frames of the spec's traffic matrix
+    (``traffic.traffic_matrix``: each remote leg's request at its target and its reply at its owner,
+    an OSA read-modify-write at another host with its read phase too, messages over ``mtu_bytes``
+    split into full frames and a last one) summed per receiving host."""
+    tm = traffic_matrix(spec, mtu_bytes, epoch=0)
+    frames = tm.frames_per_s().sum(axis=0)
+    nbytes = tm.frame_bytes_per_s().sum(axis=0)
     busiest = int(np.lexsort((nbytes, frames))[-1])          # most frames, then most bytes
     if frames[busiest] <= 0:
         raise ModelError("workloads", "no I/O leaves its owner: the NICs receive nothing to measure",

@@ -96,6 +96,11 @@ def _check(spec: IOPathSpec) -> None:
         v = getattr(net, name)
         if not (np.isfinite(v) and v >= 0):
             raise ModelError(f"network.{name}", f"must be finite and >= 0, got {v}", "")
+    if net.pair_ns is not None:
+        pair = np.asarray(net.pair_ns, np.float64)
+        if pair.shape != (n, n) or (pair < 0).any():
+            raise ModelError("network.pair_ns", f"needs hosts x hosts ({n} x {n}) times >= 0 (NaN: use the hops), "
+                             f"got shape {pair.shape}", "")
     for i, f in enumerate(spec.failures):
         if not 0 <= f.host < n or not (np.isfinite(f.t_s) and f.t_s >= 0 and f.stall_s >= 0):
             raise ModelError(f"failures[{i}]", "a host failure needs a host in the cluster, a time >= 0 and a "

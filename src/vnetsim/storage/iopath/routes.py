@@ -5,7 +5,9 @@ the ``nic`` stage) then ``host_tx + hops * hop + host_rx`` to the target's devic
 site: the NIC queue, ``host_tx + hops_other_rack * hop`` to the inter-site link (a FIFO per
 direction, the ``inter_site`` stage), then ``rtt / 2 + hops_other_rack * hop + host_rx``. The reply
 (the block for a read, an acknowledgement for a write) comes back over the same hops as a fixed
-delay plus its serialization, without queueing (replies are small or spread over many NICs). An
+delay plus its serialization, without queueing (replies are small or spread over many NICs); with
+``Network.pair_ns`` a same-site request's ``hops * hop`` is the measured ``pair_ns[owner, target]``
+and its reply's ``pair_ns[target, owner]`` (queues in the fabric included). An
 OSA read-modify-write leg at another host adds the read phase's round trip (request out, old block
 back) to its reply. A leg to the owner's own devices has no network part.
 """
@@ -49,6 +51,11 @@ def flow_routes(t: LegTables, cluster: Cluster, net: Network) -> FlowRoutes:
     rack = np.asarray(cluster.rack_of_host, np.int64)
     site = np.asarray(cluster.site_of_host, np.int64)
     hops = np.where(rack[owner] == rack[target], net.hops_same_rack, net.hops_other_rack).astype(np.float64)
+    fabric_out, fabric_back = hops * net.hop_ns, hops * net.hop_ns
+    if net.pair_ns is not None:                # measured per pair on a fabric carrying this traffic
+        pair = np.asarray(net.pair_ns, np.float64)
+        fabric_out = np.where(np.isfinite(pair[owner, target]), pair[owner, target], fabric_out)
+        fabric_back = np.where(np.isfinite(pair[target, owner]), pair[target, owner], fabric_back)
     hdr = float(net.header_bytes)
     ns_nic = 8e9 / net.nic_bps
     ns_link = 8e9 / net.inter_site_bps
@@ -56,18 +63,19 @@ def flow_routes(t: LegTables, cluster: Cluster, net: Network) -> FlowRoutes:
     reply = np.where(op == READ, block + hdr, hdr)
     remote = route != 0
     other = route == OTHER_SITE
-    one_way = net.host_tx_ns + net.host_rx_ns + np.where(other, 2 * net.hops_other_rack, hops) * net.hop_ns \
-        + np.where(other, net.inter_site_rtt_ns / 2, 0.0)
-    after_nic = np.where(route == SAME_SITE, net.host_tx_ns + hops * net.hop_ns + net.host_rx_ns,
+    cross_site = 2 * net.hops_other_rack * net.hop_ns + net.inter_site_rtt_ns / 2
+    one_way_out = net.host_tx_ns + net.host_rx_ns + np.where(other, cross_site, fabric_out)
+    one_way_back = net.host_tx_ns + net.host_rx_ns + np.where(other, cross_site, fabric_back)
+    after_nic = np.where(route == SAME_SITE, net.host_tx_ns + fabric_out + net.host_rx_ns,
                          np.where(other, net.host_tx_ns + net.hops_other_rack * net.hop_ns, 0.0))
     after_link = np.where(other, net.inter_site_rtt_ns / 2 + net.hops_other_rack * net.hop_ns + net.host_rx_ns, 0.0)
 
     def back(nbytes: np.ndarray) -> np.ndarray:
-        return np.where(remote, one_way + nbytes * ns_nic + np.where(other, nbytes * ns_link, 0.0), 0.0)
+        return np.where(remote, one_way_back + nbytes * ns_nic + np.where(other, nbytes * ns_link, 0.0), 0.0)
 
     reply_ns = back(reply)
     # OSA read-modify-write at another host: the read phase (request out, old block back) first
-    rmw_phase = np.where(remote & (op == RMW), one_way + hdr * ns_nic + np.where(other, hdr * ns_link, 0.0)
+    rmw_phase = np.where(remote & (op == RMW), one_way_out + hdr * ns_nic + np.where(other, hdr * ns_link, 0.0)
                          + back(block + hdr), 0.0)
     reply_ns = reply_ns + rmw_phase
     return FlowRoutes(wire.astype(np.int32), block.astype(np.int64), owner.astype(np.int64), after_nic,

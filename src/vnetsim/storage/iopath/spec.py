@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 CopyKind = Literal["raid1", "ec"]
 Architecture = Literal["osa", "esa"]
 
@@ -94,6 +96,12 @@ class Network:
     two hosts; ``inter_site_bps`` / ``inter_site_rtt_ns``: the inter-site link, a FIFO queue per
     direction at that rate plus half the round-trip time each way; ``header_bytes``: a read request
     or a write acknowledgement on the wire.
+
+    ``pair_ns`` (optional, hosts x hosts): the fabric's one-way time from host a's NIC to host b
+    (``pair_ns[a, b]``: switches, links and their queues, after a's own NIC has sent the message),
+    measured by a fabric run carrying this cluster's traffic (``vnetsim.storage.iopath.onfabric``);
+    where given and finite it replaces ``hops * hop_ns`` between two hosts of one site (a request
+    takes ``pair_ns[owner, target]``, its reply ``pair_ns[target, owner]``).
     """
 
     nic_bps: float = 25e9
@@ -105,6 +113,7 @@ class Network:
     inter_site_bps: float = 10e9
     inter_site_rtt_ns: float = 1e6
     header_bytes: int = 128
+    pair_ns: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from collections.abc import Callable
 
 import numpy as np
 
 from vnetsim.storage.iopath import Copy, HostFailure, IOPathResult, IOPathSpec, ObjectPlacement, Workload
-from vnetsim.storage.iopath import simulate as io_simulate
+from vnetsim.storage.iopath import simulate as _io_simulate
 from vnetsim.storage.rebuild.quorum import accessible, fully_protected
 from vnetsim.storage.rebuild.resync import ResyncPlan, host_rates, plan_resync
 from vnetsim.storage.rebuild.spec import (
@@ -282,11 +283,18 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
     return dataclasses.replace(fg, workloads=tuple(work), failures=failures)
 
 
-def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) -> RebuildResult:
+def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
+             prepare: Callable[[str, IOPathSpec], IOPathSpec] | None = None) -> RebuildResult:
     """Run the failures of ``spec`` (see the module docstring); with ``spec.foreground``, the
     foreground I/O path for ``io_duration_s`` before the first failure, right after the first one
     that takes hosts away (their VMs restarted in their site, I/O on the components left), and
-    during the first resync."""
+    during the first resync. ``prepare(phase, io_spec)``, when given, turns each of those I/O-path
+    specs (``phase``: ``before``, ``after_failure``, ``during_resync``) into the one that runs (the
+    storage kind puts its traffic on a fabric there)."""
+
+    def io_simulate(io: IOPathSpec, phase: str, **kw) -> IOPathResult:
+        return _io_simulate(prepare(phase, io) if prepare is not None else io, **kw)
+
     tl = _Timeline(spec)
     tl.run()
     outcomes = tuple(FailureOutcome(**{k: v for k, v in o.items() if k != "recovered_at"}) for o in tl.outcomes)
@@ -297,12 +305,13 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) ->
     after: IOPathResult | None = None
     during: IOPathResult | None = None
     if spec.foreground is not None:
-        before = io_simulate(spec.foreground, duration_s=io_duration_s, seed=seed)
+        before = io_simulate(spec.foreground, "before", duration_s=io_duration_s, seed=seed)
         hit = next((o.event for o in outcomes if o.components_lost and o.event.kind in HOSTS_DOWN_KINDS), None)
         if hit is not None:
             down = np.zeros(spec.cluster.hosts, bool)
             down[tl._hosts_of(hit)] = True
-            after = io_simulate(_during_resync(spec, ResyncPlan(), down), duration_s=io_duration_s, seed=seed)
+            after = io_simulate(_during_resync(spec, ResyncPlan(), down), "after_failure", duration_s=io_duration_s,
+                                seed=seed)
         first = next((k for k, p in enumerate(tl.plans) if p is not None and p.duration_s > 0), None)
         if first is not None:
             plan = tl.plans[first]
@@ -311,7 +320,8 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0) ->
             down = np.zeros(spec.cluster.hosts, bool)
             if f.kind not in DEGRADED_KINDS and f.kind not in ("witness", "inter_site_link"):
                 down[tl._hosts_of(f)] = outcomes[first].rebuild_start_s < f.recover_s
-            during = io_simulate(_during_resync(spec, plan, down), duration_s=io_duration_s, seed=seed)
+            during = io_simulate(_during_resync(spec, plan, down), "during_resync", duration_s=io_duration_s,
+                                 seed=seed)
         else:
             notes.append("no resync ran, so there is no foreground latency during one")
     return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after)

@@ -1,0 +1,274 @@
+"""A storage run's own traffic on a fabric: the spec's traffic matrix (``traffic.traffic_matrix``) as
+explicit flows of a fabric-kind run (``vnetsim.fabric.run_fabric_scenario``), and the per-pair
+latency it measures under that load fed back to the I/O path (``Network.pair_ns``).
+
+- **Flows**: one fabric flow per (source, destination, frame size) of the matrix whose two hosts
+  are on the fabric (``FabricPlacement.host_of``), at ``frames/s * (frame + 20 B) * 8`` bit/s on
+  the wire (preamble and inter-frame gap, as the fabric counts them). Each flow keeps one hashed
+  path (ECMP per flow, as a storage connection does).
+- **Level**: ``packet`` (every frame through every link queue; Poisson arrivals) unless the fabric
+  is too large (the fabric's ``engine.level: auto``) or ``flow`` is asked for (link loads only: no
+  queueing, latency = the unloaded latency). A packet-level run lasts ``target_packets`` frames'
+  worth of time, between ``MIN_DURATION_NS`` and ``MAX_DURATION_NS``.
+- **Per-pair fabric time**: the fabric measures a frame from its offer at the source host to its
+  last bit at the destination; the I/O path's NIC stage already queues and serializes a message at
+  the source NIC, so that first link is taken out: ``pair_ns[a, b] = mean latency(a, b) - (mean
+  frame serialization at the NIC + W1(a))``, with ``W1(a)`` the Pollaczek-Khinchine mean wait of
+  the source's NIC link in the fabric (Poisson frames of the pair mix: ``lambda E[S^2] / (2 (1 -
+  rho))``; exact in expectation for a link fed straight by a Poisson source), never more than the
+  pair's measured queueing, and the result never below the idle fabric's time (``unloaded``
+  less the serialization; a short run at a high load can measure less wait than the steady
+  state, as the fabric's queues start empty). What is left is the
+  switches, cables, store-and-forward and the queues of the fabric's switch ports, including the
+  port towards the destination host (where replicas converge).
+- A site of a stretched cluster is its own fabric (one placement each); pairs across sites keep
+  the inter-site model (``Network.inter_site_*``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vnetsim.errors import ModelError
+from vnetsim.net.ethernet import WIRE_GAP_BYTES  # preamble, start delimiter, inter-frame gap
+from vnetsim.storage.iopath.spec import IOPathSpec
+from vnetsim.storage.iopath.traffic import DEFAULT_MTU_BYTES, TrafficMatrix, traffic_matrix
+
+MIN_DURATION_NS = 1e6            # a packet-level run covers at least 1 ms
+MAX_DURATION_NS = 200e6          # and at most 200 ms of fabric time
+DEFAULT_TARGET_PACKETS = 150_000  # frames a packet-level run simulates (per-pair means within a few %)
+FABRIC_RESYNC_SHARE = 0.9        # resync plus foreground may fill at most this share of a fabric link
+
+
+@dataclass(frozen=True)
+class FabricPlacement:
+    """One fabric and where the cluster's hosts are on it: ``layout`` is a fabric-kind ``fabric:``
+    section (a ``FabricConfig`` document), ``host_of[h]`` the fabric host index of cluster host
+    ``h`` (-1: not on this fabric, e.g. the other site of a stretched cluster)."""
+
+    layout: dict
+    host_of: tuple[int, ...]
+
+
+@dataclass
+class FabricRun:
+    """What one storage run on its fabric(s) measured (``summary`` is the JSON-ready section)."""
+
+    spec: IOPathSpec
+    summary: dict
+    traffic: TrafficMatrix
+
+
+def _flows(src: np.ndarray, dst: np.ndarray, frame: np.ndarray, fps: np.ndarray,
+           host_of: np.ndarray) -> tuple[list[dict], float]:
+    """The fabric flows of the frame classes whose two hosts are on this fabric, and their frames/s."""
+    on = (host_of[src] >= 0) & (host_of[dst] >= 0) & (fps > 0)
+    flows = [{"src": int(host_of[a]), "dst": int(host_of[b]), "rate": f"{r * (f + WIRE_GAP_BYTES) * 8.0:.17g}bps",
+              "frame_size": int(f)} for a, b, f, r in zip(src[on], dst[on], frame[on], fps[on])]
+    return flows, float(fps[on].sum())
+
+
+def fabric_document(layout: dict, flows: list[dict], duration_ns: float, seed: int, level: str,
+                    flow_model: str = "hashed") -> dict:
+    """A fabric-kind scenario document: ``layout`` with the explicit ``flows`` (pattern ``flows``)."""
+    fab = copy.deepcopy(layout)
+    eng = dict(fab.get("engine") or {})
+    eng["level"] = level
+    eng["flow_model"] = flow_model
+    eng["pair_table_limit"] = 1_000_000       # every pair: the I/O path needs each one's latency
+    eng["link_table_limit"] = 1_000_000
+    fab["engine"] = eng
+    frame = max((f["frame_size"] for f in flows), default=1518)
+    return {"name": "storage-on-fabric", "seed": seed, "duration": f"{duration_ns:.0f}ns", "fabric": fab,
+            "traffic": {"pattern": "flows", "flows": flows, "frame_size": frame},
+            "limits": {"max_packets": 1e12}}
+
+
+def _run(doc: dict) -> dict:
+    from vnetsim.fabric import run_fabric_scenario
+
+    try:
+        return run_fabric_scenario(doc).to_dict()
+    except ModelError as exc:
+        raise ModelError(exc.field.replace("fabric.", "fabric.layout.", 1) if exc.field.startswith("fabric.")
+                         else f"fabric.{exc.field}", exc.what, exc.fix) from None
+    except ValueError as exc:      # pydantic: the layout is not a fabric the fabric kind can build
+        detail = " ".join(line.strip() for line in str(exc).splitlines()[1:3])
+        raise ModelError("fabric.layout", f"not a fabric the fabric kind accepts: {detail}",
+                         "see docs/models/fabric.md, 'fabric'") from None
+
+
+def first_link_wait_ns(frame: np.ndarray, fps: np.ndarray, src: np.ndarray, hosts: int, nic_bps: float) -> np.ndarray:
+    """Per source host, the Pollaczek-Khinchine mean wait of its NIC link fed by Poisson frames
+    (``frame`` bytes at ``fps`` frames/s each, grouped by ``src``): ``lambda E[S^2] / (2 (1 - rho))``,
+    infinite when ``rho >= 1``."""
+    s = (frame + WIRE_GAP_BYTES) * 8e9 / nic_bps                 # ns
+    lam = np.bincount(src, weights=fps, minlength=hosts) / 1e9   # frames per ns
+    es = np.bincount(src, weights=fps * s, minlength=hosts) / 1e9
+    es2 = np.bincount(src, weights=fps * s * s, minlength=hosts) / 1e9
+    rho = es
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(rho < 1, es2 / (2 * (1 - rho)), np.inf)
+    return np.where(lam > 0, w, 0.0)
+
+
+def _tiers(d: dict) -> dict:
+    """Per link tier: links, mean and max utilisation (switch-to-switch classes from the fabric's
+    ``link_classes``; the host links as ``host->switch`` and ``switch->host`` from its link table)."""
+    tiers = {c: {"links": v["links"], "mean": v["mean"], "max": v["max"]} for c, v in d["link_classes"].items()}
+    tab = d["links"]["table"]
+    util = tab.get("utilization", tab["offered_utilization"])
+    up = [u for name, u in zip(tab["link"], util) if name.startswith("host")]
+    down = [u for name, u in zip(tab["link"], util) if name.split("->")[1].startswith("host")]
+    for name, us in (("host->switch", up), ("switch->host", down)):
+        if us:
+            tiers[name] = {"links": len(us), "mean": float(np.mean(us)), "max": float(np.max(us))}
+    return tiers
+
+
+def _merge_tiers(parts: list[dict]) -> dict:
+    out: dict[str, dict] = {}
+    for p in parts:
+        for c, v in p.items():
+            if c not in out:
+                out[c] = dict(v)
+            else:
+                o = out[c]
+                n = o["links"] + v["links"]
+                o["mean"] = (o["mean"] * o["links"] + v["mean"] * v["links"]) / n
+                o["max"] = max(o["max"], v["max"])
+                o["links"] = n
+    return out
+
+
+def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, seed: int,
+                  mtu_bytes: int = DEFAULT_MTU_BYTES, level: str = "auto",
+                  target_packets: float = DEFAULT_TARGET_PACKETS, duration_ns: float | None = None) -> FabricRun:
+    """Run ``spec``'s traffic on its fabric(s) and return the spec with ``network.pair_ns`` set from
+    what they measured, and the section describing the runs (see the module docstring)."""
+    tm = traffic_matrix(spec, mtu_bytes)
+    n = spec.cluster.hosts
+    src, dst, frame, fps = tm.frame_arrays()
+    nic = spec.network.nic_bps
+    pair_ns = np.full((n, n), np.nan)
+    runs: list[dict] = []
+    notes: list[str] = []
+    pairs: dict[str, list] = {k: [] for k in ("src", "dst", "hops", "offered_bps", "unloaded_ns", "measured_ns",
+                                              "fabric_ns")}
+    wait = first_link_wait_ns(frame.astype(np.float64), fps, src, n, nic)
+    for p in placements:
+        host_of = np.asarray(p.host_of, np.int64)
+        flows, pps = _flows(src, dst, frame, fps, host_of)
+        if not flows:
+            continue
+        dur = duration_ns if duration_ns is not None else \
+            min(max(target_packets / pps * 1e9, MIN_DURATION_NS), MAX_DURATION_NS)
+        d = _run(fabric_document(p.layout, flows, dur, seed, level))
+        cluster_of = {int(f): h for h, f in enumerate(host_of.tolist()) if f >= 0}
+        pp = d["per_pair"]
+        packet = d["level"] == "packet"
+        ser = (frame + WIRE_GAP_BYTES) * 8e9 / nic
+        for i in range(len(pp["src"])):
+            a, b = cluster_of[int(pp["src"][i])], cluster_of[int(pp["dst"][i])]
+            mine = (src == a) & (dst == b)
+            s_pair = float(np.average(ser[mine], weights=fps[mine]))
+            unloaded = float(pp["unloaded_ns"][i])
+            measured = float(pp["mean_ns"][i]) if packet and pp["count"][i] > 0 else unloaded
+            w1 = min(float(wait[a]), max(measured - unloaded, 0.0)) if packet else 0.0
+            fab = max(measured - s_pair - w1, unloaded - s_pair, 0.0)    # never below the idle fabric
+            pair_ns[a, b] = fab
+            for k, v in (("src", a), ("dst", b), ("hops", int(pp["hops"][i])),
+                         ("offered_bps", float(pp["offered_bps"][i])), ("unloaded_ns", unloaded),
+                         ("measured_ns", measured), ("fabric_ns", fab)):
+                pairs[k].append(v)
+        pk = d.get("packets") or {}
+        runs.append({"level": d["level"], "duration_s": d["duration_ns"] / 1e9, "topology": d["topology"]["kind"],
+                     "hosts": d["topology"]["hosts"], "oversubscription": d["oversubscription"],
+                     "offered_bps": d["traffic"]["offered_bps"], "flows": d["traffic"]["flows"],
+                     "max": d["links"]["max"], "overloaded_links": d["links"]["overloaded"],
+                     "tiers": _tiers(d), "packets_offered": pk.get("offered"), "dropped": d["drops"]["total"],
+                     "notes": d.get("notes", [])})
+        if not packet:
+            notes.append("flow level: the fabric's links are loaded but not queued; per-pair latency is the "
+                         "unloaded latency")
+        if d["drops"]["total"]:
+            notes.append(f"the fabric dropped {d['drops']['total']} of {pk.get('offered', 0)} frames (the I/O path "
+                         "does not retransmit: latency is that of the delivered frames)")
+        if d["links"]["overloaded"]:
+            notes.append(f"{d['links']['overloaded']} fabric links are offered more than their rate "
+                         f"(busiest {d['links']['max']['link']} at {d['links']['max']['offered_utilization']:.0%})")
+    if not runs:
+        return FabricRun(spec, {"runs": 0, "notes": ["no traffic between hosts: the fabric carries nothing"]}, tm)
+    net = dataclasses.replace(spec.network, pair_ns=pair_ns)
+    fab_ns = np.asarray(pairs["fabric_ns"])
+    weight = np.asarray(pairs["offered_bps"])
+    busiest = max(runs, key=lambda r: r["max"]["utilization"])
+    summary = {
+        "level": runs[0]["level"], "runs": len(runs), "duration_s": max(r["duration_s"] for r in runs),
+        "mtu_bytes": mtu_bytes, "topology": runs[0]["topology"], "fabric_hosts": sum(r["hosts"] for r in runs),
+        "oversubscription": runs[0]["oversubscription"],
+        "offered_bps": float(sum(r["offered_bps"] for r in runs)),
+        "message_bytes_per_s": float(tm.message_bytes.sum()), "write_bytes_per_s": float(tm.write_bytes.sum()),
+        "resync_bytes_per_s": float(tm.background_bytes.sum()),
+        "links": {"max_utilisation": float(busiest["max"]["utilization"]), "max_link": busiest["max"]["link"],
+                  "overloaded": int(sum(r["overloaded_links"] for r in runs)),
+                  "tiers": _merge_tiers([r["tiers"] for r in runs])},
+        "drops": {"frames": int(sum(r["dropped"] for r in runs)),
+                  "fraction": (sum(r["dropped"] for r in runs) / sum(r["packets_offered"] for r in runs)
+                               if all(r["packets_offered"] for r in runs) else 0.0)},
+        "first_link_wait_ns": {"max": float(np.max(np.where(np.isfinite(wait), wait, np.nan), initial=0.0))},
+        "pair_fabric_ns": {"pairs": len(fab_ns), "min": float(fab_ns.min()), "max": float(fab_ns.max()),
+                           "mean": float(np.average(fab_ns, weights=weight)) if weight.sum() > 0 else
+                           float(fab_ns.mean())},
+        "pairs": pairs,
+        "notes": sorted(set(notes)) + [n for r in runs for n in r["notes"]],
+    }
+    return FabricRun(dataclasses.replace(spec, network=net), summary, tm)
+
+
+def link_loads(tm: TrafficMatrix, placements: Sequence[FabricPlacement], background: bool, seed: int) -> dict:
+    """Link name -> (offered bit/s, speed bit/s) of the foreground (``background`` False) or the
+    resync traffic alone at flow level with ECMP's equal split (``flow_model: expected``: the same
+    split for both, whatever the flows' hashes), per placement (names prefixed by its index)."""
+    src, dst, frame, fps = tm.frame_arrays(background)
+    out: dict[str, tuple[float, float]] = {}
+    for k, p in enumerate(placements):
+        flows, _ = _flows(src, dst, frame, fps, np.asarray(p.host_of, np.int64))
+        if not flows:
+            continue
+        d = _run(fabric_document(p.layout, flows, MIN_DURATION_NS, seed, "flow", "expected"))
+        tab = d["links"]["table"]
+        for name, off, speed in zip(tab["link"], tab["offered_bps"], tab["speed_bps"]):
+            out[f"{k}:{name}"] = (float(off), float(speed))
+    return out
+
+
+def resync_stretch(foreground: dict, resync: dict) -> tuple[float, str | None]:
+    """How many times slower the resync must run for every fabric switch port (the hosts' own
+    NICs are the rebuild model's, which sets the resync rate from them) to carry it with the
+    foreground within ``FABRIC_RESYNC_SHARE`` of its rate: ``max over links of resync /
+    (share * rate - foreground)`` (infinite when the foreground alone fills a link the resync
+    needs), and that link (None when no link carries resync)."""
+    worst, where = 0.0, None
+    for name, (bps, speed) in resync.items():
+        if bps <= 0 or name.split(":", 1)[1].startswith("host"):
+            continue                        # a host's own NIC: the rebuild model's resync rate covers it
+        room = FABRIC_RESYNC_SHARE * speed - foreground.get(name, (0.0, speed))[0]
+        s = bps / room if room > 0 else math.inf
+        if s > worst:
+            worst, where = s, name.split(":", 1)[1]
+    return worst, where
+
+
+def scale_background(spec: IOPathSpec, factor: float) -> IOPathSpec:
+    """``spec`` with every background (resync) workload's IOPS times ``factor`` (0: without them)."""
+    work = tuple(dataclasses.replace(w, iops=w.iops * factor) if w.background else w for w in spec.workloads
+                 if factor > 0 or not w.background)
+    return dataclasses.replace(spec, workloads=work)
+
