@@ -93,3 +93,13 @@ def test_fabric_tables_fit_80_columns_and_lead_with_what_differs():
     header = next(line for line in text.splitlines() if line.startswith("┃ variant"))
     assert "end-to-end p50" in header and "switches" not in header
     assert "same in every variant: switches 6" in text
+
+
+def test_a_warning_many_rows_give_is_said_once():
+    from vnetsim.results.result import Result
+
+    rows = [{"name": f"a @ {x}", "offered_pps": 1e6 * x, "warnings": ["warm-up scaled"] + (["lossy"] if x > 2 else [])}
+            for x in (1, 2, 4)]
+    text = Result("s", "host", rows).table()
+    assert text.count("warm-up scaled") == 1 and "warning: every row: warm-up scaled" in text
+    assert "warning: a @ 4: lossy" in text

@@ -92,9 +92,9 @@ class Result:
         cells.print_table(console, t)
         if any(_flag(c, r) for c in cols for r in flat):
             console.print("* too few samples for this figure (its row's latency_ns.unsupported)", markup=False)
-        for v in self.variants:
-            for w in v.get("warnings", []):
-                console.print(f"warning: {v.get('name')}: {w}", markup=False)
+        for w, names in warnings_by_text(self.variants).items():
+            who = "every row" if len(names) == len(self.variants) > 1 else ", ".join(names)
+            console.print(f"warning: {who}: {w}", markup=False)
         return console.export_text()
 
     def variant(self, name: str) -> dict:
@@ -104,6 +104,18 @@ class Result:
                 return v
         raise KeyError(name)
 
+
+
+def warnings_by_text(rows: list[dict]) -> dict[str, list[str]]:
+    """Each distinct warning once, with the names of the rows that give it (in row order): a
+    warning every load level repeats is said once, not once a row."""
+    out: dict[str, list[str]] = {}
+    for v in rows:
+        for w in v.get("warnings", []):
+            names = out.setdefault(str(w), [])
+            if str(v.get("name")) not in names:
+                names.append(str(v.get("name")))
+    return out
 
 
 def _header(path: str) -> str:
