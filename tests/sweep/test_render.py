@@ -49,3 +49,11 @@ def test_a_store_listing_fits_80_columns_and_names_its_sweep_once():
     assert max(len(line) for line in lines) <= 80
     assert lines[0].startswith("12 runs of sweep 's'")
     assert "…" not in "\n".join(lines)
+
+
+def test_parameter_headers_are_the_shortest_endings_that_tell_them_apart():
+    from vnetsim.sweep.render import param_headers
+
+    assert param_headers(["host.pnic.rx_queues", "traffic.flows.udp.rate", "host.pnic.coalescing.rate",
+                          "loads", "a.rate.x", "b.rate.x"]) == \
+        ["rx_queues", "udp.rate", "coalescing.rate", "loads", "a.rate.x", "b.rate.x"]

@@ -49,9 +49,19 @@ def _value(metric: str, value: Any) -> str:
     return f"{value:,.1f}" if "e+" in text else text
 
 
-def _last(path: str) -> str:
-    """A swept parameter's header: its last name (``host.pnic.rx_queues`` -> ``rx_queues``)."""
-    return path.rsplit(".", 1)[-1]
+def param_headers(paths: list[str]) -> list[str]:
+    """Swept parameters' headers: the shortest dotted ending that tells each apart
+    (``host.pnic.rx_queues`` -> ``rx_queues``; ``traffic.flows.udp.rate`` and
+    ``host.pnic.coalescing.rate`` -> ``udp.rate`` and ``coalescing.rate``)."""
+    out = []
+    for p in paths:
+        parts = p.split(".")
+        for k in range(1, len(parts) + 1):
+            tail = ".".join(parts[-k:])
+            if not any(q != p and (q == tail or q.endswith("." + tail)) for q in paths):
+                break
+        out.append(tail)
+    return out
 
 
 def headers(paths: list[str], short) -> list[str]:
@@ -79,7 +89,7 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
     for entry in summary:
         params += [p for p in entry["params"] if p not in params]
     table = Table(title=f"{title}; mean and ± {100 * confidence:g}% CI half-width", title_justify="left")
-    for h in headers(params, _last):
+    for h in param_headers(params):
         table.add_column(h, overflow="fold")
     table.add_column("row", overflow="fold")
     table.add_column("n", justify="right")
@@ -128,7 +138,7 @@ def render_runs(rows: list[dict[str, Any]], console: Any, metrics: list[str] | N
     table = Table(title=f"{len(rows)} runs{one}" + (f" (the first {limit})" if len(rows) > limit else ""),
                   title_justify="left")
     ident = [*([] if one else ["sweep"]), "variant", *params]
-    for h in [*ident[:-len(params) or None], *headers([p.removeprefix("param.") for p in params], _last)]:
+    for h in [*ident[:-len(params) or None], *param_headers([p.removeprefix("param.") for p in params])]:
         table.add_column(h, overflow="fold")
     for h in ["replication", "seed", *headers(chosen, _header)]:
         table.add_column(h, justify="right")
@@ -162,7 +172,7 @@ def render_merged(entries: list[dict[str, Any]], console: Any, metric: str) -> N
         params += [p for p in e["params"] if p not in params]
     stats = ("mean", "p50", "p90", "p99", "p999", "max")
     table = Table(title=f"{metric}, replications merged (percentiles of all their packets)", title_justify="left")
-    for c in [*headers(params, _last), "row", "runs", *stats]:
+    for c in [*param_headers(params), "row", "runs", *stats]:
         table.add_column(c, overflow="fold", justify="right" if c in stats or c == "runs" else "left")
     for e in entries:
         table.add_row(*[str(e["params"].get(p, "-")) for p in params], str(e["name"]), str(e["runs"]),
