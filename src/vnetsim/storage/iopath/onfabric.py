@@ -119,11 +119,12 @@ def first_link_wait_ns(frame: np.ndarray, fps: np.ndarray, src: np.ndarray, host
 
 
 def _tiers(d: dict) -> dict:
-    """Per link tier: links, mean and max utilisation (switch-to-switch classes from the fabric's
-    ``link_classes``; the host links as ``host->switch`` and ``switch->host`` from its link table)."""
+    """Per link tier: links, mean and max offered utilisation (offered bit/s over the link's rate;
+    switch-to-switch classes from the fabric's ``link_classes``, the host links as ``host->switch``
+    and ``switch->host`` from its link table, counting the links that carry traffic)."""
     tiers = {c: {"links": v["links"], "mean": v["mean"], "max": v["max"]} for c, v in d["link_classes"].items()}
     tab = d["links"]["table"]
-    util = tab.get("utilization", tab["offered_utilization"])
+    util = tab["offered_utilization"]
     up = [u for name, u in zip(tab["link"], util) if name.startswith("host")]
     down = [u for name, u in zip(tab["link"], util) if name.split("->")[1].startswith("host")]
     for name, us in (("host->switch", up), ("switch->host", down)):

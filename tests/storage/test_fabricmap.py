@@ -1,0 +1,153 @@
+"""``storage.fabric``: where the cluster's hosts sit on the fabric, the run's own traffic on it (its
+bytes are the workload's, its loads the offered bytes over the link rates), what an oversubscribed
+fabric does to write latency and to a rebuild (examples/storage-on-fabric.yaml), and one-line
+errors with exit status 2 for layouts the cluster cannot have."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import vnetsim
+from vnetsim.cli.app import main
+from vnetsim.storage.config import StorageScenario
+from vnetsim.storage.fabricmap import fabric_placements
+from vnetsim.storage.iomap import iopath_spec
+from vnetsim.storage.sizing import size_cluster
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "storage-on-fabric.yaml"
+HDR = 128
+
+BASE = {
+    "kind": "storage", "name": "t", "seed": 2,
+    "storage": {"flavor": "single", "hosts": 8, "fault_domains": 4,
+                "host": {"devices": "4x3.84TB-nvme", "nic": {"speed": "25Gbps", "count": 2, "active": 1}},
+                "fabric": {"layout": {"topology": "spine_leaf", "racks": 4, "hosts_per_rack": 4,
+                                      "leaf": {"ports": "48x25G+8x100G"}, "spine": {"ports": "32x100G", "count": 2}},
+                           "packets": 20000}},
+    "workload": {"vm_groups": [{"name": "erp", "vms": 40, "disk": "100GB", "iops": 800, "read_fraction": 0.3,
+                                "block_size": "32KB"}]},
+    "availability": {"enabled": False},
+    "options": {"duration": "20ms", "host_data_path": False},
+}
+
+
+def scenario(**storage) -> StorageScenario:
+    doc = yaml.safe_load(yaml.safe_dump(BASE))
+    doc["storage"].update(storage)
+    doc.pop("kind")
+    return StorageScenario.model_validate(doc)
+
+
+def test_fault_domains_are_fabric_racks_and_hosts_fill_racks_in_order():
+    sc = scenario()
+    (p,) = fabric_placements(sc)
+    assert p.host_of == (0, 1, 4, 5, 8, 9, 12, 13)          # two hosts per fault domain, one rack each
+    assert p.layout["host"] == {"nics": 1, "nic_speed": "25000Mbps"}
+    (p,) = fabric_placements(scenario(fault_domains=0, hosts=6))
+    assert p.host_of == (0, 1, 2, 3, 4, 5)                  # rack 0 full, then rack 1
+    st = scenario(flavor="stretched", hosts=3, fault_domains=0)
+    a, b = fabric_placements(st)
+    assert a.host_of == (0, 1, 2, -1, -1, -1) and b.host_of == (-1, -1, -1, 0, 1, 2)
+
+
+def remote_write_bytes(spec) -> float:
+    """Write data crossing the network, from the placements alone: per I/O-issuing workload,
+    writes/s x (block + header) x the mean number of replicas not on the owner."""
+    total = 0.0
+    for w in spec.workloads:
+        remote = np.mean([sum(h != w.host for c in o.copies for h in c.hosts) for o in w.objects])
+        block = sum(b * p for b, p in zip(w.block_bytes, w.block_weights)) / sum(w.block_weights)
+        total += w.iops * (1 - w.read_fraction) * (block + HDR) * remote
+    return total
+
+
+def test_the_runs_traffic_is_the_workloads_and_loads_the_fabric_by_its_bytes():
+    sc = scenario()
+    from vnetsim.storage.run import run_scenario
+
+    row = run_scenario(sc)
+    fab = row["io"]["fabric"]
+    spec = iopath_spec(sc, size_cluster(sc))
+    assert fab["write_bytes_per_s"] == pytest.approx(remote_write_bytes(spec), rel=1e-9)
+    # every pair of hosts in different racks (fault domains: hosts 2f and 2f + 1) crosses one leaf
+    # uplink: the leaf->spine tier carries all cross-rack wire bytes, mean = bytes / (links x rate)
+    tier = fab["links"]["tiers"]["leaf->spine"]
+    assert tier["links"] == 4 * 2
+    cross = sum(o for s, d, o in zip(fab["pairs"]["src"], fab["pairs"]["dst"], fab["pairs"]["offered_bps"])
+                if s // 2 != d // 2)
+    assert 0.5 * fab["offered_bps"] < cross <= fab["offered_bps"]
+    assert tier["mean"] == pytest.approx(cross / (8 * 100e9), rel=1e-9)
+    assert fab["level"] == "packet" and fab["drops"]["frames"] == 0
+    assert all(f > 0 for f in fab["pairs"]["fabric_ns"])
+
+
+def test_without_a_fabric_nothing_changes():
+    sc = scenario(fabric=None)
+    from vnetsim.storage.run import run_scenario
+
+    row = run_scenario(sc)
+    assert "fabric" not in row["io"]
+    assert iopath_spec(sc, size_cluster(sc)).network.pair_ns is None
+
+
+@functools.cache
+def example_rows() -> dict:
+    return {r["name"]: r for r in vnetsim.run(str(EXAMPLE)).variants}
+
+
+def test_example_oversubscription_slows_writes_and_the_rebuild():
+    rows = example_rows()
+    nb, over = rows["non-blocking (3 spines)"], rows["3:1 (1 spine)"]
+    assert nb["io"]["fabric"]["oversubscription"]["leaf"]["built"]["max"] == pytest.approx(1.0)
+    assert over["io"]["fabric"]["oversubscription"]["leaf"]["built"]["max"] == pytest.approx(3.0)
+    # one uplink instead of three: the tier carries the same bytes, three times the utilisation
+    u_nb = nb["io"]["fabric"]["links"]["tiers"]["leaf->spine"]["mean"]
+    u_over = over["io"]["fabric"]["links"]["tiers"]["leaf->spine"]["mean"]
+    assert u_over == pytest.approx(3 * u_nb, rel=1e-9)
+    assert over["io"]["fabric"]["pair_fabric_ns"]["mean"] > nb["io"]["fabric"]["pair_fabric_ns"]["mean"]
+    assert over["io"]["groups"]["erp"]["writes"]["mean"] > nb["io"]["groups"]["erp"]["writes"]["mean"]
+    r_nb, r_over = nb["rebuild"]["fabric"]["resync"], over["rebuild"]["fabric"]["resync"]
+    assert r_nb["host_bound_duration_s"] == pytest.approx(r_over["host_bound_duration_s"])
+    assert r_over["fabric_bound"] and r_over["duration_s"] > 2 * r_nb["duration_s"]
+    assert r_over["duration_s"] == pytest.approx(r_over["host_bound_duration_s"] * r_over["stretch"])
+    # paced to what the fabric carries: the busiest uplink in the resync at the resync share
+    assert over["rebuild"]["fabric"]["during_resync"]["links"]["tiers"]["leaf->spine"]["max"] <= 0.9 + 1e-6
+
+
+def vnetsim_cli(capsys, *args) -> tuple[int, str]:
+    try:
+        main(list(args))
+        status = 0
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, where", [
+    ({"hosts": 24, "fault_domains": 0}, "storage.fabric.layout: too few fabric hosts"),
+    ({"hosts": 10, "fault_domains": 5}, "storage.fabric.layout.racks"),
+    ({"hosts": 20, "fault_domains": 4}, "storage.fabric.layout.hosts_per_rack"),
+    ({"fabric": {"layout": {"topology": "fat_tree"}}}, "storage.fabric.layout"),
+    ({"fabric": {"layout": {"racks": 4, "spines": 2}}}, "storage.fabric.layout"),
+    ({"fabric": {"layout": {"racks": 4, "hosts_per_rack": 4, "host": {"nic_speed": "10Gbps"}}}},
+     "storage.fabric.layout.host.nic_speed"),
+    ({"fabric": {"layout": {"racks": 4, "hosts_per_rack": 4}, "mtu": 100}}, "storage.fabric.mtu"),
+    ({"host": {"devices": "4x3.84TB-nvme", "nic": {"speed": "25Gbps", "count": 2, "active": 2}}},
+     "storage.host.nic.active"),
+    ({"flavor": "robo", "hosts": 2, "fault_domains": 0, "direct_connect": True}, "storage.fabric:"),
+])
+def test_bad_fabric_input_is_one_line_and_exit_2(tmp_path, capsys, change, where):
+    doc = yaml.safe_load(yaml.safe_dump(BASE))
+    doc["storage"].update(change)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    status, err = vnetsim_cli(capsys, "run", str(path))
+    assert status == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert where in lines[0], lines[0]
