@@ -143,6 +143,9 @@ def test_adding_and_removing_named_items_takes_an_explicit_form():
     ({"host": {"vms+": [{"name": "vm2"}]}}, "host.vms+: an item named 'vm2' exists already"),
     ({"host": {"vms-": ["vm9"]}}, "host.vms-: no item named 'vm9' (the items are: vm1, vm2)"),
     ({"host": {"vms": [{"guest": {"vcpus": 2}}]}}, "host.vms[0]: host.vms is a list of named items"),
+    ({"host": {"vms": [{"name": {"vm1": 1}}]}}, "host.vms[0].name: a name is a string, not dict"),
+    ({"host": {"vms": [{"name": ["vm1"]}]}}, "host.vms[0].name: a name is a string, not list"),
+    ({"host": {"pnic": {"driver": {"ixgbe": {}}}}}, "host.pnic.driver: Input should be 'generic'"),
 ])
 def test_merge_mistakes_name_the_field(over, expect):
     line = _error(dict(BASE, variants=[{"name": "v", **over}]))

@@ -309,8 +309,9 @@ class Pnic(Strict):
         """The steering's queue count is the port's rx_queues: one number, set in one place."""
         if isinstance(data, dict):
             data = dict(data)
-            profile = PNIC_PROFILES.get(data.get("driver", "generic"))
-            if profile is not None:   # an unknown driver is refused by the field itself
+            driver = data.get("driver", "generic")
+            profile = PNIC_PROFILES.get(driver) if isinstance(driver, str) else None
+            if profile is not None:   # an unknown driver (or not a name) is refused by the field itself
                 data.setdefault("ring_size", profile.ring_size)
                 data.setdefault("coalescing", dict(profile.coalescing))
             queues = data.get("rx_queues", 1)

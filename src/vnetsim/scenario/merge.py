@@ -40,14 +40,23 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+def _name_key(item: dict, where: str) -> Any:
+    """An item's name as a lookup key: a name is a string or a number, never a mapping or a list."""
+    name = item["name"]
+    if isinstance(name, (dict, list)):
+        raise MergeError(f"{where}.name", f"a name is a string, not {type(name).__name__} {name!r}",
+                         "write the item's name as plain text, e.g. 'name: vm1'")
+    return name
+
+
 def _merge_named(base: list, over: list, path: str) -> list:
     out = [copy.deepcopy(x) for x in base]
-    index = {x["name"]: i for i, x in enumerate(out)}
+    index = {_name_key(x, f"{path}[{i}]"): i for i, x in enumerate(out)}
     for k, item in enumerate(over):
         if not isinstance(item, dict) or "name" not in item:
             raise MergeError(f"{path}[{k}]", f"{path} is a list of named items: this one has no name",
                              "give it the name of the item to change")
-        if item["name"] not in index:
+        if _name_key(item, f"{path}[{k}]") not in index:
             raise MergeError(f"{path}[{k}]", f"no item named {item['name']!r} (the items are: "
                              f"{', '.join(_names(base))})",
                              f"to add an item, write it under '{path.rsplit('.', 1)[-1]}+:'")
