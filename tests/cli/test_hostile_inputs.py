@@ -122,6 +122,18 @@ def test_hostile_output_paths(tmp_path, capsys, target, expect):
     _one_line(status, err, "--json", expect)
 
 
+@pytest.mark.parametrize("option", ["--csv", "--parquet", "--plot"])
+def test_an_unwritable_output_is_refused_before_the_run(tmp_path, capsys, option):
+    """Every output is checked before the simulation starts: the run's JSON, which would have been
+    written first, is not written when a later output's folder is missing."""
+    scenario = tmp_path / "good.yaml"
+    scenario.write_text(GOOD)
+    json_out = tmp_path / "result.json"
+    status, out, err = vnetsim(capsys, "run", scenario, "-q", "--json", json_out, option, tmp_path / "no" / "x")
+    _one_line(status, err, option, "does not exist")
+    assert not json_out.exists(), "nothing was run, nothing written"
+
+
 def test_outputs_keep_mode_and_follow_links(tmp_path, capsys):
     scenario = tmp_path / "good.yaml"
     scenario.write_text(GOOD)

@@ -17,7 +17,7 @@ import typer
 
 from vnetsim.cli import startup
 from vnetsim.errors import ModelError, UserError
-from vnetsim.io.outputs import write_atomic
+from vnetsim.io.outputs import check_output, write_atomic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,6 +50,12 @@ def _notice(message: str) -> None:
 def _write(json_out: str | None, result) -> None:
     if json_out:
         write_atomic(json_out, result.to_json())
+
+
+def _check_outputs(*outputs: tuple[str, Any]) -> None:
+    """Refuse an output path that cannot be written before the work starts, not after it."""
+    for option, path in outputs:
+        check_output(path, option)
 
 
 def _version(value: bool) -> None:
@@ -104,6 +110,8 @@ def run(
 
     if replications is not None:   # a scenario field of the kinds that replicate (host): one line elsewhere
         set_ = [*(set_ or []), f"replications={replications}"]
+    _check_outputs(("--json", json_out), ("--pcap", pcap), ("--plot", plot), ("--csv", csv_out),
+                   ("--parquet", parquet_out))
     with Bar("running") as bar:
         result = api_run(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
                          pcap=str(pcap) if pcap is not None else None, pcap_limit=pcap_limit, notify=_notice,
@@ -131,6 +139,7 @@ def report(
     """Write one self-contained HTML report (plots beside their tables) of a result or a store."""
     from vnetsim.report import write_report
 
+    _check_outputs(("-o", out))
     n = write_report(source, out)
     print(f"vnetsim: wrote {out} ({n} figures)", file=sys.stderr)
 
@@ -150,6 +159,7 @@ def throughput(
     """RFC 2544-style search for the highest zero-loss rate of each variant."""
     from vnetsim.api import throughput as api_throughput
 
+    _check_outputs(("--json", json_out))
     result = api_throughput(scenario, seed=seed, duration=duration, overrides=set_ or [], variant=variant,
                             resolution=resolution, notify=_notice, started=startup.settled)
     if json_out != "-":
@@ -212,6 +222,7 @@ def sweep_cmd(
     from vnetsim.sweep import sweep
     from vnetsim.sweep.render import render_summary
 
+    _check_outputs(("--json", json_out))
     with Bar("sweep", delay_s=0.0) as bar:
         result = sweep(scenario, grid=grid or [], replications=replications, workers=workers, dask=dask,
                        store=store, overrides=set_ or [], variant=variant, seed=seed, duration=duration,

@@ -94,15 +94,7 @@ class AtomicFile:
     def __init__(self, path: str | Path, option: str, binary: bool = False) -> None:
         where = f"{option} {path}"
         self.option = option
-        self.path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
-        if self.path.is_dir():
-            raise UserError(where, "is a directory", "name a file in it")
-        if self.path.exists() and not self.path.is_file():
-            raise UserError(where, "is not a regular file (a device, FIFO or socket)",
-                            "name a regular file, or '-' for standard output")
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        if not parent.is_dir():
-            raise UserError(where, f"folder {parent} does not exist", "create it first")
+        self.path, parent = _output_path(path, option)
         mode = (self.path.stat().st_mode & 0o7777) if self.path.exists() else (0o666 & ~_umask())
         try:
             _remove_stale(parent, self.path.name)
@@ -159,6 +151,32 @@ class AtomicFile:
         reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         return UserError(f"{self.option} {self.path}", f"cannot write: {reason}",
                          "free space or choose another path; nothing was written")
+
+
+def _output_path(path: str | Path, option: str) -> tuple[Path, Path]:
+    """The file an output will replace (a symbolic link's target) and its folder, or the one
+    ``UserError`` line saying why it cannot be written there."""
+    where = f"{option} {path}"
+    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    if target.is_dir():
+        raise UserError(where, "is a directory", "name a file in it")
+    if target.exists() and not target.is_file():
+        raise UserError(where, "is not a regular file (a device, FIFO or socket)",
+                        "name a regular file, or '-' for standard output")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(where, f"folder {parent} does not exist", "create it first")
+    return target, parent
+
+
+def check_output(path: str | Path | None, option: str) -> None:
+    """Refuse, before any work is done, an output that could not be written later (``-`` is
+    standard output; ``None``: no output asked for). Writing still goes through ``AtomicFile``."""
+    if path is None or str(path) == "-":
+        return
+    _, parent = _output_path(path, option)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"{option} {path}", f"cannot write in {parent}", "give a path in a writable folder")
 
 
 def write_atomic(path: str | Path, text: str, option: str = "--json") -> None:
