@@ -151,3 +151,37 @@ def test_bad_fabric_input_is_one_line_and_exit_2(tmp_path, capsys, change, where
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err
     assert where in lines[0], lines[0]
+
+
+def test_example_table_and_figure_show_the_fabric():
+    import io
+
+    from rich.console import Console
+
+    from vnetsim.storage.figures import fabric_figure
+    from vnetsim.storage.render import render_rows
+
+    res = vnetsim.run(str(EXAMPLE))
+    buf = io.StringIO()
+    render_rows(res, Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "fabric busiest link" in text and "fabric-bound: leaf" in text and "host-bound" in text
+    rows = list(example_rows().values())
+    fig = fabric_figure(rows)
+    assert fig is not None
+    assert fig.series[0].y == pytest.approx([r["io"]["fabric"]["links"]["max_utilisation"] * 100 for r in rows])
+
+
+def test_a_stretched_cluster_runs_one_fabric_per_site():
+    from vnetsim.storage.run import run_scenario
+
+    sc = scenario(flavor="stretched", hosts=4, fault_domains=0,
+                  fabric={"layout": {"topology": "spine_leaf", "racks": 2, "hosts_per_rack": 2,
+                                     "spine": {"count": 1}}, "packets": 10000})
+    row = run_scenario(sc)
+    fab = row["io"]["fabric"]
+    assert fab["runs"] == 2 and fab["fabric_hosts"] == 8
+    site = [h // 4 for h in range(8)]
+    assert fab["pairs"]["src"] and all(site[s] == site[d] for s, d in zip(fab["pairs"]["src"], fab["pairs"]["dst"]))
+    # writes to the other site's replicas cross the inter-site link, not this fabric
+    assert row["io"]["inter_site_utilisation"][0] > 0

@@ -2,7 +2,8 @@
 
 Figures, each with its table, one bar group per variant (flavor): where the raw capacity goes;
 downtime per year (Markov, and Monte Carlo with its interval when run); write latency p99 per VM
-group in normal operation and during the first resync; price per usable TB and rack units.
+group in normal operation and during the first resync; with a fabric under the cluster, its
+busiest link normally and in the resync; price per usable TB and rack units.
 """
 
 from __future__ import annotations
@@ -74,6 +75,37 @@ def latency_figure(rows: list[dict]) -> Figure | None:
                   y_label="us", table=table)
 
 
+def fabric_figure(rows: list[dict]) -> Figure | None:
+    """With ``storage.fabric``: the busiest fabric link normally and during the first resync, and
+    the resync's time on the fabric."""
+    have = [r for r in rows if ((r.get("io") or {}).get("fabric") or {}).get("links")]
+    if not have:
+        return None
+    names = [r["name"] for r in have]
+
+    def during(r: dict) -> dict | None:
+        part = ((r.get("rebuild") or {}).get("fabric") or {}).get("during_resync")
+        return part if part and part.get("links") else None
+
+    series = [Series("busiest link, normal", names, [r["io"]["fabric"]["links"]["max_utilisation"] * 100
+                                                      for r in have])]
+    if any(during(r) for r in have):
+        series.append(Series("busiest link, in resync", names,
+                             [None if during(r) is None else (during(r) or {})["links"]["max_utilisation"] * 100
+                              for r in have]))
+
+    def resync(r: dict) -> str:
+        rs = ((r.get("rebuild") or {}).get("fabric") or {}).get("resync")
+        return "-" if not rs else cells.duration(None if rs["duration_s"] is None else rs["duration_s"] * 1e9)
+
+    table = Table(["variant", "level", "busiest link", "per-pair mean", "drops", "resync on the fabric"],
+                  [[r["name"], r["io"]["fabric"]["level"], r["io"]["fabric"]["links"]["max_link"],
+                    cells.duration(r["io"]["fabric"]["pair_fabric_ns"]["mean"]),
+                    str(r["io"]["fabric"]["drops"]["frames"]), resync(r)] for r in have])
+    return Figure("storage-fabric", "The fabric under the cluster: busiest link", "bar", series, x_label="variant",
+                  y_label="% of link rate", table=table)
+
+
 def cost_figure(rows: list[dict]) -> Figure:
     names = [r["name"] for r in rows]
     series = [Series("rack units", names, [float(r["cost"]["rack_units"]) for r in rows])]
@@ -92,5 +124,5 @@ def cost_figure(rows: list[dict]) -> Figure:
 def storage_figures(result) -> list[Figure]:
     """The storage kind's report."""
     rows = result.variants
-    figs = [capacity_figure(rows), downtime_figure(rows), latency_figure(rows), cost_figure(rows)]
+    figs = [capacity_figure(rows), downtime_figure(rows), latency_figure(rows), fabric_figure(rows), cost_figure(rows)]
     return [f for f in figs if f is not None]

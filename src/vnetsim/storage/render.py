@@ -216,6 +216,8 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         rs = _get(r, "rebuild", "fabric", "resync")
         if not rs:
             return "-"
+        if rs["duration_s"] is None:
+            return f"never (the foreground fills {rs['bottleneck_link']})"
         tail = f" (fabric-bound: {rs['bottleneck_link']})" if rs["fabric_bound"] else " (host-bound)"
         return _seconds(rs["duration_s"]) + tail
 

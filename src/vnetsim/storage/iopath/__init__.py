@@ -10,7 +10,11 @@ Public exports (load on first use):
 - ``network_from_fabric(result, base)`` / ``network_from_fabric_scenario(doc, base)``: per-hop
   latency and hop counts from a fabric run;
 - ``network_from_host(host, base, packets_per_s=, frame_bytes=)`` / ``nic_load(spec)``: host TX / RX
-  data-path latency from a host-kind run at the storage NIC's frame rate.
+  data-path latency from a host-kind run at the storage NIC's frame rate;
+- ``traffic_matrix(spec, mtu_bytes)`` -> ``TrafficMatrix``: what the spec puts on the network per
+  host pair; ``run_on_fabric(spec, placements, seed=...)`` -> ``FabricRun``: that traffic on a
+  fabric-kind run (``FabricPlacement``: the fabric and where the hosts are), the spec back with
+  the per-pair latency it measured (``Network.pair_ns``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ _EXPORTS = {name: "spec" for name in (
     "ObjectPlacement", "Copy", "HostFailure", "IOPathResult", "GroupResult", "Latency", "Conservation")}
 _EXPORTS.update({"simulate": "pathrun", "DeviceStage": "device", "default_device_kinds": "defaults",
                  "network_from_fabric": "hops", "network_from_fabric_scenario": "hops",
-                 "network_from_host": "hostpath", "nic_load": "hostpath"})
+                 "network_from_host": "hostpath", "nic_load": "hostpath",
+                 "traffic_matrix": "traffic", "TrafficMatrix": "traffic", "run_on_fabric": "onfabric",
+                 "FabricPlacement": "onfabric", "FabricRun": "onfabric"})
 __all__ = list(_EXPORTS)
 
 
