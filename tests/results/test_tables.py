@@ -103,3 +103,36 @@ def test_a_warning_many_rows_give_is_said_once():
     text = Result("s", "host", rows).table()
     assert text.count("warm-up scaled") == 1 and "warning: every row: warm-up scaled" in text
     assert "warning: a @ 4: lossy" in text
+
+
+def test_storage_and_edge_tables_show_their_headline_figures():
+    from vnetsim.results.result import Result
+
+    storage = [{"name": n, "capacity": {"usable_bytes": u, "utilization": 0.539},
+                "availability": {"markov": {"nines": {"value": nines}}},
+                "cost": {"price_total": price, "price_per_usable_tb": price / u * 1e12}}
+               for n, u, nines, price in (("robo", 10.752e12, 3.7377, 33879.2),
+                                          ("stretched", 16.13e12, 7.135, 132638.0))]
+    text = Result("erp", "storage", storage).table()
+    for want in ("usable", "nines", "price", "10.75 TB", "16.13 TB", "3.738", "7.135", "33,879", "132,638"):
+        assert want in text, want
+    assert "same in every row: utilization 53.9%" in text and "e+" not in text
+    edge = [{"name": n, "data": {"latency_ns": {"p99": p99}}, "links": {"uplink": {"bytes_per_month": b}},
+             "cost_usd_month": {"total": usd}} for n, p99, b, usd in (("central", 8.93e6, 5.845e12, 3064.0),
+                                                                      ("edge", 9.22e6, 71.7e9, 277.7))]
+    text = Result("factory", "edge", edge).table()
+    for want in ("data p99", "uplink/month", "USD/month", "8.93ms", "5.845 TB", "71.7 GB", "3064", "277.7"):
+        assert want in text, want
+
+
+def test_result_table_leads_with_what_differs():
+    from pathlib import Path
+
+    res = vnetsim.run(Path(__file__).resolve().parents[2] / "examples" / "fabric-to-vm.yaml", duration="1ms")
+    text = res.table()
+    header = next(line for line in text.splitlines() if line.startswith("┃ name"))
+    assert "end-to-end p50" in header and "end-to-end p99" in header and "fabric p50" not in header
+    assert "same in every row: " in text and "fabric p50" in text.split("same in every row: ")[1]
+    assert all(len(line) <= 80 for line in text.splitlines())
+    # asked for by name, a column stays even when every row agrees
+    assert "fabric p50" in res.table(["latency_ns.overall.p50"])

@@ -25,6 +25,17 @@ def bitrate(bps: float | None) -> str:
     return f"{bps:.4g} b/s"
 
 
+def size(n_bytes: float | None) -> str:
+    """``10.75 TB``: four significant digits in the largest decimal (SI) unit that fits, as
+    storage capacities are sold; ``-`` for None."""
+    if n_bytes is None or n_bytes != n_bytes:
+        return "-"
+    for unit, scale in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(n_bytes) >= scale:
+            return f"{n_bytes / scale:.4g} {unit}"
+    return f"{n_bytes:.4g} B"
+
+
 def split_constant(columns: list[str], rows: list[list[str]], keep: int = 1) -> tuple[list[int], list[str]]:
     """Which columns differ between rows, and ``header value`` of those that do not.
 

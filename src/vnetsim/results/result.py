@@ -16,7 +16,24 @@ from vnetsim.units import format_rate
 HEADLINE = ("offered_pps", "delivered_pps", "packets.dropped", "latency_ns.p50", "latency_ns.p99",
             "latency_ns.p999", "latency_ns.max", "latency_ns.overall.p50", "latency_ns.overall.p99",
             "latency_ns.overall.max", "drops.total", "edge_hosts.latency_ns.p50", "edge_hosts.latency_ns.p99",
-            "zero_loss_pps")
+            "zero_loss_pps",
+            # storage rows: what a cluster gives, how available, at what price
+            "capacity.usable_bytes", "capacity.utilization", "availability.markov.nines.value",
+            "availability.montecarlo.nines.value", "cost.price_total", "cost.price_per_usable_tb",
+            # edge rows: what the data costs to move, and how late it arrives
+            "data.latency_ns.p99", "events.latency_ns.p99", "links.uplink.bytes_per_month", "reduction_ratio",
+            "cost_usd_month.total")
+
+# Headers for headline paths whose last name says too little (``value``, ``total``).
+HEADERS = {"latency_ns.overall.p50": "fabric p50", "latency_ns.overall.p99": "fabric p99",
+           "latency_ns.overall.max": "fabric max",
+           "edge_hosts.latency_ns.p50": "end-to-end p50", "edge_hosts.latency_ns.p99": "end-to-end p99",
+           "capacity.usable_bytes": "usable", "availability.markov.nines.value": "nines",
+           "availability.montecarlo.nines.value": "nines (MC)",
+           "cost.price_total": "price", "cost.price_per_usable_tb": "per usable TB",
+           "data.latency_ns.p99": "data p99", "events.latency_ns.p99": "event p99",
+           "links.uplink.bytes_per_month": "uplink/month", "cost_usd_month.total": "USD/month",
+           "reduction_ratio": "reduction"}
 
 
 def _flatten(prefix: str, value: Any, out: dict) -> None:
@@ -70,8 +87,9 @@ class Result:
     def table(self, columns: list[str] | tuple[str, ...] | None = None, width: int = 80) -> str:
         """The rows as a text table ``width`` columns wide: the name and ``columns`` (dotted paths,
         e.g. ``latency_ns.p99``; default: the headline figures the rows have, ``HEADLINE``). Numbers
-        are never cut: a table too wide is split into several, each repeating the name. Warnings
-        follow the table."""
+        are never cut: a table too wide is split into several, each repeating the name. By default
+        the table leads with what differs: a figure every row gives alike is said once under it
+        (``same in every row: ...``). Warnings follow the table."""
         from rich.console import Console
         from rich.table import Table
 
@@ -82,14 +100,22 @@ class Result:
             flat.append(row)
         cols = list(columns) if columns is not None else [c for c in HEADLINE if any(r.get(c) is not None
                                                                                    for r in flat)]
+        text = [[str(r.get("name", "")), *[_cell(c, r.get(c)) + _flag(c, r) for c in cols]] for r in flat]
+        same: list[str] = []
+        if columns is None:
+            keep, same = cells.split_constant(["name", *[_header(c) for c in cols]], text)
+            cols = [cols[j - 1] for j in keep[1:]]
+            text = [[r[j] for j in keep] for r in text]
         t = Table(title=self.scenario or None, title_justify="left")
         t.add_column("name", overflow="fold")
         for c in cols:
             t.add_column(_header(c), justify="right")
-        for r in flat:
-            t.add_row(str(r.get("name", "")), *[_cell(c, r.get(c)) + _flag(c, r) for c in cols])
+        for r in text:
+            t.add_row(*r)
         console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
         cells.print_table(console, t)
+        if same:
+            console.print("same in every row: " + "; ".join(same), markup=False)
         if any(_flag(c, r) for c in cols for r in flat):
             console.print("* too few samples for this figure (its row's latency_ns.unsupported)", markup=False)
         for w, names in warnings_by_text(self.variants).items():
@@ -120,7 +146,10 @@ def warnings_by_text(rows: list[dict]) -> dict[str, list[str]]:
 
 def _header(path: str) -> str:
     """A short column header for a dotted path: ``latency_ns.p99`` -> ``p99``, ``offered_pps`` ->
-    ``offered``, ``edge_hosts.latency_ns.p99`` -> ``edge p99``."""
+    ``offered``; ``HEADERS`` where the last name says too little (``edge_hosts.latency_ns.p99`` ->
+    ``end-to-end p99``: a fabric row's sender-to-application latency)."""
+    if path in HEADERS:
+        return HEADERS[path]
     parts = path.split(".")
     last = parts[-1] if parts[-1] != "total" or len(parts) < 2 else parts[-2]
     for suffix in ("_pps", "_bps", "_ns"):
@@ -149,4 +178,11 @@ def _cell(path: str, value: Any) -> str:
         return format_rate(value, "pps")
     if path.endswith("_bps"):
         return cells.bitrate(value)
-    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+    last = path.rsplit(".", 1)[-1]
+    if last.endswith("_bytes") or last.startswith("bytes_per_"):
+        return cells.size(value)
+    if last in ("utilization", "utilisation"):
+        return cells.share(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"   # never 3.388e+04
