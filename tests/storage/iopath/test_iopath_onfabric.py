@@ -178,3 +178,32 @@ def test_pair_times_must_fit_the_cluster():
     spec = spec_of(2, 2, [Workload("vm", 0, 100.0, 0.0, (raid1(1),))], Network(pair_ns=np.zeros((3, 3))))
     with pytest.raises(ModelError, match="pair_ns"):
         simulate(spec, duration_s=0.01, seed=1)
+
+
+@pytest.mark.parametrize("blocks, weights", [((8000,), (1.0,)), ((2000, 8000), (0.5, 0.5))])
+def test_the_source_nic_wait_taken_out_is_what_the_fabric_measures(blocks, weights):
+    """One host writing to one other through a single switch: the switch's port to the target runs
+    at the NIC's rate and forwards cut-through, so a frame's idle latency is S + switch + 2 cables
+    and every bit of queueing the fabric measures on the pair is at the source's NIC link, which a
+    Poisson source feeds. Its mean over independent runs (seeds) must be the Pollaczek-Khinchine
+    wait that run_on_fabric takes out (M/D/1 with one block size, M/G/1 with two), within a
+    99.9 % Student t interval."""
+    from scipy import stats
+
+    obj = (raid1(1),)
+    mean_wire = sum(p * (b + HDR + 18 + GAP) for b, p in zip(blocks, weights)) * 8 / 25e9
+    w = Workload("vm", 0, 0.5 / mean_wire, 0.0, obj, blocks, weights)          # rho 0.5 at the source NIC
+    spec = spec_of(2, 2, [w])
+    single = {"topology": "single_switch", "racks": 1, "hosts_per_rack": 2, "host": {"nics": 1, "nic_speed": "25Gbps"}}
+    excess, predicted = [], []
+    for seed in range(8):
+        run = run_on_fabric(spec, [FabricPlacement(single, (0, 1))], seed=seed, level="packet",
+                            target_packets=20_000)
+        p = run.summary["pairs"]
+        i = [k for k in range(len(p["src"])) if (p["src"][k], p["dst"][k]) == (0, 1)][0]
+        idle = sum(q * (b + HDR + 18 + GAP) * 8 / 25.0 for b, q in zip(blocks, weights)) + SWITCH_NS + 2 * PROP_NS
+        excess.append(p["measured_ns"][i] - idle)
+        predicted.append(run.summary["first_link_wait_ns"]["max"])
+    assert np.ptp(predicted) < 1e-6 * predicted[0]                       # the formula, not the run
+    half = stats.t.ppf(0.9995, len(excess) - 1) * np.std(excess, ddof=1) / np.sqrt(len(excess))
+    assert abs(np.mean(excess) - predicted[0]) <= half, (np.mean(excess), predicted[0], half)

@@ -160,8 +160,8 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
     pair_ns = np.full((n, n), np.nan)
     runs: list[dict] = []
     notes: list[str] = []
-    pairs: dict[str, list] = {k: [] for k in ("src", "dst", "hops", "offered_bps", "unloaded_ns", "measured_ns",
-                                              "fabric_ns")}
+    pairs: dict[str, list] = {k: [] for k in ("src", "dst", "hops", "offered_bps", "frames_per_s", "unloaded_ns",
+                                              "measured_ns", "fabric_ns")}
     waits = [0.0]
     for p in placements:
         host_of = np.asarray(p.host_of, np.int64)
@@ -184,11 +184,15 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
             s_pair = float(np.average(ser[mine], weights=fps[mine]))
             unloaded = float(pp["unloaded_ns"][i])
             measured = float(pp["mean_ns"][i]) if packet and pp["count"][i] > 0 else unloaded
+            # ``unloaded`` is the idle latency of the pair's smallest frame (its first flow): a lower
+            # bound of its frames' mean, so measured - unloaded bounds the queueing from above
             w1 = min(float(wait[a]), max(measured - unloaded, 0.0)) if packet else 0.0
-            fab = max(measured - s_pair - w1, unloaded - s_pair, 0.0)    # never below the idle fabric
+            idle_floor = unloaded - float(ser[mine].min())
+            fab = max(measured - s_pair - w1, idle_floor, 0.0)    # never below the idle fabric
             pair_ns[a, b] = fab
             for k, v in (("src", a), ("dst", b), ("hops", int(pp["hops"][i])),
-                         ("offered_bps", float(pp["offered_bps"][i])), ("unloaded_ns", unloaded),
+                         ("offered_bps", float(pp["offered_bps"][i])), ("frames_per_s", float(fps[mine].sum())),
+                         ("unloaded_ns", unloaded),
                          ("measured_ns", measured), ("fabric_ns", fab)):
                 pairs[k].append(v)
         pk = d.get("packets") or {}
