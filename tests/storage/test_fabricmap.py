@@ -86,6 +86,14 @@ def test_the_runs_traffic_is_the_workloads_and_loads_the_fabric_by_its_bytes():
     assert all(f > 0 for f in fab["pairs"]["fabric_ns"])
 
 
+def test_a_fabric_without_io_says_it_did_not_run():
+    from vnetsim.storage.run import run_scenario
+
+    sc = scenario().model_copy(update={"options": scenario().options.model_copy(update={"io": False})})
+    row = run_scenario(sc)
+    assert "io" not in row and any("storage.fabric did not run" in n for n in row["notes"])
+
+
 def test_without_a_fabric_nothing_changes():
     sc = scenario(fabric=None)
     from vnetsim.storage.run import run_scenario

@@ -224,6 +224,8 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
     return [
         ("fabric", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: f"{f['topology']} ({f['level']} level"
                                           f"{_oversubscription(f)})")),
+        ("fabric switches / optics", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: " + ".join(
+            f"{v} {k}" for k, v in f["switches"].items() if k != "total") + f" / {f['optics']}")),
         ("fabric busiest link", lambda r: _fabric_cell(_get(r, "io", "fabric"), busiest)),
         ("fabric leaf->spine mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), uplinks)),
         ("fabric per pair: mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), pairs)),

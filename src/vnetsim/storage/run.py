@@ -30,6 +30,9 @@ def run_scenario(sc: StorageScenario, progress: Callable[[float], None] | None =
 
         row["rebuild"] = rebuild_section(sc, sz)
     row["notes"] = list(sz.notes)
+    if sc.storage.fabric is not None and "fabric" not in (row.get("io") or {}):
+        row["notes"].append("storage.fabric did not run: it carries the I/O path's traffic, and "
+                            + ("options.io is off" if not sc.options.io else "no VM group issues I/O"))
     if progress is not None:
         progress(1.0)
     return row

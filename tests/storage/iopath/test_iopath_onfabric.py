@@ -4,6 +4,7 @@ fabric's link loads are the offered bytes over the link rates."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -163,6 +164,12 @@ def test_oversubscription_raises_write_latency_and_link_loads_are_the_offered_by
     wa = np.mean([g.writes.mean for g in a.groups])
     wb = np.mean([g.writes.mean for g in b.groups])
     assert wb > wa + 1000
+    # the same oversubscribed fabric at half the writes: less queueing in the fabric
+    half = dataclasses.replace(spec, workloads=tuple(dataclasses.replace(w, iops=w.iops / 2) for w in spec.workloads))
+    lighter = run_on_fabric(half, [FabricPlacement(layout(2, 4, 1, "8x25G"), where)], seed=2, target_packets=60_000)
+    assert lighter.summary["links"]["tiers"]["leaf->spine"]["mean"] == pytest.approx(
+        slow.summary["links"]["tiers"]["leaf->spine"]["mean"] / 2, rel=1e-9)
+    assert np.nanmean(lighter.spec.network.pair_ns[cross]) < np.nanmean(ps[cross]) - 1000
 
 
 def test_resync_stretch_is_the_tightest_switch_port():

@@ -197,6 +197,7 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
                 pairs[k].append(v)
         pk = d.get("packets") or {}
         runs.append({"level": d["level"], "duration_s": d["duration_ns"] / 1e9, "topology": d["topology"]["kind"],
+                     "switches": d["topology"]["switches"], "optics": d["topology"]["optics"].get("total", 0),
                      "hosts": d["topology"]["hosts"], "oversubscription": d["oversubscription"],
                      "offered_bps": d["traffic"]["offered_bps"], "flows": d["traffic"]["flows"],
                      "max": d["links"]["max"], "overloaded_links": d["links"]["overloaded"],
@@ -221,6 +222,8 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
         "level": runs[0]["level"], "runs": len(runs), "duration_s": max(r["duration_s"] for r in runs),
         "mtu_bytes": mtu_bytes, "topology": runs[0]["topology"], "fabric_hosts": sum(r["hosts"] for r in runs),
         "oversubscription": runs[0]["oversubscription"],
+        "switches": {k: sum(r["switches"].get(k, 0) for r in runs) for k in runs[0]["switches"]},
+        "optics": int(sum(r["optics"] for r in runs)),
         "offered_bps": float(sum(r["offered_bps"] for r in runs)),
         "message_bytes_per_s": float(tm.message_bytes.sum()), "write_bytes_per_s": float(tm.write_bytes.sum()),
         "resync_bytes_per_s": float(tm.background_bytes.sum()),
