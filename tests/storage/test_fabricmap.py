@@ -148,6 +148,8 @@ def vnetsim_cli(capsys, *args) -> tuple[int, str]:
     ({"host": {"devices": "4x3.84TB-nvme", "nic": {"speed": "25Gbps", "count": 2, "active": 2}}},
      "storage.host.nic.active"),
     ({"flavor": "robo", "hosts": 2, "fault_domains": 0, "direct_connect": True}, "storage.fabric:"),
+    ({"fabric": {"layout": {"racks": 4, "hosts_per_rack": 4, "spine": {"count": 1},
+                            "failures": [{"switch": "spine0"}]}}}, "storage.fabric.layout.failures: "),
 ])
 def test_bad_fabric_input_is_one_line_and_exit_2(tmp_path, capsys, change, where):
     doc = yaml.safe_load(yaml.safe_dump(BASE))
@@ -193,3 +195,21 @@ def test_a_stretched_cluster_runs_one_fabric_per_site():
     assert fab["pairs"]["src"] and all(site[s] == site[d] for s, d in zip(fab["pairs"]["src"], fab["pairs"]["dst"]))
     # writes to the other site's replicas cross the inter-site link, not this fabric
     assert row["io"]["inter_site_utilisation"][0] > 0
+
+
+def test_a_layer_2_fabric_and_a_failed_spine():
+    """A ring of ToRs under spanning tree carries the cluster's traffic over ToR-to-ToR links; a
+    spine-leaf with one of two spines failed puts all cross-rack traffic on the other: twice the
+    uplink load of the healthy fabric."""
+    from vnetsim.storage.run import run_scenario
+
+    l2 = run_scenario(scenario(fabric={"layout": {"topology": "l2_stp", "racks": 4, "hosts_per_rack": 4},
+                                       "packets": 10000}))["io"]["fabric"]
+    assert "tor->tor" in l2["links"]["tiers"] and l2["switches"]["tor"] == 4 and l2["drops"]["frames"] == 0
+    spine = {"topology": "spine_leaf", "racks": 4, "hosts_per_rack": 4, "spine": {"count": 2}}
+    healthy = run_scenario(scenario(fabric={"layout": spine, "packets": 10000}))["io"]["fabric"]
+    failed = run_scenario(scenario(fabric={"layout": {**spine, "failures": [{"switch": "spine0"}]},
+                                           "packets": 10000}))["io"]["fabric"]
+    up_h, up_f = healthy["links"]["tiers"]["leaf->spine"], failed["links"]["tiers"]["leaf->spine"]
+    assert up_h["links"] == 8 and up_f["links"] == 4
+    assert up_f["mean"] == pytest.approx(2 * up_h["mean"], rel=1e-9)

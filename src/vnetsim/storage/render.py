@@ -191,8 +191,10 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
 
 
 def _oversubscription(fab: dict) -> str:
-    leaf = (fab.get("oversubscription") or {}).get("leaf") or (fab.get("oversubscription") or {}).get("access")
-    return "" if not leaf else f", {leaf['built']['max']:.3g}:1"
+    """The lowest switch tier's built oversubscription (leaf, ToR or access)."""
+    tiers = fab.get("oversubscription") or {}
+    first = next(iter(tiers.values()), None)
+    return "" if not first else f", {first['built']['max']:.3g}:1"
 
 
 def _fabric_cell(part: dict | None, fn: Callable[[dict], str]) -> str:
@@ -205,8 +207,13 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         return f"{share(f['links']['max_utilisation'])} ({f['links']['max_link']})"
 
     def uplinks(f: dict) -> str:
-        tier = f["links"]["tiers"].get("leaf->spine") or f["links"]["tiers"].get("host->switch") or {}
-        return "-" if not tier else f"{share(tier['mean'])} / {share(tier['max'])}"
+        """leaf->spine, else the busiest switch-to-switch tier (named)."""
+        tiers = {k: v for k, v in f["links"]["tiers"].items() if "host" not in k}
+        if not tiers:
+            return "-"
+        name = "leaf->spine" if "leaf->spine" in tiers else max(tiers, key=lambda k: tiers[k]["max"])
+        tier = tiers[name]
+        return f"{share(tier['mean'])} / {share(tier['max'])}" + ("" if name == "leaf->spine" else f" ({name})")
 
     def pairs(f: dict) -> str:
         p = f["pair_fabric_ns"]
@@ -227,7 +234,7 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         ("fabric switches / optics", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: " + ".join(
             f"{v} {k}" for k, v in f["switches"].items() if k != "total") + f" / {f['optics']}")),
         ("fabric busiest link", lambda r: _fabric_cell(_get(r, "io", "fabric"), busiest)),
-        ("fabric leaf->spine mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), uplinks)),
+        ("fabric leaf->spine (uplinks) mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), uplinks)),
         ("fabric per pair: mean / max", lambda r: _fabric_cell(_get(r, "io", "fabric"), pairs)),
         ("fabric drops", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: str(f["drops"]["frames"]))),
         ("fabric busiest link in resync", lambda r: _fabric_cell(_get(r, "rebuild", "fabric", "during_resync"),

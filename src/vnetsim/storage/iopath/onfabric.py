@@ -161,7 +161,7 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
     runs: list[dict] = []
     notes: list[str] = []
     pairs: dict[str, list] = {k: [] for k in ("src", "dst", "hops", "offered_bps", "frames_per_s", "unloaded_ns",
-                                              "measured_ns", "fabric_ns")}
+                                              "measured_ns", "p99_ns", "fabric_ns")}
     waits = [0.0]
     for p in placements:
         host_of = np.asarray(p.host_of, np.int64)
@@ -177,6 +177,11 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
         cluster_of = {int(f): h for h, f in enumerate(host_of.tolist()) if f >= 0}
         pp = d["per_pair"]
         packet = d["level"] == "packet"
+        lost = [(cluster_of[int(a)], cluster_of[int(b)]) for a, b, h in zip(pp["src"], pp["dst"], pp["hops"]) if h < 0]
+        if lost:
+            raise ModelError("fabric.layout.failures", f"{len(lost)} host pairs that exchange storage traffic have no "
+                             f"path on the fabric (hosts {lost[0][0]} and {lost[0][1]}, ...)",
+                             "fail fewer switches or links")
         ser = (frame + WIRE_GAP_BYTES) * 8e9 / nic
         for i in range(len(pp["src"])):
             a, b = cluster_of[int(pp["src"][i])], cluster_of[int(pp["dst"][i])]
@@ -193,7 +198,9 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
             for k, v in (("src", a), ("dst", b), ("hops", int(pp["hops"][i])),
                          ("offered_bps", float(pp["offered_bps"][i])), ("frames_per_s", float(fps[mine].sum())),
                          ("unloaded_ns", unloaded),
-                         ("measured_ns", measured), ("fabric_ns", fab)):
+                         ("measured_ns", measured),
+                         ("p99_ns", float(pp["p99_ns"][i]) if packet and pp["count"][i] > 0 else None),
+                         ("fabric_ns", fab)):
                 pairs[k].append(v)
         pk = d.get("packets") or {}
         runs.append({"level": d["level"], "duration_s": d["duration_ns"] / 1e9, "topology": d["topology"]["kind"],
