@@ -136,3 +136,10 @@ def test_result_table_leads_with_what_differs():
     assert all(len(line) <= 80 for line in text.splitlines())
     # asked for by name, a column stays even when every row agrees
     assert "fabric p50" in res.table(["latency_ns.overall.p50"])
+
+
+def test_rates_and_sizes_read_in_their_largest_unit():
+    assert [cells.bitrate(x) for x in (25e9, 67.6e6, 715_500.0, 999.0)] == \
+        ["25 Gb/s", "67.6 Mb/s", "715.5 kb/s", "999 b/s"]
+    assert [cells.size(x) for x in (10.752e12, 71.7e9, 1536.0, 12.0, None)] == \
+        ["10.75 TB", "71.7 GB", "1.536 kB", "12 B", "-"]

@@ -19,7 +19,7 @@ def bitrate(bps: float | None) -> str:
     """``25 Gb/s``: four significant digits in the largest unit that fits."""
     if bps is None:
         return "-"
-    for unit, scale in (("Tb/s", 1e12), ("Gb/s", 1e9), ("Mb/s", 1e6)):
+    for unit, scale in (("Tb/s", 1e12), ("Gb/s", 1e9), ("Mb/s", 1e6), ("kb/s", 1e3)):
         if abs(bps) >= scale:
             return f"{bps / scale:.4g} {unit}"
     return f"{bps:.4g} b/s"
