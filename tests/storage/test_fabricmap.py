@@ -104,8 +104,12 @@ def test_without_a_fabric_nothing_changes():
 
 
 @functools.cache
+def example_result():
+    return vnetsim.run(str(EXAMPLE))
+
+
 def example_rows() -> dict:
-    return {r["name"]: r for r in vnetsim.run(str(EXAMPLE)).variants}
+    return {r["name"]: r for r in example_result().variants}
 
 
 def test_example_oversubscription_slows_writes_and_the_rebuild():
@@ -171,7 +175,7 @@ def test_example_table_and_figure_show_the_fabric():
     from vnetsim.storage.figures import fabric_figure
     from vnetsim.storage.render import render_rows
 
-    res = vnetsim.run(str(EXAMPLE))
+    res = example_result()
     buf = io.StringIO()
     render_rows(res, Console(file=buf, width=200))
     text = buf.getvalue()

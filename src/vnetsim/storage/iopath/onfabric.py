@@ -182,26 +182,30 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
             raise ModelError("fabric.layout.failures", f"{len(lost)} host pairs that exchange storage traffic have no "
                              f"path on the fabric (hosts {lost[0][0]} and {lost[0][1]}, ...)",
                              "fail fewer switches or links")
+        # per cluster pair of this fabric: frames/s, mean and smallest serialization at the NIC
         ser = (frame + WIRE_GAP_BYTES) * 8e9 / nic
+        key = src * n + dst
+        pair_fps = np.bincount(key[on], weights=fps[on], minlength=n * n)
+        pair_ser = np.bincount(key[on], weights=(fps * ser)[on], minlength=n * n)
+        pair_min = np.full(n * n, np.inf)
+        np.minimum.at(pair_min, key[on], ser[on])
         for i in range(len(pp["src"])):
             a, b = cluster_of[int(pp["src"][i])], cluster_of[int(pp["dst"][i])]
-            mine = (src == a) & (dst == b)
-            s_pair = float(np.average(ser[mine], weights=fps[mine]))
+            k = a * n + b
+            s_pair = float(pair_ser[k] / pair_fps[k])
             unloaded = float(pp["unloaded_ns"][i])
-            measured = float(pp["mean_ns"][i]) if packet and pp["count"][i] > 0 else unloaded
+            seen = packet and pp["count"][i] > 0
+            measured = float(pp["mean_ns"][i]) if seen else unloaded
             # ``unloaded`` is the idle latency of the pair's smallest frame (its first flow): a lower
             # bound of its frames' mean, so measured - unloaded bounds the queueing from above
             w1 = min(float(wait[a]), max(measured - unloaded, 0.0)) if packet else 0.0
-            idle_floor = unloaded - float(ser[mine].min())
-            fab = max(measured - s_pair - w1, idle_floor, 0.0)    # never below the idle fabric
+            fab = max(measured - s_pair - w1, unloaded - float(pair_min[k]), 0.0)    # never below the idle fabric
             pair_ns[a, b] = fab
-            for k, v in (("src", a), ("dst", b), ("hops", int(pp["hops"][i])),
-                         ("offered_bps", float(pp["offered_bps"][i])), ("frames_per_s", float(fps[mine].sum())),
-                         ("unloaded_ns", unloaded),
-                         ("measured_ns", measured),
-                         ("p99_ns", float(pp["p99_ns"][i]) if packet and pp["count"][i] > 0 else None),
-                         ("fabric_ns", fab)):
-                pairs[k].append(v)
+            for col, v in (("src", a), ("dst", b), ("hops", int(pp["hops"][i])),
+                           ("offered_bps", float(pp["offered_bps"][i])), ("frames_per_s", float(pair_fps[k])),
+                           ("unloaded_ns", unloaded), ("measured_ns", measured),
+                           ("p99_ns", float(pp["p99_ns"][i]) if seen else None), ("fabric_ns", fab)):
+                pairs[col].append(v)
         pk = d.get("packets") or {}
         runs.append({"level": d["level"], "duration_s": d["duration_ns"] / 1e9, "topology": d["topology"]["kind"],
                      "switches": d["topology"]["switches"], "optics": d["topology"]["optics"].get("total", 0),
