@@ -38,3 +38,4 @@ def test_rows_without_points_are_one_line_per_variant():
         del r["point"]
     lines = point_lines(rows, lambda r: r["offered_pps"])
     assert {k: [r["offered_pps"] for r in v] for k, v in lines.items()} == {"a": [1e6, 2e6], "b": [1e6]}
+

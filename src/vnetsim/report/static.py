@@ -14,9 +14,14 @@ from vnetsim.results.figures import Figure
 MAX_PANELS = 6
 
 
-def _short(text: str, limit: int = 32) -> str:
-    """A label cut to ``limit`` characters (a static figure has no hover to show the rest)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(text: str, limit: int = 36) -> str:
+    """A label cut to ``limit`` characters in the middle (a static figure has no hover to show the
+    rest): both ends stay, so labels that differ only at the end (``... ring_size=256``, ``...
+    1024``; ``(thousand EUR)``) still read apart."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
 
 
 def _draw(ax, fig: Figure) -> None:
