@@ -217,3 +217,29 @@ def test_a_layer_2_fabric_and_a_failed_spine():
     up_h, up_f = healthy["links"]["tiers"]["leaf->spine"], failed["links"]["tiers"]["leaf->spine"]
     assert up_h["links"] == 8 and up_f["links"] == 4
     assert up_f["mean"] == pytest.approx(2 * up_h["mean"], rel=1e-9)
+
+
+def test_drops_at_small_switch_buffers_are_counted_and_said():
+    """Four hosts per leaf into one 25G uplink (4:1) behind 10 kB port buffers (one jumbo frame and
+    a bit): the uplinks drop; the count and its share of the offered frames are in the section and
+    the variant's notes; the table (no failures) has no resync rows."""
+    import io
+
+    from rich.console import Console
+
+    from vnetsim.results.result import Result
+    from vnetsim.storage.render import render_rows
+    from vnetsim.storage.run import run_scenario
+
+    layout = {"topology": "spine_leaf", "racks": 4, "hosts_per_rack": 4, "spine": {"count": 1},
+              "leaf": {"ports": "48x25G+8x25G"}, "switch": {"buffer": {"kind": "per_port", "per_port": "10000B"}}}
+    sc = scenario(fabric={"layout": layout, "packets": 20000})
+    sc = sc.model_copy(update={"workload": sc.workload.model_copy(update={"vm_groups": [
+        sc.workload.vm_groups[0].model_copy(update={"iops": 3000.0})]})})
+    row = run_scenario(sc)
+    drops = row["io"]["fabric"]["drops"]
+    assert drops["frames"] > 0 and 0 < drops["fraction"] < 1
+    assert any(n.startswith("storage.fabric: the fabric dropped") for n in row["notes"])
+    buf = io.StringIO()
+    render_rows(Result("t", "storage", [{"name": "v", **row}]), Console(file=buf, width=200))
+    assert "fabric drops" in buf.getvalue() and "in resync" not in buf.getvalue()

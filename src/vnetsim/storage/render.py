@@ -186,7 +186,10 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
         out.append(("busiest device / NIC", lambda r: "-" if "io" not in r else
                     f"{share(r['io']['device_utilisation']['max'])} / {share(r['io']['nic_utilisation']['max'])}"))
     if any(_get(r, "io", "fabric", "links") for r in rows):
-        out += _fabric_rows()
+        fabric = _fabric_rows()
+        if not any(_get(r, "rebuild", "fabric") for r in rows):      # no failures: no resync rows
+            fabric = [f for f in fabric if "resync" not in f[0]]
+        out += fabric
     return out
 
 

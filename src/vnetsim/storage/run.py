@@ -30,6 +30,10 @@ def run_scenario(sc: StorageScenario, progress: Callable[[float], None] | None =
 
         row["rebuild"] = rebuild_section(sc, sz)
     row["notes"] = list(sz.notes)
+    fabric_notes = list(((row.get("io") or {}).get("fabric") or {}).get("notes") or [])
+    during = ((row.get("rebuild") or {}).get("fabric") or {}).get("during_resync") or {}
+    fabric_notes += [f"during the resync: {n}" for n in during.get("notes") or []]
+    row["notes"] += [f"storage.fabric: {n}" for n in dict.fromkeys(fabric_notes)]
     if sc.storage.fabric is not None and "fabric" not in (row.get("io") or {}):
         row["notes"].append("storage.fabric did not run: it carries the I/O path's traffic, and "
                             + ("options.io is off" if not sc.options.io else "no VM group issues I/O"))
