@@ -127,6 +127,9 @@ def test_example_oversubscription_slows_writes_and_the_rebuild():
     assert r_nb["host_bound_duration_s"] == pytest.approx(r_over["host_bound_duration_s"])
     assert r_over["fabric_bound"] and r_over["duration_s"] > 2 * r_nb["duration_s"]
     assert r_over["duration_s"] == pytest.approx(r_over["host_bound_duration_s"] * r_over["stretch"])
+    out = over["rebuild"]["outcomes"][0]
+    assert r_over["reprotected_s"] == pytest.approx(out["rebuild_start_s"] + r_over["duration_s"])
+    assert r_nb["reprotected_s"] == pytest.approx(nb["rebuild"]["outcomes"][0]["reprotected_s"])   # host-bound
     # paced to what the fabric carries: the busiest uplink in the resync at the resync share
     assert over["rebuild"]["fabric"]["during_resync"]["links"]["tiers"]["leaf->spine"]["max"] <= 0.9 + 1e-6
 

@@ -188,5 +188,7 @@ class FabricPhases:
         out["resync"] = {"offered_bps": nominal * 8.0, "stretch": stretch, "bottleneck_link": self.bottleneck,
                          "fabric_bound": stretch > 1, "host_bound_duration_s": first.resync_duration_s,
                          "duration_s": first.resync_duration_s * max(1.0, stretch),
+                         "reprotected_s": (first.rebuild_start_s + first.resync_duration_s * max(1.0, stretch)
+                                           if first.reprotect_impossible_objects == 0 else float("inf")),
                          "rate_bps": first.resync_bytes * 8.0 / (first.resync_duration_s * max(1.0, stretch))}
         return out

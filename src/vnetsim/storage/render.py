@@ -229,7 +229,10 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         if rs["duration_s"] is None:
             return f"never (the foreground fills {rs['bottleneck_link']})"
         tail = f" (fabric-bound: {rs['bottleneck_link']})" if rs["fabric_bound"] else " (host-bound)"
-        return _seconds(rs["duration_s"]) + tail
+        first = _first_outcome(r)
+        again = "" if rs.get("reprotected_s") is None or first is None else \
+            f", re-protected after {_seconds(rs['reprotected_s'] - first['event']['t_s'])}"
+        return _seconds(rs["duration_s"]) + tail + again
 
     return [
         ("fabric", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: f"{f['topology']} ({f['level']} level"
