@@ -18,7 +18,8 @@ Every departure is fixed when its message arrives (all earlier messages of its q
 and the outages are drawn in advance), so the stage holds nothing between calls. Counters per
 queue (``UPLINK_STATS``) split the bytes that came in into dropped, sent by the end of the run and
 still buffered at the end (conservation: in = dropped + sent + buffered). The compiled pass is
-``uplink_kernel.serve`` then ``uplink_kernel.place`` (the departures in time order).
+``uplink_kernel.serve``, ``uplink_kernel.record_sojourns`` and ``uplink_kernel.place`` (the
+departures in time order).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.edge.timeorder import OrderScratch
-from vnetsim.edge.uplink_kernel import ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, jitter_draws, place, serve
+from vnetsim.edge.uplink_kernel import (ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, jitter_draws, place,
+                                        record_sojourns, serve)
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import PACKET_DTYPES, Packets
 from vnetsim.engine.ring_server import _Buffers
@@ -143,12 +145,13 @@ class UplinkStage:
                 a.t_ns[i:], a.t0_ns[i:], a.size_bytes[i:], a.flow[i:], a.pkt_id[i:], self.jit[i:n],
                 self.exit_t[i:n], self.bucket[i:n], self.queue_of_flow, self.seed, self.ns_per_byte, self.cap_bytes,
                 self.out_start, self.out_end, self.state, self.ring_at, self.ring, self.loss, self.tcp, self.rto,
-                self.latency, self.jitter, self.lo, self.hi, w.counts, w.stats, sj.counts, sj.stats,
+                self.latency, self.jitter, self.lo, self.hi, w.counts, w.stats,
                 base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop)
             i += done
             if i == n:
                 break
             self._grow()
+        record_sojourns(self.exit_t[:n], a.t_ns, a.t0_ns, self.bucket[:n], self.lo, sj.counts, sj.stats)
         cols = self._departure_columns(arrivals, n_ok)
         o = self.order
         o.ensure(n_ok)
