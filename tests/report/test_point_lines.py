@@ -39,3 +39,26 @@ def test_rows_without_points_are_one_line_per_variant():
     lines = point_lines(rows, lambda r: r["offered_pps"])
     assert {k: [r["offered_pps"] for r in v] for k, v in lines.items()} == {"a": [1e6, 2e6], "b": [1e6]}
 
+
+
+def _entry(variant: str, load: str, queues: int, p99: float) -> dict:
+    return {"design": f"{load}/{queues}", "variant": variant, "row": 0, "name": f"{variant} @ {load}",
+            "params": {"loads": load, "host.pnic.rx_queues": queues}, "replications": 1,
+            "metrics": {"latency_ns.p99": {"mean": p99, "low": None, "high": None, "half_width": None, "n": 1}}}
+
+
+def test_a_sweep_figure_against_swept_loads_draws_a_line_per_variant():
+    """Rows named after the swept load (``v @ 1Mpps``) are one line along the loads, labelled with
+    the variant; against the queues, each load is a line of its own, labelled with its row."""
+    from vnetsim.report.sweep import sweep_figures
+
+    summary = [_entry(v, load, q, 1000.0 * q + (500.0 if load == "2Mpps" else 0.0) + (7.0 if v == "b" else 0.0))
+               for v in ("a", "b") for q in (1, 4) for load in ("1Mpps", "2Mpps")]
+    figs = {f.id: f for f in sweep_figures(summary)}
+    by_load = {s.name: (list(s.x), [round(y, 6) for y in s.y]) for s in figs["sweep-loads-latency_ns.p99"].series}
+    assert by_load == {"a (host.pnic.rx_queues=1)": (["1Mpps", "2Mpps"], [1.0, 1.5]),
+                       "b (host.pnic.rx_queues=1)": (["1Mpps", "2Mpps"], [1.007, 1.507]),
+                       "a (host.pnic.rx_queues=4)": (["1Mpps", "2Mpps"], [4.0, 4.5]),
+                       "b (host.pnic.rx_queues=4)": (["1Mpps", "2Mpps"], [4.007, 4.507])}
+    by_queues = {s.name: list(s.x) for s in figs["sweep-host.pnic.rx_queues-latency_ns.p99"].series}
+    assert by_queues == {f"{v} @ {load} (loads={load})": [1.0, 4.0] for v in ("a", "b") for load in ("1Mpps", "2Mpps")}

@@ -44,12 +44,11 @@ def sweep_figures(summary: list[dict]) -> list[Figure]:
         if len(values) < 2:
             continue
         numeric = all(_number(json.loads(v)) is not None for v in values)
+        lines = _lines(summary, p)
         for m in metrics[:MAX_METRICS]:
-            groups: dict[str, list[tuple[Any, dict]]] = {}
-            for s in summary:
-                others = ", ".join(f"{k}={s['params'][k]}" for k in sorted(s["params"]) if k != p)
-                label = str(s.get("name") or s.get("variant") or "") + (f" ({others})" if others else "")
-                groups.setdefault(label, []).append((s["params"].get(p), s["metrics"].get(m) or {}))
+            groups: dict[str, list[tuple[Any, dict]]] = {
+                label: [(s["params"].get(p), s["metrics"].get(m) or {}) for s in entries]
+                for label, entries in lines.items()}
             series, rows = [], []
             for label, pts in groups.items():
                 if numeric:
@@ -71,6 +70,24 @@ def sweep_figures(summary: list[dict]) -> list[Figure]:
                                y_label=m + unit, table=Table(["series", p, "mean", "95% CI", "n"], rows),
                                note="line: mean over replications; band: 95% confidence interval (Student t)"))
     return figs
+
+
+def _lines(summary: list[dict], p: str) -> dict[str, list[dict]]:
+    """The summary entries as lines against parameter ``p``: one per variant, result row of the
+    point (a load level of the scenario's ``loads:``) and combination of the other swept values.
+    A line is labelled with its row's name, or with the variant when that name changes along the
+    line (a row named after the swept value itself: ``v @ 1Mpps``, ``v @ 2Mpps`` for swept loads)."""
+    keyed: dict[tuple, list[dict]] = {}
+    for s in summary:
+        others = tuple((k, json.dumps(s["params"][k], sort_keys=True)) for k in sorted(s["params"]) if k != p)
+        keyed.setdefault((s.get("variant"), s.get("row"), others), []).append(s)
+    out: dict[str, list[dict]] = {}
+    for (variant, _, others), entries in keyed.items():
+        names = {str(e.get("name") or variant or "") for e in entries}
+        label = names.pop() if len(names) == 1 else str(variant or "")
+        shown = ", ".join(f"{k}={entries[0]['params'][k]}" for k, _ in others)
+        out.setdefault(label + (f" ({shown})" if shown else ""), []).extend(entries)
+    return out
 
 
 def _scaled(v: Any, scale: float) -> float | None:
