@@ -59,9 +59,9 @@ def vnetsim_rate(n: int, sites: int, chunk: int = 1 << 18, repeat: int = 3, **ra
 def kernel_split(n: int, sites: int, chunk: int = 1 << 18) -> dict[str, float]:
     """CPU ns per message of the compiled steps of ``UplinkStage.advance`` (``jitter_draws``:
     the jitter's ziggurat draws; ``serve``: the queues, loss, outages, counters, the wait histogram
-    and the exit buckets; ``record_sojourns``: the sojourn histogram; ``place``: the departures scattered into their buckets and ordered), summed
-    over the chunks after the first. The stage is timed through its own ``advance``, each step
-    wrapped in a timer."""
+    and the exit buckets; ``record_sojourns``: the sojourn histogram; ``place``: the departures
+    scattered into their buckets and ordered), summed over the chunks after the first. The stage
+    is timed through its own ``advance``, each step wrapped in a timer."""
     t, size, site, starts, ends = workload(n, sites)
     pk = Packets(t, t, size, site, np.arange(n, dtype=np.int64))
     st = UplinkStage(sites, np.arange(sites), 10e6, 4 * 2**20, starts, ends, loss=1e-3, latency_ns=4e6,

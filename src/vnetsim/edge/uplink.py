@@ -29,8 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.edge.timeorder import OrderScratch
-from vnetsim.edge.uplink_kernel import (ACC_COLS, MAX_ATTEMPTS, RING_AT_COLS, STATE_COLS, jitter_draws, place,
-                                        record_sojourns, serve)
+from vnetsim.edge.uplink_kernel import (
+    ACC_COLS,
+    MAX_ATTEMPTS,
+    RING_AT_COLS,
+    STATE_COLS,
+    jitter_draws,
+    place,
+    record_sojourns,
+    serve,
+)
 from vnetsim.engine.histogram import LogHistogram
 from vnetsim.engine.packets import PACKET_DTYPES, Packets
 from vnetsim.engine.ring_server import _Buffers
