@@ -6,14 +6,18 @@ errors with exit status 2 for layouts the cluster cannot have."""
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import vnetsim
 from vnetsim.cli.app import main
+from vnetsim.errors import UserError
 from vnetsim.storage.config import StorageScenario
 from vnetsim.storage.fabricmap import fabric_placements
 from vnetsim.storage.iomap import iopath_spec
@@ -187,6 +191,10 @@ def test_example_table_and_figure_show_the_fabric():
     fig = fabric_figure(rows)
     assert fig is not None
     assert fig.series[0].y == pytest.approx([r["io"]["fabric"]["links"]["max_utilisation"] * 100 for r in rows])
+    df = res.to_dataframe()
+    assert list(df["rebuild.fabric.resync.duration_s"]) == [r["rebuild"]["fabric"]["resync"]["duration_s"] for r in rows]
+    assert list(df["io.fabric.links.tiers.leaf->spine.mean"]) == [
+        r["io"]["fabric"]["links"]["tiers"]["leaf->spine"]["mean"] for r in rows]
 
 
 def test_a_stretched_cluster_runs_one_fabric_per_site():
@@ -246,3 +254,27 @@ def test_drops_at_small_switch_buffers_are_counted_and_said():
     buf = io.StringIO()
     render_rows(Result("t", "storage", [{"name": "v", **row}]), Console(file=buf, width=200))
     assert "fabric drops" in buf.getvalue() and "in resync" not in buf.getvalue()
+
+
+FABRIC_PATHS = ["storage.fabric.layout.racks", "storage.fabric.layout.hosts_per_rack", "storage.fabric.layout.topology",
+                "storage.fabric.layout.spine.count", "storage.fabric.layout.leaf.ports", "storage.fabric.mtu",
+                "storage.fabric.level", "storage.fabric.layout.switch.buffer.size", "storage.fabric.layout.host",
+                "storage.fabric.layout.failures", "storage.fault_domains", "storage.hosts", "storage.flavor",
+                "storage.host.nic.speed", "storage.fabric.layout", "storage.fabric"]
+FABRIC_VALUES = ["0", "1", "2", "3", "4", "12", "-1", "1e9", "nan", "null", "x", "l2_stp", "fat_tree", "single_switch",
+                 "three_tier", "flow", "packet", "1500", "9000", "48x25G+8x100G", "48x10G+4x40G", "1kB", "64MB",
+                 "[{switch: spine0}]", "[{link: [leaf0, spine0]}]", "{nics: 2}", "{}", "stretched", "robo", "10Gbps",
+                 "100Gbps"]
+
+
+@settings(max_examples=int(os.environ.get("VNETSIM_FUZZ_EXAMPLES", "12")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(FABRIC_PATHS), st.sampled_from(FABRIC_VALUES)), min_size=1, max_size=3))
+def test_hostile_fabric_values_give_a_result_or_one_line(assignments):
+    overrides = [f"{p}={v}" for p, v in assignments] + ["options.duration=2ms", "storage.fabric.packets=2000"]
+    try:
+        res = vnetsim.run(str(EXAMPLE), overrides=overrides)
+    except UserError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    res.to_json()
