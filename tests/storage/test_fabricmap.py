@@ -192,7 +192,8 @@ def test_example_table_and_figure_show_the_fabric():
     assert fig is not None
     assert fig.series[0].y == pytest.approx([r["io"]["fabric"]["links"]["max_utilisation"] * 100 for r in rows])
     df = res.to_dataframe()
-    assert list(df["rebuild.fabric.resync.duration_s"]) == [r["rebuild"]["fabric"]["resync"]["duration_s"] for r in rows]
+    assert list(df["rebuild.fabric.resync.duration_s"]) == [r["rebuild"]["fabric"]["resync"]["duration_s"]
+                                                             for r in rows]
     assert list(df["io.fabric.links.tiers.leaf->spine.mean"]) == [
         r["io"]["fabric"]["links"]["tiers"]["leaf->spine"]["mean"] for r in rows]
 
