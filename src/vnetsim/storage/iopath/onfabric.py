@@ -42,7 +42,7 @@ from vnetsim.storage.iopath.traffic import DEFAULT_MTU_BYTES, TrafficMatrix, tra
 
 MIN_DURATION_NS = 1e6            # a packet-level run covers at least 1 ms
 MAX_DURATION_NS = 200e6          # and at most 200 ms of fabric time
-DEFAULT_TARGET_PACKETS = 150_000  # frames a packet-level run simulates (per-pair means within a few %)
+DEFAULT_TARGET_PACKETS = 150_000  # frames a packet-level run simulates (docs/models/storage-io.md: how precise)
 FABRIC_RESYNC_SHARE = 0.9        # resync plus foreground may fill at most this share of a fabric link
 
 
