@@ -6,6 +6,7 @@ errors with exit status 2 for layouts the cluster cannot have."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 
@@ -279,3 +280,12 @@ def test_hostile_fabric_values_give_a_result_or_one_line(assignments):
         assert "\n" not in str(exc) and str(exc)
         return
     res.to_json()
+
+
+def test_same_scenario_and_seed_give_the_same_json_on_a_fabric():
+    sc = scenario()
+    from vnetsim.io.outputs import to_plain
+    from vnetsim.storage.run import run_scenario
+
+    assert json.dumps(to_plain(run_scenario(sc)), sort_keys=True) == json.dumps(to_plain(run_scenario(sc)),
+                                                                                 sort_keys=True)
