@@ -57,3 +57,28 @@ def test_parameter_headers_are_the_shortest_endings_that_tell_them_apart():
     assert param_headers(["host.pnic.rx_queues", "traffic.flows.udp.rate", "host.pnic.coalescing.rate",
                           "loads", "a.rate.x", "b.rate.x"]) == \
         ["rx_queues", "udp.rate", "coalescing.rate", "loads", "a.rate.x", "b.rate.x"]
+
+
+def test_the_runs_warnings_follow_the_table_once_each_with_their_runs():
+    import json
+
+    from vnetsim.sweep.render import MAX_WARNINGS, render_warnings
+
+    rows = _rows()
+    for r in rows:
+        grows = r["param.host.pnic.rx_queues"] == 1
+        r["warnings"] = json.dumps(["4 of 6 host cores stay idle"] + (["the queues were still growing"] * grows))
+    console = Console(width=1000, file=io.StringIO(), color_system=None)
+    render_warnings(rows, console, "r.duckdb")
+    lines = console.file.getvalue().splitlines()
+    assert lines == ["warning (12 of 12 runs; a long variant name @ 2Mpps [host.pnic.rx_queues=1, loads=2Mpps], "
+                     "a long variant name @ 2Mpps [host.pnic.rx_queues=2, loads=2Mpps], a long variant name @ 2Mpps "
+                     "[host.pnic.rx_queues=4, loads=2Mpps] and 1 more): 4 of 6 host cores stay idle",
+                     "warning (3 of 12 runs; a long variant name @ 2Mpps [host.pnic.rx_queues=1, loads=2Mpps]): "
+                     "the queues were still growing"]
+    for i, r in enumerate(rows):
+        r["warnings"] = json.dumps([f"loss {i}%"])
+    console = Console(width=1000, file=io.StringIO(), color_system=None)
+    render_warnings(rows, console, "r.duckdb")
+    lines = console.file.getvalue().splitlines()
+    assert len(lines) == MAX_WARNINGS + 1 and lines[-1].startswith(f"and {12 - MAX_WARNINGS} more distinct warnings")

@@ -107,10 +107,45 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
 
 
 def render_summary(result: Any, console: Any, metrics: list[str] | None = None) -> None:
-    """Print a SweepResult's summary."""
+    """Print a SweepResult's summary, then the warnings its runs' rows carry (``render_warnings``)."""
     title = (f"sweep {result.name!r}: {len(result.points)} runs ({result.ran} ran now, {result.skipped} from the "
              "store)")
     render_entries(result.summary(), console, metrics, title, result.block.confidence)
+    render_warnings(result.rows, console, result.store)
+
+
+def _run_name(r: dict[str, Any]) -> str:
+    """A run's row as ``name [param=value, ...]`` (its swept values)."""
+    params = [f"{k.removeprefix('param.')}={v}" for k, v in r.items() if k.startswith("param.")]
+    return str(r.get("name")) + (f" [{', '.join(params)}]" if params else "")
+
+
+MAX_WARNINGS = 6   # distinct warnings printed under a sweep's table; the rest are counted
+
+
+def render_warnings(rows: list[dict[str, Any]], console: Any, store: str = ":memory:") -> None:
+    """Each distinct warning of the runs' rows (their ``warnings`` column: a queue still growing at
+    the end, resources left idle) once, with how many runs give it and which rows: a table of
+    means alone would hide that some points are a transient's or leave cores unused."""
+    import json
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        text = r.get("warnings")
+        try:
+            listed = json.loads(text) if isinstance(text, str) else list(text or [])
+        except ValueError:
+            listed = [text]
+        for w in listed:
+            seen.setdefault(str(w), []).append(r)
+    for k, (w, runs) in enumerate(seen.items()):
+        if k == MAX_WARNINGS:
+            where = f"vnetsim results {store} --csv -" if store != ":memory:" else "sweep --store FILE"
+            console.print(f"and {len(seen) - k} more distinct warnings (the warnings column: {where})", markup=False)
+            break
+        names = list(dict.fromkeys(_run_name(r) for r in runs))
+        who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        console.print(f"warning ({len(runs)} of {len(rows)} runs; {who}): {w}", markup=False)
 
 
 def render_store_summary(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None = None) -> None:
