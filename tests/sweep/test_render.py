@@ -69,16 +69,19 @@ def test_the_runs_warnings_follow_the_table_once_each_with_their_runs():
         grows = r["param.host.pnic.rx_queues"] == 1
         r["warnings"] = json.dumps(["4 of 6 host cores stay idle"] + (["the queues were still growing"] * grows))
     console = Console(width=1000, file=io.StringIO(), color_system=None)
-    render_warnings(rows, console, "r.duckdb")
+    render_warnings(summarize(rows), console)
     lines = console.file.getvalue().splitlines()
-    assert lines == ["warning (12 of 12 runs; a long variant name @ 2Mpps [host.pnic.rx_queues=1, loads=2Mpps], "
-                     "a long variant name @ 2Mpps [host.pnic.rx_queues=2, loads=2Mpps], a long variant name @ 2Mpps "
-                     "[host.pnic.rx_queues=4, loads=2Mpps] and 1 more): 4 of 6 host cores stay idle",
-                     "warning (3 of 12 runs; a long variant name @ 2Mpps [host.pnic.rx_queues=1, loads=2Mpps]): "
+    name = "a long variant name @ 2Mpps"
+    assert lines == [f"warning (12 of 12 runs; {name} [host.pnic.rx_queues=1, loads=2Mpps], {name} "
+                     f"[host.pnic.rx_queues=2, loads=2Mpps], {name} [host.pnic.rx_queues=4, loads=2Mpps] and 1 "
+                     "more): 4 of 6 host cores stay idle",
+                     f"warning (3 of 12 runs; {name} [host.pnic.rx_queues=1, loads=2Mpps]): "
                      "the queues were still growing"]
     for i, r in enumerate(rows):
         r["warnings"] = json.dumps([f"loss {i}%"])
     console = Console(width=1000, file=io.StringIO(), color_system=None)
-    render_warnings(rows, console, "r.duckdb")
+    render_entries(summarize(rows), console, None, "sweep 's'")
     lines = console.file.getvalue().splitlines()
-    assert len(lines) == MAX_WARNINGS + 1 and lines[-1].startswith(f"and {12 - MAX_WARNINGS} more distinct warnings")
+    assert lines[-MAX_WARNINGS - 1].startswith("warning (1 of 12 runs; ") and lines[-MAX_WARNINGS - 1].endswith(
+        "loss 0%")
+    assert lines[-1].startswith(f"and {12 - MAX_WARNINGS} more distinct warnings")

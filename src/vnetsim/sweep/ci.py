@@ -34,8 +34,9 @@ def is_metric(name: str, value: Any) -> bool:
 
 
 def summarize(rows: list[dict[str, Any]], confidence: float = 0.95) -> list[dict[str, Any]]:
-    """One entry per design point and result row: its identity, parameters, ``name`` and, for every
-    numeric metric, its interval across the replications (``{metric: interval(...)}``)."""
+    """One entry per design point and result row: its identity, parameters, ``name``, for every
+    numeric metric its interval across the replications (``{metric: interval(...)}``), and
+    ``warnings``: each distinct warning of its runs with how many of them give it."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault(tuple(r.get(k) for k in IDENTITY), []).append(r)
@@ -50,5 +51,22 @@ def summarize(rows: list[dict[str, Any]], confidence: float = 0.95) -> list[dict
         out.append({"design": design, "variant": variant, "row": row, "name": first.get("name"),
                     "replications": len(members),
                     "params": {k[len("param."):]: v for k, v in first.items() if k.startswith("param.")},
-                    "metrics": {name: interval(vals, confidence) for name, vals in metrics.items()}})
+                    "metrics": {name: interval(vals, confidence) for name, vals in metrics.items()},
+                    "warnings": _warnings(members)})
+    return out
+
+
+def _warnings(members: list[dict[str, Any]]) -> dict[str, int]:
+    """Warning text -> runs that give it (a row's ``warnings`` list, stored as its JSON text)."""
+    import json
+
+    out: dict[str, int] = {}
+    for m in members:
+        text = m.get("warnings")
+        try:
+            listed = json.loads(text) if isinstance(text, str) else list(text or [])
+        except ValueError:
+            listed = [text]
+        for w in dict.fromkeys(str(x) for x in listed):
+            out[w] = out.get(w, 0) + 1
     return out

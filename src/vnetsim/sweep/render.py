@@ -72,7 +72,8 @@ def headers(paths: list[str], short) -> list[str]:
 
 def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None, title: str,
                    confidence: float = 0.95) -> None:
-    """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row.
+    """Print summary entries (``vnetsim.sweep.ci.summarize``): one line per design point and row,
+    the runs' warnings under the table (``render_warnings``).
     Headers are short (a parameter's last name, a metric as ``Result.table`` heads it), values in
     their units; a table wider than the terminal is split, each part repeating the point's columns
     (``results.cells.print_table``), so an 80-column terminal cuts no number."""
@@ -100,6 +101,7 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
                       str(entry["replications"]), *[_cell(m, entry["metrics"].get(m)) for m in chosen],
                       end_section=any(entry["metrics"].get(m, {}).get("half_width") is not None for m in chosen))
     print_table(console, table, keep=len(params) + 1)
+    render_warnings(summary, console)
     known = {n for e in summary for n in e["metrics"]}
     unknown = [m for m in chosen if m not in known]
     if unknown:
@@ -107,45 +109,38 @@ def render_entries(summary: list[dict[str, Any]], console: Any, metrics: list[st
 
 
 def render_summary(result: Any, console: Any, metrics: list[str] | None = None) -> None:
-    """Print a SweepResult's summary, then the warnings its runs' rows carry (``render_warnings``)."""
+    """Print a SweepResult's summary (its runs' warnings under the table: ``render_warnings``)."""
     title = (f"sweep {result.name!r}: {len(result.points)} runs ({result.ran} ran now, {result.skipped} from the "
              "store)")
     render_entries(result.summary(), console, metrics, title, result.block.confidence)
-    render_warnings(result.rows, console, result.store)
 
 
-def _run_name(r: dict[str, Any]) -> str:
-    """A run's row as ``name [param=value, ...]`` (its swept values)."""
-    params = [f"{k.removeprefix('param.')}={v}" for k, v in r.items() if k.startswith("param.")]
-    return str(r.get("name")) + (f" [{', '.join(params)}]" if params else "")
+MAX_WARNINGS = 6   # distinct warnings printed under a summary table; the rest are counted
 
 
-MAX_WARNINGS = 6   # distinct warnings printed under a sweep's table; the rest are counted
-
-
-def render_warnings(rows: list[dict[str, Any]], console: Any, store: str = ":memory:") -> None:
-    """Each distinct warning of the runs' rows (their ``warnings`` column: a queue still growing at
-    the end, resources left idle) once, with how many runs give it and which rows: a table of
-    means alone would hide that some points are a transient's or leave cores unused."""
-    import json
-
-    seen: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        text = r.get("warnings")
-        try:
-            listed = json.loads(text) if isinstance(text, str) else list(text or [])
-        except ValueError:
-            listed = [text]
-        for w in listed:
-            seen.setdefault(str(w), []).append(r)
-    for k, (w, runs) in enumerate(seen.items()):
+def render_warnings(summary: list[dict[str, Any]], console: Any) -> None:
+    """Each distinct warning of the summary's runs (their rows' ``warnings``: a queue still growing
+    at the end, resources left idle) once, with how many runs give it and at which points: a table
+    of means alone would hide that some points are a transient's or leave cores unused."""
+    seen: dict[str, list[tuple[dict[str, Any], int]]] = {}
+    for e in summary:
+        for w, n in (e.get("warnings") or {}).items():
+            seen.setdefault(w, []).append((e, n))
+    runs = sum(e.get("replications", 0) for e in summary)
+    for k, (w, where) in enumerate(seen.items()):
         if k == MAX_WARNINGS:
-            where = f"vnetsim results {store} --csv -" if store != ":memory:" else "sweep --store FILE"
-            console.print(f"and {len(seen) - k} more distinct warnings (the warnings column: {where})", markup=False)
+            console.print(f"and {len(seen) - k} more distinct warnings (the runs' warnings column: "
+                          "vnetsim results STORE --csv -)", markup=False)
             break
-        names = list(dict.fromkeys(_run_name(r) for r in runs))
+        names = [_point_name(e) for e, _ in where]
         who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        console.print(f"warning ({len(runs)} of {len(rows)} runs; {who}): {w}", markup=False)
+        console.print(f"warning ({sum(n for _, n in where)} of {runs} runs; {who}): {w}", markup=False)
+
+
+def _point_name(e: dict[str, Any]) -> str:
+    """A summary entry as ``name [param=value, ...]`` (its swept values)."""
+    params = [f"{k}={v}" for k, v in e.get("params", {}).items()]
+    return str(e.get("name")) + (f" [{', '.join(params)}]" if params else "")
 
 
 def render_store_summary(summary: list[dict[str, Any]], console: Any, metrics: list[str] | None = None) -> None:
