@@ -128,6 +128,10 @@ def test_example_oversubscription_slows_writes_and_the_rebuild():
     assert u_over == pytest.approx(3 * u_nb, rel=1e-9)
     assert over["io"]["fabric"]["pair_fabric_ns"]["mean"] > nb["io"]["fabric"]["pair_fabric_ns"]["mean"]
     assert over["io"]["groups"]["erp"]["writes"]["mean"] > nb["io"]["groups"]["erp"]["writes"]["mean"]
+    # the footprint counts the fabric's switches: 4 leaves and 3 spines, or 4 leaves and one spine
+    assert (nb["cost"]["switches"], over["cost"]["switches"]) == (7, 5)
+    assert nb["cost"]["rack_units"] - over["cost"]["rack_units"] == 2
+    assert nb["io"]["fabric"]["switches"]["total"] == 7
     r_nb, r_over = nb["rebuild"]["fabric"]["resync"], over["rebuild"]["fabric"]["resync"]
     assert r_nb["host_bound_duration_s"] == pytest.approx(r_over["host_bound_duration_s"])
     assert r_over["fabric_bound"] and r_over["duration_s"] > 2 * r_nb["duration_s"]

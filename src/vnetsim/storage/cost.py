@@ -2,7 +2,8 @@
 price list (no prices: money figures are null, the footprint is still counted).
 
 A witness appliance runs as a VM elsewhere (0 rack units); a witness host takes its rack units.
-A two-node cluster with direct connect needs no switch for its storage traffic.
+A two-node cluster with direct connect needs no switch for its storage traffic. With
+``storage.fabric`` the switches are the fabric's (leaves, spines, ...; one fabric per data site).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class Footprint:
         return asdict(self)
 
 
-def footprint(st: Storage, usable_bytes: float, prices: Prices | None) -> Footprint:
+def footprint(st: Storage, usable_bytes: float, prices: Prices | None, switches: int | None = None) -> Footprint:
+    """``switches``: the cluster's switches when known otherwise (the switches of ``storage.fabric``,
+    every site's); default ``switches_per_site`` per data site (none with direct connect)."""
     hosts = st.total_hosts
     devices: dict[str, int] = {}
     tb: dict[str, float] = {}
@@ -52,7 +55,8 @@ def footprint(st: Storage, usable_bytes: float, prices: Prices | None) -> Footpr
             notes.append(f"no price for {d.kind} devices (prices.device_per_tb.{d.kind}): counted as 0")
     witness = st.witness_or_default if st.has_witness else None
     witness_hosts = 1 if witness is not None and witness.type == "host" else 0
-    switches = 0 if st.direct_connect else st.switches_per_site * st.data_sites
+    if switches is None:
+        switches = 0 if st.direct_connect else st.switches_per_site * st.data_sites
     ru = hosts * st.host.rack_units + switches * st.switch_rack_units + witness_hosts * (witness.rack_units
                                                                                          if witness else 0)
     if not priced or prices is None:

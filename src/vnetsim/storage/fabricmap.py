@@ -95,6 +95,19 @@ def fabric_placements(sc: StorageScenario):
     return out
 
 
+def fabric_switches(sc: StorageScenario) -> int:
+    """The switches of every data site's fabric (the fabric kind builds it: a flow-level run of
+    one small flow)."""
+    from vnetsim.storage.iopath.onfabric import fabric_topology
+
+    try:
+        return int(fabric_topology(fabric_layout(sc))["switches"]["total"]) * sc.storage.data_sites
+    except ModelError as exc:
+        if exc.field.startswith("fabric."):
+            raise ModelError("storage." + exc.field, exc.what, exc.fix) from None
+        raise
+
+
 def on_fabric(sc: StorageScenario, spec, placements=None):
     """``spec`` run on the scenario's fabric: a ``FabricRun`` (the spec with ``network.pair_ns``
     set, the section, the traffic matrix); errors name ``storage.fabric...`` fields."""

@@ -157,6 +157,11 @@ def size_cluster(sc: StorageScenario) -> Sizing:
     if layout.recommended_fault_domains > fds and st.flavor == "single":
         notes.append(f"{layout.label} on {fds} fault domains: no spare fault domain to rebuild into "
                      f"({layout.recommended_fault_domains} recommended)")
-    fp = footprint(st, cap.usable_bytes, sc.prices)
+    fabric_switches = None
+    if st.fabric is not None:
+        from vnetsim.storage.fabricmap import fabric_switches as count_switches
+
+        fabric_switches = count_switches(sc)
+    fp = footprint(st, cap.usable_bytes, sc.prices, fabric_switches)
     notes += fp.notes
     return Sizing(layout, group_layouts, fds, cap, comps, net, fp, checks, notes)

@@ -104,6 +104,14 @@ def _run(doc: dict) -> dict:
                          "see docs/models/fabric.md, 'fabric'") from None
 
 
+def fabric_topology(layout: dict) -> dict:
+    """The fabric kind's ``topology`` of ``layout`` (switches by tier, cables, optics): a flow-level
+    run of one small flow between its first two hosts (one host: a flow to itself is refused, so
+    the layout's counts need two)."""
+    flows = [{"src": 0, "dst": 1, "rate": "1Mbps", "frame_size": 1518}]
+    return _run(fabric_document(layout, flows, MIN_DURATION_NS, 1, "flow"))["topology"]
+
+
 def first_link_wait_ns(frame: np.ndarray, fps: np.ndarray, src: np.ndarray, hosts: int, nic_bps: float) -> np.ndarray:
     """Per source host, the Pollaczek-Khinchine mean wait of its NIC link fed by Poisson frames
     (``frame`` bytes at ``fps`` frames/s each, grouped by ``src``): ``lambda E[S^2] / (2 (1 - rho))``,
