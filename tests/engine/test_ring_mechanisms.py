@@ -103,6 +103,31 @@ def test_menu_governor_drops_the_largest_outlier():
     assert counter(srv, "governor_misses") == 7        # C6 (timer) before each of the seven 100 us idles
 
 
+def test_menu_correction_factor_learns_that_the_timer_overestimates():
+    """Idle periods of 50-150 us and 300-500 us (mean 248 us) spread too much for a typical
+    interval, so menu goes by the next timer (4 ms) scaled by its correction factor. The factor
+    averages the measured period over the timer, 1/8 new each time: from unity (8192) it falls by
+    7/8 a step towards 248 us / 4 ms (508 in 8192ths), and the prediction drops below C6's 600 us
+    residency (1,229) once (7/8)^k (8192 - 508) + 508 plus the swing of one period (at most
+    1024 x 500 us / 4 ms = 128) is below it: after 18 to 20 periods. From then on C1 only.
+    Plain ``menu`` (the factor taken as 1) takes C6 for every one of the 80 periods."""
+    c1, c6 = (0.0, 2_000.0), (1.0, 600_000.0)        # a 1 ns C6 exit counts the C6 choices
+    short, long = (50_000.0, 100_000.0, 150_000.0), (300_000.0, 400_000.0, 500_000.0)
+    idles = [(short if k % 2 == 0 else long)[(k // 2) % 3] for k in range(80)]
+    t = [idles[0]]
+    for idle in idles[1:]:
+        t.append(t[-1] + 1.0 + idle)                   # the core blocks again 0 or 1 ns after each
+    core = CoreSpec(mode="interrupt", batch=64, cstates=(c1, c6), governor="menu-corrected")
+    srv, dep, ref = run([core], [RingSpec(capacity=8, core=0)], t, [0.0] * len(t), t[-1] + 1e6)
+    c6_choices = counter(srv, "cstate_exits")
+    assert 18 <= c6_choices <= 20, c6_choices
+    assert [dep[k] - t[k] for k in range(20, 80)] == [0.0] * 60, "no C6 once the factor has learned"
+    assert ref.counters[0]["cstate_exits"] == c6_choices
+    plain = CoreSpec(mode="interrupt", batch=64, cstates=(c1, c6), governor="menu")
+    srv, _, _ = run([plain], [RingSpec(capacity=8, core=0)], t, [0.0] * len(t), t[-1] + 1e6)
+    assert counter(srv, "cstate_exits") == 80, "plain menu (factor 1): the 4 ms timer, C6 every time"
+
+
 # ---------------------------------------------------------------------------------------------
 # Halt polling
 

@@ -88,7 +88,7 @@ def core_specs(draw, mode=None, governor=None):
         sleep_ns=float(draw(st.one_of(st.just(0), st.integers(0, 100)))),
         block_after_empty_polls=draw(st.integers(0, 4)),
         block_after_idle_ns=float(draw(st.one_of(st.just(0), st.integers(0, 200)))),
-        governor=draw(st.sampled_from(["oracle", "menu"])) if governor is None else governor,
+        governor=draw(st.sampled_from(["oracle", "menu", "menu-corrected"])) if governor is None else governor,
         next_timer_ns=float(draw(st.integers(0, 300))),
         menu_max_stddev_ns=float(draw(st.sampled_from([0, 1, 3, 10, 30]))),
         halt_poll_ns=float(draw(st.one_of(st.just(0), st.integers(0, 50)))),
@@ -257,6 +257,12 @@ def test_hybrid_matches_reference(sc):
 @settings(SETTINGS, max_examples=100)
 @given(scenarios(mode=("interrupt", "hybrid"), governor="menu", regular=True))
 def test_menu_governor_matches_reference(sc):
+    check(sc)
+
+
+@settings(SETTINGS, max_examples=100)
+@given(scenarios(mode=("interrupt", "hybrid"), governor="menu-corrected", regular=True))
+def test_menu_correction_factors_match_reference(sc):
     check(sc)
 
 

@@ -36,6 +36,7 @@ INF = math.inf
 COUNTERS = ("interrupts", "polls", "empty_polls", "wakeups", "cstate_exits", "packets", "sleeps",
             "governor_misses", "halt_poll_hits")
 MENU_HISTORY = 8
+MENU_RESOLUTION, MENU_DECAY = 1024, 8        # menu.c: RESOLUTION, DECAY (unity = 8192)
 BUCKETS = ("useful", "overhead", "spin", "idle")
 
 
@@ -129,6 +130,7 @@ class Core:
         self.sleep_wakeup = bool(spec.sleep_wakeup)
         self.burst = bool(spec.burst_departures)
         self.history = []              # idle periods, for the menu governor
+        self.correction = [MENU_RESOLUTION * MENU_DECAY] * 6     # menu's factors per timer bucket, unity
         self.halt_from = 0.0
         self.rings = rings
         self.H, self.lo, self.hi = horizon, lo, hi
@@ -177,16 +179,29 @@ class Core:
             top = max(samples)
             samples = [v for v in samples if v < top]
 
-    def governed_exit(self, predicted, idle_ns):
+    def governed_exit(self, timer, idle_ns):
         """The exit latency paid after an idle period of ``idle_ns``: the oracle's, or the menu
-        governor's choice from ``predicted`` (bounded by the typical interval)."""
+        governor's choice: the next timer (``timer`` away; ``menu-corrected``: times its bucket's
+        correction factor), bounded by the typical interval; then the factor learns (menu_update: an exponential
+        average, 1/8 new, of the measured period over the timer, in 1/8192ths)."""
         if self.governor == "oracle":
             return self.cstate_exit(idle_ns)
+        predicted, bucket = timer, None
+        if self.governor == "menu-corrected" and 0 < timer < INF:
+            bucket = sum(timer >= x for x in (10e3, 100e3, 1e6, 10e6, 100e6))
+            unity = MENU_RESOLUTION * MENU_DECAY
+            predicted = float((int(timer) * self.correction[bucket] + unity // 2) // unity)
         predicted = min(predicted, self.typical_interval())
         fit = [(res, ex) for ex, res in self.cstates if res <= predicted]
         res, ex = max(fit) if fit else (0.0, 0.0)
         if res > idle_ns:
             self.count["governor_misses"] += 1
+        if bucket is not None:
+            measured = min(idle_ns if idle_ns > ex else (idle_ns + ex) / 2, timer)
+            factor = self.correction[bucket]
+            factor -= factor // MENU_DECAY
+            factor += (MENU_RESOLUTION * int(measured)) // int(timer) if measured < 50e6 else MENU_RESOLUTION
+            self.correction[bucket] = factor
         self.history.append(idle_ns)
         return ex
 

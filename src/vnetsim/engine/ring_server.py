@@ -21,9 +21,10 @@ independently, are written out in docs/models/engine.md ("Ring server"). In shor
   ``block_after_idle_ns`` since its last non-empty poll, it arms every ring and blocks; an
   interrupt wakes it as in interrupt mode and it resumes polling with interrupts off.
 - Optional mechanisms, all off by default (then every float is as without them): the menu idle
-  governor (the C-state predicted from the last 8 idle periods, as Linux's menu governor; it can
-  guess too deep), halt polling (spin ``halt_poll_ns`` before blocking; an interrupt in that
-  window costs no C-state exit and no wake-up), a hybrid sleep that spins (DPDK's rte_delay_us) or
+  governor (the C-state predicted from the last 8 idle periods and the next timer, as Linux's
+  menu governor, optionally with its correction factors; it can guess too deep), halt polling
+  (spin ``halt_poll_ns`` before blocking; an interrupt in that window costs no C-state exit and no
+  wake-up), a hybrid sleep that spins (DPDK's rte_delay_us) or
   pays a wake-up, adaptive interrupt moderation per ring (ixgbe's dynamic ITR levels, updated from
   bytes per microsecond when the ring is re-armed), and TX bursts (a poll's packets all depart
   when its work ends).
@@ -54,10 +55,14 @@ from vnetsim.engine.packets import Packets
 from vnetsim.errors import ModelError
 
 MODES = {"interrupt": 0, "poll": 1, "hybrid": 2}
-GOVERNORS = {"oracle": 0, "menu": 1}
+GOVERNORS = {"oracle": 0, "menu": 1, "menu-corrected": 2}
 _INTERRUPT, _POLL, _HYBRID = 0, 1, 2
 _RUN, _BLOCKED = 0, 1
 MENU_INTERVALS = 8          # idle durations the menu governor remembers (Linux: INTERVALS)
+# menu's correction factors (drivers/cpuidle/governors/menu.c): fixed point, RESOLUTION * DECAY is
+# unity, one factor per bucket of the next timer's distance (< 10 us, 100 us, 1 ms, 10 ms, 100 ms, more)
+MENU_RESOLUTION, MENU_DECAY, MENU_BUCKETS = 1024, 8, 6
+MENU_MAX_INTERESTING_NS = 50_000_000    # MAX_INTERESTING: 50 ms
 
 # Per-core counters, by name: what a ring server reports per core (``RingServer.counters``).
 # CPU time (ns) is clipped to the statistics window by the kernel; events count from the window's
@@ -83,9 +88,10 @@ _P_SLEEP_SPINS, _P_SLEEP_WAKEUP, _P_BURST = 14, 15, 16
 _CF_T, _CF_IDLE_SINCE, _CF_LAST_BUSY, _CF_HALT_FROM, _CF_HIST = 17, 18, 19, 20, 21
 _CF_CSTATES = _CF_HIST + MENU_INTERVALS
 # core_i[core, :] (int64): run state, round-robin pointer, consecutive empty polls, the poll list's
-# head and length, how many rings the core serves, idle periods recorded for the menu governor
-_CI_STATE, _CI_RR, _CI_EMPTY, _CI_PL_HEAD, _CI_PL_LEN, _CI_N_RINGS, _CI_HIST_N = range(7)
-_N_CI = 7
+# head and length, how many rings the core serves, idle periods recorded for the menu governor,
+# then the menu governor's correction factors (MENU_BUCKETS)
+_CI_STATE, _CI_RR, _CI_EMPTY, _CI_PL_HEAD, _CI_PL_LEN, _CI_N_RINGS, _CI_HIST_N, _CI_CORR = range(8)
+_N_CI = _CI_CORR + MENU_BUCKETS
 # core_l[core, :, :] (int64): the core's rings (global indices) and its poll list (a FIFO of
 # local ring indices)
 _CL_RINGS, _CL_POLL_LIST = 0, 1
@@ -216,6 +222,22 @@ def _take_burst(slot_f, slot_i, r, head, n, t, d, n_out, out_f, out_i, out_s, de
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def menu_bucket(timer_ns):
+    """menu's which_bucket (no I/O waiters): the decade of the next timer's distance, 10 us to 100 ms."""
+    if timer_ns < 10_000.0:
+        return 0
+    if timer_ns < 100_000.0:
+        return 1
+    if timer_ns < 1_000_000.0:
+        return 2
+    if timer_ns < 10_000_000.0:
+        return 3
+    if timer_ns < 100_000_000.0:
+        return 4
+    return 5
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _put_slot(slot_f, slot_i, r, j, a, t0, work, size, flow, pid):
     """A packet arriving at ``a`` takes slot ``j`` of ring ``r``."""
     slot_f[r, j, _S_T] = a
@@ -268,6 +290,7 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
     direct = order.shape[0] == 0          # a single core takes the chunk's arrivals as they are
     # the optional mechanisms, decided once (the default path only tests these locals)
     menu = cf[_P_GOVERNOR] != 0.0
+    corrected = cf[_P_GOVERNOR] == 2.0            # menu with its correction factors
     next_timer = cf[_P_NEXT_TIMER]
     halt_poll = cf[_P_HALT_POLL]
     burst = cf[_P_BURST] != 0.0
@@ -325,17 +348,36 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
                 return np.inf
             thresh = top
 
-    def menu_exit(pred, idle_ns):
-        """The menu governor, for an idle period predicted ``pred`` (bounded by the typical
-        interval) that really lasts ``idle_ns``: the deepest C-state whose residency fits the
-        prediction (a miss if it does not fit the real period); the real period joins the history.
-        Returns the state's exit latency."""
+    def menu_exit(timer, idle_ns):
+        """The menu governor, with the next timer ``timer`` ns away, for an idle period that really
+        lasts ``idle_ns``: the timer (``menu-corrected``: scaled by its bucket's correction factor),
+        bounded by the typical interval, picks the deepest C-state whose residency fits (a miss if
+        it does not fit the real period); then the factor learns the measured period over the timer
+        and the real period joins the history. Returns the state's exit latency."""
+        pred = timer
+        b = -1
+        if corrected and 0.0 < timer < np.inf:
+            b = menu_bucket(timer)
+            pred = float((int(timer) * ci[_CI_CORR + b] + (MENU_RESOLUTION * MENU_DECAY) // 2)
+                         // (MENU_RESOLUTION * MENU_DECAY))
         typ = typical_interval()
         if typ < pred:
             pred = typ
         ex, res = cstate_pick(pred)
         if res > idle_ns:
             acc[_A_GOVERNOR_MISSES] += 1.0
+        if b >= 0:
+            # the kernel measures the residency with the exit in it, then takes the exit out
+            measured = idle_ns if idle_ns > ex else 0.5 * (idle_ns + ex)
+            if measured > timer:
+                measured = timer
+            corr = ci[_CI_CORR + b]
+            corr -= corr // MENU_DECAY
+            if measured < MENU_MAX_INTERESTING_NS:
+                corr += (MENU_RESOLUTION * int(measured)) // int(timer)
+            else:
+                corr += MENU_RESOLUTION
+            ci[_CI_CORR + b] = corr
         n_hist = ci[_CI_HIST_N]
         cf[_CF_HIST + n_hist % MENU_INTERVALS] = idle_ns
         ci[_CI_HIST_N] = n_hist + 1
@@ -923,7 +965,9 @@ class CoreSpec:
     - ``governor``: how a core going idle picks its C-state. "oracle" knows the idle length;
       "menu" predicts it, as Linux's menu governor does, from the last 8 idle periods (their mean
       when the spread is small) bounded by ``next_timer_ns`` (an assumed next timer event: 4 ms,
-      the tick at HZ=250), and can guess too deep (``governor_misses``).
+      the tick at HZ=250), and can guess too deep (``governor_misses``). "menu-corrected" also
+      scales the timer by menu's correction factor for its bucket (the timer's decade), which
+      learns the measured idle period over the timer (an average, 1/8 new per period, from unity).
       ``menu_max_stddev_ns``: menu's "small spread" bound (20 us, i.e. variance <= 400 us^2).
     - ``halt_poll_ns``: a core about to block spins this long first (KVM's halt_poll_ns, fixed:
       its grow/shrink adaptation is not modelled); an interrupt in that window costs no C-state
@@ -1097,6 +1141,7 @@ class RingServer:
         core_f = np.zeros((n_c, _CF_CSTATES + 2 * depth))
         core_f[:, _CF_CSTATES + depth:] = np.inf          # unused C-state slots: never chosen
         core_i = np.zeros((n_c, _N_CI), np.int64)
+        core_i[:, _CI_CORR:] = MENU_RESOLUTION * MENU_DECAY     # menu starts every factor at unity
         core_l = np.zeros((n_c, 2, max(1, n_r)), np.int64)
         adepth = max((len(r.adaptive_levels_ns) for r in rings), default=0)
         ring_f = np.zeros((n_r, _RF_LEVELS + 2 * adepth))

@@ -200,9 +200,11 @@ class Service(Strict):
     cstates: CStateTable | list[CState] | None = Field(
         None, description="idle states of the core (exit latency, target residency); default: the host "
         "cpu_model's intel_idle table after max_cstate, cstate_latency_limit and power_policy")
-    governor: Literal["menu", "oracle"] = Field("menu", description="how an idle core picks its C-state: "
-                                                "'menu' predicts the idle length from the last 8 (Linux's "
-                                                "default), 'oracle' knows it")
+    governor: Literal["menu", "menu-corrected", "oracle"] = Field(
+        "menu", description="how an idle core picks its C-state: 'menu' predicts the idle length from the "
+        "last 8 and the next timer (Linux's default governor, its correction factors taken as 1), "
+        "'menu-corrected' also learns how much the timer overestimates (menu's correction factors), "
+        "'oracle' knows it")
     halt_poll: DurationNs | None = Field(None, description="spin this long before halting (KVM "
                                          "halt_poll_ns); default 200us for a guest on KVM (virtio vNIC), "
                                          "0 on ESXi and for host threads")
