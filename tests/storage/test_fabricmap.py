@@ -293,3 +293,28 @@ def test_same_scenario_and_seed_give_the_same_json_on_a_fabric():
 
     assert json.dumps(to_plain(run_scenario(sc)), sort_keys=True) == json.dumps(to_plain(run_scenario(sc)),
                                                                                  sort_keys=True)
+
+
+def test_a_fabric_bound_host_rebuild_costs_durability():
+    """Two hosts per leaf behind one 25G uplink (2:1): host 0's rebuild is bound by the uplinks; the
+    Markov chain again with the rebuild bandwidth divided by that stretch loses data more often
+    (the repair delay and host repair unchanged); a non-blocking fabric adds no such entry."""
+    from vnetsim.storage.run import run_scenario
+
+    def row(leaf: str):
+        sc = scenario(fabric={"layout": {"topology": "spine_leaf", "racks": 4, "hosts_per_rack": 4,
+                                         "leaf": {"ports": leaf}, "spine": {"ports": "32x100G", "count": 1}},
+                              "packets": 10000})
+        from vnetsim.storage.config import Availability, Failure
+
+        return run_scenario(sc.model_copy(update={"failures": [Failure(component="host", target="0")],
+                                                  "availability": Availability(enabled=True)}))
+
+    bound, free = row("48x25G+1x25G"), row("48x25G+8x100G")
+    fb = bound["availability"]["fabric_bound"]
+    assert fb["stretch"] == pytest.approx(bound["rebuild"]["fabric"]["resync"]["stretch"]) and fb["stretch"] > 1
+    assert fb["rebuild_bandwidth_bps"] == pytest.approx(
+        bound["availability"]["spec"]["rebuild_bandwidth_bps"] / fb["stretch"])
+    host_bound = bound["availability"]["markov"]["annual_loss_probability"]["value"]
+    assert fb["markov"]["annual_loss_probability"]["value"] > host_bound
+    assert not free["rebuild"]["fabric"]["resync"]["fabric_bound"] and "fabric_bound" not in free["availability"]

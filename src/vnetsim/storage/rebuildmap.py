@@ -184,9 +184,9 @@ class FabricPhases:
             out["resync"] = None
             return out
         nominal = first.resync_read_bytes / first.resync_duration_s        # bytes/s the hosts could give
-        stretch = self.stretch * nominal / self.spec_resync_bytes_per_s
+        stretch = float(self.stretch * nominal / self.spec_resync_bytes_per_s)
         out["resync"] = {"offered_bps": nominal * 8.0, "stretch": stretch, "bottleneck_link": self.bottleneck,
-                         "fabric_bound": stretch > 1, "host_bound_duration_s": first.resync_duration_s,
+                         "fabric_bound": bool(stretch > 1), "host_bound_duration_s": first.resync_duration_s,
                          "duration_s": first.resync_duration_s * max(1.0, stretch),
                          "reprotected_s": (first.rebuild_start_s + first.resync_duration_s * max(1.0, stretch)
                                            if first.reprotect_impossible_objects == 0 else float("inf")),

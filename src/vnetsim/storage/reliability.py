@@ -120,3 +120,25 @@ def availability_section(sc: StorageScenario, sz: Sizing) -> dict:
     except ModelError as exc:
         raise exc.within("availability") from None
     return out
+
+
+def fabric_bound_availability(sc: StorageScenario, sz: Sizing, stretch: float) -> dict:
+    """The Markov result again with the rebuild bandwidth the fabric leaves (``storage.fabric``):
+    ``rebuild_bandwidth_bps / stretch``, ``stretch`` the first host rebuild's on the fabric
+    (``rebuild.fabric.resync``); the repair delays and every other figure as before."""
+    from dataclasses import replace
+
+    from vnetsim.errors import ModelError
+    from vnetsim.storage.availability import evaluate
+
+    try:
+        spec = availability_spec(sc, sz)
+        bound = replace(spec, rebuild_bandwidth_bps=spec.rebuild_bandwidth_bps / stretch)
+        res = evaluate(bound, method="markov", years=sc.availability.years, seed=sc.seed).to_dict()
+    except ModelError as exc:
+        raise exc.within("availability") from None
+    res.pop("wall_s", None)
+    keep = ("availability", "nines", "downtime_s_per_year", "annual_loss_probability", "mttdl_years")
+    return {"stretch": stretch, "rebuild_bandwidth_bps": bound.rebuild_bandwidth_bps,
+            "markov": {k: res[k] for k in keep if k in res}}
+

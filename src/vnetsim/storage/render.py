@@ -156,6 +156,13 @@ def _resync_latency(row: dict, group: str) -> str:
     return " / ".join(cells_)
 
 
+def _fabric_bound_loss(row: dict) -> str:
+    fb = _get(row, "availability", "fabric_bound")
+    if fb is None:
+        return "-"
+    return f"{fb['markov']['annual_loss_probability']['value']:.3g} (rebuild {fb['stretch']:.3g}x slower)"
+
+
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
     out: list[tuple[str, Callable[[dict], str]]] = []
     if any("availability" in r for r in rows):
@@ -168,6 +175,8 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
              else f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"),
             ("data lost per loss / expected per year", _data_at_risk),
         ]
+    if any(_get(r, "availability", "fabric_bound") for r in rows):
+        out.append(("data loss / year, rebuild on the fabric", _fabric_bound_loss))
     if any(_get(r, "availability", "what_if") for r in rows):
         out.append(("hosts that may fail: accessible / re-protectable", _what_if))
     if any(_get(r, "availability", "montecarlo") is not None for r in rows):
