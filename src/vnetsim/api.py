@@ -25,14 +25,9 @@ Notify = Callable[[str], None]
 
 def _announce_compile(kind: Kind, notify: Notify | None) -> None:
     """Tell ``notify`` when the kind's kernels are not compiled yet (a first run after install)."""
-    if notify is None or kind.kernels is None:
-        return
-    from vnetsim.engine.jit import COLD_START_S, uncached
-
-    missing = uncached(kind.kernels())
-    if missing:
-        notify(f"compiling the simulation kernels for this machine (first run only, about "
-               f"{COLD_START_S:.0f} s on 2 cores; later runs start at once)")
+    message = kind.compile_notice() if notify is not None else None
+    if message and notify is not None:
+        notify(message)
 
 
 def _start(kind: Kind, started: Callable[[], None] | None) -> None:

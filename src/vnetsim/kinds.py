@@ -145,6 +145,18 @@ class Kind:
 
             prepare_numba()
 
+    def compile_notice(self) -> str | None:
+        """What to tell the user before a run that must first compile this kind's kernels (a first
+        run after install), or None when they are compiled (or the kind has none)."""
+        if self.kernels is None:
+            return None
+        from vnetsim.engine.jit import COLD_START_S, uncached
+
+        if not uncached(self.kernels()):
+            return None
+        return (f"compiling the simulation kernels for this machine (first run only, about "
+                f"{COLD_START_S:.0f} s on 2 cores; later runs start at once)")
+
     def capability(self, name: str, where: str = "") -> Capability:
         """The named capability, or a one-line error (about ``where``, the file) saying which kinds
         offer it."""

@@ -226,7 +226,7 @@ def sweep_cmd(
     with Bar("sweep", delay_s=0.0) as bar:
         result = sweep(scenario, grid=grid or [], replications=replications, workers=workers, dask=dask,
                        store=store, overrides=set_ or [], variant=variant, seed=seed, duration=duration,
-                       progress=bar)
+                       progress=bar, notify=_notice)
     if not quiet and json_out != "-":
         render_summary(result, console(), metric or None)
     if json_out:

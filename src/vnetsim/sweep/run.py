@@ -20,7 +20,7 @@ from vnetsim import __version__
 from vnetsim.engine.pipeline import usable_cpus
 from vnetsim.errors import ScenarioError, UserError
 from vnetsim.io import outputs
-from vnetsim.kinds import kind_of
+from vnetsim.kinds import get_kind, kind_of
 from vnetsim.results.store import Store
 from vnetsim.scenario.loader import option_overrides, read_yaml
 from vnetsim.sweep.ci import summarize
@@ -103,10 +103,12 @@ def plan(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = (),
 def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = (), replications: int | None = None,
           workers: int | None = None, dask: str | None = None, store: str | Path | None = None,
           overrides: list[str] | tuple[str, ...] = (), variant: str | None = None, seed: int | None = None,
-          duration: str | float | None = None, progress: Progress | None = None) -> SweepResult:
+          duration: str | float | None = None, progress: Progress | None = None,
+          notify: Callable[[str], None] | None = None) -> SweepResult:
     """Run a sweep (see the module docstring); ``store``: a DuckDB file (None keeps results in
     memory only); ``workers``: local processes (default: every CPU); ``dask``: a scheduler address
-    instead of the local pool; ``progress(done, total)`` after every finished point."""
+    instead of the local pool; ``progress(done, total)`` after every finished point; ``notify``:
+    called with a message before a sweep whose kernels must first be compiled."""
     began = time.perf_counter()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UserError("--workers", f"got {workers!r}", "expected an integer >= 1")
@@ -122,6 +124,9 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
         total = finished + len(todo)
         if progress is not None:
             progress(finished, total)
+        notice = get_kind(kind).compile_notice() if notify is not None and todo and dask is None else None
+        if notice and notify is not None:
+            notify(notice)
         if dask is not None:
             outcomes = run_dask(todo, dask) if todo else iter(())
         else:
