@@ -53,3 +53,27 @@ def test_host_cores_without_pnic_queues_are_warned_about():
     row = _run("100kpps", "5ms", {"cores": 4, "pnic": {"rx_queues": 2}})
     (w,) = row["warnings"]
     assert "2 of 4 host cores serve no pNIC queue" in w and "host/core2, host/core3" in w
+
+
+def _one_flow(host: dict, count: int = 1) -> dict:
+    doc = {"duration": "3ms", "warmup": "1ms", "seed": 3,
+           "traffic": {"flows": [{"name": "a", "count": count, "rate": "100kpps", "size": 128}]}, "host": host}
+    return vnetsim.run(doc).variants[0]
+
+
+def test_queues_no_flow_reaches_are_warned_about_and_are_empty():
+    row = _one_flow({"cores": 8, "pnic": {"rx_queues": 8}})
+    (w,) = row["warnings"]
+    assert "the host: 7 of 8 pNIC queues receive no flow" in w and "more flows" in w
+    busy = sorted(c["useful"] for n, c in row["cpu"].items() if n.startswith("host/core"))
+    assert busy[:7] == [0.0] * 7 and busy[7] > 0, "the warning is true: seven cores did nothing"
+    assert _one_flow({"cores": 8, "pnic": {"rx_queues": 8}}, count=256)["warnings"] == []
+
+
+def test_many_flows_on_one_queue_blame_the_hash_not_the_flow_count():
+    # VXLAN from one VTEP, hashed on the outer IPs only: 64 flows share a few outer 2-tuples
+    host = {"pnic": {"rx_queues": 4, "steering": {"mode": "rss", "rss": {"layer": "outer", "fields": {"udp4": "sd"}}},
+                     "overlay": {"vteps": [{"mac": "00:50:56:6a:00:01", "ip": "172.16.10.11", "vlan": 100}]}}}
+    row = _one_flow(host, count=64)
+    (w,) = [x for x in row["warnings"] if "receive no flow" in x]
+    assert "of 4 pNIC queues" in w and "all 64 flows land on the others" in w and "more flows" not in w

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from vnetsim.host.report import busy_share
 from vnetsim.results import cells
+from vnetsim.results.result import warning_lines
 from vnetsim.units import format_rate
 
 _us, _pct = cells.duration, cells.share
@@ -165,10 +166,10 @@ def _replications_table(variants) -> Table:
 
 
 def _warnings(variants, console: Console) -> None:
-    """Each row's warnings (resources left unused, a queue still growing at the end), one line each."""
-    for v in variants:
-        for w in v.get("warnings", []):
-            console.print(f"warning: {v['name']}: {w}", style="yellow", markup=False)
+    """The rows' warnings (resources left unused, a queue still growing at the end): each distinct
+    one once, with the rows that give it (a warning every load level repeats is said once)."""
+    for line in warning_lines(variants):
+        console.print(line, style="yellow", markup=False)
 
 
 def _cpu_rows(v, max_guest_rows: int = 4):

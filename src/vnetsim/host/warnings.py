@@ -1,7 +1,8 @@
 """Warnings a host result carries (``warnings`` in each row): answers that would otherwise mislead.
 
 - Resources left unused: a core that serves no queue stays idle whatever the load (a VM with more
-  vCPUs than vNIC queues, a host with more RX cores than pNIC queues).
+  vCPUs than vNIC queues, a host with more RX cores than pNIC queues); a queue that no flow lands
+  on stays empty (RSS spreads flows, not packets: one flow uses one queue).
 - A queue still growing at the end: a core was saturated (useful + overhead work filled at least
   ``SATURATED`` of the window: it never waited for packets, so its queue was fed faster than it
   served) and the backlog left inside the host when the run ended (packets offered in the window,
@@ -31,6 +32,11 @@ def unused_resources(plan) -> list[str]:
             out.append(f"{len(idle_host)} of {len(stage.core_names)} host cores serve no pNIC queue and stay idle "
                        f"({_names(idle_host)}): host.pnic.rx_queues is {len(stage.rings)}; give at least as many "
                        "queues as host.cores")
+        out += _empty_queues(stage, "pNIC", stage.ring_names, "the host")
+    for stage in plan.role_stages("guest"):
+        for vm in plan.vm_names:
+            rings = [n for n in stage.ring_names if n.startswith(f"{vm}/")]
+            out += _empty_queues(stage, "vNIC", rings, f"VM {vm}")
     for stage in plan.role_stages("guest"):
         served = {r.core for r in stage.rings}
         for vm in plan.vm_names:
@@ -42,6 +48,25 @@ def unused_resources(plan) -> list[str]:
                            f"{_names(idle)} serve no queue and stay idle (set host.vms.{vm}.vnic.queues to "
                            f"{len(cores)}, or fewer vCPUs)")
     return out
+
+
+def _empty_queues(stage, nic: str, ring_names: list[str], who: str) -> list[str]:
+    """A line when some of ``ring_names`` (queues of ``stage``) receive no flow at all."""
+    if len(ring_names) < 2:
+        return []
+    index = {n: k for k, n in enumerate(stage.ring_names)}
+    fed = {int(r) for r in stage.ring_of_flow if r >= 0}
+    flows = sum(1 for r in stage.ring_of_flow if r >= 0 and stage.ring_names[int(r)] in ring_names)
+    empty = [n for n in ring_names if index[n] not in fed]
+    if not flows or not empty:
+        return []
+    head = f"{who}: {len(empty)} of {len(ring_names)} {nic} queues receive no flow and stay empty ({_names(empty)})"
+    if flows < len(ring_names):
+        return [f"{head}: the {flows} flow{'s' if flows != 1 else ''} land on the others (RSS spreads flows, "
+                "not packets); give the traffic more flows (traffic.flows[].count) to use every queue"]
+    return [f"{head}: all {flows} flows land on the others, so what the NIC hashes does not tell them "
+            "apart (tunnelled flows hashed on their outer headers, a narrow hash, or steering filters); "
+            "see the steering table for where each flow goes"]
 
 
 def still_growing(row: dict) -> list[str]:

@@ -118,9 +118,8 @@ class Result:
             console.print("same in every row: " + "; ".join(same), markup=False)
         if any(_flag(c, r) for c in cols for r in flat):
             console.print("* too few samples for this figure (its row's latency_ns.unsupported)", markup=False)
-        for w, names in warnings_by_text(self.variants).items():
-            who = "every row" if len(names) == len(self.variants) > 1 else ", ".join(names)
-            console.print(f"warning: {who}: {w}", markup=False)
+        for line in warning_lines(self.variants):
+            console.print(line, markup=False)
         return console.export_text()
 
     def variant(self, name: str) -> dict:
@@ -141,6 +140,15 @@ def warnings_by_text(rows: list[dict]) -> dict[str, list[str]]:
             names = out.setdefault(str(w), [])
             if str(v.get("name")) not in names:
                 names.append(str(v.get("name")))
+    return out
+
+
+def warning_lines(rows: list[dict]) -> list[str]:
+    """``warning: WHO: TEXT`` once per distinct warning; WHO is "every row" or the rows' names."""
+    out = []
+    for w, names in warnings_by_text(rows).items():
+        who = "every row" if len(names) == len(rows) > 1 else ", ".join(names)
+        out.append(f"warning: {who}: {w}")
     return out
 
 
