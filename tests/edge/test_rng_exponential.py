@@ -12,7 +12,7 @@ from scipy import stats
 from vnetsim.engine.rng import _ZIG_R, GOLDEN_GAMMA, exponential
 
 
-@numba.njit(cache=True)
+@numba.njit
 def draws(seed, n):
     out = np.empty(n)
     for i in range(n):
