@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from vnetsim.results import cells
 from vnetsim.results.cells import bitrate, duration, share
 
 
 def _gb(x: float | None) -> str:
-    return "-" if x is None else f"{x / 1e9:,.3g} GB"
+    """A volume in the largest decimal unit that fits (``22.2 TB``, not ``2.22e+04 GB``)."""
+    return cells.size(x)
 
 
 def _usd(x: float | None) -> str:
