@@ -9,11 +9,14 @@ and the join):
 - at its device (``queue_depth`` servers, FIFO) it is served its draw; a host that failed at ``f``:
   a leg arriving at or after ``f`` comes back at ``max(arrival, f + stall)``, one still at its device at
   ``f`` (it keeps its server until its service would end) at ``f + stall``;
-- the reply travels its fixed delay; the I/O completes at its last leg's return (a max).
+- the reply travels its fixed delay; the I/O completes at its last leg's return (a max);
+- with ``Network.pair_jitter``, a leg between two hosts of one site adds to ``after_nic`` the atom
+  of pair (owner, target) its request draws, and to the reply's delay that of (target, owner).
 
 The device a leg uses and its service draw come from the model's counter-based draws
 (``leg_draws``, ``leg_service_ns``), so both models see the same random numbers; the queueing, the
-routes and the join are computed here from scratch.
+routes and the join are computed here from scratch (so are the jitter's pairs; its uniforms are the
+model's ``leg_uniform`` under the run's key).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import math
 import numpy as np
 import simpy
 
-from vnetsim.storage.iopath.device import leg_draws, leg_service_ns
+from vnetsim.storage.iopath.device import leg_draws, leg_service_ns, leg_uniform
 from vnetsim.storage.iopath.legs import LOCAL, MAX_LEGS, OTHER_SITE
 
 
@@ -38,6 +41,15 @@ def reference_completions(run, legs) -> dict[int, float]:
     devices = [simpy.Resource(env, capacity=int(dev.depth[d])) for d in range(dev.n_devices)]
     done: dict[int, float] = {}
     net = spec.network
+    jit = net.pair_jitter
+    site = spec.cluster.site_of_host
+    key = (run.nic.jitter or dev.reply_jitter).key if jit is not None else None
+
+    def atom(a: int, b: int, pid: int, direction: int) -> float:
+        if jit is None or a == b or site[a] != site[b] or jit.row[a, b] < 0:
+            return 0.0
+        k = jit.atoms_ns.shape[1]
+        return float(jit.atoms_ns[jit.row[a, b], min(int(leg_uniform(key, pid, direction) * k), k - 1)])
 
     def leg(t, pid, flow, wire):
         yield env.timeout(t)
@@ -46,7 +58,8 @@ def reference_completions(run, legs) -> dict[int, float]:
             with nics[int(r.nic_queue[flow])].request() as req:
                 yield req
                 yield env.timeout(wire * 8e9 / net.nic_bps)
-            yield env.timeout(float(r.after_nic_ns[flow]))
+            owner, target = int(r.nic_queue[flow]), int(dev.f_host[flow])
+            yield env.timeout(float(r.after_nic_ns[flow]) + atom(owner, target, pid, 0))
             if route == OTHER_SITE:
                 with links[int(r.site_link[flow])].request() as req:
                     yield req
@@ -68,7 +81,8 @@ def reference_completions(run, legs) -> dict[int, float]:
             if env.now > fail:           # it was still there when the host failed: lost, the I/O stalls
                 assert fail + dev.stall_ns[host] >= env.now, "tests keep the stall longer than a service"
                 yield env.timeout(fail + dev.stall_ns[host] - env.now)
-        yield env.timeout(float(dev.f_reply[flow]))
+        back = atom(int(dev.f_host[flow]), int(r.nic_queue[flow]), pid, 1) if route != LOCAL else 0.0
+        yield env.timeout(float(dev.f_reply[flow]) + back)
         io = pid // MAX_LEGS
         done[io] = max(done.get(io, -math.inf), env.now)
 

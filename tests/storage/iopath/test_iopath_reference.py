@@ -4,6 +4,8 @@ specified, and the join's histograms hold exactly those latencies."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from iopath_ref import as_array, completions_of, legs_of, reference_completions
@@ -19,6 +21,7 @@ from vnetsim.storage.iopath.spec import (
     IOPathSpec,
     Network,
     ObjectPlacement,
+    PairJitter,
     ServiceTime,
     Workload,
 )
@@ -66,7 +69,23 @@ def stretched_with_failure():
                       failures=(HostFailure(0.01, 1, stall_s=0.004),))
 
 
-CASES = {"raid1": single_site_raid1, "osa-raid5": osa_raid5, "esa-raid5": esa_raid5_perf_leg,
+def raid1_on_a_jittery_fabric():
+    """``single_site_raid1`` with measured pair times and a spread for most pairs (skewed atoms,
+    some clipped at ``-pair_ns``; pair (0, 1) without a spread keeps its fixed time)."""
+    spec = single_site_raid1()
+    n = spec.cluster.hosts
+    rng = np.random.default_rng(3)
+    pair = rng.uniform(2_000, 9_000, (n, n))
+    row = np.arange(n * n).reshape(n, n)
+    row[0, 1] = -1
+    atoms = rng.exponential(4_000, (n * n, 64))
+    atoms = np.maximum(atoms - atoms.mean(axis=1, keepdims=True), -pair.reshape(-1, 1))
+    net = dataclasses.replace(NET, pair_ns=pair, pair_jitter=PairJitter(row, atoms))
+    return dataclasses.replace(spec, network=net)
+
+
+CASES = {"raid1": single_site_raid1, "raid1-jitter": raid1_on_a_jittery_fabric,
+         "osa-raid5": osa_raid5, "esa-raid5": esa_raid5_perf_leg,
          "stretched-failure": stretched_with_failure}
 
 
@@ -134,11 +153,23 @@ def test_a_write_waits_for_its_slowest_replica():
     assert any(min(legs_back[io]) < max(legs_back[io]) for io in multi)
 
 
-def test_results_do_not_depend_on_the_chunk_size():
-    spec = stretched_with_failure()
+@pytest.mark.parametrize("make", [stretched_with_failure, raid1_on_a_jittery_fabric])
+def test_results_do_not_depend_on_the_chunk_size(make):
+    spec = make()
     a = completions_of(_recorded_run(spec, 11, 0.02, 97)[2])
     b = completions_of(_recorded_run(spec, 11, 0.02, 1 << 16)[2])
     assert a == b
+
+
+def test_the_jitter_reaches_the_legs():
+    """The same run without the spread: most I/Os complete at other times (the draws are applied;
+    the reference test above checks they are the right ones)."""
+    spec = raid1_on_a_jittery_fabric()
+    plain = dataclasses.replace(spec, network=dataclasses.replace(spec.network, pair_jitter=None))
+    a = completions_of(_recorded_run(spec, 11, 0.02, 4096)[2])
+    b = completions_of(_recorded_run(plain, 11, 0.02, 4096)[2])
+    assert a.keys() == b.keys()
+    assert sum(a[k] != b[k] for k in a) > 0.5 * len(a)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

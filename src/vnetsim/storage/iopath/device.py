@@ -15,7 +15,8 @@ Semantics (the simpy reference in tests implements the same):
   service, or arriving later) is lost there and its I/O stalls: the leg's reply leaves at
   ``max(a, f + stall)``, when the cluster declares the host absent and the I/O is redone on the
   other components (their legs already completed). It does not occupy the device.
-- The leg then travels its fixed reply delay to the owner (``reply_ns`` of its flow).
+- The leg then travels its fixed reply delay to the owner (``reply_ns`` of its flow), plus its own
+  draw of the fabric's spread where a ``reply_jitter`` is given (``jitter.LegJitter``).
 
 A departure is fixed when the leg arrives, so the stage holds nothing between calls. Given a
 ``join`` (``vnetsim.storage.iopath.join.Join``), the stage hands it every leg's return at once and
@@ -234,9 +235,10 @@ class DeviceStage:
     def __init__(self, hosts: int, capacity: DeviceKind, capacity_count: int, cache: DeviceKind | None,
                  cache_count: int, f_host, f_op, f_block, f_cache_p, f_reply_ns, key: int,
                  fail_ns=None, stall_ns=None, stat_lo_ns: float = 0.0, stat_hi_ns: float = np.inf,
-                 join: Join | None = None, name: str = "devices") -> None:
+                 join: Join | None = None, name: str = "devices", reply_jitter=None) -> None:
         self.name = name
         self.join = join
+        self.reply_jitter = reply_jitter      # a jitter.LegJitter: each reply's draw of the fabric's spread
         n_cache = cache_count if cache is not None else 0
         self.n_cap, self.n_cache, self.per_host = int(capacity_count), int(n_cache), int(capacity_count + n_cache)
         kinds = [capacity, cache if cache is not None else capacity]
@@ -272,6 +274,8 @@ class DeviceStage:
                      self.f_cache_p, self.f_reply, self.n_cap, self.n_cache, self.per_host, self.depth, self.mu,
                      self.sigma, self.ns_per_byte, self.fail_ns, self.stall_ns, self.free_at, self.busy,
                      self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts)
+        if self.reply_jitter is not None:
+            self.reply_jitter.add(out, arrivals.pkt_id, arrivals.flow)
         if self.join is not None:
             self.join.fold(out, arrivals.t0_ns, arrivals.pkt_id, arrivals.flow)
             return StageOutput(Packets.empty(), NO_DROPS)

@@ -101,6 +101,13 @@ def _check(spec: IOPathSpec) -> None:
         if pair.shape != (n, n) or (pair < 0).any():
             raise ModelError("network.pair_ns", f"needs hosts x hosts ({n} x {n}) times >= 0 (NaN: use the hops), "
                              f"got shape {pair.shape}", "")
+    jit = net.pair_jitter
+    if jit is not None:
+        row, atoms = np.asarray(jit.row), np.asarray(jit.atoms_ns, np.float64)
+        if net.pair_ns is None or row.shape != (n, n) or atoms.ndim != 2 or atoms.shape[1] < 1 \
+                or row.max(initial=-1) >= atoms.shape[0] or not np.isfinite(atoms).all():
+            raise ModelError("network.pair_jitter", "needs pair_ns, a hosts x hosts row table and finite atoms "
+                             "(rows x atoms) for its rows", "")
     for i, f in enumerate(spec.failures):
         if not 0 <= f.host < n or not (np.isfinite(f.t_s) and f.t_s >= 0 and f.stall_s >= 0):
             raise ModelError(f"failures[{i}]", "a host failure needs a host in the cluster, a time >= 0 and a "

@@ -21,6 +21,7 @@ import numpy as np
 from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, FifoStage, StageOutput
+from vnetsim.storage.iopath.jitter import LegJitter
 
 BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted, not insertion-sorted
 
@@ -124,15 +125,17 @@ def bucket_order(t, pid):
 
 class DelayedFifo(FifoStage):
     """FIFO queues at line rate (one per ``queue_of_flow`` value, no drops, no per-frame overhead:
-    the wire bytes are in the packet's size), then ``delay_ns[flow]`` to the next stage."""
+    the wire bytes are in the packet's size), then ``delay_ns[flow]`` to the next stage, plus each
+    leg's own draw of ``jitter`` where given (the fabric's spread, ``jitter.LegJitter``)."""
 
     def __init__(self, rate_bps, queue_of_flow: np.ndarray, delay_ns: np.ndarray, stat_lo_ns: float = 0.0,
-                 stat_hi_ns: float = np.inf, name: str = "fifo") -> None:
+                 stat_hi_ns: float = np.inf, name: str = "fifo", jitter: LegJitter | None = None) -> None:
         super().__init__(rate_bps, queue_of_flow=queue_of_flow, overhead_bytes=0, stat_lo_ns=stat_lo_ns,
                          stat_hi_ns=stat_hi_ns, name=name)
         self.delay_ns = np.ascontiguousarray(delay_ns, np.float64)
         self.flow_queue_ns = np.zeros(len(self.delay_ns))
         self.flow_legs = np.zeros(len(self.delay_ns))
+        self.jitter = jitter
 
     def start_window(self) -> None:
         super().start_window()
@@ -145,9 +148,13 @@ class DelayedFifo(FifoStage):
             return StageOutput(arrivals, NO_DROPS)
         q = self.queues
         qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        out, order = _serve(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, qof, self.delay_ns,
-                            self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns,
-                            self.stat_hi_ns, self.flow_queue_ns, self.flow_legs)
+        if self.jitter is not None:
+            out = self.next_stage_times(arrivals)
+            order = bucket_order(out, arrivals.pkt_id)
+        else:
+            out, order = _serve(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, qof,
+                                self.delay_ns, self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns,
+                                self.stat_lo_ns, self.stat_hi_ns, self.flow_queue_ns, self.flow_legs)
         return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
                                                    arrivals.pkt_id)), NO_DROPS)
 
@@ -155,6 +162,9 @@ class DelayedFifo(FifoStage):
         """Serve time-ordered legs; each one's time at the next stage, in arrival order (unsorted)."""
         q = self.queues
         qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        return _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
-                            q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
-                            self.flow_queue_ns, self.flow_legs)
+        out = _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
+                           q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
+                           self.flow_queue_ns, self.flow_legs)
+        if self.jitter is not None:
+            self.jitter.add(out, arrivals.pkt_id, arrivals.flow)
+        return out

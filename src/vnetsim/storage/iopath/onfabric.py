@@ -37,7 +37,8 @@ import numpy as np
 
 from vnetsim.errors import ModelError
 from vnetsim.net.ethernet import WIRE_GAP_BYTES  # preamble, start delimiter, inter-frame gap
-from vnetsim.storage.iopath.spec import IOPathSpec
+from vnetsim.storage.iopath.jitter import frame_fabric_ns, pair_jitter
+from vnetsim.storage.iopath.spec import IOPathSpec, PairJitter
 from vnetsim.storage.iopath.traffic import DEFAULT_MTU_BYTES, TrafficMatrix, traffic_matrix
 
 MIN_DURATION_NS = 1e6            # a packet-level run covers at least 1 ms
@@ -90,11 +91,45 @@ def fabric_document(layout: dict, flows: list[dict], duration_ns: float, seed: i
             "limits": {"max_packets": 1e12}}
 
 
-def _run(doc: dict) -> dict:
+class FrameLog:
+    """The fabric's deliveries (its public ``on_deliver`` hook): per frame its flow, offer and
+    delivery times."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def __call__(self, dst_hosts, packets, horizon_ns) -> None:
+        self.parts.append((packets.flow.astype(np.int64), packets.t0_ns.copy(), packets.t_ns.copy()))
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        return tuple(np.concatenate([p[k] for p in self.parts]) for k in range(3))  # type: ignore[return-value]
+
+
+def pair_samples(flows: list[dict], log: FrameLog, cluster_of: dict[int, int], n: int,
+                 nic_bps: float) -> dict[tuple[int, int], np.ndarray]:
+    """Per cluster pair (a, b): its delivered frames' fabric times after a's NIC link
+    (``jitter.frame_fabric_ns``)."""
+    flow, t0, t = log.columns()
+    if not len(flow):
+        return {}
+    fsrc = np.array([cluster_of[f["src"]] for f in flows], np.int64)
+    fdst = np.array([cluster_of[f["dst"]] for f in flows], np.int64)
+    fframe = np.array([f["frame_size"] for f in flows], np.float64)
+    x = frame_fabric_ns(fsrc[flow], t0, t, fframe[flow], nic_bps, WIRE_GAP_BYTES)
+    key = fsrc[flow] * n + fdst[flow]
+    order = np.argsort(key, kind="stable")
+    keys, starts = np.unique(key[order], return_index=True)
+    parts = np.split(x[order], starts[1:])
+    return {(int(k) // n, int(k) % n): v for k, v in zip(keys, parts)}
+
+
+def _run(doc: dict, on_deliver: FrameLog | None = None) -> dict:
     from vnetsim.fabric import run_fabric_scenario
 
     try:
-        return run_fabric_scenario(doc).to_dict()
+        return run_fabric_scenario(doc, on_deliver=on_deliver).to_dict()
     except ModelError as exc:
         raise ModelError(exc.field.replace("fabric.", "fabric.layout.", 1) if exc.field.startswith("fabric.")
                          else f"fabric.{exc.field}", exc.what, exc.fix) from None
@@ -171,6 +206,7 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
     pairs: dict[str, list] = {k: [] for k in ("src", "dst", "hops", "offered_bps", "frames_per_s", "unloaded_ns",
                                               "measured_ns", "p99_ns", "fabric_ns")}
     waits = [0.0]
+    samples: dict[tuple[int, int], np.ndarray] = {}
     for p in placements:
         host_of = np.asarray(p.host_of, np.int64)
         flows, pps = _flows(src, dst, frame, fps, host_of)
@@ -181,8 +217,10 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
         waits += [float(w) for w in wait if np.isfinite(w)]
         dur = duration_ns if duration_ns is not None else \
             min(max(target_packets / pps * 1e9, MIN_DURATION_NS), MAX_DURATION_NS)
-        d = _run(fabric_document(p.layout, flows, dur, seed, level))
+        log = FrameLog()
+        d = _run(fabric_document(p.layout, flows, dur, seed, level), log)
         cluster_of = {int(f): h for h, f in enumerate(host_of.tolist()) if f >= 0}
+        samples.update(pair_samples(flows, log, cluster_of, n, nic))
         pp = d["per_pair"]
         packet = d["level"] == "packet"
         lost = [(cluster_of[int(a)], cluster_of[int(b)]) for a, b, h in zip(pp["src"], pp["dst"], pp["hops"]) if h < 0]
@@ -233,7 +271,9 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
                          f"(busiest {d['links']['max']['link']} at {d['links']['max']['offered_utilization']:.0%})")
     if not runs:
         return FabricRun(spec, {"runs": 0, "notes": ["no traffic between hosts: the fabric carries nothing"]}, tm)
-    net = dataclasses.replace(spec.network, pair_ns=pair_ns)
+    jitter = pair_jitter(n, samples, pair_ns)
+    net = dataclasses.replace(spec.network, pair_ns=pair_ns, pair_jitter=jitter)
+    pairs["fabric_p99_ns"] = [_drawn_p99(jitter, pair_ns, a, b) for a, b in zip(pairs["src"], pairs["dst"])]
     fab_ns = np.asarray(pairs["fabric_ns"])
     weight = np.asarray(pairs["offered_bps"])
     busiest = max(runs, key=lambda r: r["max"]["utilization"])
@@ -260,6 +300,13 @@ def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, se
         "notes": sorted(set(notes)) + [n for r in runs for n in r["notes"]],
     }
     return FabricRun(dataclasses.replace(spec, network=net), summary, tm)
+
+
+def _drawn_p99(jitter: PairJitter | None, pair_ns: np.ndarray, a: int, b: int) -> float:
+    """The 99th percentile of the fabric time pair (a, b)'s legs draw (its mean without a spread)."""
+    if jitter is None or jitter.row[a, b] < 0:
+        return float(pair_ns[a, b])
+    return float(np.quantile(pair_ns[a, b] + jitter.atoms_ns[jitter.row[a, b]], 0.99, method="inverted_cdf"))
 
 
 def link_loads(tm: TrafficMatrix, placements: Sequence[FabricPlacement], background: bool, seed: int) -> dict:

@@ -25,6 +25,7 @@ from vnetsim.engine.pipeline import Pipeline
 from vnetsim.engine.rng import stream
 from vnetsim.errors import ModelError
 from vnetsim.storage.iopath.device import DeviceStage
+from vnetsim.storage.iopath.jitter import REPLY, REQUEST, LegJitter
 from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.legs import MAX_LEGS, OTHER_SITE, LegTables, build_tables
 from vnetsim.storage.iopath.links import DelayedFifo
@@ -70,7 +71,9 @@ class IOPathRun:
         n_hist = 2 * len(spec.workloads)
         lo, hi = self.warmup_ns, self.duration_ns
         self.source = IOSource(spec, t, r.wire_bytes, seed, self.duration_ns, remote_flow=r.route != 0)
-        self.nic = DelayedFifo(np.full(hosts, spec.network.nic_bps), r.nic_queue, r.after_nic_ns, lo, hi, "nic")
+        out_jitter, back_jitter = self._jitters(seed)
+        self.nic = DelayedFifo(np.full(hosts, spec.network.nic_bps), r.nic_queue, r.after_nic_ns, lo, hi, "nic",
+                               out_jitter)
         self.link = DelayedFifo(np.full(2, spec.network.inter_site_bps), r.site_link, r.after_link_ns, lo, hi,
                                 "inter_site")
         fail = np.full(hosts, np.inf)
@@ -84,7 +87,7 @@ class IOPathRun:
         self.join = Join(t.lc_nlegs[lc], t.lc_group[lc] * 2 + t.lc_write[lc], n_hist, lo)
         self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
                                    t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
-                                   join=self.join if path == "pipeline" else None)
+                                   join=self.join if path == "pipeline" else None, reply_jitter=back_jitter)
         to_link = r.route == OTHER_SITE                       # per flow: through the inter-site link
         self.network = NetworkStage(self.nic, self.link, to_link) if to_link.any() else None
         pipe = Pipeline()
@@ -108,6 +111,16 @@ class IOPathRun:
         self.pipe = pipe
         legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0
         self.offered_legs_pps = self.source.offered_pps * max(1.0, legs_per_io)
+
+    def _jitters(self, seed: int) -> tuple[LegJitter | None, LegJitter | None]:
+        """The requests' and the replies' draws of the fabric's spread (None: fixed pair times)."""
+        jit, r = self.spec.network.pair_jitter, self.routes
+        if jit is None:
+            return None, None
+        key = int(stream(seed, "storage.iopath.fabric_jitter").integers(0, 2**63))
+        out = LegJitter(r.jitter_out_row, jit.atoms_ns, key, REQUEST) if (r.jitter_out_row >= 0).any() else None
+        back = LegJitter(r.jitter_back_row, jit.atoms_ns, key, REPLY) if (r.jitter_back_row >= 0).any() else None
+        return out, back
 
     def run(self, drain: bool = True, chunk_legs: int = CHUNK_LEGS) -> None:
         self.join.end = np.inf if drain else self.duration_ns

@@ -7,8 +7,10 @@ direction, the ``inter_site`` stage), then ``rtt / 2 + hops_other_rack * hop + h
 (the block for a read, an acknowledgement for a write) comes back over the same hops as a fixed
 delay plus its serialization, without queueing (replies are small or spread over many NICs); with
 ``Network.pair_ns`` a same-site request's ``hops * hop`` is the measured ``pair_ns[owner, target]``
-and its reply's ``pair_ns[target, owner]`` (queues in the fabric included). An
-OSA read-modify-write leg at another host adds the read phase's round trip (request out, old block
+and its reply's ``pair_ns[target, owner]`` (queues in the fabric included), and with
+``Network.pair_jitter`` each request and reply adds its own draw from the pair's measured spread
+(``jitter_out_row`` / ``jitter_back_row``; the two crossings of a read-modify-write's read phase
+keep the mean). An OSA read-modify-write leg at another host adds the read phase's round trip (request out, old block
 back) to its reply. A leg to the owner's own devices has no network part.
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vnetsim.storage.iopath.jitter import flow_rows
 from vnetsim.storage.iopath.legs import OTHER_SITE, READ, RMW, SAME_SITE, LegTables
 from vnetsim.storage.iopath.spec import Cluster, Network
 
@@ -38,6 +41,8 @@ class FlowRoutes:
     route: np.ndarray
     leg_class: np.ndarray
     fixed_network_ns: np.ndarray   # after_nic + after_link + reply: the legs' fixed network time
+    jitter_out_row: np.ndarray     # the request's row of Network.pair_jitter (-1: a fixed time)
+    jitter_back_row: np.ndarray    # the reply's
 
 
 def flow_routes(t: LegTables, cluster: Cluster, net: Network) -> FlowRoutes:
@@ -80,4 +85,6 @@ def flow_routes(t: LegTables, cluster: Cluster, net: Network) -> FlowRoutes:
     reply_ns = reply_ns + rmw_phase
     return FlowRoutes(wire.astype(np.int32), block.astype(np.int64), owner.astype(np.int64), after_nic,
                       site[owner].astype(np.int64), after_link, reply_ns, route.astype(np.int64), lc,
-                      after_nic + after_link + reply_ns)
+                      after_nic + after_link + reply_ns,
+                      flow_rows(net.pair_jitter, owner, target, route == SAME_SITE),
+                      flow_rows(net.pair_jitter, target, owner, route == SAME_SITE))

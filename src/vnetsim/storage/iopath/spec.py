@@ -86,6 +86,17 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class PairJitter:
+    """Per host pair, the spread of its fabric time around ``Network.pair_ns``: ``row[a, b]`` the
+    row of ``atoms_ns`` for pair (a, b) (-1: none, the pair's time is fixed), each row
+    ``atoms_ns.shape[1]`` equally likely deviations (ns) from ``pair_ns[a, b]``, never below
+    ``-pair_ns[a, b]`` (``vnetsim.storage.iopath.jitter``)."""
+
+    row: np.ndarray
+    atoms_ns: np.ndarray
+
+
+@dataclass(frozen=True)
 class Network:
     """The network between hosts, per message (a leg's request or its reply).
 
@@ -101,7 +112,9 @@ class Network:
     (``pair_ns[a, b]``: switches, links and their queues, after a's own NIC has sent the message),
     measured by a fabric run carrying this cluster's traffic (``vnetsim.storage.iopath.onfabric``);
     where given and finite it replaces ``hops * hop_ns`` between two hosts of one site (a request
-    takes ``pair_ns[owner, target]``, its reply ``pair_ns[target, owner]``).
+    takes ``pair_ns[owner, target]``, its reply ``pair_ns[target, owner]``). ``pair_jitter``
+    (optional, with ``pair_ns``): each such request and reply draws its deviation from the pair's
+    mean from the fabric's measured distribution instead (``PairJitter``).
     """
 
     nic_bps: float = 25e9
@@ -114,6 +127,7 @@ class Network:
     inter_site_rtt_ns: float = 1e6
     header_bytes: int = 128
     pair_ns: np.ndarray | None = field(default=None, compare=False, repr=False)
+    pair_jitter: PairJitter | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

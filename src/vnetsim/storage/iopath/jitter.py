@@ -1,0 +1,116 @@
+"""The fabric's jitter in the I/O path: each network leg of a host pair draws its fabric time from
+that pair's measured distribution instead of taking the pair's mean.
+
+- **What is measured** (``frame_fabric_ns``): a fabric run hands every delivered frame to the
+  fabric kind's public ``on_deliver`` hook with its offer time ``t0`` and delivery time ``t``.
+  The I/O path's NIC stage already queues and serializes a message at the source's NIC, so each
+  frame's time at its source's NIC link is taken out frame by frame: that link is a FIFO at the
+  NIC's rate fed in offer order, so its departure is Lindley's recursion ``d_i = max(t0_i,
+  d_{i-1}) + S_i`` over the source's frames (``S_i = (frame + 20 B) * 8 / nic_bps``), and the
+  frame's fabric time is ``t_i - d_i``: switches, cables and the queues of the switch ports.
+- **The distribution** (``pair_atoms``): per pair, ``JITTER_ATOMS`` equally likely values, the
+  sample's quantiles at ``(k + 1/2) / K``, less their mean: deviations around the pair's mean
+  ``pair_ns`` (which keeps its own formula, ``onfabric``), so a leg's fabric time is ``pair_ns +
+  atom``, clipped at 0 (the atom is stored clipped: ``max(atom, -pair_ns)``).
+- **The draw** (``add_pair_jitter``): leg ``pid``'s atom is ``floor(u * K)`` with ``u`` the
+  counter-based uniform of the leg (``device.leg_uniform``, splitmix64 of the run's key, the id
+  and the direction: 0 the request, 1 the reply), so it does not depend on how the legs are
+  chunked, and is the same for a seed.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from vnetsim.storage.iopath.device import leg_uniform
+from vnetsim.storage.iopath.spec import PairJitter
+
+JITTER_ATOMS = 512        # equally likely values per pair: quantiles to 1/512 (the p99.9 lies between two)
+REQUEST, REPLY = 0, 1     # the counter of a leg's draw: its request's fabric time, its reply's
+
+
+@numba.njit(cache=True, nogil=True)
+def _lindley(order, src, t0, t, service_ns, out):
+    """Fabric time ``t - d`` of each frame, ``d`` its departure from its source's FIFO NIC link;
+    frames visited in ``order`` (by source, then offer time)."""
+    prev_src = -1
+    last = 0.0
+    for k in range(order.shape[0]):
+        i = order[k]
+        a = t0[i]
+        if src[i] != prev_src:
+            prev_src = src[i]
+            last = -np.inf
+        start = a if a > last else last
+        last = start + service_ns[i]
+        out[i] = t[i] - last
+
+
+def frame_fabric_ns(src: np.ndarray, t0_ns: np.ndarray, t_ns: np.ndarray, frame_bytes: np.ndarray,
+                    nic_bps: float, wire_gap_bytes: int) -> np.ndarray:
+    """Per delivered frame: its time in the fabric after its source's NIC link (module docstring).
+    Frames lost in the fabric are not seen; their source link's time is then slightly undercounted."""
+    src = np.ascontiguousarray(src, np.int64)
+    t0 = np.ascontiguousarray(t0_ns, np.float64)
+    order = np.lexsort((t0, src)).astype(np.int64)
+    out = np.empty(len(src), np.float64)
+    service = (np.asarray(frame_bytes, np.float64) + wire_gap_bytes) * 8e9 / nic_bps
+    _lindley(order, src, t0, np.ascontiguousarray(t_ns, np.float64), service, out)
+    return out
+
+
+def pair_atoms(samples_ns: np.ndarray, mean_ns: float, atoms: int = JITTER_ATOMS) -> np.ndarray:
+    """``atoms`` equally likely deviations from ``mean_ns``: the samples' quantiles at ``(k + 1/2) /
+    atoms`` less their mean, clipped at ``-mean_ns`` (a time is never negative)."""
+    q = np.quantile(np.asarray(samples_ns, np.float64), (np.arange(atoms) + 0.5) / atoms)
+    return np.maximum(q - q.mean(), -mean_ns)
+
+
+def pair_jitter(hosts: int, samples: dict[tuple[int, int], np.ndarray], pair_ns: np.ndarray,
+                atoms: int = JITTER_ATOMS) -> PairJitter | None:
+    """The ``PairJitter`` of the pairs with samples and a finite ``pair_ns`` (None: none)."""
+    keys = sorted(k for k, v in samples.items() if len(v) and np.isfinite(pair_ns[k]))
+    if not keys:
+        return None
+    row = np.full((hosts, hosts), -1, np.int64)
+    table = np.empty((len(keys), atoms), np.float64)
+    for r, k in enumerate(keys):
+        row[k] = r
+        table[r] = pair_atoms(samples[k], float(pair_ns[k]), atoms)
+    return PairJitter(row, table)
+
+
+def flow_rows(jitter: PairJitter | None, src: np.ndarray, dst: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Per flow: the atoms row of its pair ``(src, dst)`` where ``on`` (else, or without jitter, -1)."""
+    if jitter is None:
+        return np.full(len(src), -1, np.int64)
+    return np.where(on, np.asarray(jitter.row, np.int64)[src, dst], -1).astype(np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def add_pair_jitter(t, pid, flow, row_of_flow, atoms, key, direction):
+    """Add to each leg's time ``t[i]`` its drawn deviation (``atoms[row, floor(u K)]``, module
+    docstring); legs of flows without a row keep theirs."""
+    k = atoms.shape[1]
+    for i in range(t.shape[0]):
+        r = row_of_flow[flow[i]]
+        if r >= 0:
+            m = int(leg_uniform(key, pid[i], direction) * k)
+            if m >= k:
+                m = k - 1
+            t[i] += atoms[r, m]
+
+
+class LegJitter:
+    """One direction's draw for a stage: per flow its row, the atoms, the run's key, the direction."""
+
+    def __init__(self, row_of_flow: np.ndarray, atoms_ns: np.ndarray, key: int, direction: int) -> None:
+        self.row_of_flow = np.ascontiguousarray(row_of_flow, np.int64)
+        self.atoms = np.ascontiguousarray(atoms_ns, np.float64)
+        self.key = np.uint64(key)
+        self.direction = direction
+
+    def add(self, t: np.ndarray, pid: np.ndarray, flow: np.ndarray) -> None:
+        """Add each leg's draw to ``t`` in place."""
+        add_pair_jitter(t, pid, flow, self.row_of_flow, self.atoms, self.key, self.direction)
