@@ -51,6 +51,10 @@ class Respond(_Strict):
                                   "host's TX thread is interrupt-driven (default 1559 cycles: KVM's VMCALL round "
                                   "trip on Skylake-SP); none when the host polls")
     peer: Peer = Field(default_factory=Peer, description="the client")
+    by: Literal["socket", "kernel"] = Field("socket", description="who answers: 'socket' a socket application "
+                                            "(netperf, sockperf, a server), which pays app.socket's costs when its "
+                                            "packets go through the kernel's stack; 'kernel' the kernel itself "
+                                            "(ping's ICMP echo reply, in the softirq: no socket, no system call)")
 
 
 class Forward(_Strict):

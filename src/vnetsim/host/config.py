@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from vnetsim.host.answer import Forward, Respond
 from vnetsim.host.drivers import ADAPTIVE_ALGORITHMS, PNIC_PROFILES, VNIC_PROFILES
+from vnetsim.host.sockets import SocketCosts
 from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
 from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
 
@@ -459,12 +460,27 @@ class App(Strict):
                                     "the result gains the round trip")
     forward: Forward | None = Field(None, description="send every packet back out (a VNF: l3fwd, a gateway), "
                                     "with DPDK's TX batching")
+    socket: SocketCosts = Field(default_factory=SocketCosts, description="a socket application's own costs per "
+                                "request (protocol above the driver, system calls, copies, its thread's wake-up), "
+                                "paid by an application that answers (respond, by socket) on a kernel stack "
+                                "(interrupt mode or busy polling); never by a poll-mode (DPDK) one "
+                                "(vnetsim.host.sockets)")
 
     @model_validator(mode="after")
     def _one_answer(self) -> App:
         if self.respond is not None and self.forward is not None:
             raise ValueError("an application either answers (respond) or forwards (forward), not both; keep one")
+        if "socket" in self.model_fields_set and (self.respond is None or self.respond.by != "socket"):
+            raise ValueError("socket: only an application that answers through a socket (respond, by: socket) pays "
+                             "socket costs; remove app.socket or add app.respond")
         return self
+
+    def socket_costs(self, kernel: bool) -> SocketCosts | None:
+        """The socket costs this application pays on a core that runs the kernel's stack (``kernel``) or
+        a PMD: its own where it answers through a socket on a kernel stack, else None."""
+        if kernel and self.respond is not None and self.respond.by == "socket":
+            return self.socket
+        return None
 
 
 class Guest(Strict):

@@ -22,10 +22,22 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vnetsim.engine.ring_server import CoreSpec, RingSpec
-from vnetsim.host.config import VSWITCH_DEFAULTS, Coalescing, Host, Service, VhostThread, Vm, Vnic, resolve_costs
+from vnetsim.host.config import (
+    VSWITCH_DEFAULTS,
+    App,
+    Coalescing,
+    Host,
+    Service,
+    VhostThread,
+    Vm,
+    Vnic,
+    kernel_stack,
+    resolve_costs,
+)
 from vnetsim.host.costs import guest_packet_share, host_checksum_ns_per_byte, host_offload_work_ns
 from vnetsim.host.flows import FlowCatalog
 from vnetsim.host.service import core_spec, cost_ns, ring_spec
+from vnetsim.host.sockets import NO_CHARGE, SocketCharge, socket_charge
 from vnetsim.host.stage_plans import DeviceStagePlan, RingStagePlan
 from vnetsim.units import parse_cost
 
@@ -75,8 +87,19 @@ def exit_ns(host: Host) -> float:
     return 0.0 if v.posted_interrupts else v.exits_per_interrupt * cost_ns(v.vm_exit, host.cpu_clock)
 
 
+def app_socket_charge(app: App | None, service: Service, cpu_hz: float) -> SocketCharge:
+    """What ``app``'s socket adds on the cores serving it with ``service`` (none for a PMD, a
+    forwarding or receive-only application, or an answer the kernel gives)."""
+    costs = app.socket_costs(kernel_stack(service)) if app is not None else None
+    if costs is None:
+        return NO_CHARGE
+    assert app is not None and app.respond is not None
+    return socket_charge(costs, cpu_hz, app.respond.size_bytes)
+
+
 def _host_stage(host: Host, catalog: FlowCatalog, steered: Steered, service: Service, extra_pp: float,
-                extra_pb: float, work_name: str, extra_poll_ns: float = 0.0, reserved: bool = False) -> RingStagePlan:
+                extra_pb: float, work_name: str, extra_poll_ns: float = 0.0, reserved: bool = False,
+                extra_wakeup_ns: float = 0.0) -> RingStagePlan:
     """pNIC rings served by host cores: the driver's work plus ``extra`` per packet (what runs above
     the driver: the vSwitch, the bridge or the bare-metal application, once per merged packet) and
     per byte."""
@@ -87,6 +110,8 @@ def _host_stage(host: Host, catalog: FlowCatalog, steered: Steered, service: Ser
     hspec, h_pp, h_pb = core_spec(service, "host", cpu_hz, field="host.service", host=host)
     if extra_poll_ns:
         hspec = replace(hspec, poll_cost_ns=hspec.poll_cost_ns + extra_poll_ns)
+    if extra_wakeup_ns:
+        hspec = replace(hspec, wakeup_ns=hspec.wakeup_ns + extra_wakeup_ns)
     per_flow = h_pp + extra_pp + host_offload_work_ns(host, catalog, above_ns=extra_pp)   # + what offloads change
     per_byte = h_pb + extra_pb + host_checksum_ns_per_byte(host, catalog)
     per_flow = np.broadcast_to(np.asarray(per_flow, np.float64), (len(catalog),))
@@ -113,8 +138,11 @@ def _guest_spec(host: Host, v: int, vm: Vm) -> tuple[CoreSpec, float, float]:
         spec = replace(spec, irq_cost_ns=spec.irq_cost_ns + exits)
     if vm.guest.service.wakeup is None:      # the halt exited the guest: waking it is one more VM entry
         spec = replace(spec, wakeup_ns=spec.wakeup_ns + cost_ns(host.virtualization.vm_exit, host.cpu_clock))
-    return (spec, g_pp + cost_ns(vm.guest.app.per_packet, host.cpu_clock),
-            g_pb + cost_ns(vm.guest.app.per_byte, host.cpu_clock))
+    sock = app_socket_charge(vm.guest.app, vm.guest.service, host.cpu_clock)
+    if sock.wakeup_ns:                       # the guest kernel then wakes the blocked application thread
+        spec = replace(spec, wakeup_ns=spec.wakeup_ns + sock.wakeup_ns)
+    return (spec, g_pp + cost_ns(vm.guest.app.per_packet, host.cpu_clock) + sock.per_packet_ns,
+            g_pb + cost_ns(vm.guest.app.per_byte, host.cpu_clock) + sock.per_byte_ns)
 
 
 def _guest_stage(host: Host, catalog: FlowCatalog, steered: Steered, rings_of, wait_name: str,
@@ -193,9 +221,11 @@ def poll_vswitch_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> li
 def bare_metal_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
     """No VM: the host's cores run the driver and the stack or DPDK application (``host.app``)."""
     app = host.app
-    pp = cost_ns(app.per_packet, host.cpu_clock) if app is not None else 0.0
-    pb = cost_ns(app.per_byte, host.cpu_clock) if app is not None else 0.0
-    return [*device_stage(host), _host_stage(host, catalog, steered, host.service, pp, pb, "stack")]
+    sock = app_socket_charge(app, host.service, host.cpu_clock)
+    pp = (cost_ns(app.per_packet, host.cpu_clock) if app is not None else 0.0) + sock.per_packet_ns
+    pb = (cost_ns(app.per_byte, host.cpu_clock) if app is not None else 0.0) + sock.per_byte_ns
+    return [*device_stage(host), _host_stage(host, catalog, steered, host.service, pp, pb, "stack",
+                                             extra_wakeup_ns=sock.wakeup_ns)]
 
 
 def sriov_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
@@ -207,7 +237,8 @@ def sriov_chain(host: Host, catalog: FlowCatalog, steered: Steered) -> list:
         rows = np.flatnonzero(catalog.vm == v)
         if len(rows):
             driver = resolve_costs(vm.guest.service, "guest")["per_packet"]
-            app_ns = cost_ns(vm.guest.app.per_packet, host.cpu_clock)
+            app_ns = (cost_ns(vm.guest.app.per_packet, host.cpu_clock)
+                      + app_socket_charge(vm.guest.app, vm.guest.service, host.cpu_clock).per_packet_ns)
             extra_pp[rows] = host_offload_work_ns(host, catalog, driver=driver, above_ns=app_ns)[rows]
     extra_pb = host_checksum_ns_per_byte(host, catalog)
     vf = _guest_stage(host, catalog, steered, _vf_rings(host), "vf_ring", extra_pp, extra_pb)
