@@ -120,3 +120,14 @@ def test_only_a_socket_answer_takes_socket_costs():
     assert App(respond={}).socket_costs(kernel=False) is None
     assert App(respond={"by": "kernel"}).socket_costs(kernel=True) is None
     assert App(forward={}).socket_costs(kernel=True) is None
+
+
+def test_a_default_socket_server_pays_the_default_charge():
+    """No app.socket written: netperf's server (respond, by socket) pays the defaults at the host's
+    2 GHz, its request and answer copied per byte, and one wake-up per request."""
+    svc = {"mode": "interrupt"}
+    kernel = _run(svc, "10kpps", {"by": "kernel"}, None)
+    sock = _run(svc, "10kpps", {}, None)
+    charge = socket_charge(SocketCosts(), CLOCK_HZ, None)
+    grow = sock["round_trip_ns"]["mean"] - kernel["round_trip_ns"]["mean"]
+    assert grow == pytest.approx(charge.per_packet_ns + SIZE * charge.per_byte_ns + charge.wakeup_ns, abs=1.0)
