@@ -95,10 +95,15 @@ def _server_time_ns(host: dict, rate: str, stat: str = "mean", protocol: str = "
     return row["round_trip_ns"][stat] - row["stage_latency_ns"]["peer"]
 
 
-def _native(rate: str, answer: str = "socket", **host) -> dict:
+def _governed(service: dict | None, governor: str | None) -> dict | None:
+    """A service with its idle governor set (None: the scenario's default, left unwritten)."""
+    return service if governor is None else {**(service or {}), "governor": governor}
+
+
+def _native(rate: str, answer: str = "socket", governor: str | None = None, **host) -> dict:
     """A bare-metal ixgbe host whose ``answer``-er replies: a socket application (netperf's server)
     or the kernel (ping's ICMP echo)."""
-    service = host.pop("service", None)
+    service = _governed(host.pop("service", None), governor)
     out = {"deployment": "bare-metal", "pnic": {"driver": "ixgbe"}, "app": {"respond": {"by": answer}}, **host}
     if service is not None:
         out["service"] = service
@@ -111,16 +116,17 @@ def _rr_us(**host) -> float:
     return 2 * _server_time_ns(_native(rate, **host), rate, protocol="tcp") / 1e3
 
 
-def tcp_rr_interrupt_us() -> float:
-    return _rr_us(rate="37kpps", max_cstate=2)
+def tcp_rr_interrupt_us(governor: str | None = None) -> float:
+    return _rr_us(rate="37kpps", max_cstate=2, governor=governor)
 
 
-def tcp_rr_cstates_on_us() -> float:
-    return _rr_us(rate="26kpps")
+def tcp_rr_cstates_on_us(governor: str | None = None) -> float:
+    return _rr_us(rate="26kpps", governor=governor)
 
 
-def tcp_rr_busy_poll_us() -> float:
-    return _rr_us(rate="70kpps", max_cstate=2, service={"mode": "hybrid", "hybrid": {"style": "busy-poll"}})
+def tcp_rr_busy_poll_us(governor: str | None = None) -> float:
+    return _rr_us(rate="70kpps", max_cstate=2, service={"mode": "hybrid", "hybrid": {"style": "busy-poll"}},
+                  governor=governor)
 
 
 PING_RATE = "1kpps"     # ping -i 0.001 (the summary does not give the interval: any low rate reads the same)
@@ -128,27 +134,38 @@ PING_POLICY = "high-performance"
 
 
 @functools.cache
-def _native_ping_server_ns() -> float:
-    return _server_time_ns(_native(PING_RATE, answer="kernel", power_policy=PING_POLICY), PING_RATE, "p50")
+def _native_ping_server_ns(governor: str | None = None) -> float:
+    return _server_time_ns(_native(PING_RATE, answer="kernel", governor=governor, power_policy=PING_POLICY),
+                           PING_RATE, "p50")
 
 
-def _vm_ping_us(**host) -> float:
-    vm = {"name": "server", "guest": {"vcpus": 1, "service": {"mode": "interrupt"},
+def _vm_ping_us(governor: str | None = None, **host) -> float:
+    vm = {"name": "server", "guest": {"vcpus": 1, "service": _governed({"mode": "interrupt"}, governor),
                                       "app": {"respond": {"by": "kernel"}}}}
     doc = {"vms": [vm], "power_policy": PING_POLICY, **host}
-    return (_server_time_ns(doc, PING_RATE, "p50") + _native_ping_server_ns()) / 1e3
+    if governor is not None:
+        doc["service"] = _governed(None, governor)
+    return (_server_time_ns(doc, PING_RATE, "p50") + _native_ping_server_ns(governor)) / 1e3
 
 
-def vm_ping_default_us() -> float:
-    return _vm_ping_us()
+def vm_ping_default_us(governor: str | None = None) -> float:
+    return _vm_ping_us(governor)
 
 
-def vm_ping_ls_sriov_us() -> float:
-    return _vm_ping_us(deployment="sriov", latency_sensitivity="high")
+def vm_ping_ls_sriov_us(governor: str | None = None) -> float:
+    return _vm_ping_us(governor, deployment="sriov", latency_sensitivity="high")
 
 
-def native_ping_us() -> float:
-    return 2 * _native_ping_server_ns() / 1e3
+def native_ping_us(governor: str | None = None) -> float:
+    return 2 * _native_ping_server_ns(governor) / 1e3
+
+
+# the cases whose cores idle between packets, so the idle governor matters (the others saturate a core
+# or are analytic): each case's model with every core's governor set
+GOVERNED_CASES: dict[str, Callable[[str | None], float]] = {
+    "tcp-rr-interrupt": tcp_rr_interrupt_us, "tcp-rr-cstates": tcp_rr_cstates_on_us,
+    "tcp-rr-busy-poll": tcp_rr_busy_poll_us, "vm-ping-default": vm_ping_default_us,
+    "vm-ping-ls-sriov": vm_ping_ls_sriov_us, "native-ping": native_ping_us}
 
 
 # --- offloads ---------------------------------------------------------------------------------------
