@@ -8,7 +8,9 @@ the hosts, 16 VM groups (one per host), 70 % reads, 4 KiB / 64 KiB blocks, Poiss
 devices (2 per host); every remote leg crosses its owner's NIC queue (25 Gb/s) and the fabric
 hops; writes fan out to both replicas and complete at the slower one. A second case is a
 stretched cluster (8 + 8 hosts, site mirroring, local reads), whose writes also cross the
-inter-site link queue.
+inter-site link queue. Two more cases run the single-site cluster on a fabric's per-pair times:
+their means alone (``pair_ns``), and with each pair's spread (``pair_jitter``: every remote leg
+draws its request's and its reply's fabric time), so the spread's cost is the ratio of the two.
 
 vnetsim: ``vnetsim.storage.iopath.simulate`` end to end (I/O generation, fan-out, NIC, inter-site
 link and device stages, join, histograms). Peer: SimPy, one process per leg through the same
@@ -21,9 +23,11 @@ Run: PYTHONPATH=src python benchmarks/bench_storage_io.py [--quick]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import time
 
+import numpy as np
 import simpy
 
 from vnetsim.storage.iopath import (
@@ -37,7 +41,7 @@ from vnetsim.storage.iopath import (
     default_device_kinds,
     simulate,
 )
-from vnetsim.storage.iopath.device import leg_draws, leg_service_ns
+from vnetsim.storage.iopath.device import leg_draws, leg_service_ns, leg_uniform
 from vnetsim.storage.iopath.legs import LOCAL, MAX_LEGS, OTHER_SITE
 from vnetsim.storage.iopath.pathrun import IOPathRun
 
@@ -62,6 +66,33 @@ def stretched(iops_per_group: float) -> IOPathSpec:
                       local_reads=True)
 
 
+def on_fabric(iops_per_group: float, spread: bool) -> IOPathSpec:
+    """``single_site`` with per-pair fabric times (``Network.pair_ns``: 1 hop in a rack, 3 across,
+    500 ns each) and, with ``spread``, each pair's spread (``Network.pair_jitter``: 512 atoms of an
+    exponential of mean 1 us around the mean, as a loaded switch port's queue gives), so every
+    remote leg draws its request's and its reply's fabric time."""
+    spec = single_site(iops_per_group)
+    rack = np.array(spec.cluster.rack_of_host)
+    pair = np.where(rack[:, None] == rack[None, :], 500.0, 1500.0)
+    net = dataclasses.replace(spec.network, pair_ns=pair)
+    if spread:
+        from vnetsim.storage.iopath.spec import PairJitter
+
+        q = -1000.0 * np.log1p(-(np.arange(512) + 0.5) / 512)
+        atoms = np.tile(np.maximum(q - q.mean(), -500.0).astype(np.float32), (HOSTS * HOSTS, 1))
+        net = dataclasses.replace(net, pair_jitter=PairJitter(np.arange(HOSTS * HOSTS).reshape(HOSTS, HOSTS), atoms))
+    return dataclasses.replace(spec, network=net)
+
+
+def _atom(jitter, pid: int, flow: int) -> float:
+    """A leg's draw of the fabric's spread (``jitter.LegJitter``; 0 without one)."""
+    if jitter is None or jitter.row_of_flow[flow] < 0:
+        return 0.0
+    k = jitter.atoms.shape[1]
+    return float(jitter.atoms[jitter.row_of_flow[flow], min(int(leg_uniform(jitter.key, pid, jitter.direction) * k),
+                                                            k - 1)])
+
+
 def time_vnetsim(spec: IOPathSpec, duration_s: float, repeat: int) -> tuple[float, float, int, float]:
     """(I/Os per wall-clock second, per CPU second of this process, I/Os, mean write latency ns),
     best of ``repeat``. The run is single-threaded: CPU seconds are one core's seconds, which is the
@@ -84,6 +115,7 @@ def simpy_peer(spec: IOPathSpec, duration_s: float) -> tuple[float, float, int, 
     run = IOPathRun(spec, 1, duration_s)
     legs = run.source.until(math.inf)
     r, dev, net = run.routes, run.devices, spec.network
+    out_jitter, back_jitter = getattr(run.nic, "jitter", None), getattr(dev, "reply_jitter", None)
     t_lc, lc = run.tables, run.routes.leg_class
     is_write = t_lc.lc_write[lc]
     rows = list(zip(legs.t_ns.tolist(), legs.pkt_id.tolist(), legs.flow.tolist(), legs.size_bytes.tolist()))
@@ -103,7 +135,7 @@ def simpy_peer(spec: IOPathSpec, duration_s: float) -> tuple[float, float, int, 
             with nics[r.nic_queue[flow]].request() as req:
                 yield req
                 yield env.timeout(wire * 8e9 / net.nic_bps)
-            yield env.timeout(r.after_nic_ns[flow])
+            yield env.timeout(r.after_nic_ns[flow] + _atom(out_jitter, pid, flow))
             if route == OTHER_SITE:
                 with links[r.site_link[flow]].request() as req:
                     yield req
@@ -115,7 +147,7 @@ def simpy_peer(spec: IOPathSpec, duration_s: float) -> tuple[float, float, int, 
         with devices[int(dev.f_host[flow]) * dev.per_host + (dev.n_cap + slot if tier else slot)].request() as req:
             yield req
             yield env.timeout(s)
-        yield env.timeout(dev.f_reply[flow])
+        yield env.timeout(dev.f_reply[flow] + _atom(back_jitter, pid, flow))
         io = pid // MAX_LEGS
         last[io] = max(last.get(io, 0.0), env.now)
         left[io] = left.get(io, int(dev_nlegs[flow])) - 1
@@ -144,7 +176,11 @@ def main() -> None:
     peer_duration = 0.01 if args.quick else 0.03
     print(f"{'case':<28}{'vnetsim I/O/s':>15}{'(CPU s)':>13}{'SimPy I/O/s':>13}{'(CPU s)':>10}{'ratio':>7}"
           f"{'I/Os':>12}{'write mean us':>15}{'(peer)':>8}")
-    for name, build in (("single site RAID-1 FTT=1", single_site), ("stretched, site mirroring", stretched)):
+    cases = [("single site RAID-1 FTT=1", single_site), ("stretched, site mirroring", stretched),
+             ("fabric pair means", lambda x: on_fabric(x, False))]
+    if "pair_jitter" in {f.name for f in dataclasses.fields(Network)}:   # absent from trees before it
+        cases.append(("fabric pair spread", lambda x: on_fabric(x, True)))
+    for name, build in cases:
         spec = build(iops)
         fast, fast_cpu, n, lat = time_vnetsim(spec, duration, args.repeat)
         peer, peer_cpu, pn, plat = simpy_peer(spec, peer_duration)
