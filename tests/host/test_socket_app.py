@@ -107,7 +107,7 @@ def test_defaults_are_the_arrakis_linux_figures():
     """At the measurement's 2.2 GHz the defaults give back Arrakis's Linux UDP echo figures, less the
     driver's 500 cycles each way that the model charges already: 3.36 us - 1000 cycles, + 1.5 us."""
     charge = socket_charge(SocketCosts(), 2.2e9, 0)
-    assert charge.per_packet_ns == pytest.approx(3360.0 - 1000 / 2.2, abs=1.0)
+    assert charge.per_packet_ns == pytest.approx(3360.0 - 1000 / 2.2, rel=1e-9)
     assert charge.wakeup_ns == 1500.0
 
 

@@ -25,12 +25,19 @@ from vnetsim.units import Cost, CostSpec, DurationNs, parse_cost
 
 ARRAKIS_CLOCK_HZ = 2.2e9        # Xeon E5-2430 of the Arrakis measurement
 DRIVER_CYCLES = 500             # the kernel driver's per-packet cost the model already charges (Emmerich)
-RX_STACK = "2270cycles"         # 1.26 us x 2.2 GHz = 2772 cycles, less the RX driver's 500
-TX_STACK = "1810cycles"         # 1.05 us x 2.2 GHz = 2310 cycles, less the TX path's 500
-SYSCALL = "220cycles"           # one kernel crossing, 0.10 us x 2.2 GHz
-COPY_IN = "528cycles"           # 0.24 us x 2.2 GHz: the copy to user space (recvmsg)
-COPY_OUT = "968cycles"          # 0.44 us x 2.2 GHz: the copy from user space (sendmsg)
-SCHEDULER = "374cycles"         # 0.17 us x 2.2 GHz: the scheduler's share per packet
+
+
+def _cycles(us: float, less: int = 0) -> str:
+    """A time measured on the Arrakis machine as cycles of its 2.2 GHz clock, less ``less`` cycles."""
+    return f"{round(us * 1e-6 * ARRAKIS_CLOCK_HZ) - less}cycles"
+
+
+RX_STACK = _cycles(1.26, DRIVER_CYCLES)     # network stack in: 2772 - 500 = 2272 cycles
+TX_STACK = _cycles(1.05, DRIVER_CYCLES)     # network stack out: 2310 - 500 = 1810 cycles
+SYSCALL = _cycles(0.10)                     # one kernel crossing: 220 cycles
+COPY_IN = _cycles(0.24)                     # the copy to user space (recvmsg): 528 cycles
+COPY_OUT = _cycles(0.44)                    # the copy from user space (sendmsg): 968 cycles
+SCHEDULER = _cycles(0.17)                   # the scheduler's share per packet: 374 cycles
 THREAD_WAKEUP_NS = 1.5e3        # a pinned context switch, 1.1-1.9 us (tsuna), the midpoint
 SYSCALLS_PER_REQUEST = 2        # recvmsg + sendmsg (an epoll server adds epoll_wait: 3)
 
@@ -44,7 +51,7 @@ class SocketCosts(BaseModel):
 
     rx_stack: CostSpec = Field(default_factory=lambda: parse_cost(RX_STACK), description="protocol receive "
                                "processing above the driver per request: IP, TCP/UDP, the socket queue (default "
-                               "2270 cycles: Arrakis's Linux 'network stack in' 1.26 us at 2.2 GHz less the "
+                               "2272 cycles: Arrakis's Linux 'network stack in' 1.26 us at 2.2 GHz less the "
                                "driver's 500 cycles)")
     tx_stack: CostSpec = Field(default_factory=lambda: parse_cost(TX_STACK), description="protocol transmit "
                                "processing above the TX driver per answer (default 1810 cycles: Arrakis's 'network "
