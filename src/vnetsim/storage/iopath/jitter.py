@@ -13,8 +13,8 @@ that pair's measured distribution instead of taking the pair's mean.
   ``pair_ns`` (which keeps its own formula, ``onfabric``), so a leg's fabric time is ``pair_ns +
   atom``, clipped at 0 (the atom is stored clipped: ``max(atom, -pair_ns)``).
 - **The draw** (``add_pair_jitter``): leg ``pid``'s atom is ``floor(u * K)`` with ``u`` the
-  counter-based uniform of the leg (``device.leg_uniform``, splitmix64 of the run's key, the id
-  and the direction: 0 the request, 1 the reply), so it does not depend on how the legs are
+  counter-based uniform of the leg (``device.leg_atom`` with ``device.leg_uniform``: splitmix64
+  of the run's key, the id and the direction: 0 the request, 1 the reply), so it does not depend on how the legs are
   chunked, and is the same for a seed.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from vnetsim.storage.iopath.device import leg_uniform
+from vnetsim.storage.iopath.device import leg_atom
 from vnetsim.storage.iopath.spec import PairJitter
 
 JITTER_ATOMS = 512        # equally likely values per pair: quantiles to 1/512 (the p99.9 lies between two)
@@ -100,16 +100,10 @@ def flow_rows(jitter: PairJitter | None, src: np.ndarray, dst: np.ndarray, on: n
 
 @numba.njit(cache=True, nogil=True)
 def add_pair_jitter(t, pid, flow, row_of_flow, atoms, key, direction):
-    """Add to each leg's time ``t[i]`` its drawn deviation (``atoms[row, floor(u K)]``, module
-    docstring); legs of flows without a row keep theirs."""
-    k = atoms.shape[1]
+    """Add to each leg's time ``t[i]`` its drawn deviation (``leg_atom``); legs of flows without a
+    row keep theirs."""
     for i in range(t.shape[0]):
-        r = row_of_flow[flow[i]]
-        if r >= 0:
-            m = int(leg_uniform(key, pid[i], direction) * k)
-            if m >= k:
-                m = k - 1
-            t[i] += atoms[r, m]
+        t[i] += leg_atom(pid[i], flow[i], row_of_flow, atoms, key, direction)
 
 
 class LegJitter:
