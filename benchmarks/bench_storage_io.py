@@ -68,7 +68,7 @@ def stretched(iops_per_group: float) -> IOPathSpec:
 
 def on_fabric(iops_per_group: float, spread: bool) -> IOPathSpec:
     """``single_site`` with per-pair fabric times (``Network.pair_ns``: 1 hop in a rack, 3 across,
-    500 ns each) and, with ``spread``, each pair's spread (``Network.pair_jitter``: 512 atoms of an
+    500 ns each) and, with ``spread``, each pair's spread (``Network.pair_jitter``: the atoms of an
     exponential of mean 1 us around the mean, as a loaded switch port's queue gives), so every
     remote leg draws its request's and its reply's fabric time."""
     spec = single_site(iops_per_group)
@@ -76,10 +76,11 @@ def on_fabric(iops_per_group: float, spread: bool) -> IOPathSpec:
     pair = np.where(rack[:, None] == rack[None, :], 500.0, 1500.0)
     net = dataclasses.replace(spec.network, pair_ns=pair)
     if spread:
+        from vnetsim.storage.iopath.jitter import pair_atoms
         from vnetsim.storage.iopath.spec import PairJitter
 
-        q = -1000.0 * np.log1p(-(np.arange(512) + 0.5) / 512)
-        atoms = np.tile(np.maximum(q - q.mean(), -500.0).astype(np.float32), (HOSTS * HOSTS, 1))
+        q = -1000.0 * np.log1p(-(np.arange(100_000) + 0.5) / 100_000)     # exponential quantiles
+        atoms = np.tile(pair_atoms(q, 500.0), (HOSTS * HOSTS, 1))
         net = dataclasses.replace(net, pair_jitter=PairJitter(np.arange(HOSTS * HOSTS).reshape(HOSTS, HOSTS), atoms))
     return dataclasses.replace(spec, network=net)
 
@@ -88,9 +89,9 @@ def _atom(jitter, pid: int, flow: int) -> float:
     """A leg's draw of the fabric's spread (``jitter.LegJitter``; 0 without one)."""
     if jitter is None or jitter.row_of_flow[flow] < 0:
         return 0.0
-    k = jitter.atoms.shape[1]
-    return float(jitter.atoms[jitter.row_of_flow[flow], min(int(leg_uniform(jitter.key, pid, jitter.direction) * k),
-                                                            k - 1)])
+    from vnetsim.storage.iopath.jitter import cell_of
+
+    return float(jitter.atoms[jitter.row_of_flow[flow], cell_of(leg_uniform(jitter.key, pid, jitter.direction))])
 
 
 def time_vnetsim(spec: IOPathSpec, duration_s: float, repeat: int) -> tuple[float, float, int, float]:

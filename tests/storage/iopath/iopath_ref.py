@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 
 from vnetsim.storage.iopath.device import leg_draws, leg_service_ns, leg_uniform
+from vnetsim.storage.iopath.jitter import cell_of
 from vnetsim.storage.iopath.legs import LOCAL, MAX_LEGS, OTHER_SITE
 
 
@@ -48,8 +49,7 @@ def reference_completions(run, legs) -> dict[int, float]:
     def atom(a: int, b: int, pid: int, direction: int) -> float:
         if jit is None or a == b or site[a] != site[b] or jit.row[a, b] < 0:
             return 0.0
-        k = jit.atoms_ns.shape[1]
-        return float(jit.atoms_ns[jit.row[a, b], min(int(leg_uniform(key, pid, direction) * k), k - 1)])
+        return float(jit.atoms_ns[jit.row[a, b], cell_of(leg_uniform(key, pid, direction))])
 
     def leg(t, pid, flow, wire):
         yield env.timeout(t)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from iopath_ref import as_array, completions_of, legs_of, reference_completions
 
-from vnetsim.storage.iopath.jitter import clip_atoms
+from vnetsim.storage.iopath.jitter import JITTER_ATOMS, clip_atoms
 from vnetsim.storage.iopath.legs import MAX_LEGS
 from vnetsim.storage.iopath.pathrun import IOPathRun
 from vnetsim.storage.iopath.spec import (
@@ -79,7 +79,7 @@ def raid1_on_a_jittery_fabric():
     pair = rng.uniform(2_000, 9_000, (n, n))
     row = np.arange(n * n).reshape(n, n)
     row[0, 1] = -1
-    atoms = rng.exponential(4_000, (n * n, 64))
+    atoms = rng.exponential(4_000, (n * n, JITTER_ATOMS))
     atoms = np.stack([clip_atoms(a - a.mean(), p) for a, p in zip(atoms, pair.reshape(-1))])
     net = dataclasses.replace(NET, pair_ns=pair, pair_jitter=PairJitter(row, atoms))
     return dataclasses.replace(spec, network=net)

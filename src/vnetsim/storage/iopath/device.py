@@ -49,35 +49,6 @@ def leg_uniform(key, pid, j):
     return unit_open(z)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def leg_atom(pid, f, row_of_flow, atoms, key, direction):
-    """Leg ``pid`` of flow ``f``: its draw of the fabric's spread, ``atoms[row, floor(u K)]``
-    (``vnetsim.storage.iopath.jitter``); 0 for a flow without a row, or without jitter (``atoms``
-    of no rows)."""
-    if atoms.shape[0] == 0:
-        return 0.0
-    r = row_of_flow[f]
-    if r < 0:
-        return 0.0
-    k = atoms.shape[1]
-    m = int(leg_uniform(key, pid, direction) * k)
-    if m >= k:
-        m = k - 1
-    return np.float64(atoms[r, m])
-
-
-NO_ROWS = np.full(0, -1, np.int64)                 # the kernels' jitter arguments when nothing draws
-NO_ATOMS = np.zeros((0, 1), np.float32)
-
-
-def jitter_args(jitter) -> tuple:
-    """(rows, atoms, key, direction) of a ``jitter.LegJitter`` for a kernel calling ``leg_atom``
-    (nothing drawn for None)."""
-    if jitter is None:
-        return NO_ROWS, NO_ATOMS, np.uint64(0), 0
-    return jitter.row_of_flow, jitter.atoms, jitter.key, jitter.direction
-
-
 # Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9):
 # one uniform per normal draw, no trigonometry, and a logarithm only in the tails (5 % of draws).
 _A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
@@ -183,15 +154,14 @@ def _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_ca
 
 @numba.njit(cache=True, nogil=True)
 def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
-           f_service, f_stall, f_count, counts, pid, j_rows, j_atoms, j_key, j_dir):
+           f_service, f_stall, f_count, counts):
     """Queue time-ordered legs at their devices (FCFS, ``depth`` servers); return each leg's
-    arrival back at its owner (its reply delay plus its draw of the fabric's spread)."""
+    arrival back at its owner."""
     n = t.shape[0]
     out = np.empty(n, np.float64)
     for i in range(n):
         a = t[i]
         f = flow[i]
-        reply = f_reply[f] + leg_atom(pid[i], f, j_rows, j_atoms, j_key, j_dir)
         h = f_host[f]
         dev = dev_of[i]
         s = service[i]
@@ -201,7 +171,7 @@ def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, 
         if a >= fail:                       # the host is down: lost here, the I/O stalls
             d = max(a, fail + stall_ns[h])
             f_stall[f] += d - a
-            out[i] = d + reply
+            out[i] = d + f_reply[f]
             continue
         free = free_at[dev, 0]              # the earliest free of its queue_depth servers (FCFS)
         start = a if a > free else free
@@ -214,22 +184,22 @@ def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, 
         if d > fail:                        # still there when its host fails
             d2 = fail + stall_ns[h]
             f_stall[f] += d2 - a
-            out[i] = d2 + reply
+            out[i] = d2 + f_reply[f]
             continue
         f_wait[f] += start - a
         f_service[f] += s
-        out[i] = d + reply
+        out[i] = d + f_reply[f]
     return out
 
 
 def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, n_cache, per_host, depth,
            mu, sigma, ns_per_byte, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait, f_service, f_stall,
-           f_count, counts, j_rows, j_atoms, j_key, j_dir):
+           f_count, counts):
     """Serve time-ordered legs; return each leg's arrival back at its owner (draws, then queues)."""
     dev, service = _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_cache, per_host, mu,
                                   sigma, ns_per_byte)
     return _queue(t, flow, dev, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
-                  f_service, f_stall, f_count, counts, pid, j_rows, j_atoms, j_key, j_dir)
+                  f_service, f_stall, f_count, counts)
 
 
 @dataclass
@@ -269,7 +239,6 @@ class DeviceStage:
         self.name = name
         self.join = join
         self.reply_jitter = reply_jitter      # a jitter.LegJitter: each reply's draw of the fabric's spread
-        self._jitter_args = jitter_args(reply_jitter)
         n_cache = cache_count if cache is not None else 0
         self.n_cap, self.n_cache, self.per_host = int(capacity_count), int(n_cache), int(capacity_count + n_cache)
         kinds = [capacity, cache if cache is not None else capacity]
@@ -304,8 +273,9 @@ class DeviceStage:
         out = _serve(arrivals.t_ns, arrivals.pkt_id, arrivals.flow, self.key, self.f_host, self.f_op, self.f_block,
                      self.f_cache_p, self.f_reply, self.n_cap, self.n_cache, self.per_host, self.depth, self.mu,
                      self.sigma, self.ns_per_byte, self.fail_ns, self.stall_ns, self.free_at, self.busy,
-                     self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts,
-                     *self._jitter_args)
+                     self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts)
+        if self.reply_jitter is not None:
+            self.reply_jitter.add(out, arrivals.pkt_id, arrivals.flow)
         if self.join is not None:
             self.join.fold(out, arrivals.t0_ns, arrivals.pkt_id, arrivals.flow)
             return StageOutput(Packets.empty(), NO_DROPS)

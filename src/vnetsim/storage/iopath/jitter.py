@@ -8,14 +8,19 @@ that pair's measured distribution instead of taking the pair's mean.
   NIC's rate fed in offer order, so its departure is Lindley's recursion ``d_i = max(t0_i,
   d_{i-1}) + S_i`` over the source's frames (``S_i = (frame + 20 B) * 8 / nic_bps``), and the
   frame's fabric time is ``t_i - d_i``: switches, cables and the queues of the switch ports.
-- **The distribution** (``pair_atoms``): per pair, ``JITTER_ATOMS`` equally likely values, the
-  sample's quantiles at ``(k + 1/2) / K``, less their mean: deviations around the pair's mean
+- **The distribution** (``pair_atoms``): per pair, ``JITTER_ATOMS`` (64) values, the sample's
+  quantiles at the middles of a grid of probability cells: ``BODY_ATOMS`` (48) cells of 2 % up
+  to ``BODY_P`` (0.96), then ``TAIL_ATOMS`` (16) of 0.25 % in the tail (the p99 and p99.5 a write
+  of two legs turns on are resolved; the p99.9 lies between two). Each value is taken with its
+  cell's probability; their weighted mean is taken out: deviations around the pair's mean
   ``pair_ns`` (which keeps its own formula, ``onfabric``), so a leg's fabric time is ``pair_ns +
-  atom``, clipped at 0 (the atom is stored clipped: ``max(atom, -pair_ns)``).
-- **The draw** (``add_pair_jitter``): leg ``pid``'s atom is ``floor(u * K)`` with ``u`` the
-  counter-based uniform of the leg (``device.leg_atom`` with ``device.leg_uniform``: splitmix64
-  of the run's key, the id and the direction: 0 the request, 1 the reply), so it does not depend on how the legs are
-  chunked, and is the same for a seed.
+  atom``, clipped at 0 (the atom is stored clipped: ``max(atom, -pair_ns)``). 64 float32 values
+  are 256 B a pair: a cluster's tables stay in the core's cache; 512 equally likely values (the
+  first version) cost several times as much per I/O, mostly in cache misses.
+- **The draw** (``add_pair_jitter``): leg ``pid``'s cell is that of ``u``, the counter-based
+  uniform of the leg (``device.leg_uniform``, splitmix64 of the run's key, the id and the
+  direction: 0 the request, 1 the reply), so it does not depend on how the legs are chunked, and
+  is the same for a seed.
 """
 
 from __future__ import annotations
@@ -23,10 +28,27 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from vnetsim.storage.iopath.device import leg_atom
-from vnetsim.storage.iopath.spec import PairJitter
+from vnetsim.storage.iopath.device import leg_uniform
+from vnetsim.storage.iopath.spec import JITTER_ATOMS, PairJitter
 
-JITTER_ATOMS = 512        # equally likely values per pair: quantiles to 1/512 (the p99.9 lies between two)
+BODY_P = 0.96             # the body's cells cover [0, BODY_P), the tail's [BODY_P, 1)
+BODY_ATOMS = 48           # cells of 2 % in the body
+TAIL_ATOMS = JITTER_ATOMS - BODY_ATOMS   # 16 cells of 0.25 % in the tail
+
+
+def cell_edges() -> np.ndarray:
+    """The ``JITTER_ATOMS + 1`` probability edges of the atoms' cells."""
+    return np.concatenate([np.linspace(0.0, BODY_P, BODY_ATOMS + 1)[:-1], np.linspace(BODY_P, 1.0, TAIL_ATOMS + 1)])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def cell_of(u):
+    """The cell of a uniform ``u`` in (0, 1) (``cell_edges``)."""
+    if u < BODY_P:
+        m = int(u * (BODY_ATOMS / BODY_P))
+        return m if m < BODY_ATOMS else BODY_ATOMS - 1
+    m = BODY_ATOMS + int((u - BODY_P) * (TAIL_ATOMS / (1.0 - BODY_P)))
+    return m if m < JITTER_ATOMS else JITTER_ATOMS - 1
 REQUEST, REPLY = 0, 1     # the counter of a leg's draw: its request's fabric time, its reply's
 
 
@@ -60,13 +82,13 @@ def frame_fabric_ns(src: np.ndarray, t0_ns: np.ndarray, t_ns: np.ndarray, frame_
     return out
 
 
-def pair_atoms(samples_ns: np.ndarray, mean_ns: float, atoms: int = JITTER_ATOMS) -> np.ndarray:
-    """``atoms`` equally likely deviations from ``mean_ns``: the samples' quantiles at ``(k + 1/2) /
-    atoms`` less their mean, clipped at ``-mean_ns`` (a time is never negative), in float32 (a
-    pair's table of 512 fits 2 KiB: a cluster's tables stay in the core's cache when every leg
-    draws from a random pair; 0.06 ns resolution at a millisecond)."""
-    q = np.quantile(np.asarray(samples_ns, np.float64), (np.arange(atoms) + 0.5) / atoms)
-    return clip_atoms(q - q.mean(), mean_ns)
+def pair_atoms(samples_ns: np.ndarray, mean_ns: float) -> np.ndarray:
+    """The ``JITTER_ATOMS`` deviations from ``mean_ns`` of a pair's samples: their quantiles at the
+    cells' middles less the cell-weighted mean, clipped at ``-mean_ns`` (a time is never
+    negative), in float32 (0.06 ns resolution at a millisecond)."""
+    edges = cell_edges()
+    q = np.quantile(np.asarray(samples_ns, np.float64), (edges[:-1] + edges[1:]) / 2)
+    return clip_atoms(q - np.dot(q, np.diff(edges)), mean_ns)
 
 
 def clip_atoms(deviation_ns: np.ndarray, mean_ns: float) -> np.ndarray:
@@ -77,17 +99,16 @@ def clip_atoms(deviation_ns: np.ndarray, mean_ns: float) -> np.ndarray:
     return np.maximum(np.asarray(deviation_ns, np.float64).astype(np.float32), lo)
 
 
-def pair_jitter(hosts: int, samples: dict[tuple[int, int], np.ndarray], pair_ns: np.ndarray,
-                atoms: int = JITTER_ATOMS) -> PairJitter | None:
+def pair_jitter(hosts: int, samples: dict[tuple[int, int], np.ndarray], pair_ns: np.ndarray) -> PairJitter | None:
     """The ``PairJitter`` of the pairs with samples and a finite ``pair_ns`` (None: none)."""
     keys = sorted(k for k, v in samples.items() if len(v) and np.isfinite(pair_ns[k]))
     if not keys:
         return None
     row = np.full((hosts, hosts), -1, np.int64)
-    table = np.empty((len(keys), atoms), np.float32)
+    table = np.empty((len(keys), JITTER_ATOMS), np.float32)
     for r, k in enumerate(keys):
         row[k] = r
-        table[r] = pair_atoms(samples[k], float(pair_ns[k]), atoms)
+        table[r] = pair_atoms(samples[k], float(pair_ns[k]))
     return PairJitter(row, table)
 
 
@@ -100,10 +121,17 @@ def flow_rows(jitter: PairJitter | None, src: np.ndarray, dst: np.ndarray, on: n
 
 @numba.njit(cache=True, nogil=True)
 def add_pair_jitter(t, pid, flow, row_of_flow, atoms, key, direction):
-    """Add to each leg's time ``t[i]`` its drawn deviation (``leg_atom``); legs of flows without a
-    row keep theirs."""
+    """Add to each leg's time ``t[i]`` its drawn deviation (``atoms[row, cell_of(u)]``, module
+    docstring); legs of flows without a row keep theirs."""
     for i in range(t.shape[0]):
-        t[i] += leg_atom(pid[i], flow[i], row_of_flow, atoms, key, direction)
+        r = row_of_flow[flow[i]]
+        if r >= 0:
+            t[i] += atoms[r, cell_of(leg_uniform(key, pid[i], direction))]
+
+
+def drawn_quantile(atoms: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of one pair's draws: the atom of the cell holding ``q``."""
+    return float(atoms[min(int(np.searchsorted(cell_edges(), q, side="right")) - 1, JITTER_ATOMS - 1)])
 
 
 class LegJitter:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vnetsim.errors import ModelError
-from vnetsim.storage.iopath.spec import Copy, IOPathSpec, ObjectPlacement, Workload
+from vnetsim.storage.iopath.spec import JITTER_ATOMS, Copy, IOPathSpec, ObjectPlacement, Workload
 
 MAX_LEGS = 16                      # legs of one I/O at most (pkt_id = io * MAX_LEGS + leg)
 READ, WRITE, RMW = 0, 1, 2         # what a leg does at its device
@@ -104,10 +104,10 @@ def _check(spec: IOPathSpec) -> None:
     jit = net.pair_jitter
     if jit is not None:
         row, atoms = np.asarray(jit.row), np.asarray(jit.atoms_ns, np.float64)
-        if net.pair_ns is None or row.shape != (n, n) or atoms.ndim != 2 or atoms.shape[1] < 1 \
+        if net.pair_ns is None or row.shape != (n, n) or atoms.ndim != 2 or atoms.shape[1] != JITTER_ATOMS \
                 or row.max(initial=-1) >= atoms.shape[0] or not np.isfinite(atoms).all():
             raise ModelError("network.pair_jitter", "needs pair_ns, a hosts x hosts row table and finite atoms "
-                             "(rows x atoms) for its rows", "")
+                             f"(rows x {JITTER_ATOMS}) for its rows", "")
     for i, f in enumerate(spec.failures):
         if not 0 <= f.host < n or not (np.isfinite(f.t_s) and f.t_s >= 0 and f.stall_s >= 0):
             raise ModelError(f"failures[{i}]", "a host failure needs a host in the cluster, a time >= 0 and a "

@@ -21,7 +21,6 @@ import numpy as np
 from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, FifoStage, StageOutput
-from vnetsim.storage.iopath.device import jitter_args, leg_atom
 from vnetsim.storage.iopath.jitter import LegJitter
 
 BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted, not insertion-sorted
@@ -29,9 +28,9 @@ BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted,
 
 @numba.njit(cache=True, nogil=True)
 def _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
-                 flow_legs, pid, j_rows, j_atoms, j_key, j_dir):
+                 flow_legs):
     """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
-    delay + the leg's draw of the fabric's spread, ``device.leg_atom``), in arrival order."""
+    delay), in arrival order."""
     n = t.shape[0]
     out = np.empty(n, np.float64)
     for i in range(n):
@@ -53,16 +52,16 @@ def _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc
             busy_win[q] += b1 - b0
         flow_legs[f] += 1.0
         flow_queue_ns[f] += d - a
-        out[i] = d + delay[f] + leg_atom(pid[i], f, j_rows, j_atoms, j_key, j_dir)
+        out[i] = d + delay[f]
     return out
 
 
 @numba.njit(cache=True, nogil=True)
 def _serve(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
-           flow_legs, j_rows, j_atoms, j_key, j_dir):
+           flow_legs):
     """``_serve_times`` and the legs' order by (exit time, id)."""
     out = _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi,
-                       flow_queue_ns, flow_legs, pid, j_rows, j_atoms, j_key, j_dir)
+                       flow_queue_ns, flow_legs)
     return out, bucket_order(out, pid)
 
 
@@ -137,7 +136,6 @@ class DelayedFifo(FifoStage):
         self.flow_queue_ns = np.zeros(len(self.delay_ns))
         self.flow_legs = np.zeros(len(self.delay_ns))
         self.jitter = jitter
-        self._jitter_args = jitter_args(jitter)
 
     def start_window(self) -> None:
         super().start_window()
@@ -150,9 +148,13 @@ class DelayedFifo(FifoStage):
             return StageOutput(arrivals, NO_DROPS)
         q = self.queues
         qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        out, order = _serve(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, qof, self.delay_ns,
-                            self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns,
-                            self.stat_hi_ns, self.flow_queue_ns, self.flow_legs, *self._jitter_args)
+        if self.jitter is not None:
+            out = self.next_stage_times(arrivals)
+            order = bucket_order(out, arrivals.pkt_id)
+        else:
+            out, order = _serve(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, qof,
+                                self.delay_ns, self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns,
+                                self.stat_lo_ns, self.stat_hi_ns, self.flow_queue_ns, self.flow_legs)
         return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
                                                    arrivals.pkt_id)), NO_DROPS)
 
@@ -160,6 +162,9 @@ class DelayedFifo(FifoStage):
         """Serve time-ordered legs; each one's time at the next stage, in arrival order (unsorted)."""
         q = self.queues
         qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        return _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
-                            q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
-                            self.flow_queue_ns, self.flow_legs, arrivals.pkt_id, *self._jitter_args)
+        out = _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
+                           q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
+                           self.flow_queue_ns, self.flow_legs)
+        if self.jitter is not None:
+            self.jitter.add(out, arrivals.pkt_id, arrivals.flow)
+        return out

@@ -37,7 +37,7 @@ import numpy as np
 
 from vnetsim.errors import ModelError
 from vnetsim.net.ethernet import WIRE_GAP_BYTES  # preamble, start delimiter, inter-frame gap
-from vnetsim.storage.iopath.jitter import frame_fabric_ns, pair_jitter
+from vnetsim.storage.iopath.jitter import drawn_quantile, frame_fabric_ns, pair_jitter
 from vnetsim.storage.iopath.spec import IOPathSpec, PairJitter
 from vnetsim.storage.iopath.traffic import DEFAULT_MTU_BYTES, TrafficMatrix, traffic_matrix
 
@@ -306,7 +306,7 @@ def _drawn_p99(jitter: PairJitter | None, pair_ns: np.ndarray, a: int, b: int) -
     """The 99th percentile of the fabric time pair (a, b)'s legs draw (its mean without a spread)."""
     if jitter is None or jitter.row[a, b] < 0:
         return float(pair_ns[a, b])
-    return float(np.quantile(pair_ns[a, b] + jitter.atoms_ns[jitter.row[a, b]], 0.99, method="inverted_cdf"))
+    return drawn_quantile(jitter.atoms_ns[jitter.row[a, b]], 0.99) + float(pair_ns[a, b])
 
 
 def link_loads(tm: TrafficMatrix, placements: Sequence[FabricPlacement], background: bool, seed: int) -> dict:

@@ -85,12 +85,16 @@ class Cluster:
         return len(self.site_of_host)
 
 
+JITTER_ATOMS = 64          # atoms per pair of a PairJitter (their cells: jitter.cell_edges)
+
+
 @dataclass(frozen=True)
 class PairJitter:
     """Per host pair, the spread of its fabric time around ``Network.pair_ns``: ``row[a, b]`` the
     row of ``atoms_ns`` for pair (a, b) (-1: none, the pair's time is fixed), each row
-    ``atoms_ns.shape[1]`` equally likely deviations (ns, float32: the draws use them as float32)
-    from ``pair_ns[a, b]``, never below ``-pair_ns[a, b]`` (``vnetsim.storage.iopath.jitter``)."""
+    ``JITTER_ATOMS`` deviations (ns, float32: the draws use them as float32) from ``pair_ns[a, b]``,
+    each as likely as its probability cell (``jitter.cell_edges``), never below ``-pair_ns[a, b]``
+    (``vnetsim.storage.iopath.jitter``)."""
 
     row: np.ndarray
     atoms_ns: np.ndarray
