@@ -32,9 +32,15 @@ VALUES = ["0", "1", "2", "3", "-1", "64", "65", "1e300", "nan", "inf", "true", "
 @given(st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(VALUES)), min_size=1, max_size=4))
 def test_a_result_or_one_line(assignments):
     overrides = [f"{p}={v}" for p, v in assignments] + ["options.duration=5ms", "availability.methods=[markov]"]
+    result_or_one_line(EXAMPLE, overrides)
+
+
+def result_or_one_line(example: Path, overrides: list[str]) -> None:
+    """A run of ``example`` with ``overrides`` gives a JSON-clean result (no NaN or infinity left)
+    or one UserError line, never anything else."""
     try:
-        res = vnetsim.run(str(EXAMPLE), overrides=overrides)
+        res = vnetsim.run(str(example), overrides=overrides)
     except UserError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
-    res.to_json()          # JSON-clean: no NaN or infinity left
+    res.to_json()
