@@ -165,7 +165,7 @@ def store_sections(path: Path) -> tuple[str, list[Section]]:
     points, replications merged."""
     from vnetsim.results.store import read_rows
 
-    rows = read_rows(path)
+    rows = read_rows(path, command="report")
     if not rows:
         from vnetsim.errors import UserError
 

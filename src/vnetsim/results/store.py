@@ -235,10 +235,11 @@ def export(path: str | Path, out: str | Path, fmt: str, where: str | None = None
         con.close()
 
 
-def read_rows(path: str | Path, where: str | None = None) -> list[dict[str, Any]]:
-    """The runs matching ``where`` as flat dictionaries, without ``result_json`` (no pandas needed)."""
+def read_rows(path: str | Path, where: str | None = None, command: str = "results") -> list[dict[str, Any]]:
+    """The runs matching ``where`` as flat dictionaries, without ``result_json`` (no pandas needed);
+    ``command`` names the command in an error line."""
     duckdb = _duckdb()
-    con = connect(path, "results", read_only=True)
+    con = connect(path, command, read_only=True)
     try:
         cur = con.execute(f"SELECT * EXCLUDE ({', '.join(EXPORT_SKIP)}) FROM runs{_where(where)} "
                           "ORDER BY finished_at, key, row")
