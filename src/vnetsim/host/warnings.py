@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 SATURATED = 0.98         # useful + overhead share of the window at which a core never waited for work
 GROWTH_MIN_PACKETS = 64  # a backlog of a few packets is never a trend
 
@@ -55,9 +57,10 @@ def _empty_queues(stage, nic: str, ring_names: list[str], who: str) -> list[str]
     if len(ring_names) < 2:
         return []
     index = {n: k for k, n in enumerate(stage.ring_names)}
-    fed = {int(r) for r in stage.ring_of_flow if r >= 0}
-    flows = sum(1 for r in stage.ring_of_flow if r >= 0 and stage.ring_names[int(r)] in ring_names)
-    empty = [n for n in ring_names if index[n] not in fed]
+    ring_of_flow = np.asarray(stage.ring_of_flow)
+    per_ring = np.bincount(ring_of_flow[ring_of_flow >= 0], minlength=len(stage.ring_names))
+    flows = int(sum(per_ring[index[n]] for n in ring_names))
+    empty = [n for n in ring_names if per_ring[index[n]] == 0]
     if not flows or not empty:
         return []
     head = f"{who}: {len(empty)} of {len(ring_names)} {nic} queues receive no flow and stay empty ({_names(empty)})"
