@@ -37,6 +37,8 @@ from vnetsim.edge.uplink_kernel import (
     jitter_draws,
     place,
     record_sojourns,
+    ring_buffered,
+    ring_grow,
     serve,
 )
 from vnetsim.engine.histogram import LogHistogram
@@ -54,7 +56,6 @@ UPLINK_STATS = np.dtype([(c, np.float64) for c in _COLS] + [("max_backlog_bytes"
                                                            ("buffered_bytes", np.float64)])
 _LAST, _NEXT_OUT, _MAX_BACKLOG = (STATE_COLS.index(c) for c in ("last_departure_ns", "next_outage_ns",
                                                                  "max_backlog_bytes"))
-_HEAD, _COUNT = RING_AT_COLS.index("ring_head"), RING_AT_COLS.index("ring_count")
 _SPARE_BUCKETS = 4       # exits up to a quarter of the chunk's span after its last arrival get buckets
 
 
@@ -103,18 +104,11 @@ class UplinkStage:
         self.out_buffers = _Buffers(2, 1)
 
     def _grow(self) -> None:
-        """Double every queue's ring, keeping each queue's entries in order from slot 0."""
-        w = self.ring.shape[1]
-        ring = np.zeros((self.n, 2 * w, 2))
-        ring[:, :w] = self._ring_in_order()
+        """Double every queue's ring, keeping each queue's entries in order from slot 0 (only the
+        live entries are copied; the new ring's other slots are zero pages until written)."""
+        ring = np.zeros((self.n, 2 * self.ring.shape[1], 2))
+        ring_grow(self.ring, self.ring_at, ring)
         self.ring = ring
-        self.ring_at[:, _HEAD] = 0
-
-    def _ring_in_order(self) -> np.ndarray:
-        """Each queue's ring from its head: (n, width, 2), the first ``count`` rows live."""
-        w = self.ring.shape[1]
-        idx = (self.ring_at[:, _HEAD, None] + np.arange(w)[None, :]) % w
-        return np.take_along_axis(self.ring, idx[:, :, None], axis=1)
 
     def _scratch(self, n: int, n_buckets: int) -> None:
         """Per-call lists, kept between calls and doubled when a chunk is larger (no allocation per chunk)."""
@@ -185,10 +179,10 @@ class UplinkStage:
 
     def buffered_at(self, t_ns: float) -> tuple[np.ndarray, np.ndarray]:
         """Per queue, messages and bytes accepted and not fully sent at ``t_ns``."""
-        ring = self._ring_in_order()
-        live = np.arange(ring.shape[1])[None, :] < self.ring_at[:, _COUNT, None]
-        left = live & (ring[:, :, 0] > t_ns)
-        return left.sum(axis=1), np.where(left, ring[:, :, 1], 0.0).sum(axis=1)
+        messages = np.zeros(self.n, np.int64)
+        nbytes = np.zeros(self.n)
+        ring_buffered(self.ring, self.ring_at, float(t_ns), messages, nbytes)
+        return messages, nbytes
 
     def stats(self) -> UplinkStats:
         acc = self.state[:, len(STATE_COLS):] - self._window_start

@@ -240,6 +240,42 @@ def record_sojourns(exit_t, t, t0, bucket, lo, counts, stats):
     stats_store(stats, st)
 
 
+@numba.njit(cache=True, nogil=True)
+def ring_grow(ring, ring_at, new):
+    """Copy each queue's live ring entries, from its head, to slot 0.. of ``new`` (wider) and
+    set the heads to 0: only the live entries are touched (the rest of ``new`` stays as it is),
+    where copying whole rings in order cost tens of ms once they are thousands deep."""
+    width = ring.shape[1]
+    for q in range(ring.shape[0]):
+        h = ring_at[q, _HEAD]
+        for r in range(ring_at[q, _COUNT]):
+            new[q, r, 0] = ring[q, h, 0]
+            new[q, r, 1] = ring[q, h, 1]
+            h += 1
+            if h == width:
+                h = 0
+        ring_at[q, _HEAD] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def ring_buffered(ring, ring_at, t_ns, messages, nbytes):
+    """Per queue, the messages and bytes of its live ring entries departing after ``t_ns``."""
+    width = ring.shape[1]
+    for q in range(ring.shape[0]):
+        h = ring_at[q, _HEAD]
+        m = 0
+        b = 0.0
+        for _ in range(ring_at[q, _COUNT]):
+            if ring[q, h, 0] > t_ns:
+                m += 1
+                b += ring[q, h, 1]
+            h += 1
+            if h == width:
+                h = 0
+        messages[q] = m
+        nbytes[q] = b
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _before(ta, pa, tb, pb):
     return ta < tb or (ta == tb and pa < pb)
