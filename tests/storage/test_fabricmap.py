@@ -311,8 +311,12 @@ def test_a_fabric_bound_host_rebuild_costs_durability():
     bound, free = row("48x25G+1x25G"), row("48x25G+8x100G")
     fb = bound["availability"]["fabric_bound"]
     assert fb["stretch"] == pytest.approx(bound["rebuild"]["fabric"]["resync"]["stretch"]) and fb["stretch"] > 1
-    assert fb["rebuild_bandwidth_bps"] == pytest.approx(
-        bound["availability"]["spec"]["rebuild_bandwidth_bps"] / fb["stretch"])
+    # only a host failed: every class takes the host's stretch, the host's own
+    assert [fb["stretches"][c]["own"] for c in ("device", "host", "fault_domain")] == [False, True, False]
+    assert all(fb["stretches"][c]["stretch"] == fb["stretch"] for c in ("device", "fault_domain"))
+    spec = bound["availability"]["spec"]
+    copy_s = spec["data_per_host_bytes"] * spec["rebuild_bytes_per_byte"] * 8 / spec["rebuild_bandwidth_bps"]
+    assert fb["rebuild_s"]["host"] == pytest.approx(spec["repair_delay_s"] + copy_s * fb["stretch"])
     host_bound = bound["availability"]["markov"]["annual_loss_probability"]["value"]
     assert fb["markov"]["annual_loss_probability"]["value"] > host_bound
     assert not free["rebuild"]["fabric"]["resync"]["fabric_bound"] and "fabric_bound" not in free["availability"]

@@ -95,8 +95,10 @@ def fabric_figure(rows: list[dict]) -> Figure | None:
                               for r in have]))
 
     def resync(r: dict) -> str:
-        rs = ((r.get("rebuild") or {}).get("fabric") or {}).get("resync")
-        return "-" if not rs else cells.duration(None if rs["duration_s"] is None else rs["duration_s"] * 1e9)
+        """Every resync's time on the fabric, in the order of the failures' outcomes."""
+        rss = [rs for rs in ((r.get("rebuild") or {}).get("fabric") or {}).get("resyncs") or [] if rs]
+        return "-" if not rss else " / ".join(
+            cells.duration(None if rs["duration_s"] is None else rs["duration_s"] * 1e9) for rs in rss)
 
     table = Table(["variant", "level", "busiest link", "per-pair mean", "drops", "resync on the fabric"],
                   [[r["name"], r["io"]["fabric"]["level"], r["io"]["fabric"]["links"]["max_link"],

@@ -123,28 +123,35 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
         if exc.field.startswith("storage."):
             raise
         raise exc.within("failures") from None
+    # outcomes come in time order (failures at one time in the order given)
+    order = sorted(range(len(spec.failures)), key=lambda i: (spec.failures[i].t_s, i))
+    names = [sc.failures[i].name for i in order]
     outcomes = []
-    for f, o in zip(sc.failures, res.outcomes):
+    for name, o in zip(names, res.outcomes):
         d = asdict(o)
-        d["name"] = f.name
+        d["name"] = name
         outcomes.append(d)
-    names = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
+    groups = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
     before, during = res.foreground_before, res.foreground_during_resync
     after = res.foreground_after_failure
     return {"outcomes": outcomes, "timeline": [asdict(t) for t in res.timeline],
-            "foreground_before": io_result(before, names) if before else None,
-            "foreground_after_failure": io_result(after, names) if after else None,
-            "foreground_during_resync": io_result(during, names) if during else None,
-            **({"fabric": fabric.section(res.outcomes)} if fabric is not None else {}),
+            "foreground_before": io_result(before, groups) if before else None,
+            "foreground_after_failure": io_result(after, groups) if after else None,
+            "foreground_during_resync": io_result(during, groups) if during else None,
+            **({"fabric": fabric.section(res, names)} if fabric is not None else {}),
             "notes": list(res.notes)}
 
 
 class FabricPhases:
     """``storage.fabric`` in a failure run: each foreground I/O-path spec (before, right after the
-    failure, during the first resync) runs its own traffic on the fabric first (``on_fabric``);
-    during the resync, the resync is slowed to what the fabric's links can carry with the
-    foreground (``onfabric.resync_stretch``, at most ``FABRIC_RESYNC_SHARE`` of a link), and its
-    time on the fabric is the host-bound resync time times that stretch."""
+    failure, during the first resync) runs its own traffic on the fabric first (``on_fabric``).
+    Every outcome's first resync is judged on the fabric (``judge``): its traffic matrix, built
+    from that outcome's resync plan with the foreground of its own failure (``resync_io``), gives
+    how much slower the resync must run for the fabric's links to carry it with the foreground
+    (``onfabric.resync_stretch``, at most ``FABRIC_RESYNC_SHARE`` of a link); its time on the
+    fabric is the host-bound resync time times that stretch. The first resync's I/O path runs
+    slowed to it. Link loads are cached by traffic pattern (equal failures, or equal foregrounds,
+    cost one flow-level fabric run)."""
 
     def __init__(self, sc: StorageScenario) -> None:
         from vnetsim.storage.fabricmap import fabric_placements
@@ -152,43 +159,69 @@ class FabricPhases:
         self.sc = sc
         self.placements = fabric_placements(sc)
         self.phases: dict[str, dict] = {}
-        self.stretch = 1.0                 # of the spec's (NIC-paced) resync
-        self.bottleneck: str | None = None
-        self.spec_resync_bytes_per_s = 0.0
+        self._loads: dict[tuple[bool, bytes], dict] = {}
+        self.fabric_runs = 0               # flow-level runs the judging took (the cache's effect)
+
+    def _link_loads(self, tm, background: bool) -> dict:
+        from vnetsim.storage.iopath.onfabric import link_loads
+
+        key = (background, b"".join(a.tobytes() for a in tm.frame_arrays(background)))
+        if key not in self._loads:
+            self._loads[key] = link_loads(tm, self.placements, background, self.sc.seed)
+            self.fabric_runs += 1
+        return self._loads[key]
+
+    def judge(self, io) -> tuple[float, str | None, float]:
+        """(stretch of ``io``'s background (resync) load over the fabric, its bottleneck link, the
+        resync bytes/s ``io`` carries): ``onfabric.resync_stretch`` of the spec's foreground and
+        resync link loads."""
+        from vnetsim.storage.iopath.onfabric import resync_stretch
+        from vnetsim.storage.iopath.traffic import traffic_matrix
+
+        fab = self.sc.storage.fabric
+        assert fab is not None
+        tm = traffic_matrix(io, fab.mtu)
+        stretch, where = resync_stretch(self._link_loads(tm, False), self._link_loads(tm, True))
+        offered = sum(w.iops * (1 - w.read_fraction) * w.block_bytes[0] for w in io.workloads if w.background)
+        return stretch, where, float(offered)
 
     def prepare(self, phase: str, io):
         from vnetsim.storage.fabricmap import on_fabric
-        from vnetsim.storage.iopath.onfabric import link_loads, resync_stretch, scale_background
-        from vnetsim.storage.iopath.traffic import traffic_matrix
+        from vnetsim.storage.iopath.onfabric import scale_background
 
         if phase == "during_resync" and any(w.background for w in io.workloads):
-            fab = self.sc.storage.fabric
-            assert fab is not None
-            tm = traffic_matrix(io, fab.mtu)
-            self.spec_resync_bytes_per_s = sum(w.iops * (1 - w.read_fraction) * w.block_bytes[0]
-                                               for w in io.workloads if w.background)
-            self.stretch, self.bottleneck = resync_stretch(link_loads(tm, self.placements, False, self.sc.seed),
-                                                           link_loads(tm, self.placements, True, self.sc.seed))
-            if self.stretch > 1:
-                io = scale_background(io, 1.0 / self.stretch)
+            stretch, _, _ = self.judge(io)
+            if stretch > 1:
+                io = scale_background(io, 1.0 / stretch)
         run = on_fabric(self.sc, io, self.placements)
         self.phases[phase] = run.summary
         return run.spec
 
-    def section(self, outcomes) -> dict:
-        """``before``, ``after_failure``, ``during_resync`` (each the ``io.fabric`` fields, or null)
-        and ``resync``: the first resync on the fabric."""
+    def section(self, res, names: list[str]) -> dict:
+        """``before``, ``after_failure``, ``during_resync`` (each the ``io.fabric`` fields, or null),
+        ``resyncs`` (per outcome, in the order of ``outcomes``: its first resync on the fabric, or
+        null without one) and ``resync`` (the first of them, or null)."""
         out: dict = {k: self.phases.get(k) for k in ("before", "after_failure", "during_resync")}
-        first = next((o for o in outcomes if o.resync_duration_s > 0), None)
-        if first is None or self.spec_resync_bytes_per_s <= 0:
-            out["resync"] = None
-            return out
-        nominal = first.resync_read_bytes / first.resync_duration_s        # bytes/s the hosts could give
-        stretch = float(self.stretch * nominal / self.spec_resync_bytes_per_s)
-        out["resync"] = {"offered_bps": nominal * 8.0, "stretch": stretch, "bottleneck_link": self.bottleneck,
-                         "fabric_bound": bool(stretch > 1), "host_bound_duration_s": first.resync_duration_s,
-                         "duration_s": first.resync_duration_s * max(1.0, stretch),
-                         "reprotected_s": (first.rebuild_start_s + first.resync_duration_s * max(1.0, stretch)
-                                           if first.reprotect_impossible_objects == 0 else float("inf")),
-                         "rate_bps": first.resync_bytes * 8.0 / (first.resync_duration_s * max(1.0, stretch))}
+        ios = res.resync_io or (None,) * len(res.outcomes)
+        entries = [None if io is None or plan is None else self._resync(o, plan, io, name)
+                   for o, plan, io, name in zip(res.outcomes, res.resync_plans, ios, names)]
+        out["resyncs"] = entries
+        out["resync"] = next((e for e in entries if e is not None), None)
         return out
+
+    def _resync(self, o, plan, io, name: str) -> dict | None:
+        """One outcome's resync on the fabric: the stretch over the host-bound rate (the spec's
+        resync is paced at the NICs, ``timeline.RESYNC_NIC_SHARE``: scaled back to the plan's
+        rate), the time and re-protection that follow."""
+        spec_stretch, where, spec_bytes_per_s = self.judge(io)
+        if plan.duration_s <= 0 or spec_bytes_per_s <= 0:
+            return None
+        nominal = plan.read_bytes / plan.duration_s        # bytes/s the hosts could give
+        stretch = float(spec_stretch * nominal / spec_bytes_per_s)
+        slow = max(1.0, stretch)
+        duration = o.resync_duration_s * slow
+        return {"name": name, "kind": o.event.kind, "offered_bps": nominal * 8.0, "stretch": stretch,
+                "bottleneck_link": where, "fabric_bound": bool(stretch > 1),
+                "host_bound_duration_s": o.resync_duration_s, "duration_s": duration,
+                "reprotected_s": o.rebuild_start_s + duration if o.reprotect_impossible_objects == 0 else float("inf"),
+                "rate_bps": o.resync_bytes * 8.0 / duration}

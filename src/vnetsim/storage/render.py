@@ -109,8 +109,8 @@ def _what_if(row: dict) -> str:
     return f"{upto('accessible')} / {upto('reprotectable')}"
 
 
-def _montecarlo_downtime(row: dict) -> str:
-    mc = _get(row, "availability", "montecarlo", "downtime_s_per_year")
+def _montecarlo_downtime(row: dict, where: tuple[str, ...] = ()) -> str:
+    mc = _get(row, "availability", *where, "montecarlo", "downtime_s_per_year")
     if mc is None:
         return "-"
     return f"{duration(mc['value'] * 1e9)} [{duration(mc['low'] * 1e9)}, {duration(mc['high'] * 1e9)}]"
@@ -157,10 +157,26 @@ def _resync_latency(row: dict, group: str) -> str:
 
 
 def _fabric_bound_loss(row: dict) -> str:
+    """The annual loss probability with the rebuilds on the fabric (Markov's, else the first method's)."""
     fb = _get(row, "availability", "fabric_bound")
     if fb is None:
         return "-"
-    return f"{fb['markov']['annual_loss_probability']['value']:.3g} (rebuild {fb['stretch']:.3g}x slower)"
+    if "not_computed" in fb:
+        return f"- ({fb['not_computed']})"
+    method = "markov" if "markov" in fb else next((m for m in ("montecarlo", "importance") if m in fb), None)
+    if method is None:
+        return "-"
+    tail = "" if method == "markov" else f" ({method})"
+    return f"{fb[method]['annual_loss_probability']['value']:.3g}{tail}"
+
+
+def _fabric_stretches(row: dict) -> str:
+    """Each rebuild class's fabric stretch (device / host / fault domain), a borrowed one marked *."""
+    st = _get(row, "availability", "fabric_bound", "stretches")
+    if not st:
+        return "-"
+    return " / ".join("never" if v["stretch"] is None else f"{v['stretch']:.3g}x" + ("" if v["own"] else "*")
+                      for v in (st["device"], st["host"], st["fault_domain"]))
 
 
 def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
@@ -177,10 +193,13 @@ def _availability_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str
         ]
     if any(_get(r, "availability", "fabric_bound") for r in rows):
         out.append(("data loss / year, rebuild on the fabric", _fabric_bound_loss))
+        out.append(("fabric stretch of device / host / rack rebuilds", _fabric_stretches))
     if any(_get(r, "availability", "what_if") for r in rows):
         out.append(("hosts that may fail: accessible / re-protectable", _what_if))
     if any(_get(r, "availability", "montecarlo") is not None for r in rows):
         out.append(("downtime / year (Monte Carlo, 95 %)", _montecarlo_downtime))
+    if any(_get(r, "availability", "fabric_bound", "montecarlo") is not None for r in rows):
+        out.append(("same, rebuild on the fabric", functools.partial(_montecarlo_downtime, where=("fabric_bound",))))
     groups: list[str] = []
     for r in rows:
         for g in (_get(r, "io", "groups") or {}):
@@ -231,17 +250,27 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         p = f["pair_fabric_ns"]
         return f"{duration(p['mean'])} / {duration(p['max'])}"
 
-    def resync_time(r: dict) -> str:
-        rs = _get(r, "rebuild", "fabric", "resync")
-        if not rs:
-            return "-"
+    def judged(r: dict) -> list[tuple[dict, dict]]:
+        """(outcome, its resync on the fabric) of every outcome that had one."""
+        outs = _get(r, "rebuild", "outcomes") or []
+        resyncs = _get(r, "rebuild", "fabric", "resyncs") or []
+        return [(o, rs) for o, rs in zip(outs, resyncs) if rs]
+
+    def one(o: dict, rs: dict) -> str:
         if rs["duration_s"] is None:
             return f"never (the foreground fills {rs['bottleneck_link']})"
         tail = f" (fabric-bound: {rs['bottleneck_link']})" if rs["fabric_bound"] else " (host-bound)"
-        first = _first_outcome(r)
-        again = "" if rs.get("reprotected_s") is None or first is None else \
-            f", re-protected after {_seconds(rs['reprotected_s'] - first['event']['t_s'])}"
+        again = "" if rs.get("reprotected_s") is None else \
+            f", re-protected after {_seconds(rs['reprotected_s'] - o['event']['t_s'])}"
         return _seconds(rs["duration_s"]) + tail + again
+
+    def resync_time(r: dict) -> str:
+        both = judged(r)
+        return "-" if not both else one(*both[0])
+
+    def later(r: dict) -> str:
+        both = judged(r)[1:]
+        return "-" if not both else "; ".join(f"{o['name']}: {one(o, rs)}" for o, rs in both)
 
     return [
         ("fabric", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: f"{f['topology']} ({f['level']} level"
@@ -256,6 +285,7 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
                                                                  busiest)),
         ("fabric per pair in resync", lambda r: _fabric_cell(_get(r, "rebuild", "fabric", "during_resync"), pairs)),
         ("resync time on the fabric", resync_time),
+        ("later resyncs on the fabric", later),
     ]
 
 

@@ -3,7 +3,6 @@ their inputs, each mapped from the scenario by ``storage.mapping`` and reported 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from vnetsim.storage.config import StorageScenario
@@ -30,13 +29,13 @@ def run_scenario(sc: StorageScenario, progress: Callable[[float], None] | None =
         from vnetsim.storage.rebuildmap import rebuild_section
 
         row["rebuild"] = rebuild_section(sc, sz)
-    resync = ((row.get("rebuild") or {}).get("fabric") or {}).get("resync")
-    first = next((o for o in (row.get("rebuild") or {}).get("outcomes", []) if o["resync_duration_s"] > 0), None)
-    if (resync and resync["fabric_bound"] and sc.availability.enabled and first is not None
-            and first["event"]["kind"] == "host" and math.isfinite(resync["stretch"])):
-        from vnetsim.storage.reliability import fabric_bound_availability
+    resyncs = ((row.get("rebuild") or {}).get("fabric") or {}).get("resyncs") or []
+    if sc.availability.enabled and resyncs:
+        from vnetsim.storage.reliability import fabric_bound_availability, kind_stretches
 
-        row["availability"]["fabric_bound"] = fabric_bound_availability(sc, sz, resync["stretch"])
+        stretches = kind_stretches(sc, resyncs)
+        if any(v["stretch"] > 1 for v in stretches.values()):
+            row["availability"]["fabric_bound"] = fabric_bound_availability(sc, sz, stretches)
     row["notes"] = list(sz.notes)
     fabric_notes = list(((row.get("io") or {}).get("fabric") or {}).get("notes") or [])
     during = ((row.get("rebuild") or {}).get("fabric") or {}).get("during_resync") or {}

@@ -72,6 +72,10 @@ class AvailabilitySpec:
     repair_delay_s: float = REPAIR_DELAY_S     # wait before rebuilding absent components
     data_per_host_bytes: float = 5e12          # used data on one host (what a host's rebuild copies)
     rebuild_bandwidth_bps: float = 10e9        # resync bandwidth the cluster gives one rebuild
+    rebuild_bytes_per_byte: float = 1.0        # bytes through that bandwidth per byte rebuilt (1: sent once)
+    device_rebuild_stretch: float = 1.0        # a device rebuild's copy takes this many times longer
+    host_rebuild_stretch: float = 1.0          # a host's (the fabric's slow-down; 1: host-bound)
+    fault_domain_rebuild_stretch: float = 1.0  # a fault domain's (rack's)
     intersite_bandwidth_bps: float = 10e9      # resync bandwidth between the data sites (stretched)
     host_repair_s: float = 3 * 86400.0         # a failed host repaired or replaced, back with its data
     fault_domain_repair_s: float = 86400.0     # a failed rack back (power, top-of-rack switch)
@@ -107,22 +111,29 @@ class AvailabilitySpec:
             return self.parity_fragments + 1 if (self.witness and self.sites == 1) else 2 * self.parity_fragments + 1
         return self.data_fragments + self.parity_fragments
 
+    def copy_s(self, data_bytes: float) -> float:
+        """Time to rebuild ``data_bytes`` over the rebuild bandwidth: ``data * rebuild_bytes_per_byte
+        * 8 / rebuild_bandwidth_bps`` (before any stretch)."""
+        return data_bytes * self.rebuild_bytes_per_byte * 8.0 / self.rebuild_bandwidth_bps
+
     @property
     def device_rebuild_s(self) -> float:
-        """Time to rebuild one failed device's data (degraded: at once)."""
-        return self.data_per_host_bytes / self.devices_per_host * 8.0 / self.rebuild_bandwidth_bps
+        """Time to rebuild one failed device's data (degraded: at once), times its stretch."""
+        return self.copy_s(self.data_per_host_bytes / self.devices_per_host) * self.device_rebuild_stretch
 
     @property
     def host_rebuild_s(self) -> float:
-        """Time to re-protect one failed host: the repair delay (absent) plus copying its data."""
+        """Time to re-protect one failed host: the repair delay (absent) plus copying its data
+        (times its stretch)."""
         delay = self.repair_delay_s if self.host_semantics == "absent" else 0.0
-        return delay + self.data_per_host_bytes * 8.0 / self.rebuild_bandwidth_bps
+        return delay + self.copy_s(self.data_per_host_bytes) * self.host_rebuild_stretch
 
     @property
     def fault_domain_rebuild_s(self) -> float:
-        """Time to re-protect a failed fault domain: the repair delay plus copying all its hosts' data."""
+        """Time to re-protect a failed fault domain: the repair delay plus copying all its hosts' data
+        (times its stretch)."""
         fault_domain_bytes = self.hosts_per_fault_domain * self.data_per_host_bytes
-        return self.repair_delay_s + fault_domain_bytes * 8.0 / self.rebuild_bandwidth_bps
+        return self.repair_delay_s + self.copy_s(fault_domain_bytes) * self.fault_domain_rebuild_stretch
 
     @property
     def site_copy_resync_s(self) -> float:
@@ -262,5 +273,10 @@ def _check(s: AvailabilitySpec) -> None:
     for name in ("data_per_host_bytes", "rebuild_bandwidth_bps", "intersite_bandwidth_bps", "host_repair_s",
                  "fault_domain_repair_s", "site_repair_s", "witness_repair_s"):
         _positive(name, getattr(s, name))
+    for name in ("rebuild_bytes_per_byte", "device_rebuild_stretch", "host_rebuild_stretch",
+                 "fault_domain_rebuild_stretch"):
+        value = getattr(s, name)
+        if not (math.isfinite(value) and value >= 1):
+            raise ModelError(name, f"must be at least 1 and finite, got {value}", f"set {name} to 1 or more")
     if s.host_semantics not in ("absent", "degraded"):
         raise ModelError("host_semantics", f"unknown semantics {s.host_semantics!r}", "use absent or degraded")

@@ -16,37 +16,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numba
 import numpy as np
 
-from vnetsim.storage.rebuild.spec import RebuildCluster, RebuildSpec
+from vnetsim.storage.rebuild.spec import ADAPTIVE_SHARE, RebuildCluster, RebuildSpec, ResyncPlan
 
 
-@dataclass
-class ResyncPlan:
-    """One resync: the components to (re)write, bytes per host and pair, and its timing."""
-
-    moves: list[tuple[int, int, int, int]] = field(default_factory=list)   # (set, object, component, host)
-    written_bytes: float = 0.0
-    read_bytes: float = 0.0
-    inter_site_bytes: float = 0.0
-    impossible: set[tuple[int, int]] = field(default_factory=set)         # (set, object)
-    pair_bytes: dict[tuple[int, int], float] = field(default_factory=dict)  # (source, target) -> bytes
-    host_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    duration_s: float = 0.0
-    rate_bps: float = 0.0
+def resync_rates(capacity_bps, foreground_bps, throttle_bps: float, adaptive: bool,
+                 adaptive_share: float = ADAPTIVE_SHARE) -> np.ndarray:
+    """The bits per second hosts give a resync: their resync capacity less what foreground I/O
+    uses of it, at least ``adaptive_share`` of the capacity under adaptive resync, at most the
+    throttle. The one formula of both the rebuild timeline (``host_rates``) and the availability
+    model's rebuild bandwidth (``vnetsim.storage.reliability``)."""
+    cap = np.asarray(capacity_bps, np.float64)
+    rate = np.maximum(cap - np.asarray(foreground_bps, np.float64), 0.0)
+    if adaptive:
+        rate = np.maximum(rate, adaptive_share * cap)
+    return np.minimum(rate, throttle_bps)
 
 
 def host_rates(cluster: RebuildCluster, spec: RebuildSpec) -> np.ndarray:
-    """Per host, the bits per second it gives a resync (see the module docstring)."""
+    """Per host, the bits per second it gives a resync (``resync_rates``)."""
     cap = np.asarray(cluster.resync_bps, np.float64)
     fg = np.asarray(cluster.foreground_bps, np.float64) if cluster.foreground_bps else np.zeros_like(cap)
-    rate = np.maximum(cap - fg, 0.0)
-    if spec.adaptive:
-        rate = np.maximum(rate, spec.adaptive_share * cap)
-    return np.minimum(rate, spec.throttle_bps)
+    return resync_rates(cap, fg, spec.throttle_bps, spec.adaptive, spec.adaptive_share)
 
 
 IMPOSSIBLE = -2                  # no target (WITNESS_HOST, -1, is a place)

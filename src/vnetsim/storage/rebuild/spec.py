@@ -31,6 +31,7 @@ FailureKind = Literal["device", "disk_group", "host", "rack", "site", "witness",
 FAILURE_KINDS: tuple[str, ...] = ("device", "disk_group", "host", "rack", "site", "witness", "inter_site_link")
 DEGRADED_KINDS = frozenset({"device", "disk_group"})     # rebuilt at once
 WITNESS_HOST = -1                                         # the witness host / appliance in ``hosts``
+ADAPTIVE_SHARE = 0.2     # adaptive resync keeps at least this share of a host's resync bandwidth (assumption)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class RebuildSpec:
     stall_s: float = 6.0
     throttle_bps: float = float("inf")     # per host; vSAN's manual throttle is 0-512 Mbps
     adaptive: bool = True
-    adaptive_share: float = 0.2
+    adaptive_share: float = ADAPTIVE_SHARE
     foreground: IOPathSpec | None = None
 
 
@@ -146,11 +147,31 @@ class FailureOutcome:
     inter_site_bytes: float
 
 
+@dataclass
+class ResyncPlan:
+    """One resync: the components to (re)write, bytes per host and pair, and its timing."""
+
+    moves: list[tuple[int, int, int, int]] = field(default_factory=list)   # (set, object, component, host)
+    written_bytes: float = 0.0
+    read_bytes: float = 0.0
+    inter_site_bytes: float = 0.0
+    impossible: set[tuple[int, int]] = field(default_factory=set)         # (set, object)
+    pair_bytes: dict[tuple[int, int], float] = field(default_factory=dict)  # (source, target) -> bytes
+    host_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    duration_s: float = 0.0
+    rate_bps: float = 0.0
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     """What ``simulate`` returns: the timeline, one outcome per failure, and the foreground latency
     before the failures, right after the first that takes hosts away (``foreground_after_failure``)
-    and during the first resync, when a foreground I/O path was given."""
+    and during the first resync, when a foreground I/O path was given.
+
+    Per outcome (in the order of ``outcomes``): ``resync_plans``, its first resync (a
+    ``ResyncPlan``: bytes per host and per source-target pair; None when it had none), and
+    ``resync_io``, the foreground I/O-path spec while that resync runs with the resync as
+    background load (None without a resync or a foreground; empty without a foreground)."""
 
     timeline: tuple[TimelineEntry, ...]
     outcomes: tuple[FailureOutcome, ...]
@@ -158,3 +179,5 @@ class RebuildResult:
     foreground_during_resync: IOPathResult | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     foreground_after_failure: IOPathResult | None = None
+    resync_plans: tuple[ResyncPlan | None, ...] = ()
+    resync_io: tuple[IOPathSpec | None, ...] = ()

@@ -290,7 +290,9 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
     that takes hosts away (their VMs restarted in their site, I/O on the components left), and
     during the first resync. ``prepare(phase, io_spec)``, when given, turns each of those I/O-path
     specs (``phase``: ``before``, ``after_failure``, ``during_resync``) into the one that runs (the
-    storage kind puts its traffic on a fabric there)."""
+    storage kind puts its traffic on a fabric there). Every outcome's first resync plan, and with a
+    foreground the I/O-path spec while it runs (``resync_io``, built but not run: the storage kind
+    judges each on its fabric), are in the result."""
 
     def io_simulate(io: IOPathSpec, phase: str, **kw) -> IOPathResult:
         return _io_simulate(prepare(phase, io) if prepare is not None else io, **kw)
@@ -304,6 +306,7 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
     before: IOPathResult | None = None
     after: IOPathResult | None = None
     during: IOPathResult | None = None
+    resync_io: tuple[IOPathSpec | None, ...] = ()
     if spec.foreground is not None:
         before = io_simulate(spec.foreground, "before", duration_s=io_duration_s, seed=seed)
         hit = next((o.event for o in outcomes if o.components_lost and o.event.kind in HOSTS_DOWN_KINDS), None)
@@ -312,16 +315,24 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
             down[tl._hosts_of(hit)] = True
             after = io_simulate(_during_resync(spec, ResyncPlan(), down), "after_failure", duration_s=io_duration_s,
                                 seed=seed)
-        first = next((k for k, p in enumerate(tl.plans) if p is not None and p.duration_s > 0), None)
+        resync_io = tuple(None if p is None or p.duration_s <= 0 else
+                          _during_resync(spec, p, _down_during(tl, outcomes[k])) for k, p in enumerate(tl.plans))
+        first = next((k for k, io in enumerate(resync_io) if io is not None), None)
         if first is not None:
-            plan = tl.plans[first]
-            assert plan is not None
-            f = outcomes[first].event
-            down = np.zeros(spec.cluster.hosts, bool)
-            if f.kind not in DEGRADED_KINDS and f.kind not in ("witness", "inter_site_link"):
-                down[tl._hosts_of(f)] = outcomes[first].rebuild_start_s < f.recover_s
-            during = io_simulate(_during_resync(spec, plan, down), "during_resync", duration_s=io_duration_s,
-                                 seed=seed)
+            io = resync_io[first]
+            assert io is not None
+            during = io_simulate(io, "during_resync", duration_s=io_duration_s, seed=seed)
         else:
             notes.append("no resync ran, so there is no foreground latency during one")
-    return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after)
+    return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after,
+                         tuple(tl.plans), resync_io)
+
+
+def _down_during(tl: _Timeline, outcome: FailureOutcome) -> np.ndarray:
+    """Per host, whether it is down while ``outcome``'s first resync runs: the failure's hosts, when
+    the rebuild starts before they come back (a device, witness or link failure takes none)."""
+    f = outcome.event
+    down = np.zeros(tl.spec.cluster.hosts, bool)
+    if f.kind not in DEGRADED_KINDS and f.kind not in ("witness", "inter_site_link"):
+        down[tl._hosts_of(f)] = outcome.rebuild_start_s < f.recover_s
+    return down
