@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetsim.errors import UserError
-from vnetsim.kinds import Kind, PcapRequest, RunOptions, all_kinds, get_kind, kind_of
+from vnetsim.kinds import Kind, PcapRequest, RunOptions, get_kind, kind_of, summaries
 from vnetsim.results.result import Result
 from vnetsim.scenario.loader import LoadedVariant, load_variants, option_overrides, read_yaml
 
@@ -174,7 +174,7 @@ def schema_for(kind: str) -> dict:
 
 def kinds() -> dict[str, str]:
     """Installed scenario kinds and what each models."""
-    return {name: k.summary for name, k in all_kinds().items()}
+    return summaries()
 
 
 def render(result: Result, console) -> None:

@@ -19,12 +19,14 @@ capabilities) turn it into ``file: variant: field: what (fix)``.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from vnetsim.errors import ModelError, ScenarioError, UserError
@@ -238,3 +240,22 @@ def kind_of(doc: dict, source: str = "") -> Kind:
             return kind
     raise ScenarioError(source or "scenario", "matches no installed scenario kind",
                         f"add 'kind: NAME' (one of: {', '.join(kinds)})")
+
+
+def summaries() -> dict[str, str]:
+    """Installed scenario kinds and what each models (``vnetsim.kinds()``)."""
+    return {name: k.summary for name, k in all_kinds().items()}
+
+
+class _CallableModule(ModuleType):
+    """This module, callable as ``summaries``.
+
+    ``vnetsim.kinds()`` is the API's list of kinds, and ``vnetsim.kinds`` is also this module's name:
+    once anything imports the module, Python sets the package's attribute ``kinds`` to it, and the
+    API function would be gone. Calling the module gives the same answer, so both spellings work."""
+
+    def __call__(self) -> dict[str, str]:
+        return summaries()
+
+
+sys.modules[__name__].__class__ = _CallableModule

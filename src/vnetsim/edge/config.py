@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vnetsim.host import Host
 from vnetsim.scenario.base import VariantsField
-from vnetsim.units import BitRateBps, Bytes, CostSpec, DurationNs, FrequencyHz, parse_cost
+from vnetsim.units import parse_cost
+from vnetsim.units.fields import BitRateBps, Bytes, CostSpec, DurationNs, FrequencyHz
 
 MAX_SENSORS = 10**9
 MAX_SITES = 100_000

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from vnetsim.fabric.ports import MAX_PORT_SPEED_BPS, MIN_PORT_SPEED_BPS, parse_groups
 from vnetsim.host import Host
 from vnetsim.traffic.config import MAX_FRAME_BYTES, MIN_FRAME_BYTES
-from vnetsim.units import BitRateBps, Bytes, DurationNs
+from vnetsim.units.fields import BitRateBps, Bytes, DurationNs
 
 TOPOLOGIES = ("single_switch", "l2_stp", "three_tier", "spine_leaf", "super_spine", "fat_tree")
 

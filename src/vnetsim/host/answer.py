@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vnetsim.units import Bytes, CostSpec, DurationNs
+from vnetsim.units.fields import Bytes, CostSpec, DurationNs
 
 # Half of the native-to-native ping median round trip (18 us) of VMware's vSphere 5.5 latency
 # paper: the client's own send and receive stacks and the cable, as one fixed time (an assumption:

@@ -15,7 +15,8 @@ from vnetsim.host.answer import Forward, Respond
 from vnetsim.host.drivers import ADAPTIVE_ALGORITHMS, PNIC_PROFILES, VNIC_PROFILES
 from vnetsim.host.sockets import SocketCosts
 from vnetsim.nic import OffloadConfig, OffloadCostConfig, OverlayConfig, SteeringConfig
-from vnetsim.units import BitRateBps, Bytes, Cost, CostSpec, DurationNs, FrequencyHz, parse_cost
+from vnetsim.units import Cost, parse_cost
+from vnetsim.units.fields import BitRateBps, Bytes, CostSpec, DurationNs, FrequencyHz
 
 
 class Strict(BaseModel):

@@ -16,7 +16,8 @@ from vnetsim.host.config import Host
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.scenario.base import Variant, VariantsField
 from vnetsim.traffic.config import TrafficConfig, mean_size_bytes
-from vnetsim.units import DurationNs, Rate, RateSpec, format_duration_ns, format_rate, format_seconds
+from vnetsim.units import Rate, format_duration_ns, format_rate, format_seconds
+from vnetsim.units.fields import DurationNs, RateSpec
 
 # The host path's documented throughput, one core (README, Performance: 9.4-11.5 M packets/s).
 HOST_PACKETS_PER_S = 10e6

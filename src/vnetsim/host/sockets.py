@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vnetsim.units import Cost, CostSpec, DurationNs, parse_cost
+from vnetsim.units import Cost, parse_cost
+from vnetsim.units.fields import CostSpec, DurationNs
 
 ARRAKIS_CLOCK_HZ = 2.2e9        # Xeon E5-2430 of the Arrakis measurement
 DRIVER_CYCLES = 500             # the kernel driver's per-packet cost the model already charges (Emmerich)

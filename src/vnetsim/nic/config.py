@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vnetsim.errors import ScenarioError
 from vnetsim.nic.rss_key import KEY_BYTES, MICROSOFT_KEY
-from vnetsim.units import Bytes, CostSpec, parse_cost
+from vnetsim.units import parse_cost
+from vnetsim.units.fields import Bytes, CostSpec
 
 HashChoice = Literal["sd", "sdfn"]
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vnetsim.scenario.base import VariantsField
 from vnetsim.storage.devices import DEVICE_KINDS, parse_device_groups
 from vnetsim.storage.limits import MAX_HOSTS, MAX_HOSTS_PER_SITE
-from vnetsim.units import BitRateBps, Bytes, DurationNs
+from vnetsim.units.fields import BitRateBps, Bytes, DurationNs
 
 MAX_DISK_GROUPS = 5             # OSA: up to 5 disk groups per host
 MAX_CAPACITY_DEVICES_PER_GROUP = 7   # OSA: 1 cache + up to 7 capacity devices per disk group

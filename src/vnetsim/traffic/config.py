@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vnetsim.units import DurationNs, RateSpec
+from vnetsim.units.fields import DurationNs, RateSpec
 
 MIN_FRAME_BYTES = 64
 MAX_FRAME_BYTES = 9018 + 70  # jumbo frame plus an IPv6 VXLAN outer header

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
-
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from typing import Literal
 
 _NUMBER = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 _QUANTITY = re.compile(rf"^\s*{_NUMBER}\s*([A-Za-z/%µ]*(?:/s)?)\s*$")
@@ -201,23 +199,3 @@ def format_rate(value: float, kind: str) -> str:
         if value >= scale:
             return f"{value / scale:.4g}{prefix}{kind}"
     return f"{value:.4g}{kind}"
-
-
-def _unit_schema(what: str, example: str, number_too: bool = True) -> WithJsonSchema:
-    text = {"type": "string", "description": f"{what}, e.g. {example!r}"}
-    return WithJsonSchema({"anyOf": [text, {"type": "number"}]} if number_too else text)
-
-
-# Pydantic field types: parse on input (the JSON Schema says what may be written), serialise back
-# to readable strings where the value is not a plain number.
-DurationNs = Annotated[float, BeforeValidator(parse_duration_ns),
-                       _unit_schema("a duration with a unit (ns, us, ms, s); a bare 0 is allowed", "50us")]
-Bytes = Annotated[int, BeforeValidator(parse_bytes), _unit_schema("bytes (B, kB, MB, KiB, MiB...)", "9KiB")]
-BitRateBps = Annotated[float, BeforeValidator(parse_bit_rate_bps),
-                       _unit_schema("a bit rate (bps, kbps, Mbps, Gbps)", "10Gbps", False)]
-FrequencyHz = Annotated[float, BeforeValidator(parse_frequency_hz),
-                        _unit_schema("a rate per second (/s, Hz, kHz, GHz); a bare number is per second", "4000/s")]
-RateSpec = Annotated[Rate, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str),
-                     _unit_schema("a traffic rate: packets (pps) or bits on the wire (bps) per second", "2Mpps", False)]
-CostSpec = Annotated[Cost, BeforeValidator(parse_cost), PlainSerializer(str, return_type=str),
-                     _unit_schema("CPU work: a duration or cycles of the core's clock", "500cycles", False)]

@@ -17,7 +17,7 @@ from vnetsim.engine.rng import stream
 from vnetsim.errors import ModelError
 from vnetsim.kinds import Kind, RunOptions
 from vnetsim.traffic.arrivals import PoissonArrivals
-from vnetsim.units import DurationNs, RateSpec
+from vnetsim.units.fields import DurationNs, RateSpec
 
 
 class Link(BaseModel):
