@@ -111,7 +111,10 @@ class Kind:
     - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``;
     - ``kernels``: the modules whose compiled kernels a run needs (so a first run can say it compiles);
     - ``report``: a Result of this kind -> figure specs (``vnetsim.results.figures.Figure``) that
-      ``vnetsim report`` and ``vnetsim run --plot`` draw, each with its table.
+      ``vnetsim report`` and ``vnetsim run --plot`` draw, each with its table;
+    - ``work``: a validated variant (its ``model``) -> an estimate of its run's work, in any unit
+      proportional to CPU time (the host kind: offered packets); a sweep starts its largest points
+      first, so that its processes run out of points together (without it, points run in order).
     """
 
     name: str
@@ -130,6 +133,7 @@ class Kind:
     writes_pcap: bool = False
     kernels: Callable[[], list[str]] | None = None
     report: Callable[[Result], list[Any]] | None = None
+    work: Callable[[Any], float] | None = None
 
     def run_variant(self, variant: LoadedVariant, options: RunOptions | None = None) -> list[dict]:
         """Run one variant; a mechanism's ``ModelError`` becomes a one-line ScenarioError."""

@@ -12,7 +12,7 @@ import pytest
 from vnetsim.errors import ScenarioError
 from vnetsim.kinds import get_kind
 from vnetsim.sweep import plan
-from vnetsim.sweep.points import design_key, point_key, replication_seed
+from vnetsim.sweep.points import design_key, largest_first, point_key, replication_seed
 
 from .conftest import mm1_doc
 
@@ -115,3 +115,18 @@ def test_plain_run_ignores_the_sweep_block():
 
     res = vnetsim.run(dict(HOST, sweep={"grid": [{"path": "host.pnic.rx_queues", "values": [1, 2]}]}))
     assert len(res.variants) == 1 and np.isfinite(res.variants[0]["latency_ns"]["mean"])
+
+
+def test_host_points_carry_their_offered_packets_and_the_largest_run_first():
+    _, _, _, points = plan(HOST, grid=["traffic.flows.udp.rate=100kpps,400kpps,200kpps"], replications=2)
+    # Kind.work of the host kind: offered packets, rate x duration (2 ms), the same for each replication
+    assert [p.work for p in points] == pytest.approx([200, 200, 800, 800, 400, 400])
+    ordered = largest_first(points)
+    assert [(p.work, p.index) for p in ordered] == [(800, 2), (800, 3), (400, 4), (400, 5), (200, 0), (200, 1)]
+
+
+def test_points_of_a_kind_without_estimates_keep_the_sweep_order(mm1):
+    _, _, _, points = plan(mm1_doc(grid=[{"path": "link.arrival_rate", "values": ["100kpps", "300kpps"]}],
+                                   replications=2))
+    assert {p.work for p in points} == {0.0}
+    assert [p.index for p in largest_first(points)] == [0, 1, 2, 3]

@@ -179,4 +179,5 @@ KIND = Kind(
     writes_pcap=True,
     report=lazy("vnetsim.host.figures:host_figures"),
     kernels=lambda: ["vnetsim.engine.fifo", "vnetsim.engine.ring_server", "vnetsim.host.kernels"],
+    work=lambda scenario: scenario.packets_estimate()[0] * scenario.replications,
 )

@@ -67,6 +67,7 @@ class Point:
     seed: int
     params: dict[str, Any] = field(default_factory=dict)
     doc: dict = field(default_factory=dict)
+    work: float = 0.0              # the kind's estimate of the run's work (``Kind.work``), 0 if none
 
     def label(self) -> str:
         """``variant 'v', host.pnic.rx_queues=4, replication 2``: the point in messages."""
@@ -176,19 +177,22 @@ def build_points(doc: dict, source: str, kind: Kind, block: SweepBlock, *, overr
                 seed = replication_seed(base_seed, r)
                 run_doc = dict(resolved, seed=seed)
                 if r == 0:
-                    _validate(kind, run_doc, source, name if multiple else None, params, block, folder, cli_paths)
+                    valid = _validate(kind, run_doc, source, name if multiple else None, params, block, folder,
+                                      cli_paths)
+                    work = float(kind.work(valid)) if kind.work is not None else 0.0
                 points.append(Point(point_key(kind.name, name, run_doc, seed), design, len(points), kind.name,
-                                    source, folder, name, description, r, seed, dict(params), run_doc))
+                                    source, folder, name, description, r, seed, dict(params), run_doc, work))
     return points
 
 
 def _validate(kind: Kind, doc: dict, source: str, variant: str | None, params: dict, block: SweepBlock,
-              folder: str, cli_paths: frozenset[str]) -> None:
-    """The point's document must validate; a problem names the sweep entry that set the field."""
+              folder: str, cli_paths: frozenset[str]) -> Any:
+    """The point's document, validated (the kind's model); a problem names the sweep entry that set
+    the field."""
     model: Any = kind.model
     data = kind.prepare(doc, Path(folder)) if kind.prepare else doc
     try:
-        model.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = validation_error(source, variant, exc, model)
         loc = format_loc(tuple(exc.errors()[0]["loc"]))
@@ -199,3 +203,11 @@ def _validate(kind: Kind, doc: dict, source: str, variant: str | None, params: d
                 raise ScenarioError(where if where.startswith("--") else f"{source}: {where}",
                                     f"{path}={value!r}: {at}{err.what}", err.fix) from None
         raise err from None
+
+
+def largest_first(points: list[Point]) -> list[Point]:
+    """The points by decreasing ``work``, in sweep order among equals: run on several processes
+    that each take the next point when free, the last points to start are the smallest, so the
+    processes finish close together (longest processing time first). Without estimates (all 0),
+    the order is the sweep's."""
+    return sorted(points, key=lambda p: -p.work)

@@ -26,7 +26,7 @@ from vnetsim.scenario.loader import option_overrides, read_yaml
 from vnetsim.sweep.ci import summarize
 from vnetsim.sweep.design import Axis, SweepBlock, parse_block, parse_grid, with_grid
 from vnetsim.sweep.execute import run_dask, run_serial
-from vnetsim.sweep.points import Point, build_points
+from vnetsim.sweep.points import Point, build_points, largest_first
 from vnetsim.sweep.pool import run_pool
 from vnetsim.sweep.writer import StoreWriter
 
@@ -128,10 +128,10 @@ def sweep(scenario: str | Path | dict, *, grid: list[str] | tuple[str, ...] = ()
         if notice and notify is not None:
             notify(notice)
         if dask is not None:
-            outcomes = run_dask(todo, dask) if todo else iter(())
+            outcomes = run_dask(largest_first(todo), dask) if todo else iter(())
         else:
             n = min(workers or usable_cpus(), len(todo))
-            outcomes = run_serial(todo) if n <= 1 else run_pool(todo, n)
+            outcomes = run_serial(todo) if n <= 1 else run_pool(largest_first(todo), n)
         timeline: list[tuple[int, float, float]] = []
         said: set[str] = set()
 
