@@ -320,3 +320,94 @@ def test_a_fabric_bound_host_rebuild_costs_durability():
     host_bound = bound["availability"]["markov"]["annual_loss_probability"]["value"]
     assert fb["markov"]["annual_loss_probability"]["value"] > host_bound
     assert not free["rebuild"]["fabric"]["resync"]["fabric_bound"] and "fabric_bound" not in free["availability"]
+
+
+OVERSUBSCRIBED = {"layout": {"topology": "spine_leaf", "racks": 4, "hosts_per_rack": 4,
+                             "leaf": {"ports": "48x25G+1x25G"}, "spine": {"ports": "32x100G", "count": 1}},
+                  "packets": 10000}
+
+
+def _with_failures(sc: StorageScenario, failures: list[dict]) -> StorageScenario:
+    from vnetsim.storage.config import Failure
+
+    return sc.model_copy(update={"failures": [Failure(**f) for f in failures]})
+
+
+def test_every_resync_is_judged_on_the_fabric_as_in_its_own_run():
+    """Host 0 away for 30 minutes (back before the repair delay: its stale components are resynced
+    in place, all into host 0), then a device of host 5 (its components rebuilt elsewhere at once):
+    two resyncs that move other bytes between other hosts. Each is judged on the fabric from its
+    own plan, and each gets exactly the figures of a run with that failure alone."""
+    from vnetsim.storage.run import run_scenario
+
+    base = scenario(fabric=OVERSUBSCRIBED)
+    host = {"name": "host 0 away", "component": "host", "target": "0", "at": "0s", "recover": "30min"}
+    device = {"name": "device 5.1", "component": "device", "target": "5.1", "at": "24h"}
+    both = run_scenario(_with_failures(base, [host, device]))["rebuild"]
+    alone_host = run_scenario(_with_failures(base, [host]))["rebuild"]["fabric"]["resyncs"]
+    alone_device = run_scenario(_with_failures(base, [{**device, "at": "0s"}]))["rebuild"]["fabric"]["resyncs"]
+    r_host, r_device = both["fabric"]["resyncs"]
+    assert both["fabric"]["resync"] == r_host and (r_host["name"], r_device["name"]) == ("host 0 away", "device 5.1")
+    assert r_host["kind"] == "host" and r_device["kind"] == "device"
+    for got, alone in ((r_host, alone_host[0]), (r_device, alone_device[0])):
+        for key in ("stretch", "offered_bps", "host_bound_duration_s", "duration_s"):
+            assert got[key] == pytest.approx(alone[key], rel=1e-12), key
+        assert got["bottleneck_link"] == alone["bottleneck_link"]
+    assert r_device["reprotected_s"] == pytest.approx(alone_device[0]["reprotected_s"] + 86400)
+    # different bytes between different hosts: different traffic, different stretches (both bound
+    # here by the spine's port into rack 0, where the foreground is heaviest)
+    assert r_host["fabric_bound"] and r_device["fabric_bound"]
+    assert abs(r_host["offered_bps"] / r_device["offered_bps"] - 1) > 0.1
+    assert abs(r_host["stretch"] / r_device["stretch"] - 1) > 1e-4
+    for r, o in zip((r_host, r_device), both["outcomes"]):
+        assert r["duration_s"] == pytest.approx(o["resync_duration_s"] * r["stretch"])
+
+
+def test_equal_resyncs_are_judged_once():
+    """The same host away for 30 minutes three times: three equal resync patterns over an equal
+    foreground: one flow-level fabric run for the foreground and one for the resync."""
+    from vnetsim.storage.rebuild import simulate
+    from vnetsim.storage.rebuildmap import FabricPhases, rebuild_spec
+
+    sc = _with_failures(scenario(fabric=OVERSUBSCRIBED), [
+        {"component": "host", "target": "2", "at": f"{d}h", "recover": f"{d}.5h"} for d in (0, 24, 48)])
+    phases = FabricPhases(sc)
+    res = simulate(rebuild_spec(sc, size_cluster(sc)), seed=sc.seed, io_duration_s=1e-3, prepare=phases.prepare)
+    entries = phases.section(res, ["a", "b", "c"])["resyncs"]
+    assert all(e is not None and e["stretch"] == entries[0]["stretch"] for e in entries)
+    assert phases.fabric_runs == 2
+
+
+def test_the_example_judges_each_resync_on_its_fabric():
+    """examples/storage-on-fabric.yaml: host 0, then a device of host 7. Non-blocking: neither
+    resync is bound by the fabric, the availability has no fabric-bound entry. 3:1: both are, by
+    different stretches; the availability again by Markov and Monte Carlo with the device's and
+    the host's own stretch (the racks borrow the host's), the Monte Carlo figures within their
+    interval of the Markov ones."""
+    rows = example_rows()
+    nb, over = rows["non-blocking (3 spines)"], rows["3:1 (1 spine)"]
+    for row in (nb, over):
+        fab = row["rebuild"]["fabric"]
+        assert len(fab["resyncs"]) == len(row["rebuild"]["outcomes"]) == 2 and fab["resync"] == fab["resyncs"][0]
+        assert [r["kind"] for r in fab["resyncs"]] == ["host", "device"]
+    assert all(not r["fabric_bound"] and r["stretch"] <= 1 for r in nb["rebuild"]["fabric"]["resyncs"])
+    assert "fabric_bound" not in nb["availability"]
+    host, device = over["rebuild"]["fabric"]["resyncs"]
+    assert host["fabric_bound"] and device["fabric_bound"] and abs(host["stretch"] / device["stretch"] - 1) > 0.1
+    fb = over["availability"]["fabric_bound"]
+    st_ = fb["stretches"]
+    assert (st_["device"]["stretch"], st_["device"]["from"], st_["device"]["own"]) == (
+        pytest.approx(device["stretch"]), "device 7.1 fails", True)
+    assert (st_["host"]["stretch"], st_["host"]["own"]) == (pytest.approx(host["stretch"]), True)
+    assert st_["fault_domain"] == {**st_["host"], "own": False}
+    spec = fb["spec"]
+    assert fb["rebuild_s"]["device"] == pytest.approx(
+        over["availability"]["spec"]["data_per_host_bytes"] / spec["devices_per_host"]
+        * spec["rebuild_bytes_per_byte"] * 8 / spec["rebuild_bandwidth_bps"] * device["stretch"])
+    for method in ("markov", "montecarlo"):
+        assert (fb[method]["annual_loss_probability"]["value"]
+                >= over["availability"][method]["annual_loss_probability"]["value"])
+    for figure in ("availability", "loss_rate_per_year", "annual_loss_probability"):
+        mc = fb["montecarlo"][figure]
+        assert mc["low"] <= fb["markov"][figure]["value"] <= mc["high"], figure
+    assert fb["montecarlo"]["cluster_years"] == over["availability"]["montecarlo"]["cluster_years"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vnetsim.errors import ModelError
@@ -155,3 +156,68 @@ def test_row_has_the_latency_after_the_failure():
         assert io is not None and io["groups"]["db"]["writes"]["count"] > 0, part
         c = io["conservation"]
         assert c["issued"] == c["completed"] + c["in_flight"] + c["failed"], part
+
+
+def _many_objects(failures, raid: str, **storage) -> StorageScenario:
+    """8 hosts, 4,000 small disks: a rebuild spreads evenly over the hosts."""
+    st = {"flavor": "single", "hosts": 8, "host": {"devices": "4x3.84TB-nvme"}, "policy": {"raid": raid}, **storage}
+    return StorageScenario.model_validate({
+        "storage": st, "failures": failures, "availability": {"enabled": True}, "options": {"duration": "10ms"},
+        "workload": {"vm_groups": [{"name": "db", "vms": 4000, "disk": "10GB", "used": 0.5, "iops": 1000}]}})
+
+
+@pytest.mark.parametrize("storage", [{}, {"rebuild": {"throttle": "2Gbps"}},
+                                     {"host": {"devices": "2x3.84TB-nvme", "nic": {"speed": "100Gbps"}}}])
+def test_availability_and_rebuild_share_one_resync_rate(storage):
+    """The availability model's rebuild bandwidth is the rebuild timeline's per-host rate
+    (``resync.resync_rates``: capacity less the foreground replication, the adaptive floor, the
+    throttle) times the other hosts of the site; a rebuilt byte costs 1 + k bytes of it."""
+    from vnetsim.storage.rebuild.resync import host_rates
+    from vnetsim.storage.reliability import availability_spec
+
+    for raid, k in (("raid1", 1), ("raid6", 4)):
+        sc = _many_objects([{"component": "host", "target": "0"}], raid, **storage)
+        sz = size_cluster(sc)
+        spec, av = rebuild_spec(sc, sz), availability_spec(sc, sz)
+        rates = host_rates(spec.cluster, spec)
+        assert np.ptp(rates) == 0 and sz.network.replication_per_host_bps > 0
+        assert av.rebuild_bandwidth_bps == pytest.approx(rates[0] * 7, rel=1e-12)
+        assert av.rebuild_bytes_per_byte == 1 + k
+
+
+@pytest.mark.parametrize("raid", ["raid1", "raid5", "raid6"])
+def test_a_balanced_host_rebuild_takes_the_availability_models_time(raid):
+    """With thousands of small objects the timeline's busiest host carries its even share, so its
+    host rebuild takes the availability model's copy time for the same bytes (within 2 %; the
+    timeline is never faster: it times the busiest host)."""
+    from vnetsim.storage.rebuild import simulate
+    from vnetsim.storage.reliability import availability_spec
+
+    sc = _many_objects([{"component": "host", "target": "0"}], raid)
+    sz = size_cluster(sc)
+    out = simulate(rebuild_spec(sc, sz), seed=sc.seed).outcomes[0]
+    ratio = out.resync_duration_s / availability_spec(sc, sz).copy_s(out.resync_bytes)
+    assert 1 - 1e-9 <= ratio < 1.02, ratio
+
+
+def test_every_outcome_keeps_its_resync_plan_and_io_path():
+    """Per outcome: its first resync plan and the I/O path while it runs: the outcome's own failed
+    hosts gone, and one background write workload per (source, target) pair of its plan, the rates
+    of one source in the ratio of its pairs' bytes (a source is paced as a whole)."""
+    from vnetsim.storage.rebuild import simulate
+
+    sc = scenario([{"component": "host", "target": "0", "at": "0s"},
+                   {"component": "device", "target": "3.1", "at": "24h"}])
+    res = simulate(spec_of(sc), seed=sc.seed, io_duration_s=0.001)
+    assert len(res.resync_plans) == len(res.resync_io) == 2
+    for o, plan, io in zip(res.outcomes, res.resync_plans, res.resync_io):
+        assert plan is not None and io is not None and plan.duration_s == o.resync_duration_s
+        down = sorted(f.host for f in io.failures)
+        assert down == ([0] if o.event.kind == "host" else [])
+        writes = {(w.host, w.objects[0].copies[0].hosts[0]): w.iops for w in io.workloads
+                  if w.background and w.read_fraction == 0}
+        assert set(writes) == set(plan.pair_bytes)
+        for src in {s for s, _ in writes}:
+            ratio = [writes[p] / plan.pair_bytes[p] for p in writes if p[0] == src]
+            assert np.ptp(ratio) <= 1e-9 * max(ratio)
+    assert res.resync_plans[0].pair_bytes != res.resync_plans[1].pair_bytes

@@ -327,14 +327,17 @@ def link_loads(tm: TrafficMatrix, placements: Sequence[FabricPlacement], backgro
 
 
 def resync_stretch(foreground: dict, resync: dict) -> tuple[float, str | None]:
-    """How many times slower the resync must run for every fabric switch port (the hosts' own
-    NICs are the rebuild model's, which sets the resync rate from them) to carry it with the
-    foreground within ``FABRIC_RESYNC_SHARE`` of its rate: ``max over links of resync /
-    (share * rate - foreground)`` (infinite when the foreground alone fills a link the resync
-    needs), and that link (None when no link carries resync)."""
+    """How many times slower the resync must run for every switch-to-switch link of the fabric
+    to carry it with the foreground within ``FABRIC_RESYNC_SHARE`` of its rate: ``max over links
+    of resync / (share * rate - foreground)`` (infinite when the foreground alone fills a link the
+    resync needs), and that link (None when no link carries resync). A host's own link, both
+    directions, is its NIC: the rebuild model sets the resync rate from it (its resync capacity
+    less the foreground replication, sent and received bytes against one rate), so it is not
+    judged again here."""
     worst, where = 0.0, None
     for name, (bps, speed) in resync.items():
-        if bps <= 0 or name.split(":", 1)[1].startswith("host"):
+        ends = name.split(":", 1)[1].split("->")
+        if bps <= 0 or any(e.startswith("host") for e in ends):
             continue                        # a host's own NIC: the rebuild model's resync rate covers it
         room = FABRIC_RESYNC_SHARE * speed - foreground.get(name, (0.0, speed))[0]
         s = bps / room if room > 0 else math.inf
