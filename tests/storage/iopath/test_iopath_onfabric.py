@@ -172,11 +172,16 @@ def test_oversubscription_raises_write_latency_and_link_loads_are_the_offered_by
     assert np.nanmean(lighter.spec.network.pair_ns[cross]) < np.nanmean(ps[cross]) - 1000
 
 
-def test_resync_stretch_is_the_tightest_switch_port():
-    fg = {"0:leaf0->spine0": (60e9, 100e9), "0:host0->leaf0": (20e9, 25e9)}
-    rs = {"0:leaf0->spine0": (60e9, 100e9), "0:spine0->leaf1": (45e9, 100e9), "0:host0->leaf0": (30e9, 25e9)}
+def test_resync_stretch_is_the_tightest_switch_to_switch_link():
+    """A host's own link, either direction, is its NIC (the rebuild model's rate covers it): an
+    overfull host port, sending or receiving, does not set the stretch."""
+    fg = {"0:leaf0->spine0": (60e9, 100e9), "0:host0->leaf0": (20e9, 25e9), "0:leaf1->host5": (20e9, 25e9)}
+    rs = {"0:leaf0->spine0": (60e9, 100e9), "0:spine0->leaf1": (45e9, 100e9), "0:host0->leaf0": (30e9, 25e9),
+          "0:leaf1->host5": (30e9, 25e9)}
     s, link = resync_stretch(fg, rs)
     assert link == "leaf0->spine0" and s == pytest.approx(60e9 / (0.9 * 100e9 - 60e9))
+    s, link = resync_stretch(fg, {k: v for k, v in rs.items() if "host" in k})
+    assert (s, link) == (0.0, None)
     s, link = resync_stretch({"0:a->b": (95e9, 100e9)}, {"0:a->b": (1e9, 100e9)})
     assert s == math.inf and link == "a->b"
 
