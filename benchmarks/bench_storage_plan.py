@@ -5,7 +5,9 @@
    runs the full capacity and component models on every host count (``check_fits`` for 3..64).
 2. The same on a stretched cluster and on OSA RAID-6 (other layouts, other ranges).
 3. The whole command in a fresh process (``vnetsim storage plan ...`` through ``vnetsim.cli.main``: interpreter
-   start, imports, parsing, the answer, the table), best of ``--repeat``.
+   start, imports, parsing, the answer, the table), best of ``--repeat``, beside its peer in the same
+   minutes: the same interpreter starting and doing nothing (``python -c pass``, with the site
+   packages' start-up hooks). The difference is what the command itself costs.
 
 Run: PYTHONPATH=src python benchmarks/bench_storage_plan.py [--repeat 5]
 """
@@ -59,12 +61,20 @@ def main() -> None:
     entry = "import sys; from vnetsim.cli import main; main(sys.argv[1:])"
     cmd = [sys.executable, "-c", entry, "storage", "plan", "--vms", "300", "--vm-disk", "200GB",
            "--policy", "raid5", "--ftt", "1", "--host", "2x3.84TB-nvme", "--flavor", "single"]
+    whole, bare = fresh_process(cmd, args.repeat), fresh_process([sys.executable, "-c", "pass"], args.repeat)
+    print(f"{'whole command, fresh process':40s} {'':>7s} {whole * 1e3:8.1f}ms")
+    print(f"{'peer: the interpreter alone (-c pass)':40s} {'':>7s} {bare * 1e3:8.1f}ms")
+    print(f"{'the command beyond the interpreter':40s} {'':>7s} {(whole - bare) * 1e3:8.1f}ms")
+
+
+def fresh_process(cmd: list[str], repeat: int) -> float:
+    """Best wall-clock seconds of ``cmd`` in a fresh process over ``repeat`` runs."""
     best = float("inf")
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         best = min(best, time.perf_counter() - t0)
-    print(f"{'whole command, fresh process':40s} {'':>7s} {best * 1e3:8.1f}ms")
+    return best
 
 
 if __name__ == "__main__":
