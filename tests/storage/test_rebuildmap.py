@@ -202,9 +202,10 @@ def test_a_balanced_host_rebuild_takes_the_availability_models_time(raid):
 
 def test_every_outcome_keeps_its_resync_plan_and_io_path():
     """Per outcome: its first resync plan and the I/O path while it runs: the outcome's own failed
-    hosts gone, and one background write workload per (source, target) pair of its plan, the rates
-    of one source in the ratio of its pairs' bytes (a source is paced as a whole)."""
+    hosts gone, and one background write workload per (source, target) pair of its plan at the
+    plan's own rate (its bytes over its duration, unpaced), reads at each source adding up."""
     from vnetsim.storage.rebuild import simulate
+    from vnetsim.storage.rebuild.timeline import RESYNC_BLOCK_BYTES
 
     sc = scenario([{"component": "host", "target": "0", "at": "0s"},
                    {"component": "device", "target": "3.1", "at": "24h"}])
@@ -217,7 +218,9 @@ def test_every_outcome_keeps_its_resync_plan_and_io_path():
         writes = {(w.host, w.objects[0].copies[0].hosts[0]): w.iops for w in io.workloads
                   if w.background and w.read_fraction == 0}
         assert set(writes) == set(plan.pair_bytes)
+        for p, iops in writes.items():
+            assert iops * RESYNC_BLOCK_BYTES == pytest.approx(plan.pair_bytes[p] / plan.duration_s, rel=1e-12)
+        reads = {w.host: w.iops for w in io.workloads if w.background and w.read_fraction == 1}
         for src in {s for s, _ in writes}:
-            ratio = [writes[p] / plan.pair_bytes[p] for p in writes if p[0] == src]
-            assert np.ptp(ratio) <= 1e-9 * max(ratio)
+            assert reads[src] == pytest.approx(sum(v for p, v in writes.items() if p[0] == src), rel=1e-12)
     assert res.resync_plans[0].pair_bytes != res.resync_plans[1].pair_bytes

@@ -150,9 +150,10 @@ class FabricPhases:
     from that outcome's resync plan with the foreground of its own failure (``resync_io``), gives
     how much slower the resync must run for the fabric's links to carry it with the foreground
     (``onfabric.resync_stretch``, at most ``FABRIC_RESYNC_SHARE`` of a link); its time on the
-    fabric is the host-bound resync time times that stretch. The first resync's I/O path runs
-    slowed to it. Link loads are cached by traffic pattern (equal failures, or equal foregrounds,
-    cost one flow-level fabric run)."""
+    fabric is the host-bound resync time times that stretch. The first resync's I/O path (paced at
+    the NICs, ``timeline.RESYNC_NIC_SHARE``) runs slowed to what the fabric carries of it. Link
+    loads are cached by traffic pattern (equal failures, or equal foregrounds, cost one flow-level
+    fabric run)."""
 
     def __init__(self, sc: StorageScenario) -> None:
         from vnetsim.storage.fabricmap import fabric_placements
@@ -211,14 +212,11 @@ class FabricPhases:
         return out
 
     def _resync(self, o, plan, io, name: str) -> dict | None:
-        """One outcome's resync on the fabric: the stretch over the host-bound rate (the spec's
-        resync is paced at the NICs, ``timeline.RESYNC_NIC_SHARE``: scaled back to the plan's
-        rate), the time and re-protection that follow."""
-        spec_stretch, where, spec_bytes_per_s = self.judge(io)
-        if plan.duration_s <= 0 or spec_bytes_per_s <= 0:
+        """One outcome's resync on the fabric: the stretch of its load at the plan's own rates
+        (``io``: what its host-bound time assumes), the time and re-protection that follow."""
+        stretch, where, nominal = self.judge(io)         # nominal: bytes/s the hosts could give
+        if plan.duration_s <= 0 or nominal <= 0:
             return None
-        nominal = plan.read_bytes / plan.duration_s        # bytes/s the hosts could give
-        stretch = float(spec_stretch * nominal / spec_bytes_per_s)
         slow = max(1.0, stretch)
         duration = o.resync_duration_s * slow
         return {"name": name, "kind": o.event.kind, "offered_bps": nominal * 8.0, "stretch": stretch,

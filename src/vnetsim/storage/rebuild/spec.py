@@ -171,7 +171,9 @@ class RebuildResult:
     Per outcome (in the order of ``outcomes``): ``resync_plans``, its first resync (a
     ``ResyncPlan``: bytes per host and per source-target pair; None when it had none), and
     ``resync_io``, the foreground I/O-path spec while that resync runs with the resync as
-    background load (None without a resync or a foreground; empty without a foreground)."""
+    background load at the plan's own rates (not paced at the NICs as ``foreground_during_resync``
+    is: the load its host-bound time assumes; None without a resync or a foreground; empty
+    without a foreground)."""
 
     timeline: tuple[TimelineEntry, ...]
     outcomes: tuple[FailureOutcome, ...]

@@ -229,13 +229,14 @@ class _Timeline:
             handlers[what](t, k)
 
 
-def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOPathSpec:
+def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray, paced: bool = True) -> IOPathSpec:
     """The foreground I/O path while ``plan`` runs: failed hosts gone (their VMs restarted on a live
     host of their site), plus the resync as background load: per (source, target) pair, writes
     issued by the source to the target and reads at the source, at the resync's rates, paced so that
     no source's NIC carries more than ``RESYNC_NIC_SHARE`` of its rate with the foreground, nor the
     inter-site link more than that share of its rate with resync (TCP paces a resync; a FIFO queue
-    fed above its rate would grow without bound)."""
+    fed above its rate would grow without bound). ``paced=False``: at the plan's own rates (what
+    its host-bound time assumes), for judging its load rather than running it."""
     fg = spec.foreground
     assert fg is not None
     site = np.asarray(fg.cluster.site_of_host)
@@ -256,14 +257,14 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray) -> IOP
             out_bps[src] += b * 8.0 / dur
         room = np.maximum(RESYNC_NIC_SHARE * fg.network.nic_bps - fg_bps, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            pace = np.where(out_bps > room, room / out_bps, 1.0)
+            pace = np.where(out_bps > room, room / out_bps, 1.0) if paced else np.ones_like(out_bps)
         cross = np.zeros(2)                   # resync bits/s over the inter-site link, per direction
         for (src, dst), b in plan.pair_bytes.items():
             if site[src] != site[dst]:
                 cross[min(int(site[src]), 1)] += b * 8.0 / dur * pace[src]
         link_room = RESYNC_NIC_SHARE * fg.network.inter_site_bps
         link_pace = np.ones(2)
-        np.divide(link_room, cross, out=link_pace, where=cross > link_room)
+        np.divide(link_room, cross, out=link_pace, where=(cross > link_room) & paced)
         reads: dict[int, float] = {}
         for (src, dst), b in sorted(plan.pair_bytes.items()):
             iops = b / dur / RESYNC_BLOCK_BYTES * pace[src]
@@ -291,8 +292,8 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
     during the first resync. ``prepare(phase, io_spec)``, when given, turns each of those I/O-path
     specs (``phase``: ``before``, ``after_failure``, ``during_resync``) into the one that runs (the
     storage kind puts its traffic on a fabric there). Every outcome's first resync plan, and with a
-    foreground the I/O-path spec while it runs (``resync_io``, built but not run: the storage kind
-    judges each on its fabric), are in the result."""
+    foreground the I/O-path spec while it runs at the plan's own rates (``resync_io``, unpaced,
+    built but not run: the storage kind judges each on its fabric), are in the result."""
 
     def io_simulate(io: IOPathSpec, phase: str, **kw) -> IOPathResult:
         return _io_simulate(prepare(phase, io) if prepare is not None else io, **kw)
@@ -316,12 +317,14 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
             after = io_simulate(_during_resync(spec, ResyncPlan(), down), "after_failure", duration_s=io_duration_s,
                                 seed=seed)
         resync_io = tuple(None if p is None or p.duration_s <= 0 else
-                          _during_resync(spec, p, _down_during(tl, outcomes[k])) for k, p in enumerate(tl.plans))
+                          _during_resync(spec, p, _down_during(tl, outcomes[k]), paced=False)
+                          for k, p in enumerate(tl.plans))
         first = next((k for k, io in enumerate(resync_io) if io is not None), None)
         if first is not None:
-            io = resync_io[first]
-            assert io is not None
-            during = io_simulate(io, "during_resync", duration_s=io_duration_s, seed=seed)
+            plan = tl.plans[first]
+            assert plan is not None
+            during = io_simulate(_during_resync(spec, plan, _down_during(tl, outcomes[first])), "during_resync",
+                                 duration_s=io_duration_s, seed=seed)
         else:
             notes.append("no resync ran, so there is no foreground latency during one")
     return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after,
