@@ -17,14 +17,21 @@ link and device stages, join, histograms). Peer: SimPy, one process per leg thro
 resources (NIC, link, devices with the same parallelism) and the same join, fed with the same legs
 (their generation is not timed for the peer).
 
-Run: PYTHONPATH=src python benchmarks/bench_storage_io.py [--quick]
+``--profile``: where the time goes instead: per case, one run under ``cProfile`` (its own time per
+compiled kernel or Python function, in ns per I/O, the biggest first) and one plain run's user and
+system CPU time and minor page faults per I/O (fresh memory costs a fault per 4 KiB page).
+
+Run: PYTHONPATH=src python benchmarks/bench_storage_io.py [--quick] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import math
+import pstats
+import resource
 import time
 
 import numpy as np
@@ -167,20 +174,50 @@ def simpy_peer(spec: IOPathSpec, duration_s: float) -> tuple[float, float, int, 
     return n / dt, n / dc, n, lat_sum[0] / max(1, writes[0])
 
 
+def profile(name: str, spec: IOPathSpec, duration_s: float, top: int = 14) -> None:
+    """Where one run's CPU time goes: ns per I/O per function (own time, ``cProfile``), then a plain
+    run's user / system time and minor page faults per I/O."""
+    simulate(spec, duration_s=0.001, seed=1)
+    prof = cProfile.Profile()
+    r = prof.runcall(simulate, spec, duration_s=duration_s, seed=1)
+    n = r.conservation.completed
+    st = pstats.Stats(prof)
+    rows = sorted(((v[2], v[0], f) for f, v in st.stats.items()), reverse=True)   # type: ignore[attr-defined]
+    total = sum(t for t, _, _ in rows)
+    print(f"\n{name}: {n:,} I/Os, {r.conservation.legs_done / max(1, n):.2f} legs per I/O, "
+          f"{total / n * 1e9:.0f} ns per I/O under the profiler")
+    for t, calls, (file, line, func) in rows[:top]:
+        where = f"{file.split('/src/')[-1].split('/benchmarks/')[-1]}:{line}({func})"
+        print(f"  {t / n * 1e9:7.1f} ns/IO {calls:>6} calls  {where}")
+    print(f"  {(total - sum(t for t, _, _ in rows[:top])) / n * 1e9:7.1f} ns/IO in the rest")
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    r = simulate(spec, duration_s=duration_s, seed=1)
+    u1 = resource.getrusage(resource.RUSAGE_SELF)
+    n = r.conservation.completed
+    print(f"  plain run: user {(u1.ru_utime - u0.ru_utime) / n * 1e9:.0f} ns/IO, system "
+          f"{(u1.ru_stime - u0.ru_stime) / n * 1e9:.0f} ns/IO, {(u1.ru_minflt - u0.ru_minflt) / n * 1e3:.2f} "
+          "minor page faults per 1000 I/Os")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="where the time goes, per case (no peer)")
     args = ap.parse_args()
     iops = 200_000.0                                  # per group: 3.2 M IOPS in the cluster
     duration = 0.5 if args.quick else 2.0
     peer_duration = 0.01 if args.quick else 0.03
-    print(f"{'case':<28}{'vnetsim I/O/s':>15}{'(CPU s)':>13}{'SimPy I/O/s':>13}{'(CPU s)':>10}{'ratio':>7}"
-          f"{'I/Os':>12}{'write mean us':>15}{'(peer)':>8}")
     cases = [("single site RAID-1 FTT=1", single_site), ("stretched, site mirroring", stretched),
              ("fabric pair means", lambda x: on_fabric(x, False))]
     if "pair_jitter" in {f.name for f in dataclasses.fields(Network)}:   # absent from trees before it
         cases.append(("fabric pair spread", lambda x: on_fabric(x, True)))
+    if args.profile:
+        for name, build in cases:
+            profile(name, build(iops), duration)
+        return
+    print(f"{'case':<28}{'vnetsim I/O/s':>15}{'(CPU s)':>13}{'SimPy I/O/s':>13}{'(CPU s)':>10}{'ratio':>7}"
+          f"{'I/Os':>12}{'write mean us':>15}{'(peer)':>8}")
     for name, build in cases:
         spec = build(iops)
         fast, fast_cpu, n, lat = time_vnetsim(spec, duration, args.repeat)
@@ -189,6 +226,7 @@ def main() -> None:
               f"{fast_cpu / peer_cpu:>7.0f}{n:>12,}{lat / 1e3:>15.1f}{plat / 1e3:>8.1f}")
     print("I/O/s: I/Os simulated (issued and completed, every network hop and device visit included) per "
           "wall-clock second and per CPU second of this process (one core); ratio: per CPU second.")
+
 
 if __name__ == "__main__":
     main()

@@ -65,9 +65,9 @@ def _spec() -> IOPathSpec:
 @pytest.mark.parametrize("chunk_legs", [97, 1024, 1 << 17])
 def test_network_stage_equals_the_plain_wiring(chunk_legs):
     spec = _spec()
-    fused = IOPathRun(spec, 3, 0.03)
+    fused = IOPathRun(spec, 3, 0.03, path="pipeline-stages")
     assert fused.network is not None
-    plain = IOPathRun(spec, 3, 0.03)
+    plain = IOPathRun(spec, 3, 0.03, path="pipeline-stages")
     _plain_wiring(plain)
     a, b = _record_devices(fused), _record_devices(plain)
     fused.run(chunk_legs=chunk_legs)
@@ -80,7 +80,7 @@ def test_network_stage_equals_the_plain_wiring(chunk_legs):
 
 def test_legs_held_in_the_network_stage_are_in_flight():
     spec = _spec()
-    run = IOPathRun(spec, 3, 0.03)
+    run = IOPathRun(spec, 3, 0.03, path="pipeline-stages")
     run.run(drain=False, chunk_legs=512)
     assert run.network is not None and run.network.held() > 0
     c = run.conservation()

@@ -34,20 +34,14 @@ import numpy as np
 
 from vnetsim.engine.merge import gather_packets, time_order
 from vnetsim.engine.packets import Packets
-from vnetsim.engine.rng import GOLDEN_GAMMA, mix64, unit_open
 from vnetsim.engine.stage import NO_DROPS, StageOutput
+from vnetsim.storage.iopath.draws import leg_uniform
+from vnetsim.storage.iopath.jitter import cell_of, jitter_args
 from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.spec import DeviceKind
 
-_K1 = np.uint64(0xD1B54A32D192ED03)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def leg_uniform(key, pid, j):
-    """The ``j``-th uniform in (0, 1) of leg ``pid`` under ``key`` (counter-based)."""
-    z = mix64(key ^ (np.uint64(pid) * _K1 + np.uint64(j) * GOLDEN_GAMMA))
-    return unit_open(z)
-
+__all__ = ["DeviceStage", "DeviceStats", "leg_draws", "leg_service_ns", "leg_uniform", "lognormal_draw",
+           "normal_quantile"]
 
 # Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9):
 # one uniform per normal draw, no trigonometry, and a logarithm only in the tails (5 % of draws).
@@ -134,33 +128,45 @@ def _replace_earliest(heap, dev, k, d):
 
 
 @numba.njit(cache=True, nogil=True)
-def _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_cache, per_host, mu, sigma,
-                   ns_per_byte):
-    """Each leg's device and service time (they depend on its id and flow only: counter-based).
+def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, n_cap, n_cache, mu, sigma,
+                   ns_per_byte, dev, service, at):
+    """The first ``n`` legs' (ids ``pid``, flows ``flow``) device and service time into ``dev`` /
+    ``service`` from index ``at`` (they depend on the leg's id and flow only: counter-based).
+    ``f_draw[flow]``: (mu, sigma, transfer ns, first device) of the flow's read or write at the
+    capacity tier, the first device -1 where a cache tier or a read-modify-write takes
+    ``leg_draws`` and ``leg_service_ns`` themselves (the same numbers: one row of one table per
+    leg, so a leg touches one cache line of it).
 
     A pass of its own: its legs are independent, so the processor overlaps their logarithms,
     exponentials and divisions, which the queue pass (a chain of unpredictable heap branches) cannot."""
-    n = pid.shape[0]
-    dev = np.empty(n, np.int64)
-    service = np.empty(n, np.float64)
-    for i in range(n):
-        f = flow[i]
+    for k in range(n):
+        f = flow[k]
+        p = pid[k]
+        d0 = f_draw[f, 3]
+        if d0 >= 0.0:
+            dev[at + k] = int(d0) + min(int(leg_uniform(key, p, 1) * n_cap), n_cap - 1)
+            service[at + k] = lognormal_draw(f_draw[f, 0], f_draw[f, 1], leg_uniform(key, p, 2)) + f_draw[f, 2]
+            continue
         op = f_op[f]
-        tier, slot, u1, u2 = leg_draws(key, pid[i], op, f_cache_p[f], n_cap, n_cache)
-        dev[i] = f_host[f] * per_host + (n_cap + slot if tier == 1 else slot)
-        service[i] = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2)
-    return dev, service
+        tier, slot, u1, u2 = leg_draws(key, p, op, f_cache_p[f], n_cap, n_cache)
+        dev[at + k] = f_dev0[f] + (n_cap + slot if tier == 1 else slot)
+        service[at + k] = leg_service_ns(op, tier, f_block[f], mu, sigma, ns_per_byte, u1, u2)
 
 
 @numba.njit(cache=True, nogil=True)
-def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
-           f_service, f_stall, f_count, counts):
-    """Queue time-ordered legs at their devices (FCFS, ``depth`` servers); return each leg's
-    arrival back at its owner."""
-    n = t.shape[0]
-    out = np.empty(n, np.float64)
-    for i in range(n):
+def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at,
+               busy, lo, hi, f_wait, f_service, f_stall, f_count, counts, j_on, j_row, j_atoms, j_key, j_dir, out):
+    """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
+    ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
+    after the horizon. ``out[k]``: when its reply is back at its owner (its fixed reply delay, plus
+    its draw of the fabric's spread where ``j_on``). Returns how many were queued. (The one copy
+    of the device's queue arithmetic; written out here, not called per leg: a helper taking the
+    arrays per leg costs numba reference counts.)"""
+    for k in range(n):
+        i = k if order is None else order[k]
         a = t[i]
+        if a >= horizon:
+            return k
         f = flow[i]
         h = f_host[f]
         dev = dev_of[i]
@@ -171,35 +177,39 @@ def _queue(t, flow, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, 
         if a >= fail:                       # the host is down: lost here, the I/O stalls
             d = max(a, fail + stall_ns[h])
             f_stall[f] += d - a
-            out[i] = d + f_reply[f]
-            continue
-        free = free_at[dev, 0]              # the earliest free of its queue_depth servers (FCFS)
-        start = a if a > free else free
-        d = start + s
-        _replace_earliest(free_at, dev, depth[dev], d)
-        b0 = start if start > lo else lo
-        b1 = d if d < hi else hi
-        if b1 > b0:
-            busy[dev] += b1 - b0
-        if d > fail:                        # still there when its host fails
-            d2 = fail + stall_ns[h]
-            f_stall[f] += d2 - a
-            out[i] = d2 + f_reply[f]
-            continue
-        f_wait[f] += start - a
-        f_service[f] += s
-        out[i] = d + f_reply[f]
-    return out
+        else:
+            free = free_at[dev, 0]          # the earliest free of its queue_depth servers (FCFS)
+            start = a if a > free else free
+            d = start + s
+            _replace_earliest(free_at, dev, depth[dev], d)
+            b0 = start if start > lo else lo
+            b1 = d if d < hi else hi
+            if b1 > b0:
+                busy[dev] += b1 - b0
+            if d > fail:                    # still there when its host fails
+                d = fail + stall_ns[h]
+                f_stall[f] += d - a
+            else:
+                f_wait[f] += start - a
+                f_service[f] += s
+        d += f_reply[f]
+        if j_on:
+            r = j_row[f]
+            if r >= 0:
+                d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
+        out[k] = d
+    return n
 
 
-def _serve(t, pid, flow, key, f_host, f_op, f_block, f_cache_p, f_reply, n_cap, n_cache, per_host, depth,
-           mu, sigma, ns_per_byte, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait, f_service, f_stall,
-           f_count, counts):
+def _serve(stage: DeviceStage, t, pid, flow):
     """Serve time-ordered legs; return each leg's arrival back at its owner (draws, then queues)."""
-    dev, service = _draw_services(pid, flow, key, f_host, f_op, f_block, f_cache_p, n_cap, n_cache, per_host, mu,
-                                  sigma, ns_per_byte)
-    return _queue(t, flow, dev, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at, busy, lo, hi, f_wait,
-                  f_service, f_stall, f_count, counts)
+    n = len(t)
+    dev, service, out = np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.float64)
+    stage.draw(pid, flow, n, dev, service, 0)
+    queue_legs(None, n, np.inf, t, flow, pid, dev, service, stage.f_host, stage.f_reply, stage.depth, stage.fail_ns,
+               stage.stall_ns, stage.free_at, stage.busy, stage.lo, stage.hi, stage.f_wait, stage.f_service,
+               stage.f_stall, stage.f_count, stage.counts, *stage.jitter_args, out)
+    return out
 
 
 @dataclass
@@ -265,17 +275,26 @@ class DeviceStage:
         self.f_wait, self.f_service = np.zeros(n_flows), np.zeros(n_flows)
         self.f_stall, self.f_count = np.zeros(n_flows), np.zeros(n_flows)
         self._start = (np.zeros(self.n_devices, np.int64), np.zeros((4, n_flows)))
+        # per flow: its host's first device; (mu, sigma, transfer ns, first device or -1) of its
+        # read or write at the capacity tier, what ``draw`` reads without a cache tier
+        self.f_dev0 = self.f_host * self.per_host
+        op = np.minimum(self.f_op, 1)
+        fast = (self.f_op != 2) & (self.n_cache == 0)
+        self.f_draw = np.stack([self.mu[0, op], self.sigma[0, op], self.f_block * self.ns_per_byte[0],
+                                np.where(fast, self.f_dev0, -1).astype(np.float64)], axis=1)
+        self.jitter_args = jitter_args(reply_jitter, n_flows)
+
+    def draw(self, pid: np.ndarray, flow: np.ndarray, n: int, dev: np.ndarray, service: np.ndarray, at: int) -> None:
+        """The first ``n`` legs of ``pid`` / ``flow``: device and service time into ``dev`` /
+        ``service`` from index ``at`` (``draw_legs_into``)."""
+        draw_legs_into(pid, flow, n, self.key, self.f_draw, self.f_dev0, self.f_op, self.f_cache_p, self.f_block,
+                       self.n_cap, self.n_cache, self.mu, self.sigma, self.ns_per_byte, dev, service, at)
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         """Serve time-ordered legs (departures fixed at arrival: nothing is held)."""
         if not len(arrivals):
             return StageOutput(arrivals, NO_DROPS)
-        out = _serve(arrivals.t_ns, arrivals.pkt_id, arrivals.flow, self.key, self.f_host, self.f_op, self.f_block,
-                     self.f_cache_p, self.f_reply, self.n_cap, self.n_cache, self.per_host, self.depth, self.mu,
-                     self.sigma, self.ns_per_byte, self.fail_ns, self.stall_ns, self.free_at, self.busy,
-                     self.lo, self.hi, self.f_wait, self.f_service, self.f_stall, self.f_count, self.counts)
-        if self.reply_jitter is not None:
-            self.reply_jitter.add(out, arrivals.pkt_id, arrivals.flow)
+        out = _serve(self, arrivals.t_ns, arrivals.pkt_id, arrivals.flow)
         if self.join is not None:
             self.join.fold(out, arrivals.t0_ns, arrivals.pkt_id, arrivals.flow)
             return StageOutput(Packets.empty(), NO_DROPS)

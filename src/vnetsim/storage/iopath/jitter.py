@@ -18,7 +18,7 @@ that pair's measured distribution instead of taking the pair's mean.
   are 256 B a pair: a cluster's tables stay in the core's cache; 512 equally likely values (the
   first version) cost several times as much per I/O, mostly in cache misses.
 - **The draw** (``add_pair_jitter``): leg ``pid``'s cell is that of ``u``, the counter-based
-  uniform of the leg (``device.leg_uniform``, splitmix64 of the run's key, the id and the
+  uniform of the leg (``draws.leg_uniform``, splitmix64 of the run's key, the id and the
   direction: 0 the request, 1 the reply), so it does not depend on how the legs are chunked, and
   is the same for a seed.
 """
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from vnetsim.storage.iopath.device import leg_uniform
+from vnetsim.storage.iopath.draws import leg_uniform
 from vnetsim.storage.iopath.spec import JITTER_ATOMS, PairJitter
 
 BODY_P = 0.96             # the body's cells cover [0, BODY_P), the tail's [BODY_P, 1)
@@ -132,6 +132,14 @@ def add_pair_jitter(t, pid, flow, row_of_flow, atoms, key, direction):
 def drawn_quantile(atoms: np.ndarray, q: float) -> float:
     """The ``q`` quantile of one pair's draws: the atom of the cell holding ``q``."""
     return float(atoms[min(int(np.searchsorted(cell_edges(), q, side="right")) - 1, JITTER_ATOMS - 1)])
+
+
+def jitter_args(jitter: LegJitter | None, n_flows: int) -> tuple:
+    """A kernel's arguments for a ``LegJitter`` (``on``, row per flow, atoms, key, direction); None:
+    off, with placeholders of the same types."""
+    if jitter is None:
+        return False, np.full(n_flows, -1, np.int64), np.zeros((1, JITTER_ATOMS), np.float32), np.uint64(0), 0
+    return True, jitter.row_of_flow, jitter.atoms, jitter.key, jitter.direction
 
 
 class LegJitter:

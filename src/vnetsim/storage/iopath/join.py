@@ -18,31 +18,40 @@ from vnetsim.storage.iopath.legs import MAX_LEGS
 
 
 @numba.njit(cache=True, nogil=True)
-def _join(t, t0, pid, flow, start, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, end, counts, stats, done, late):
-    """Fold legs from index ``start``; return the index of a leg whose slot is taken (-1: all done)."""
+def fold_legs(order, back, t0, pid, flow, start, n, f_nlegs, f_hist, slot_io, slot_left, slot_max, lo, end, counts,
+              stats, done, late):
+    """Fold legs ``start..n-1``: the ``k``-th is back at its owner at ``back[k]`` and is ``order[k]``
+    of the other columns (``order`` None: the ``k``-th). Returns the ``k`` of a leg whose slot is
+    taken (-1: all done)."""
     mask = slot_io.shape[0] - 1          # the ring's size is a power of two: io % size is io & mask
-    for i in range(start, t.shape[0]):
-        io = pid[i] // MAX_LEGS
-        s = io & mask
-        if slot_io[s] != io:
-            if slot_io[s] != -1:
-                return i
-            slot_io[s] = io
-            slot_left[s] = f_nlegs[flow[i]]
-            slot_max[s] = t[i]
-        if t[i] > slot_max[s]:
-            slot_max[s] = t[i]
-        slot_left[s] -= 1
-        if slot_left[s] == 0:
-            h = f_hist[flow[i]]
-            done[h] += 1
-            if slot_max[s] > end:
-                late[0] += 1
-            if t0[i] >= lo:
-                st = stats_load(stats[h])
-                st = hist_add(counts[h], st, slot_max[s] - t0[i], SUB_BITS)
-                stats_store(stats[h], st)
+    for k in range(start, n):
+        i = k if order is None else order[k]
+        f = flow[i]
+        top = back[k]
+        if f_nlegs[f] > 1:                 # an I/O of one leg completes now, without a slot
+            io = pid[i] // MAX_LEGS
+            s = io & mask
+            if slot_io[s] != io:
+                if slot_io[s] != -1:
+                    return k
+                slot_io[s] = io
+                slot_left[s] = f_nlegs[f]
+                slot_max[s] = top
+            if top > slot_max[s]:
+                slot_max[s] = top
+            slot_left[s] -= 1
+            if slot_left[s] > 0:
+                continue
+            top = slot_max[s]
             slot_io[s] = -1
+        h = f_hist[f]
+        done[h] += 1
+        if top > end:
+            late[0] += 1
+        if t0[i] >= lo:
+            st = stats_load(stats[h])
+            st = hist_add(counts[h], st, top - t0[i], SUB_BITS)
+            stats_store(stats[h], st)
     return -1
 
 
@@ -69,7 +78,8 @@ class Join:
         self.slot_left = np.zeros(size, np.int64)
         self.slot_max = np.zeros(size, np.float64)
 
-    def _grow(self) -> None:
+    def grow(self) -> None:
+        """Double the ring (or more, until the pending I/Os have a slot each)."""
         busy = self.slot_io >= 0
         ios, left, top = self.slot_io[busy], self.slot_left[busy], self.slot_max[busy]
         size = 2 * len(self.slot_io)
@@ -82,16 +92,21 @@ class Join:
     def __call__(self, packets: Packets, horizon_ns: float) -> None:
         self.fold(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow)
 
-    def fold(self, t_ns: np.ndarray, t0_ns: np.ndarray, pkt_id: np.ndarray, flow: np.ndarray) -> None:
-        """Fold legs back at the owner at ``t_ns``, in any order (a max does not care)."""
-        self.legs += len(t_ns)
+    def fold(self, t_ns: np.ndarray, t0_ns: np.ndarray, pkt_id: np.ndarray, flow: np.ndarray,
+             order: np.ndarray | None = None, n: int | None = None) -> None:
+        """Fold legs back at the owner at ``t_ns``, in any order (a max does not care): the first
+        ``n`` (None: all), the ``k``-th back at ``t_ns[k]`` and ``order[k]`` of the other columns
+        (None: the ``k``-th)."""
+        n = len(t_ns) if n is None else n
+        self.legs += n
         start = 0
         while True:
-            start = _join(t_ns, t0_ns, pkt_id, flow, start, self.f_nlegs, self.f_hist, self.slot_io, self.slot_left,
-                          self.slot_max, self.lo, self.end, self.counts, self.stats, self.done, self.late)
+            start = fold_legs(order, t_ns, t0_ns, pkt_id, flow, start, n, self.f_nlegs, self.f_hist, self.slot_io,
+                              self.slot_left, self.slot_max, self.lo, self.end, self.counts, self.stats, self.done,
+                              self.late)
             if start < 0:
                 return
-            self._grow()
+            self.grow()
 
     def pending_ios(self) -> np.ndarray:
         """Ids of the I/Os with some but not all legs back."""

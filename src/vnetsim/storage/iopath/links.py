@@ -21,23 +21,28 @@ import numpy as np
 from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, FifoStage, StageOutput
-from vnetsim.storage.iopath.jitter import LegJitter
+from vnetsim.storage.iopath.draws import leg_uniform
+from vnetsim.storage.iopath.jitter import LegJitter, cell_of, jitter_args
 
 BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted, not insertion-sorted
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
-                 flow_legs):
+def serve_times_into(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi,
+                     flow_queue_ns, flow_legs, only, j_on, j_row, j_atoms, j_key, j_dir, out):
     """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
-    delay), in arrival order."""
+    delay, plus the leg's draw of the fabric's spread where ``j_on``) into ``out``, in arrival
+    order. With ``only`` (per flow, else None) the legs of other flows pass untouched (``out`` is
+    their arrival time). The one copy of the queue arithmetic."""
     n = t.shape[0]
-    out = np.empty(n, np.float64)
     for i in range(n):
         f = flow[i]
+        a = t[i]
+        if only is not None and not only[f]:
+            out[i] = a
+            continue
         q = queue_of_flow[f]
         service = size[i] * ns_per_byte[q]
-        a = t[i]
         last = last_dep[q]
         start = a if a > last else last
         d = start + service
@@ -52,29 +57,33 @@ def _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc
             busy_win[q] += b1 - b0
         flow_legs[f] += 1.0
         flow_queue_ns[f] += d - a
-        out[i] = d + delay[f]
+        d += delay[f]
+        if j_on:
+            r = j_row[f]
+            if r >= 0:
+                d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
+        out[i] = d
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi, flow_queue_ns,
-           flow_legs):
-    """``_serve_times`` and the legs' order by (exit time, id)."""
-    out = _serve_times(t, size, flow, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi,
-                       flow_queue_ns, flow_legs)
-    return out, bucket_order(out, pid)
+def bucket_order(t, pid):
+    """The indices ordering finite times ``t`` by (time, id), in linear time (``bucket_order_into``)."""
+    n = t.shape[0]
+    order = np.empty(n, np.int64)
+    bucket_order_into(t, pid, n, order, np.empty(n, np.int64), np.empty(n + 1, np.int64))
+    return order
 
 
 @numba.njit(cache=True, nogil=True)
-def bucket_order(t, pid):
-    """The indices ordering finite times ``t`` by (time, id), in linear time: a counting sort into
-    ``n`` equal-width time buckets (the bucket of a time never decreases with it), then an
-    insertion sort by (time, id) inside each bucket (about one leg each; a bucket of more than
-    ``BIG_BUCKET``, from clustered times, is merge-sorted instead)."""
-    n = t.shape[0]
-    order = np.empty(n, np.int64)
+def bucket_order_into(t, pid, n, order, bucket, start):
+    """``order[:n]``: the indices ordering the finite times ``t[:n]`` by (time, id), in linear time:
+    a counting sort into ``n`` equal-width time buckets (the bucket of a time never decreases with
+    it), then an insertion sort by (time, id) inside each bucket (about one leg each; a bucket of
+    more than ``BIG_BUCKET``, from clustered times, is merge-sorted instead). ``bucket`` (``n``) and
+    ``start`` (``n + 1``) are scratch, so a caller can reuse its buffers (fresh pages cost faults)."""
     if n == 0:
-        return order
+        return
     lo = t[0]
     hi = t[0]
     for i in range(n):
@@ -83,8 +92,7 @@ def bucket_order(t, pid):
         if t[i] > hi:
             hi = t[i]
     scale = (n - 1) / (hi - lo) if hi > lo else 0.0
-    bucket = np.empty(n, np.int64)
-    start = np.zeros(n + 1, np.int64)
+    start[:n + 1] = 0
     for i in range(n):
         b = int((t[i] - lo) * scale)
         if b > n - 1:
@@ -120,7 +128,6 @@ def bucket_order(t, pid):
                 c -= 1
             order[c + 1] = x
         first = last
-    return order
 
 
 class DelayedFifo(FifoStage):
@@ -136,6 +143,8 @@ class DelayedFifo(FifoStage):
         self.flow_queue_ns = np.zeros(len(self.delay_ns))
         self.flow_legs = np.zeros(len(self.delay_ns))
         self.jitter = jitter
+        self._jitter_args = jitter_args(jitter, len(self.delay_ns))
+        self._qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
 
     def start_window(self) -> None:
         super().start_window()
@@ -146,25 +155,20 @@ class DelayedFifo(FifoStage):
         """Serve time-ordered legs (departures fixed at arrival); emit them in (time, id) order."""
         if not len(arrivals):
             return StageOutput(arrivals, NO_DROPS)
-        q = self.queues
-        qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        if self.jitter is not None:
-            out = self.next_stage_times(arrivals)
-            order = bucket_order(out, arrivals.pkt_id)
-        else:
-            out, order = _serve(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, qof,
-                                self.delay_ns, self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns,
-                                self.stat_lo_ns, self.stat_hi_ns, self.flow_queue_ns, self.flow_legs)
+        out = self.next_stage_times(arrivals)
+        order = bucket_order(out, arrivals.pkt_id)
         return StageOutput(Packets(*gather_packets(order, out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow,
                                                    arrivals.pkt_id)), NO_DROPS)
 
-    def next_stage_times(self, arrivals: Packets) -> np.ndarray:
-        """Serve time-ordered legs; each one's time at the next stage, in arrival order (unsorted)."""
+    def next_stage_times(self, arrivals: Packets, out: np.ndarray | None = None,
+                         only: np.ndarray | None = None) -> np.ndarray:
+        """Serve time-ordered legs; each one's time at the next stage, in arrival order (unsorted),
+        into ``out`` (its first ``len(arrivals)``; None: a new array). With ``only`` (per flow),
+        the legs of other flows pass untouched."""
         q = self.queues
-        qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
-        out = _serve_times(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, qof, self.delay_ns, self.ns_per_byte,
-                           q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
-                           self.flow_queue_ns, self.flow_legs)
-        if self.jitter is not None:
-            self.jitter.add(out, arrivals.pkt_id, arrivals.flow)
+        n = len(arrivals)
+        out = np.empty(n) if out is None else out[:n]
+        serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, self._qof, self.delay_ns,
+                         self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
+                         self.flow_queue_ns, self.flow_legs, only, *self._jitter_args, out)
         return out

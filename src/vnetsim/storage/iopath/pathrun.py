@@ -30,14 +30,15 @@ from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.legs import MAX_LEGS, OTHER_SITE, LegTables, build_tables
 from vnetsim.storage.iopath.links import DelayedFifo
 from vnetsim.storage.iopath.netstage import NetworkStage
+from vnetsim.storage.iopath.pathstage import PathStage
 from vnetsim.storage.iopath.routes import FlowRoutes, flow_routes
-from vnetsim.storage.iopath.source import IOSource, SourceSide
+from vnetsim.storage.iopath.source import IOSource, ReusingSource, SourceSide
 from vnetsim.storage.iopath.spec import Conservation, GroupResult, IOPathResult, IOPathSpec, Latency
 
 STAGE_NAMES = ("nic", "network", "inter_site", "device_wait", "device_service", "stall")
 
 
-PATHS = ("pipeline", "pipeline-sorted")
+PATHS = ("pipeline", "pipeline-stages", "pipeline-sorted")
 
 # Legs offered per chunk: each pass's columns (about 0.5 MB a column) stay small enough that the
 # allocator reuses freed chunks instead of mapping fresh pages every chunk (twice this size ran
@@ -48,9 +49,11 @@ CHUNK_LEGS = 1 << 16
 class IOPathRun:
     """A built I/O path and its parts (``simulate`` runs one; tests look inside).
 
-    ``path``: ``pipeline`` (the default: the device stage folds each leg into the join at once, no
-    sort of its departures) or ``pipeline-sorted`` (the device stage's departures sorted by (time,
-    id) into the join sink: the plain stage contract). Both give every I/O the same latency."""
+    ``path``: ``pipeline`` (the default: NIC, inter-site link, devices and join in one stage,
+    ``PathStage``), ``pipeline-stages`` (each its own stage: the NIC or network stage, then the
+    device stage folding each leg into the join at once, no sort of its departures) or
+    ``pipeline-sorted`` (as ``pipeline-stages``, the device stage's departures sorted by (time, id)
+    into the join sink: the plain stage contract). All give every I/O the same latency."""
 
     def __init__(self, spec: IOPathSpec, seed: int, duration_s: float, warmup_s: float = 0.0,
                  path: str = "pipeline", progress: Callable[[float], None] | None = None) -> None:
@@ -87,16 +90,41 @@ class IOPathRun:
         self.join = Join(t.lc_nlegs[lc], t.lc_group[lc] * 2 + t.lc_write[lc], n_hist, lo)
         self.devices = DeviceStage(hosts, d.capacity, d.capacity_count, d.cache, d.cache_count, t.lc_target[lc],
                                    t.lc_op[lc], r.block_bytes, cache_p, r.reply_ns, key, fail, stall, lo, hi,
-                                   join=self.join if path == "pipeline" else None, reply_jitter=back_jitter)
+                                   join=self.join if path != "pipeline-sorted" else None,
+                                   reply_jitter=back_jitter)
         to_link = r.route == OTHER_SITE                       # per flow: through the inter-site link
-        self.network = NetworkStage(self.nic, self.link, to_link) if to_link.any() else None
-        pipe = Pipeline()
-        local_side = SourceSide(self.source, 0)
-        if progress is not None:        # simulated time's share of the run, once a chunk (the fabric's wrapper)
-            from vnetsim.fabric import ProgressSource
+        if path == "pipeline":
+            self.network = None
+            self.path_stage: PathStage | None = PathStage(self.nic, self.link if to_link.any() else None,
+                                                          r.route != 0, to_link, self.devices, self.join)
+            self.pipe = self._one_stage(self.path_stage, progress)
+        else:
+            self.path_stage = None
+            self.network = NetworkStage(self.nic, self.link, to_link) if to_link.any() else None
+            self.pipe = self._stages(progress)
+        legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0
+        self.offered_legs_pps = self.source.offered_pps * max(1.0, legs_per_io)
 
-            local_side = ProgressSource(local_side, self.duration_ns, progress)
-        local = pipe.source(local_side, "source")
+    def _progress(self, source, progress: Callable[[float], None] | None):
+        """``source`` reporting the simulated time's share of the run once a chunk (the fabric's wrapper)."""
+        if progress is None:
+            return source
+        from vnetsim.fabric import ProgressSource
+
+        return ProgressSource(source, self.duration_ns, progress)
+
+    def _one_stage(self, stage: PathStage, progress: Callable[[float], None] | None) -> Pipeline:
+        pipe = Pipeline()
+        src = pipe.source(self._progress(ReusingSource(self.source), progress), "source")
+        path = pipe.add(stage, "path")
+        sink = pipe.sink(self.join, "join")
+        pipe.connect(src, path)
+        pipe.connect(path, sink)
+        return pipe
+
+    def _stages(self, progress: Callable[[float], None] | None) -> Pipeline:
+        pipe = Pipeline()
+        local = pipe.source(self._progress(SourceSide(self.source, 0), progress), "source")
         remote = pipe.source(SourceSide(self.source, 1), "source_remote")
         if self.network is not None:
             net = pipe.add(self.network, "network")
@@ -108,9 +136,7 @@ class IOPathRun:
         pipe.connect(remote, net)
         pipe.connect(net, dev)
         pipe.connect(dev, sink)
-        self.pipe = pipe
-        legs_per_io = float(t.var_nlegs.mean()) if len(t.var_nlegs) else 1.0
-        self.offered_legs_pps = self.source.offered_pps * max(1.0, legs_per_io)
+        return pipe
 
     def _jitters(self, seed: int) -> tuple[LegJitter | None, LegJitter | None]:
         """The requests' and the replies' draws of the fabric's spread (None: fixed pair times)."""
@@ -132,8 +158,9 @@ class IOPathRun:
     def conservation(self) -> Conservation:
         held = [n.inbox for n in self.pipe.nodes]
         ids = [run.pkt_id // MAX_LEGS for runs in held for run in runs]
-        if self.network is not None:                         # legs held inside the network stage
-            ids.append(self.network.held_pids() // MAX_LEGS)
+        for stage in (self.network, self.path_stage):       # legs held inside a stage
+            if stage is not None:
+                ids.append(stage.held_pids() // MAX_LEGS)
         legs_in_flight = int(sum(len(x) for x in ids))
         in_flight = len(np.unique(np.concatenate(ids + [self.join.pending_ios()]))) + int(self.join.late[0])
         return Conservation(int(self.source.issued.sum()), int(self.join.done.sum() - self.join.late[0]), in_flight,

@@ -18,7 +18,7 @@ import numpy as np
 from vnetsim.engine.merge import merge_order, merge_runs
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.rng import stream
-from vnetsim.storage.iopath.device import leg_uniform
+from vnetsim.storage.iopath.draws import leg_uniform
 from vnetsim.storage.iopath.legs import MAX_LEGS, LegTables
 from vnetsim.storage.iopath.spec import IOPathSpec
 
@@ -68,16 +68,15 @@ def _guided_pick(u, cdf, guide, row):
 
 @numba.njit(cache=True, nogil=True)
 def _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, slot_base,
-                   n_objects, epoch_start, read_base, read_count, write_base, write_count, var_nlegs, issued, failed):
-    """Each I/O's variant and block size index (counter-based draws from its number), counting the
-    issued and failed I/Os per group.
+                   n_objects, epoch_start, read_base, read_count, write_base, write_count, var_nlegs, issued, failed,
+                   var, size_of):
+    """Each I/O's variant and block size index (counter-based draws from its number) into ``var`` and
+    ``size_of`` (at least as long as ``t``), counting the issued and failed I/Os per group.
 
     A pass of its own, without unpredictable branches (read or write is a select): the I/Os are
     independent here, so the processor overlaps their chains of hashes and table loads, which the
     leg-writing pass (a branch per leg: local or remote, one leg or several) would serialise."""
     n = t.shape[0]
-    var = np.empty(n, np.int64)
-    size_of = np.empty(n, np.int64)
     n_ep = epoch_start.shape[0]
     for i in range(n):
         io = io0 + i
@@ -96,24 +95,18 @@ def _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, r
         size_of[i] = _pick(leg_uniform(key, io, 1), size_cdf, g)
         issued[g] += 1
         failed[g] += var_nlegs[v] == 0
-    return var, size_of
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, max_legs, wire_bytes, remote_flow):
-    """The legs of I/Os of known variants and block sizes, split by where they go first: ``(local,
-    remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission order
-    (``remote_flow[flow]``: the leg leaves through its owner's NIC). The output is sized for
-    ``max_legs`` a leg and cut (pages never written are never touched)."""
-    n = t.shape[0]
-    cap = n * max_legs
-    l_t, l_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
-    l_size, l_flow, l_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
-    r_t, r_t0 = np.empty(cap, np.float64), np.empty(cap, np.float64)
-    r_size, r_flow, r_pid = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
+def _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, wire_bytes, remote_flow, l_t, l_t0, l_size,
+               l_flow, l_pid, r_t, r_t0, r_size, r_flow, r_pid):
+    """The legs of I/Os of known variants and block sizes, in emission ((time, id)) order, split by
+    where they go first (``remote_flow[flow]``: the leg leaves through its owner's NIC; None: no
+    split): into the five packet columns ``l_*`` (to the owner's own devices, or all) and ``r_*``
+    (out through its NIC), each with room for every leg. Returns how many went to each."""
     nl = 0
     nr = 0
-    for i in range(n):
+    for i in range(t.shape[0]):
         io = io0 + i
         ti = t[i]
         v = var[i]
@@ -121,22 +114,18 @@ def _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, max_legs
         size_i = size_of[i]
         for leg in range(var_nlegs[v]):
             f = (first + leg) * n_sizes + size_i
-            if remote_flow[f]:
-                r_t[nr] = ti
-                r_t0[nr] = ti
-                r_size[nr] = wire_bytes[f]
-                r_flow[nr] = f
-                r_pid[nr] = io * MAX_LEGS + leg
+            if remote_flow is not None and remote_flow[f]:
+                r_t[nr], r_t0[nr], r_size[nr], r_flow[nr], r_pid[nr] = ti, ti, wire_bytes[f], f, io * MAX_LEGS + leg
                 nr += 1
             else:
-                l_t[nl] = ti
-                l_t0[nl] = ti
-                l_size[nl] = wire_bytes[f]
-                l_flow[nl] = f
-                l_pid[nl] = io * MAX_LEGS + leg
+                l_t[nl], l_t0[nl], l_size[nl], l_flow[nl], l_pid[nl] = ti, ti, wire_bytes[f], f, io * MAX_LEGS + leg
                 nl += 1
-    return ((l_t[:nl], l_t0[:nl], l_size[:nl], l_flow[:nl], l_pid[:nl]),
-            (r_t[:nr], r_t0[:nr], r_size[:nr], r_flow[:nr], r_pid[:nr]))
+    return nl, nr
+
+
+def _columns(n: int) -> tuple[np.ndarray, ...]:
+    """Five empty packet columns of ``n`` (pages never written are never touched)."""
+    return (np.empty(n), np.empty(n), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int64))
 
 
 def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, n_sizes,
@@ -146,10 +135,14 @@ def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_
     remote)``, each the five packet columns (t, t0, wire size, flow, pid) in emission order. Two
     compiled passes: each I/O's variant and size (``_draw_variants``), then its legs
     (``_emit_legs``)."""
-    var, size_of = _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction,
-                                  size_cdf, slot_base, n_objects, epoch_start, read_base, read_count, write_base,
-                                  write_count, var_nlegs, issued, failed)
-    return _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, max_legs, wire_bytes, remote_flow)
+    var, size_of = np.empty(len(t), np.int64), np.empty(len(t), np.int64)
+    _draw_variants(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_fraction, size_cdf, slot_base,
+                   n_objects, epoch_start, read_base, read_count, write_base, write_count, var_nlegs, issued, failed,
+                   var, size_of)
+    local, remote = _columns(len(t) * max_legs), _columns(len(t) * max_legs)
+    nl, nr = _emit_legs(t, var, size_of, io0, n_sizes, var_leg_start, var_nlegs, wire_bytes, remote_flow, *local,
+                        *remote)
+    return tuple(c[:nl] for c in local), tuple(c[:nr] for c in remote)
 
 
 class IOSource:
@@ -164,6 +157,7 @@ class IOSource:
         self.max_legs = int(tables.var_nlegs.max()) if len(tables.var_nlegs) else 0
         self._zeros = np.zeros(0, np.int64)
         self._held: list | None = None
+        self._reuse: tuple | None = None
         self.end_ns = float(end_ns)
         ws = spec.workloads
         poisson = [g for g, w in enumerate(ws) if w.interarrival_scv == 1.0]
@@ -204,9 +198,8 @@ class IOSource:
             self.last[g] = out[-1]
         return out
 
-    def split_until(self, horizon_ns: float) -> tuple[Packets, Packets]:
-        """The legs of the I/Os issued before the horizon, split: (to the owner's own devices,
-        out through its NIC), each in (time, id) order."""
+    def _ios(self, horizon_ns: float) -> tuple[np.ndarray, np.ndarray]:
+        """Issue times of the I/Os issued before the horizon (merged by time) and their streams."""
         h = min(horizon_ns, self.end_ns)
         parts = [self._times(g, h) for g in range(len(self.rngs))]
         if len(parts) > 1:                     # k-way merge by time; equal times in stream order
@@ -218,6 +211,12 @@ class IOSource:
             t = parts[0]
             strm = self._zeros if len(self._zeros) >= len(t) else np.zeros(len(t), np.int64)
             self._zeros = strm
+        return t, strm
+
+    def split_until(self, horizon_ns: float) -> tuple[Packets, Packets]:
+        """The legs of the I/Os issued before the horizon, split: (to the owner's own devices,
+        out through its NIC), each in (time, id) order."""
+        t, strm = self._ios(horizon_ns)
         tb = self.t
         local, remote = expand_ios(t, strm, self.stream_cdf, self.stream_guide, self.stream_groups, self.io_next,
                                    self.key, tb.read_fraction, tb.size_cdf, tb.n_sizes, tb.slot_base, tb.n_objects,
@@ -232,6 +231,27 @@ class IOSource:
         """Every leg of the I/Os issued before the horizon, in (time, id) order (emission order)."""
         return merge_runs(list(self.split_until(horizon_ns)))
 
+    def until_reusing(self, horizon_ns: float) -> Packets:
+        """``until``'s legs, the same ones in the same order, written into buffers this source
+        reuses: valid until the next call (for a consumer that is done with them by then, as
+        ``PathStage`` is; fresh memory every chunk costs a page fault per 4 KiB)."""
+        t, strm = self._ios(horizon_ns)
+        n = len(t)
+        tb, buf = self.t, self._reuse
+        if buf is None or len(buf[0]) < n:
+            cap = max(n, 1024) * 5 // 4
+            buf = self._reuse = (np.empty(cap, np.int64), np.empty(cap, np.int64), *_columns(cap * self.max_legs))
+        var, size_of, cols = buf[0], buf[1], buf[2:]
+        _draw_variants(t, strm, self.stream_cdf, self.stream_guide, self.stream_groups, self.io_next, self.key,
+                       tb.read_fraction, tb.size_cdf, tb.slot_base, tb.n_objects, tb.epoch_start_ns, tb.read_base,
+                       tb.read_count, tb.write_base, tb.write_count, tb.var_nlegs, self.issued, self.failed, var,
+                       size_of)
+        m, _ = _emit_legs(t, var, size_of, self.io_next, tb.n_sizes, tb.var_leg_start, tb.var_nlegs, self.wire_bytes,
+                          None, *cols, *cols)
+        self.io_next += n
+        self.legs_issued += m
+        return Packets(*(c[:m] for c in cols))
+
     def _part(self, horizon_ns: float, side: int) -> Packets:
         """One side of ``split_until(horizon_ns)``: the first side asked for generates both."""
         held = self._held
@@ -240,6 +260,16 @@ class IOSource:
         out = held[1 + side]
         held[1 + side] = None
         return out
+
+
+class ReusingSource:
+    """An ``IOSource`` as one pipeline source of all its legs (``until_reusing``)."""
+
+    def __init__(self, source: IOSource) -> None:
+        self.source = source
+
+    def until(self, horizon_ns: float) -> Packets:
+        return self.source.until_reusing(horizon_ns)
 
 
 class SourceSide:
