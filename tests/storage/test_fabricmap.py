@@ -416,3 +416,33 @@ def test_the_example_judges_each_resync_on_its_fabric():
         mc = fb["montecarlo"][figure]
         assert mc["low"] <= fb["markov"][figure]["value"] <= mc["high"], figure
     assert fb["montecarlo"]["cluster_years"] == over["availability"]["montecarlo"]["cluster_years"]
+
+
+def test_a_resync_the_fabric_never_carries():
+    """7,500 IOPS a VM on the 2:1 leaves: the foreground alone takes over 90 % of an uplink the
+    resync needs: the resync never ends on the fabric, the fabric-bound availability is not
+    computed and says why, the table says never."""
+    import io
+
+    from rich.console import Console
+
+    from vnetsim.io.outputs import to_plain
+    from vnetsim.results.result import Result
+    from vnetsim.storage.config import Availability
+    from vnetsim.storage.render import render_rows
+    from vnetsim.storage.run import run_scenario
+
+    sc = scenario(fabric=OVERSUBSCRIBED)
+    sc = sc.model_copy(update={"availability": Availability(enabled=True), "workload": sc.workload.model_copy(
+        update={"vm_groups": [sc.workload.vm_groups[0].model_copy(update={"iops": 7500.0})]})})
+    row = run_scenario(_with_failures(sc, [{"component": "host", "target": "0"}]))
+    (rs,) = row["rebuild"]["fabric"]["resyncs"]
+    assert rs["stretch"] == float("inf") and rs["fabric_bound"] and rs["duration_s"] == float("inf")
+    fb = row["availability"]["fabric_bound"]
+    assert "never ends" in fb["not_computed"] and "markov" not in fb
+    assert all(v["stretch"] == float("inf") for v in fb["stretches"].values())
+    plain = to_plain(row)
+    buf = io.StringIO()
+    render_rows(Result("t", "storage", [{"name": "v", **plain}]), Console(file=buf, width=250))
+    text = buf.getvalue()
+    assert "never (the foreground fills" in text and "never / never / never" in text
