@@ -98,7 +98,7 @@ class UplinkStage:
         self._window_start = self.state[:, len(STATE_COLS):].copy()
         self.wait = LogHistogram()
         self.sojourn = LogHistogram()
-        self.drop_buf = self.exit_t = self.jit = np.empty(0)
+        self.drop_buf = self.exit_t = self.jit = self.waits = np.empty(0)
         self.bucket = self.counts = np.empty(0, np.int32)      # int32: a chunk holds under 2**31 messages
         self.order = OrderScratch()
         self.out_buffers = _Buffers(2, 1)
@@ -118,6 +118,7 @@ class UplinkStage:
             self.exit_t = np.empty(cap, np.float64)
             self.bucket = np.empty(cap, np.int32)
             self.jit = np.empty(cap, np.float64)
+            self.waits = np.empty(cap, np.float64)
         if n_buckets + 1 > len(self.counts):
             self.counts = np.empty(max(n_buckets + 1, 2 * len(self.counts)), np.int32)
 
@@ -138,21 +139,22 @@ class UplinkStage:
         counts = self.counts[:n_buckets + 1]
         counts[:] = 0
         w, sj = self.wait, self.sojourn
-        i = n_ok = n_drop = 0
+        i = n_ok = n_drop = n_wait = 0
         a = arrivals
         if self.jitter > 0.0:
             jitter_draws(self.seed, a.pkt_id, self.jit[:n])
         while True:
-            done, n_ok, n_drop = serve(
+            done, n_ok, n_drop, n_wait = serve(
                 a.t_ns[i:], a.t0_ns[i:], a.size_bytes[i:], a.flow[i:], a.pkt_id[i:], self.jit[i:n],
                 self.exit_t[i:n], self.bucket[i:n], self.queue_of_flow, self.seed, self.ns_per_byte, self.cap_bytes,
                 self.out_start, self.out_end, self.state, self.ring_at, self.ring, self.loss, self.tcp, self.rto,
                 self.latency, self.jitter, self.lo, self.hi, w.counts, w.stats,
-                base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop)
+                base, per_bucket, n_buckets, n_ok, self.drop_buf, n_drop, self.waits, n_wait)
             i += done
             if i == n:
                 break
             self._grow()
+        w.record(self.waits[:n_wait])          # the nonzero waits, in arrival order
         record_sojourns(self.exit_t[:n], a.t_ns, a.t0_ns, self.bucket[:n], self.lo, sj.counts, sj.stats)
         cols = self._departure_columns(arrivals, n_ok)
         o = self.order

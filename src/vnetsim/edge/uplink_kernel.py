@@ -97,15 +97,17 @@ def _with_zeros(counts, st, zeros):
 @numba.njit(cache=True, nogil=True)
 def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_per_byte, cap_bytes, out_start,
           out_end, state, ring_at, ring, loss, tcp, rto_ns, latency_ns, jitter_ns, lo, hi,
-          wait_counts, wait_stats, base_ns, per_bucket, n_buckets, n_ok, drop_pid, n_drop):
-    """Serve the (time-ordered) messages ``t, t0, size, flow, pid``, recording the wait
-    histogram of messages produced from ``lo`` on (``record_sojourns`` their sojourns after it).
-    ``state`` (``STATE_COLS`` then
+          wait_counts, wait_stats, base_ns, per_bucket, n_buckets, n_ok, drop_pid, n_drop, waits, n_wait):
+    """Serve the (time-ordered) messages ``t, t0, size, flow, pid``, for the wait histogram of
+    messages produced from ``lo`` on counting the waits of exactly 0 and writing the others to
+    ``waits[n_wait..]`` (the caller records them after the loop, in this order: a histogram
+    update inside this loop cost it about 3 ns, its registers crowding out the queue's;
+    ``record_sojourns`` records the sojourns after it too). ``state`` (``STATE_COLS`` then
     ``ACC_COLS``) and ``ring_at`` are per queue, ``ring[q, slot]`` a queue's (departure, bytes) of
     the messages in its buffer. A delivered message's exit goes to ``exit_t[i]`` and its bucket
     (``floor((exit - base_ns) * per_bucket)`` within ``[0, n_buckets]``) to ``bucket[i]``; others
     get bucket -1, an overflowed one's id goes to ``drop_pid``. ``jit`` holds the messages'
-    ``jitter_draws`` when ``jitter_ns`` > 0. Returns (index it stopped at, n_ok, n_drop):
+    ``jitter_draws`` when ``jitter_ns`` > 0. Returns (index it stopped at, n_ok, n_drop, n_wait):
     ``len(t)`` when all were served, less when that message's queue ring is full of messages
     still in the buffer and must grow (the caller grows it and calls again from there).
 
@@ -115,7 +117,6 @@ def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_p
     n = t.shape[0]
     width = ring.shape[1]
     top = float(n_buckets)
-    wst = stats_load(wait_stats)
     stop = n
     zero_waits = 0
     for i in range(n):
@@ -201,7 +202,8 @@ def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_p
             if start == a:
                 zero_waits += 1             # most waits: counted, recorded once after the loop
             else:
-                wst = hist_add(wait_counts, wst, start - a, SUB_BITS)
+                waits[np.uintp(n_wait)] = start - a     # recorded after the loop, in this order
+                n_wait += 1
         if a >= lo:
             state[q, _WAIT] += start - a
         if lost:
@@ -224,8 +226,8 @@ def serve(t, t0, size, flow, pid, jit, exit_t, bucket, queue_of_flow, seed, ns_p
             k = 0
         bucket[i] = k
         n_ok += 1
-    stats_store(wait_stats, _with_zeros(wait_counts, wst, zero_waits))
-    return stop, n_ok, n_drop
+    stats_store(wait_stats, _with_zeros(wait_counts, stats_load(wait_stats), zero_waits))
+    return stop, n_ok, n_drop, n_wait
 
 
 @numba.njit(cache=True, nogil=True)
