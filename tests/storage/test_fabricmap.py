@@ -416,6 +416,15 @@ def test_the_example_judges_each_resync_on_its_fabric():
         mc = fb["montecarlo"][figure]
         assert mc["low"] <= fb["markov"][figure]["value"] <= mc["high"], figure
     assert fb["montecarlo"]["cluster_years"] == over["availability"]["montecarlo"]["cluster_years"]
+    # the report's downtime figure: Markov with the rebuilds on the fabric beside the host-bound bars
+    from vnetsim.storage.figures import downtime_figure
+
+    fig = downtime_figure([nb, over])
+    assert fig is not None
+    on_fabric = next(x for x in fig.series if x.name == "Markov, rebuilds on the fabric")
+    assert list(on_fabric.y) == [nb["availability"]["markov"]["downtime_s_per_year"]["value"],
+                                 fb["markov"]["downtime_s_per_year"]["value"]]
+    assert fig.table is not None and fig.table.columns[-1] == "annual loss probability, rebuilds on the fabric"
 
 
 def test_a_resync_the_fabric_never_carries():

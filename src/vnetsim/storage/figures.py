@@ -1,7 +1,8 @@
 """What a storage result shows in a report: the kind's ``report`` hook (figure specs, no plotting).
 
 Figures, each with its table, one bar group per variant (flavor): where the raw capacity goes;
-downtime per year (Markov, and Monte Carlo with its interval when run); write latency p99 per VM
+downtime per year (Markov, and Monte Carlo with its interval when run, and Markov with the
+rebuilds on the fabric when a fabric judged them); write latency p99 per VM
 group in normal operation and during the first resync; with a fabric under the cluster, its
 busiest link normally and in the resync; price per usable TB and rack units.
 """
@@ -41,12 +42,31 @@ def downtime_figure(rows: list[dict]) -> Figure | None:
         mc = [r["availability"]["montecarlo"]["downtime_s_per_year"] for r in have]
         series.append(Series("Monte Carlo", names, [m["value"] for m in mc], [m["low"] for m in mc],
                              [m["high"] for m in mc]))
-    table = Table(["variant", "nines", "downtime / year", "annual loss probability"],
-                  [[r["name"], f"{r['availability']['markov']['nines']['value']:.2f}",
-                    cells.duration(r["availability"]["markov"]["downtime_s_per_year"]["value"] * 1e9),
-                    f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"] for r in have])
+    columns = ["variant", "nines", "downtime / year", "annual loss probability"]
+    body = [[r["name"], f"{r['availability']['markov']['nines']['value']:.2f}",
+             cells.duration(r["availability"]["markov"]["downtime_s_per_year"]["value"] * 1e9),
+             f"{r['availability']['markov']['annual_loss_probability']['value']:.3g}"] for r in have]
+    on_fabric = [_fabric_bound_markov(r) for r in have]
+    if any(m is not None for m in on_fabric):
+        series.append(Series("Markov, rebuilds on the fabric", names,
+                             [None if m is None else m["downtime_s_per_year"]["value"] for m in on_fabric]))
+        columns.append("annual loss probability, rebuilds on the fabric")
+        for line, m in zip(body, on_fabric):
+            line.append("-" if m is None else f"{m['annual_loss_probability']['value']:.3g}")
+    table = Table(columns, body)
     return Figure("storage-downtime", "Downtime per year", "bar", series, x_label="variant", y_label="seconds",
                   y_log=True, table=table)
+
+
+def _fabric_bound_markov(row: dict) -> dict | None:
+    """The Markov result with the rebuilds on the fabric: ``availability.fabric_bound.markov``; the
+    host-bound one when the fabric judged the resyncs and bound none of them; else None."""
+    av = row.get("availability") or {}
+    fb = av.get("fabric_bound")
+    if fb is not None:
+        return fb.get("markov")
+    judged = any(((row.get("rebuild") or {}).get("fabric") or {}).get("resyncs") or [])
+    return av.get("markov") if judged else None
 
 
 def latency_figure(rows: list[dict]) -> Figure | None:
