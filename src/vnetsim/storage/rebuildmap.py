@@ -20,6 +20,7 @@ Mapping (docs/models/storage.md, "Failures and rebuilds"):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 
 from vnetsim.errors import ModelError
@@ -162,6 +163,7 @@ class FabricPhases:
         self.placements = fabric_placements(sc)
         self.phases: dict[str, dict] = {}
         self._loads: dict[tuple[bool, bytes], dict] = {}
+        self._foreground: dict[tuple[int, ...], dict] = {}   # failed hosts -> the foreground's link loads
         self.fabric_runs = 0               # flow-level runs the judging took (the cache's effect)
 
     def _link_loads(self, tm, background: bool) -> dict:
@@ -182,10 +184,17 @@ class FabricPhases:
 
         fab = self.sc.storage.fabric
         assert fab is not None
-        tm = traffic_matrix(io, fab.mtu)
-        stretch, where = resync_stretch(self._link_loads(tm, False), self._link_loads(tm, True))
-        offered = sum(w.iops * (1 - w.read_fraction) * w.block_bytes[0] for w in io.workloads if w.background)
-        return stretch, where, float(offered)
+        background = tuple(w for w in io.workloads if w.background)
+        if not background:
+            return 0.0, None, 0.0
+        down = tuple(sorted(f.host for f in io.failures))     # the foreground follows from it alone
+        if down not in self._foreground:
+            fg = dataclasses.replace(io, workloads=tuple(w for w in io.workloads if not w.background))
+            self._foreground[down] = self._link_loads(traffic_matrix(fg, fab.mtu), False)
+        resync = self._link_loads(traffic_matrix(dataclasses.replace(io, workloads=background), fab.mtu), True)
+        stretch, where = resync_stretch(self._foreground[down], resync)
+        offered = sum(w.iops * (1 - w.read_fraction) * w.block_bytes[0] for w in background)
+        return float(stretch), where, float(offered)
 
     def prepare(self, phase: str, io):
         from vnetsim.storage.fabricmap import on_fabric

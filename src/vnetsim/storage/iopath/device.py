@@ -154,12 +154,14 @@ def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, 
 
 
 @numba.njit(cache=True, nogil=True)
-def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_host, f_reply, depth, fail_ns, stall_ns, free_at,
-               busy, lo, hi, f_wait, f_service, f_stall, f_count, counts, j_on, j_row, j_atoms, j_key, j_dir, out):
+def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, fail_ns, stall_ns, free_at, busy, lo,
+               hi, counts, j_on, j_row, j_atoms, j_key, j_dir, out):
     """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
     ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
-    after the horizon. ``out[k]``: when its reply is back at its owner (its fixed reply delay, plus
-    its draw of the fabric's spread where ``j_on``). Returns how many were queued. (The one copy
+    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, and its legs' count, wait,
+    service and stall sums (one row: a leg touches one cache line of it). ``out[k]``: when its
+    reply is back at its owner (its fixed reply delay, plus its draw of the fabric's spread where
+    ``j_on``). Returns how many were queued. (The one copy
     of the device's queue arithmetic; written out here, not called per leg: a helper taking the
     arrays per leg costs numba reference counts.)"""
     for k in range(n):
@@ -168,15 +170,15 @@ def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_host, f_reply
         if a >= horizon:
             return k
         f = flow[i]
-        h = f_host[f]
+        h = int(f_tab[f, 1])
         dev = dev_of[i]
         s = service[i]
-        f_count[f] += 1.0
+        f_tab[f, 2] += 1.0
         counts[dev] += 1
         fail = fail_ns[h]
         if a >= fail:                       # the host is down: lost here, the I/O stalls
             d = max(a, fail + stall_ns[h])
-            f_stall[f] += d - a
+            f_tab[f, 5] += d - a
         else:
             free = free_at[dev, 0]          # the earliest free of its queue_depth servers (FCFS)
             start = a if a > free else free
@@ -188,11 +190,11 @@ def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_host, f_reply
                 busy[dev] += b1 - b0
             if d > fail:                    # still there when its host fails
                 d = fail + stall_ns[h]
-                f_stall[f] += d - a
+                f_tab[f, 5] += d - a
             else:
-                f_wait[f] += start - a
-                f_service[f] += s
-        d += f_reply[f]
+                f_tab[f, 3] += start - a
+                f_tab[f, 4] += s
+        d += f_tab[f, 0]
         if j_on:
             r = j_row[f]
             if r >= 0:
@@ -206,9 +208,8 @@ def _serve(stage: DeviceStage, t, pid, flow):
     n = len(t)
     dev, service, out = np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.float64)
     stage.draw(pid, flow, n, dev, service, 0)
-    queue_legs(None, n, np.inf, t, flow, pid, dev, service, stage.f_host, stage.f_reply, stage.depth, stage.fail_ns,
-               stage.stall_ns, stage.free_at, stage.busy, stage.lo, stage.hi, stage.f_wait, stage.f_service,
-               stage.f_stall, stage.f_count, stage.counts, *stage.jitter_args, out)
+    queue_legs(None, n, np.inf, t, flow, pid, dev, service, stage.f_tab, stage.depth, stage.fail_ns, stage.stall_ns,
+               stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts, *stage.jitter_args, out)
     return out
 
 
@@ -264,7 +265,6 @@ class DeviceStage:
         self.f_op = np.ascontiguousarray(f_op, np.int64)
         self.f_block = np.ascontiguousarray(f_block, np.float64)
         self.f_cache_p = np.ascontiguousarray(f_cache_p, np.float64)
-        self.f_reply = np.ascontiguousarray(f_reply_ns, np.float64)
         self.key = np.uint64(key)
         self.fail_ns = np.full(hosts, np.inf) if fail_ns is None else np.asarray(fail_ns, np.float64)
         self.stall_ns = np.zeros(hosts) if stall_ns is None else np.asarray(stall_ns, np.float64)
@@ -272,8 +272,11 @@ class DeviceStage:
         n_flows = len(self.f_host)
         self.busy = np.zeros(self.n_devices)
         self.counts = np.zeros(self.n_devices, np.int64)
-        self.f_wait, self.f_service = np.zeros(n_flows), np.zeros(n_flows)
-        self.f_stall, self.f_count = np.zeros(n_flows), np.zeros(n_flows)
+        # per flow, one row: reply delay, host, then its legs' count and wait, service, stall sums
+        self.f_tab = np.zeros((n_flows, 8))
+        self.f_tab[:, 0], self.f_tab[:, 1] = np.asarray(f_reply_ns, np.float64), self.f_host
+        self.f_reply = self.f_tab[:, 0]
+        self.f_count, self.f_wait, self.f_service, self.f_stall = (self.f_tab[:, c] for c in range(2, 6))
         self._start = (np.zeros(self.n_devices, np.int64), np.zeros((4, n_flows)))
         # per flow: its host's first device; (mu, sigma, transfer ns, first device or -1) of its
         # read or write at the capacity tier, what ``draw`` reads without a cache tier

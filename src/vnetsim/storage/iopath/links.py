@@ -28,12 +28,14 @@ BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted,
 
 
 @numba.njit(cache=True, nogil=True)
-def serve_times_into(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last_dep, acc, busy_win, lo, hi,
-                     flow_queue_ns, flow_legs, only, j_on, j_row, j_atoms, j_key, j_dir, out):
+def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy_win, lo, hi, only, j_on, j_row,
+                     j_atoms, j_key, j_dir, out):
     """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
     delay, plus the leg's draw of the fabric's spread where ``j_on``) into ``out``, in arrival
-    order. With ``only`` (per flow, else None) the legs of other flows pass untouched (``out`` is
-    their arrival time). The one copy of the queue arithmetic."""
+    order. ``f_tab[flow]``: (its queue, its delay after it, its legs' time in the queue, its legs),
+    one row (a leg touches one cache line of it). With ``only`` (per flow, else None) the legs of
+    other flows pass untouched (``out`` is their arrival time). The one copy of the queue
+    arithmetic."""
     n = t.shape[0]
     for i in range(n):
         f = flow[i]
@@ -41,7 +43,7 @@ def serve_times_into(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last
         if only is not None and not only[f]:
             out[i] = a
             continue
-        q = queue_of_flow[f]
+        q = int(f_tab[f, 0])
         service = size[i] * ns_per_byte[q]
         last = last_dep[q]
         start = a if a > last else last
@@ -55,9 +57,9 @@ def serve_times_into(t, size, flow, pid, queue_of_flow, delay, ns_per_byte, last
         b1 = d if d < hi else hi
         if b1 > b0:
             busy_win[q] += b1 - b0
-        flow_legs[f] += 1.0
-        flow_queue_ns[f] += d - a
-        d += delay[f]
+        f_tab[f, 2] += d - a
+        f_tab[f, 3] += 1.0
+        d += f_tab[f, 1]
         if j_on:
             r = j_row[f]
             if r >= 0:
@@ -139,12 +141,14 @@ class DelayedFifo(FifoStage):
                  stat_hi_ns: float = np.inf, name: str = "fifo", jitter: LegJitter | None = None) -> None:
         super().__init__(rate_bps, queue_of_flow=queue_of_flow, overhead_bytes=0, stat_lo_ns=stat_lo_ns,
                          stat_hi_ns=stat_hi_ns, name=name)
-        self.delay_ns = np.ascontiguousarray(delay_ns, np.float64)
-        self.flow_queue_ns = np.zeros(len(self.delay_ns))
-        self.flow_legs = np.zeros(len(self.delay_ns))
+        delay = np.asarray(delay_ns, np.float64)
+        # per flow, one row: its queue, its delay after it, its legs' time in the queue, its legs
+        self.f_tab = np.zeros((len(delay), 4))
+        self.f_tab[:, 0] = self.queue_of_flow if self.queue_of_flow is not None else 0
+        self.f_tab[:, 1] = delay
+        self.delay_ns, self.flow_queue_ns, self.flow_legs = self.f_tab[:, 1], self.f_tab[:, 2], self.f_tab[:, 3]
         self.jitter = jitter
-        self._jitter_args = jitter_args(jitter, len(self.delay_ns))
-        self._qof = self.queue_of_flow if self.queue_of_flow is not None else np.zeros(len(self.delay_ns), np.int64)
+        self._jitter_args = jitter_args(jitter, len(delay))
 
     def start_window(self) -> None:
         super().start_window()
@@ -168,7 +172,7 @@ class DelayedFifo(FifoStage):
         q = self.queues
         n = len(arrivals)
         out = np.empty(n) if out is None else out[:n]
-        serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, self._qof, self.delay_ns,
+        serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, self.f_tab,
                          self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
-                         self.flow_queue_ns, self.flow_legs, only, *self._jitter_args, out)
+                         only, *self._jitter_args, out)
         return out

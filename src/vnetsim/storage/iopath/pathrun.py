@@ -169,30 +169,38 @@ class IOPathRun:
 
     def stage_breakdown(self, group: int, write: int) -> dict[str, float]:
         """Mean ns per leg of ``group``'s reads (0) or writes (1) in each stage."""
+        return self._breakdowns()[2 * group + write]
+
+    def _breakdowns(self) -> list[dict[str, float]]:
+        """``stage_breakdown`` of every (group, read or write), index ``2 * group + write``: the flows
+        sorted by it once (stably: each one's sums add the same values in the same order as a
+        mask of its flows would)."""
         t, r = self.tables, self.routes
         lc = r.leg_class
-        mine = (t.lc_group[lc] == group) & (t.lc_write[lc] == write)
+        hist = t.lc_group[lc] * 2 + t.lc_write[lc]
+        order = np.argsort(hist, kind="stable")
+        bounds = np.searchsorted(hist[order], np.arange(2 * len(self.spec.workloads) + 1))
         dev = self.devices.stats()
-        legs = dev.flow_legs[mine].sum()
-        if legs == 0:
-            return {name: float("nan") for name in STAGE_NAMES}
-        return {"nic": float(self.nic.flow_queue_ns[mine].sum() / legs),
-                "network": float((r.fixed_network_ns[mine] * dev.flow_legs[mine]).sum() / legs),
-                "inter_site": float(self.link.flow_queue_ns[mine].sum() / legs),
-                "device_wait": float(dev.flow_wait_ns[mine].sum() / legs),
-                "device_service": float(dev.flow_service_ns[mine].sum() / legs),
-                "stall": float(dev.flow_stall_ns[mine].sum() / legs)}
+        legs = dev.flow_legs[order]
+        cols = {"nic": self.nic.flow_queue_ns[order], "network": r.fixed_network_ns[order] * legs,
+                "inter_site": self.link.flow_queue_ns[order], "device_wait": dev.flow_wait_ns[order],
+                "device_service": dev.flow_service_ns[order], "stall": dev.flow_stall_ns[order]}
+        out = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            n = legs[a:b].sum()
+            out.append({name: float(cols[name][a:b].sum() / n) if n else float("nan") for name in STAGE_NAMES})
+        return out
 
     def result(self) -> IOPathResult:
         groups = []
+        parts = self._breakdowns()
         for g, w in enumerate(self.spec.workloads):
             lat = []
             for write in (0, 1):
                 h = self.join.histogram(2 * g + write)
                 s = h.summary()
                 lat.append(Latency(h.count, *(float(s[k]) for k in ("mean", "p50", "p90", "p99", "p999", "max"))))
-            groups.append(GroupResult(w.name, w.background, lat[0], lat[1], self.stage_breakdown(g, 0),
-                                      self.stage_breakdown(g, 1)))
+            groups.append(GroupResult(w.name, w.background, lat[0], lat[1], parts[2 * g], parts[2 * g + 1]))
         window = self.duration_ns - self.warmup_ns
         dev = self.devices.stats()
         dev_util = dev.busy_ns / (window * dev.queue_depth)

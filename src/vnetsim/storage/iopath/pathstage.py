@@ -176,9 +176,8 @@ class PathStage:
         bucket_order_into(dev.now[0], dev.now[3], n, order, bucket, start)
         dev.sort(order, n)
         d_t, d_t0, d_flow, d_pid, d_dev, d_svc = dev.now
-        due = queue_legs(None, n, horizon_ns, d_t, d_flow, d_pid, d_dev, d_svc, dv.f_host, dv.f_reply, dv.depth,
-                         dv.fail_ns, dv.stall_ns, dv.free_at, dv.busy, dv.lo, dv.hi, dv.f_wait, dv.f_service,
-                         dv.f_stall, dv.f_count, dv.counts, *dv.jitter_args, back)
+        due = queue_legs(None, n, horizon_ns, d_t, d_flow, d_pid, d_dev, d_svc, dv.f_tab, dv.depth, dv.fail_ns,
+                         dv.stall_ns, dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, *dv.jitter_args, back)
         self.join.fold(back, d_t0, d_pid, d_flow, None, due)
         dev.hold(due, n)
 
