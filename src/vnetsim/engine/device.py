@@ -54,6 +54,38 @@ def _add_run(counts, st, x, k):
     return n + w, total + w * x, (x if x < lo else lo), (x if x > hi else hi), sq + w * x * x
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def device_packet(a, b, done, last_out, busy, ns_per_byte_link, latency_ns, per_byte_ns, lo, hi):
+    """One packet through the device (the module doc's recursion): arriving at ``a`` with ``b``
+    bytes, after a transfer that ended at ``done`` and a departure at ``last_out``. Returns (end of
+    its transfer, its departure, busy time inside [lo, hi) so far, whether in-order completion held
+    it back to ``last_out``). Shared by ``device_advance`` and kernels that fuse the device with
+    the stages after it."""
+    start = a if a > done else done
+    transfer = b * ns_per_byte_link
+    done = start + transfer
+    d = done + latency_ns + b * per_byte_ns
+    held = d <= last_out
+    if held:
+        d = last_out
+    b0 = start if start > lo else lo
+    b1 = done if done < hi else hi
+    if b1 > b0:
+        busy += b1 - b0
+    return done, d, busy, held
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def add_latency_run(counts, st, run_x, run_k, x):
+    """Latency ``x`` joins the run of equal latencies (``run_x``, ``run_k``); a different one
+    records the run first. Returns (stats, run_x, run_k)."""
+    if x == run_x:
+        return st, run_x, run_k + 1
+    if run_k > 0:
+        st = _add_run(counts, st, run_x, run_k)
+    return st, x, 1
+
+
 @numba.njit(cache=True, nogil=True)
 def device_advance(t, t0, size, pid, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats):
     """Departures of time-ordered arrivals (see the module doc), and whether two equal departures
@@ -69,30 +101,15 @@ def device_advance(t, t0, size, pid, ns_per_byte_link, latency_ns, per_byte_ns, 
     run_x, run_k = 0.0, 0
     for i in range(n):
         a = t[i]
-        b = size[i]
-        start = a if a > done else done
-        transfer = b * ns_per_byte_link
-        done = start + transfer
-        d = done + latency_ns + b * per_byte_ns
-        if d <= last_out:
-            d = last_out
-            if i > 0 and pid[i] < pid[i - 1]:
-                unordered = True
+        done, d, busy, held = device_packet(a, size[i], done, last_out, busy, ns_per_byte_link, latency_ns,
+                                            per_byte_ns, lo, hi)
+        if held and i > 0 and pid[i] < pid[i - 1]:
+            unordered = True
         last_out = d
         out[i] = d
         accepted += 1.0
-        b0 = start if start > lo else lo
-        b1 = done if done < hi else hi
-        if b1 > b0:
-            busy += b1 - b0
         if t0[i] >= lo and d <= hi:
-            x = d - a
-            if x == run_x:
-                run_k += 1
-            else:
-                if run_k > 0:
-                    st = _add_run(counts, st, run_x, run_k)
-                run_x, run_k = x, 1
+            st, run_x, run_k = add_latency_run(counts, st, run_x, run_k, d - a)
     if run_k > 0:
         st = _add_run(counts, st, run_x, run_k)
     state[0], state[1], state[2], state[3] = done, last_out, accepted, busy

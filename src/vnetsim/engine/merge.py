@@ -218,6 +218,13 @@ def _before(a: Packets, b: Packets) -> bool:
     return bool(ta < tb or (ta == tb and a.pkt_id[-1] < b.pkt_id[0]))
 
 
+def in_sequence(runs: list[Packets]) -> bool:
+    """Whether runs that each are ordered by (t_ns, pkt_id) follow one another (each non-empty run
+    entirely before the next): their concatenation is then the merge."""
+    runs = [r for r in runs if len(r)]
+    return all(_before(a, b) for a, b in zip(runs, runs[1:]))
+
+
 def _concat(runs: list[Packets]) -> Packets:
     return Packets(*(np.concatenate([getattr(r, c) for r in runs])
                      for c in ("t_ns", "t0_ns", "size_bytes", "flow", "pkt_id")))

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from vnetsim.engine.merge import merge_runs, split_runs
+from vnetsim.engine.merge import in_sequence, merge_runs, split_runs
 from vnetsim.engine.packets import Packets
 from vnetsim.errors import UserError
 
@@ -137,6 +137,7 @@ class Node:
     inbox: list[Packets] = field(default_factory=list)    # held runs first, then this chunk's
     inbox_chunk: list[int] = field(default_factory=list)  # the chunk each inbox run came from
     late: bool = False     # the stage holds arrivals at or after the horizon itself
+    in_parts: bool = False  # a sink that may take a chunk's input as consecutive parts
     received: int = 0      # packets handed to the stage or sink
     sent: int = 0          # packets passed on to successors
     dropped: int = 0       # packets the stage dropped
@@ -166,9 +167,16 @@ class Pipeline:
         node.late = bool(getattr(stage, "holds_late_arrivals", False))
         return node
 
-    def sink(self, deliver: DeliverFn, name: str = "sink") -> Node:
-        """A node where packets leave the model: ``deliver(packets, horizon_ns)`` once per chunk."""
-        return self._node(name, SINK, deliver)
+    def sink(self, deliver: DeliverFn, name: str = "sink", in_parts: bool = False) -> Node:
+        """A node where packets leave the model: ``deliver(packets, horizon_ns)`` once per chunk.
+
+        ``in_parts``: ``deliver`` only accumulates packet by packet in order (calling it with two
+        consecutive parts is the same as calling it with their concatenation), so a chunk whose
+        input runs already follow one another is handed over run by run, without merging them
+        into one copy; ``deliver`` may then be called several times per chunk (or not at all)."""
+        node = self._node(name, SINK, deliver)
+        node.in_parts = in_parts
+        return node
 
     def connect(self, upstream: Node, targets: Node | Sequence[Node], classify: ClassifyFn | None = None) -> None:
         """Send ``upstream``'s departures to ``targets`` (split by ``classify`` when there are several)."""
@@ -267,9 +275,7 @@ class Pipeline:
             if node.kind == STAGE and id(node) in dropped and node.on_drop is not None:
                 node.on_drop(dropped[id(node)])
             elif node.kind == SINK:
-                due = self._due(node, horizon_ns, k)
-                node.received += len(due)
-                node.obj(due, horizon_ns)
+                self._deliver(node, horizon_ns, k)
 
     def step(self, horizon_ns: float, pushed: Mapping[Node, Packets] | None = None) -> None:
         """Advance every node to ``horizon_ns`` (one chunk)."""
@@ -283,11 +289,11 @@ class Pipeline:
                     out = pushed.get(node, Packets.empty()) if pushed else Packets.empty()
                 self._route(node, out)
                 continue
+            if node.kind == SINK:
+                self._deliver(node, horizon_ns)
+                continue
             due = self._due(node, np.inf if node.late else horizon_ns)
             node.received += len(due)
-            if node.kind == SINK:
-                node.obj(due, horizon_ns)
-                continue
             res = node.obj.advance(due, horizon_ns)
             if len(res.drop_pid):
                 node.dropped += len(res.drop_pid)
@@ -299,9 +305,7 @@ class Pipeline:
         """After the last chunk: every sink takes what it still holds (horizon infinity)."""
         for node in self.nodes:
             if node.kind == SINK:
-                due = self._due(node, np.inf)
-                node.received += len(due)
-                node.obj(due, np.inf)
+                self._deliver(node, np.inf)
 
     def start_window(self) -> None:
         """The statistics window starts now, for every stage."""
@@ -312,6 +316,27 @@ class Pipeline:
     def held(self) -> int:
         """Packets inside the pipeline: held at node inputs, or inside stages."""
         return sum(n.held() for n in self.nodes) + sum(n.obj.held() for n in self.nodes if n.kind == STAGE)
+
+    def _deliver(self, sink: Node, horizon_ns: float, chunk: int | None = None) -> None:
+        """Hand a sink its input before the horizon: in one call, or (``in_parts``, when the input
+        runs follow one another) run by run, the last one cut at the horizon, with no copy."""
+        if sink.in_parts and len(sink.inbox) > 1 and (chunk is None or all(c <= chunk for c in sink.inbox_chunk)) \
+                and in_sequence(sink.inbox):
+            runs, sink.inbox, sink.inbox_chunk = sink.inbox, [], []
+            for k, run in enumerate(runs):
+                cut = len(run) if horizon_ns == np.inf else int(np.searchsorted(run.t_ns, horizon_ns, side="left"))
+                if cut:
+                    part = run.take(slice(0, cut)) if cut < len(run) else run
+                    sink.received += cut
+                    sink.obj(part, horizon_ns)
+                if cut < len(run):                 # this run's rest and every later run wait
+                    rest = [run.take(slice(cut, None))] + runs[k + 1:]
+                    sink.inbox, sink.inbox_chunk = rest, [-1] * len(rest)
+                    return
+            return
+        due = self._due(sink, horizon_ns, chunk)
+        sink.received += len(due)
+        sink.obj(due, horizon_ns)
 
     def _due(self, node: Node, horizon_ns: float, chunk: int | None = None) -> Packets:
         """Merged input of ``node`` before the horizon (of runs from chunks up to ``chunk``, when

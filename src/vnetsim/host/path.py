@@ -36,7 +36,7 @@ from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import DeviceStagePlan, HostPlan, RingStagePlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
-from vnetsim.host.tx_stages import PassThrough
+from vnetsim.host.tx_stages import PassThrough, fuse_tail
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import format_rate
 
@@ -135,11 +135,16 @@ class HostReceive:
         self._app_node = p.add(_Application(self), name="application")
         p.connect(last, self._app_node)
         last = self._app_node
-        for j, stage in enumerate(self.transmit):
+        first, at_wire, tail = fuse_tail(self.transmit)    # the TX DMA, wire and peer in one pass
+        for j, stage in enumerate(self.transmit[:first]):
             node = p.add(stage, on_drop=self._drop_counter(len(self.stages) + j))
             p.connect(last, node)
             last = node
-        p.connect(last, p.sink(self._return, "peer"))
+        if tail is not None:
+            node = p.add(tail, on_drop=self._drop_counter(len(self.stages) + at_wire))
+            p.connect(last, node)
+            last = node
+        p.connect(last, p.sink(self._return, "peer", in_parts=True))
 
     @property
     def rings(self) -> list[RingStage]:
