@@ -287,7 +287,8 @@ def _before(ta, pa, tb, pb):
 def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_size, o_flow, o_pid, ts, ks, ix, t2,
           k2, i2, sort_counts, stack):
     """Write the delivered messages of ``serve`` into ``o_t .. o_pid`` (as long as there are
-    delivered messages) ordered by (exit time, id).
+    delivered messages) ordered by (exit time, id). ``bucket`` is overwritten (each delivered
+    message's slot in the output before the buckets are ordered).
 
     ``counts[0..n_buckets]`` is scratch (zero on entry: the bucket sizes, then their ends);
     ``ts .. stack`` the scratch of
@@ -308,18 +309,30 @@ def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_s
         if c > BIG_BUCKET:
             big[n_big] = k
             n_big += 1
-    for i in range(bucket.shape[0]):        # scatter, stably, in arrival order
+    n = bucket.shape[0]
+    for i in range(n):                      # each message's slot, stably in arrival order: over its bucket
         k = bucket[i]
-        if k < 0:
-            continue
-        slot = counts[np.uintp(k)]
-        counts[np.uintp(k)] = slot + 1
-        p = np.uintp(slot)
-        o_t[p] = exit_t[i]
-        o_t0[p] = t0[i]
-        o_size[p] = size[i]
-        o_flow[p] = flow[i]
-        o_pid[p] = pid[i]
+        if k >= 0:
+            slot = counts[np.uintp(k)]
+            counts[np.uintp(k)] = slot + 1
+            bucket[i] = slot
+    # the scatter, one column at a time: each loop's writes go to one array (one stream of
+    # nearby lines), faster than five at once (about 4-5 ns a message on the benchmark)
+    for i in range(n):
+        if bucket[i] >= 0:
+            o_t[np.uintp(bucket[i])] = exit_t[i]
+    for i in range(n):
+        if bucket[i] >= 0:
+            o_t0[np.uintp(bucket[i])] = t0[i]
+    for i in range(n):
+        if bucket[i] >= 0:
+            o_size[np.uintp(bucket[i])] = size[i]
+    for i in range(n):
+        if bucket[i] >= 0:
+            o_flow[np.uintp(bucket[i])] = flow[i]
+    for i in range(n):
+        if bucket[i] >= 0:
+            o_pid[np.uintp(bucket[i])] = pid[i]
     for j in range(n_big):                  # counts[k] is now the end of bucket k
         k = big[j]
         lo = counts[k - 1] if k > 0 else 0
