@@ -224,3 +224,22 @@ def test_every_outcome_keeps_its_resync_plan_and_io_path():
         for src in {s for s, _ in writes}:
             assert reads[src] == pytest.approx(sum(v for p, v in writes.items() if p[0] == src), rel=1e-12)
     assert res.resync_plans[0].pair_bytes != res.resync_plans[1].pair_bytes
+
+
+def test_a_throttled_rebuild_the_foreground_starves_is_one_error():
+    """A throttle turns adaptive resync off: when the foreground replication takes all of a host's
+    resync bandwidth, no rebuild would end, and the availability model says so in one line."""
+    from vnetsim.storage.run import run_scenario
+
+    sc = StorageScenario.model_validate({
+        "storage": {"flavor": "single", "hosts": 8, "host": {"devices": "4x3.84TB-nvme"},
+                    "policy": {"raid": "raid1"}, "rebuild": {"throttle": "512Mbps"}},
+        "availability": {"enabled": True}, "options": {"io": False},
+        "workload": {"vm_groups": [{"name": "db", "vms": 100, "disk": "10GB", "iops": 20000, "block_size": "64KB"}]}})
+    with pytest.raises(ModelError) as exc:
+        run_scenario(sc)
+    assert exc.value.field == "storage.rebuild.throttle" and "never end" in exc.value.what
+    adaptive = sc.model_copy(update={"storage": sc.storage.model_copy(update={"rebuild": sc.storage.rebuild.model_copy(
+        update={"throttle": None})})})
+    spec = run_scenario(adaptive)["availability"]["spec"]
+    assert spec["rebuild_bandwidth_bps"] == pytest.approx(0.2 * 25e9 * 7)     # the adaptive floor

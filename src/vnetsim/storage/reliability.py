@@ -56,7 +56,7 @@ def host_resync_bps(sc: StorageScenario, foreground_bps: float = 0.0) -> float:
     """What one host gives a resync while foreground replication uses ``foreground_bps`` of it:
     ``rebuild.resync.resync_rates`` (the rebuild timeline's own formula) of its capacity, the
     throttle and adaptive resync."""
-    from vnetsim.storage.rebuild.resync import resync_rates
+    from vnetsim.storage.rebuild import resync_rates
 
     throttle, adaptive = resync_settings(sc)
     return float(resync_rates(host_resync_capacity_bps(sc), foreground_bps, throttle, adaptive))

@@ -5,8 +5,12 @@ time over the spare bandwidth, fabric load, foreground latency during the resync
 Public exports (load on first use):
 - the spec (``vnetsim.storage.rebuild.spec``): ``RebuildSpec``, ``RebuildCluster``, ``ObjectSet``,
   ``FailureEvent``, ``FAILURE_KINDS``, ``WITNESS_HOST``; results ``RebuildResult``,
-  ``FailureOutcome``, ``TimelineEntry``;
-- ``simulate(spec, *, seed=1, io_duration_s=1.0) -> RebuildResult``;
+  ``FailureOutcome``, ``TimelineEntry``, ``ResyncPlan``;
+- ``resync_rates(capacity_bps, foreground_bps, throttle_bps, adaptive)``: the per-host resync
+  rate, one formula for the rebuild timeline and the storage kind's availability mapping;
+- ``simulate(spec, *, seed=1, io_duration_s=1.0, prepare=None) -> RebuildResult`` (with every
+  outcome's first resync plan and, with a foreground, the I/O path while it runs: ``resync_plans``,
+  ``resync_io``);
 - ``accessible(objects, alive) -> bool array`` (the quorum rule), ``object_set(...)`` (objects of one
   layout placed round-robin on hosts).
 """
@@ -18,8 +22,9 @@ from typing import Any
 
 _EXPORTS = {name: "spec" for name in (
     "RebuildSpec", "RebuildCluster", "ObjectSet", "FailureEvent", "FAILURE_KINDS", "WITNESS_HOST",
-    "RebuildResult", "FailureOutcome", "TimelineEntry")}
-_EXPORTS.update({"simulate": "timeline", "accessible": "quorum", "object_set": "placement"})
+    "RebuildResult", "FailureOutcome", "TimelineEntry", "ResyncPlan")}
+_EXPORTS.update({"simulate": "timeline", "accessible": "quorum", "object_set": "placement",
+                 "resync_rates": "resync"})
 __all__ = list(_EXPORTS)
 
 
