@@ -104,17 +104,18 @@ def leg_service_ns(op, tier, block, mu, sigma, ns_per_byte, u1, u2):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _replace_earliest(heap, dev, k, d):
-    """The device's servers' free times are a 4-ary min-heap in ``heap[dev, :k]`` (shallow: three
-    levels for 64 servers): the earliest free server takes a leg until ``d`` (replace the root,
-    sift down)."""
+    """The device's servers' free times are an 8-ary min-heap in ``heap[dev, :k]`` (shallow: two
+    levels below the root for up to 73 servers; the levels are the chain of dependent loads, the
+    eight children of a level are compared side by side): the earliest free server takes a leg
+    until ``d`` (replace the root, sift down)."""
     i = 0
     while True:
-        c = 4 * i + 1
+        c = 8 * i + 1
         if c >= k:
             break
         best = c
         bv = heap[dev, c]
-        end = c + 4 if c + 4 < k else k
+        end = c + 8 if c + 8 < k else k
         for j in range(c + 1, end):
             v = heap[dev, j]
             if v < bv:

@@ -54,11 +54,11 @@ def _put(t, t0, size, flow, pid, to_link, d_t, d_t0, d_flow, d_pid, nd, l_t, l_t
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather(order, n, a, b, c, d, e, f, oa, ob, oc, od, oe, of):
-    """Six columns at ``order[:n]`` into ``o*`` (one pass)."""
+def _gather(order, n, a, b, c, d, oa, ob, oc, od):
+    """Four columns at ``order[:n]`` into ``o*`` (one pass)."""
     for k in range(n):
         i = order[k]
-        oa[k], ob[k], oc[k], od[k], oe[k], of[k] = a[i], b[i], c[i], d[i], e[i], f[i]
+        oa[k], ob[k], oc[k], od[k] = a[i], b[i], c[i], d[i]
 
 
 class _Buffers:
@@ -115,11 +115,11 @@ class PathStage:
         self.remote_flow = np.ascontiguousarray(remote_flow, np.bool_)
         self.to_link = np.ascontiguousarray(to_link if link is not None else np.zeros(n_flows), np.bool_)
         self.no_link = np.zeros(n_flows, np.bool_)
-        # t, t0, flow, pid, device, service
-        self.dev = _Buffers((np.float64, np.float64, np.int32, np.int64, np.int64, np.float64))
+        self.dev = _Buffers((np.float64, np.float64, np.int32, np.int64))            # t, t0, flow, pid
         self.lnk = _Buffers((np.float64, np.float64, np.int32, np.int32, np.int64))   # t, t0, size, flow, pid
         self.lnk.reserve(1)
         self._scratch_cap = 0
+        self._dev, self._svc = np.empty(0, np.int64), np.empty(0)
         self._order = self._bucket = self._start = self._times = np.empty(0)
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -144,8 +144,7 @@ class PathStage:
             *_, times = self._scratch(m)
             out = self.nic.next_stage_times(arrivals, times, self.remote_flow)
             nd, nl = _put(out, arrivals.t0_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, self.to_link,
-                          *dev.now[:4], dev.n, *lnk.now, lnk.n)
-        self.devices.draw(dev.now[3][dev.n:], dev.now[2][dev.n:], nd - dev.n, dev.now[4], dev.now[5], dev.n)
+                          *dev.now, dev.n, *lnk.now, lnk.n)
         if self.link is not None and nl:
             nd = self._link(nl, nd, horizon_ns)
         self._devices(nd, horizon_ns)
@@ -163,8 +162,7 @@ class PathStage:
         at_link = Packets(*gather_packets(order[:due], l_t, l_t0, l_size, l_flow, l_pid))
         out = self.link.next_stage_times(at_link, times)
         nd2, _ = _put(out, at_link.t0_ns, at_link.size_bytes, at_link.flow, at_link.pkt_id, self.no_link,
-                      *dev.now[:4], nd, *lnk.spare, 0)
-        self.devices.draw(dev.now[3][nd:], dev.now[2][nd:], nd2 - nd, dev.now[4], dev.now[5], nd)
+                      *dev.now, nd, *lnk.spare, 0)
         lnk.keep(order, due, nl)
         return nd2
 
@@ -175,11 +173,20 @@ class PathStage:
         order, bucket, start, back = self._scratch(n)
         bucket_order_into(dev.now[0], dev.now[3], n, order, bucket, start)
         dev.sort(order, n)
-        d_t, d_t0, d_flow, d_pid, d_dev, d_svc = dev.now
-        due = queue_legs(None, n, horizon_ns, d_t, d_flow, d_pid, d_dev, d_svc, dv.f_tab, dv.depth, dv.fail_ns,
-                         dv.stall_ns, dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, *dv.jitter_args, back)
+        d_t, d_t0, d_flow, d_pid = dev.now
+        due = int(np.searchsorted(d_t[:n], horizon_ns, side="left"))
+        d_dev, d_svc = self._draws(due)
+        dv.draw(d_pid, d_flow, due, d_dev, d_svc, 0)
+        queue_legs(None, due, np.inf, d_t, d_flow, d_pid, d_dev, d_svc, dv.f_tab, dv.depth, dv.fail_ns, dv.stall_ns,
+                   dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, *dv.jitter_args, back)
         self.join.fold(back, d_t0, d_pid, d_flow, None, due)
         dev.hold(due, n)
+
+    def _draws(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Room for ``n`` legs' device and service draws."""
+        if len(self._dev) < n:
+            self._dev, self._svc = np.empty(n * 5 // 4, np.int64), np.empty(n * 5 // 4)
+        return self._dev, self._svc
 
     def start_window(self) -> None:
         self.nic.start_window()
