@@ -354,6 +354,7 @@ def test_every_resync_is_judged_on_the_fabric_as_in_its_own_run():
     assert [r["name"] for r in got] == [o["name"] for o in every["outcomes"]] == ["host 0 away", "rack 1 away",
                                                                                    "device 5.1"]
     assert [r["kind"] for r in got] == ["host", "rack", "device"]
+    assert [r["in_place"] for r in got] == [True, True, False]
     for mine, its_own in zip(got, alone):
         for key in ("stretch", "offered_bps", "host_bound_duration_s", "duration_s"):
             assert mine[key] == pytest.approx(its_own[key], rel=1e-12), key

@@ -243,3 +243,21 @@ def test_a_throttled_rebuild_the_foreground_starves_is_one_error():
         update={"throttle": None})})})
     spec = run_scenario(adaptive)["availability"]["spec"]
     assert spec["rebuild_bandwidth_bps"] == pytest.approx(0.2 * 25e9 * 7)     # the adaptive floor
+
+
+def test_resyncs_in_place_do_not_stand_for_a_rebuild():
+    """The availability's rebuild classes take their stretch from rebuilds elsewhere: a host back
+    before its repair delay (a resync in place) is left out, a device rebuild stands for every
+    class then."""
+    from vnetsim.storage.reliability import kind_stretches
+
+    sc = scenario([])
+    entry = {"stretch": 4.0, "name": "host 1 away", "kind": "host", "in_place": True}
+    device = {"stretch": 2.0, "name": "device 2.0", "kind": "device", "in_place": False}
+    assert kind_stretches(sc, [entry, None]) == {}
+    got = kind_stretches(sc, [entry, None, device])
+    assert {c: (v["stretch"], v["from"], v["own"]) for c, v in got.items()} == {
+        "device": (2.0, "device 2.0", True), "host": (2.0, "device 2.0", False),
+        "fault_domain": (2.0, "device 2.0", False)}
+    below = kind_stretches(sc, [{**device, "stretch": 0.3}])
+    assert all(v["stretch"] == 1.0 for v in below.values())          # never below host-bound

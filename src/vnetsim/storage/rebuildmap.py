@@ -228,7 +228,9 @@ class FabricPhases:
             return None
         slow = max(1.0, stretch)
         duration = o.resync_duration_s * slow
-        return {"name": name, "kind": o.event.kind, "offered_bps": nominal * 8.0, "stretch": stretch,
+        in_place = bool(o.rebuild_start_s >= o.event.recover_s)    # back before its rebuild: stale bytes only
+        return {"name": name, "kind": o.event.kind, "in_place": in_place, "offered_bps": nominal * 8.0,
+                "stretch": stretch,
                 "bottleneck_link": where, "fabric_bound": bool(stretch > 1),
                 "host_bound_duration_s": o.resync_duration_s, "duration_s": duration,
                 "reprotected_s": o.rebuild_start_s + duration if o.reprotect_impossible_objects == 0 else float("inf"),

@@ -171,9 +171,11 @@ def kind_stretches(sc: StorageScenario, resyncs: list[dict | None]) -> dict:
     the largest of the failures of that class (a device or disk group; a host; a rack, or a host
     when the fault domains are hosts); a class with no such failure takes the next most alike
     class's (``STRETCH_KINDS``; ``own`` false). Never below 1 (host-bound); infinite when the
-    foreground alone fills a link that resync needs. ``{class: {"stretch", "from": failure name,
-    "own"}}``, empty when no resync was judged."""
-    judged = [r for r in resyncs if r is not None]
+    foreground alone fills a link that resync needs. Resyncs in place (a failed part back before
+    its rebuild: only its stale bytes, all into it) do not stand for a rebuild elsewhere and are
+    left out. ``{class: {"stretch", "from": failure name, "own"}}``, empty when no rebuild was
+    judged."""
+    judged = [r for r in resyncs if r is not None and not r.get("in_place")]
     if not judged:
         return {}
 
