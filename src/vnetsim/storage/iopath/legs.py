@@ -222,21 +222,22 @@ def build_tables(spec: IOPathSpec) -> LegTables:
     n_slots = int((n_obj * len(starts)).sum())
     read_base, read_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
     write_base, write_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
-    var_start: list[int] = []
-    var_n: list[int] = []
-    lc: list[tuple[int, int, int, int, int, int, int]] = []
+    # per variant: group, is_write, owner, legs [(target, op)]; groups sharing objects share variants
+    var_cols: tuple[list[int], list[int], list[int]] = ([], [], [])
+    var_legs: list[list[tuple[int, int]]] = []
+    memo: dict[tuple, list[list[tuple[int, int]]]] = {}     # by the copies object (alive all along) and epoch
 
-    def add(g: int, w: Workload, variants: list[list[tuple[int, int]]], is_write: int) -> tuple[int, int]:
-        first = len(var_n)
-        for legs in variants:
-            if len(legs) > MAX_LEGS:
-                raise ModelError(f"workloads[{g}].objects", f"an I/O would have {len(legs)} legs, at most "
-                                 f"{MAX_LEGS} are modelled", "use fewer replicas or fragments")
-            var_start.append(len(lc))
-            var_n.append(len(legs))
-            for h, op in legs:
-                route = LOCAL if h == w.host else (SAME_SITE if site_of[h] == site_of[w.host] else OTHER_SITE)
-                lc.append((g, is_write, op, w.host, h, route, len(legs)))
+    def add(g: int, w: Workload, key: tuple, make, is_write: int) -> tuple[int, int]:
+        variants = memo.get(key)
+        if variants is None:
+            variants = memo[key] = make()
+            if max(map(len, variants), default=0) > MAX_LEGS:
+                raise ModelError(f"workloads[{g}].objects", f"an I/O would have {max(map(len, variants))} legs, "
+                                 f"at most {MAX_LEGS} are modelled", "use fewer replicas or fragments")
+        first = len(var_legs)
+        var_legs.extend(variants)
+        for c, v in zip(var_cols, (g, is_write, w.host)):
+            c.extend([v] * len(variants))
         return first, len(variants)
 
     for g, w in enumerate(spec.workloads):
@@ -245,11 +246,20 @@ def build_tables(spec: IOPathSpec) -> LegTables:
                 return h not in gone
             for o, obj in enumerate(w.objects):
                 slot = slot_base[g] + e * n_obj[g] + o
-                read_base[slot], read_count[slot] = add(g, w, _read_variants(w, obj.copies, alive, site_of,
-                                                                             spec.local_reads), 0)
-                write_base[slot], write_count[slot] = add(g, w, _write_variants(obj.copies, alive,
-                                                                                spec.architecture), 1)
-    table = np.array(lc, np.int64).reshape(-1, 7)
+                read_base[slot], read_count[slot] = add(
+                    g, w, ("r", id(obj.copies), e, w.host if spec.local_reads else -1),
+                    lambda w=w, c=obj.copies, alive=alive: _read_variants(w, c, alive, site_of, spec.local_reads), 0)
+                write_base[slot], write_count[slot] = add(
+                    g, w, ("w", id(obj.copies), e),
+                    lambda c=obj.copies, alive=alive: _write_variants(c, alive, spec.architecture), 1)
+    var_n = np.fromiter(map(len, var_legs), np.int64, len(var_legs))
+    var_start = np.concatenate([[0], np.cumsum(var_n)[:-1]]).astype(np.int64)
+    legs = np.array([leg for v in var_legs for leg in v], np.int64).reshape(-1, 2)
+    lc_group, lc_write, lc_owner, lc_nlegs = (np.repeat(np.array(c, np.int64), var_n) for c in (*var_cols, var_n))
+    lc_target, lc_op = legs[:, 0].copy(), legs[:, 1].copy()
+    site = np.asarray(site_of, np.int64)
+    lc_route = np.where(lc_target == lc_owner, LOCAL,
+                        np.where(site[lc_target] == site[lc_owner], SAME_SITE, OTHER_SITE)).astype(np.int64)
     sizes = np.ones((groups, n_sizes), np.int64)
     cdf = np.ones((groups, n_sizes), np.float64)
     for g, w in enumerate(spec.workloads):
@@ -262,9 +272,7 @@ def build_tables(spec: IOPathSpec) -> LegTables:
     hit = np.array([min(1.0, cache / w.working_set_bytes) if w.working_set_bytes > 0 else 1.0
                     for w in spec.workloads]) if cache > 0 else np.zeros(groups)
     return LegTables(n_sizes, read_base, read_count, write_base, write_count, slot_base, n_obj, starts,
-                     np.array(var_start, np.int64), np.array(var_n, np.int64),
-                     table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy(),
-                     table[:, 4].copy(), table[:, 5].copy(), table[:, 6].copy(), sizes, cdf,
+                     var_start, var_n, lc_group, lc_write, lc_op, lc_owner, lc_target, lc_route, lc_nlegs, sizes, cdf,
                      np.array([w.read_fraction for w in spec.workloads]), hit)
 
 
