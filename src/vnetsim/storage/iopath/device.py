@@ -36,7 +36,7 @@ from vnetsim.engine.merge import gather_packets, time_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 from vnetsim.storage.iopath.draws import leg_uniform
-from vnetsim.storage.iopath.jitter import cell_of, jitter_args
+from vnetsim.storage.iopath.jitter import cell_of, jitter_args, jitter_rows
 from vnetsim.storage.iopath.join import Join
 from vnetsim.storage.iopath.spec import DeviceKind
 
@@ -156,11 +156,11 @@ def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, 
 
 @numba.njit(cache=True, nogil=True)
 def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, fail_ns, stall_ns, free_at, busy, lo,
-               hi, counts, j_on, j_row, j_atoms, j_key, j_dir, out):
+               hi, counts, j_on, j_atoms, j_key, j_dir, out):
     """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
     ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
-    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, and its legs' count, wait,
-    service and stall sums (one row: a leg touches one cache line of it). ``out[k]``: when its
+    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, its legs' count, wait,
+    service and stall sums, and its reply's jitter row (one row: a leg touches one cache line). ``out[k]``: when its
     reply is back at its owner (its fixed reply delay, plus its draw of the fabric's spread where
     ``j_on``). Returns how many were queued. (The one copy
     of the device's queue arithmetic; written out here, not called per leg: a helper taking the
@@ -197,7 +197,7 @@ def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, f
                 f_tab[f, 4] += s
         d += f_tab[f, 0]
         if j_on:
-            r = j_row[f]
+            r = int(f_tab[f, 6])
             if r >= 0:
                 d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
         out[k] = d
@@ -273,7 +273,7 @@ class DeviceStage:
         n_flows = len(self.f_host)
         self.busy = np.zeros(self.n_devices)
         self.counts = np.zeros(self.n_devices, np.int64)
-        # per flow, one row: reply delay, host, then its legs' count and wait, service, stall sums
+        # per flow, one row: reply delay, host, its legs' count and wait, service, stall sums, jitter row
         self.f_tab = np.zeros((n_flows, 8))
         self.f_tab[:, 0], self.f_tab[:, 1] = np.asarray(f_reply_ns, np.float64), self.f_host
         self.f_reply = self.f_tab[:, 0]
@@ -286,7 +286,8 @@ class DeviceStage:
         fast = (self.f_op != 2) & (self.n_cache == 0)
         self.f_draw = np.stack([self.mu[0, op], self.sigma[0, op], self.f_block * self.ns_per_byte[0],
                                 np.where(fast, self.f_dev0, -1).astype(np.float64)], axis=1)
-        self.jitter_args = jitter_args(reply_jitter, n_flows)
+        self.f_tab[:, 6] = jitter_rows(reply_jitter, n_flows)
+        self.jitter_args = jitter_args(reply_jitter)
 
     def draw(self, pid: np.ndarray, flow: np.ndarray, n: int, dev: np.ndarray, service: np.ndarray, at: int) -> None:
         """The first ``n`` legs of ``pid`` / ``flow``: device and service time into ``dev`` /

@@ -134,12 +134,17 @@ def drawn_quantile(atoms: np.ndarray, q: float) -> float:
     return float(atoms[min(int(np.searchsorted(cell_edges(), q, side="right")) - 1, JITTER_ATOMS - 1)])
 
 
-def jitter_args(jitter: LegJitter | None, n_flows: int) -> tuple:
-    """A kernel's arguments for a ``LegJitter`` (``on``, row per flow, atoms, key, direction); None:
-    off, with placeholders of the same types."""
+def jitter_args(jitter: LegJitter | None) -> tuple:
+    """A kernel's arguments for a ``LegJitter`` (``on``, atoms, key, direction; each flow's row is
+    in the kernel's per-flow table); None: off, with placeholders of the same types."""
     if jitter is None:
-        return False, np.full(n_flows, -1, np.int64), np.zeros((1, JITTER_ATOMS), np.float32), np.uint64(0), 0
-    return True, jitter.row_of_flow, jitter.atoms, jitter.key, jitter.direction
+        return False, np.zeros((1, JITTER_ATOMS), np.float32), np.uint64(0), 0
+    return True, jitter.atoms, jitter.key, jitter.direction
+
+
+def jitter_rows(jitter: LegJitter | None, n_flows: int) -> np.ndarray:
+    """Each flow's atoms row of ``jitter`` (-1: a fixed time; all -1 without one)."""
+    return np.full(n_flows, -1, np.int64) if jitter is None else jitter.row_of_flow
 
 
 class LegJitter:

@@ -22,18 +22,18 @@ from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, FifoStage, StageOutput
 from vnetsim.storage.iopath.draws import leg_uniform
-from vnetsim.storage.iopath.jitter import LegJitter, cell_of, jitter_args
+from vnetsim.storage.iopath.jitter import LegJitter, cell_of, jitter_args, jitter_rows
 
 BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted, not insertion-sorted
 
 
 @numba.njit(cache=True, nogil=True)
-def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy_win, lo, hi, only, j_on, j_row,
-                     j_atoms, j_key, j_dir, out):
+def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy_win, lo, hi, only, j_on, j_atoms,
+                     j_key, j_dir, out):
     """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
     delay, plus the leg's draw of the fabric's spread where ``j_on``) into ``out``, in arrival
-    order. ``f_tab[flow]``: (its queue, its delay after it, its legs' time in the queue, its legs),
-    one row (a leg touches one cache line of it). With ``only`` (per flow, else None) the legs of
+    order. ``f_tab[flow]``: (its queue, its delay after it, its legs' time in the queue, its legs,
+    its jitter row), one row (a leg touches one cache line of it). With ``only`` (per flow, else None) the legs of
     other flows pass untouched (``out`` is their arrival time). The one copy of the queue
     arithmetic."""
     n = t.shape[0]
@@ -61,7 +61,7 @@ def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy
         f_tab[f, 3] += 1.0
         d += f_tab[f, 1]
         if j_on:
-            r = j_row[f]
+            r = int(f_tab[f, 4])
             if r >= 0:
                 d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
         out[i] = d
@@ -142,13 +142,14 @@ class DelayedFifo(FifoStage):
         super().__init__(rate_bps, queue_of_flow=queue_of_flow, overhead_bytes=0, stat_lo_ns=stat_lo_ns,
                          stat_hi_ns=stat_hi_ns, name=name)
         delay = np.asarray(delay_ns, np.float64)
-        # per flow, one row: its queue, its delay after it, its legs' time in the queue, its legs
-        self.f_tab = np.zeros((len(delay), 4))
+        # per flow, one row: its queue, its delay after it, its legs' time in the queue, its legs, jitter row
+        self.f_tab = np.zeros((len(delay), 5))
         self.f_tab[:, 0] = self.queue_of_flow if self.queue_of_flow is not None else 0
         self.f_tab[:, 1] = delay
         self.delay_ns, self.flow_queue_ns, self.flow_legs = self.f_tab[:, 1], self.f_tab[:, 2], self.f_tab[:, 3]
         self.jitter = jitter
-        self._jitter_args = jitter_args(jitter, len(delay))
+        self.f_tab[:, 4] = jitter_rows(jitter, len(delay))
+        self._jitter_args = jitter_args(jitter)
 
     def start_window(self) -> None:
         super().start_window()

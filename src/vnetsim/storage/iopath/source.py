@@ -233,15 +233,17 @@ class IOSource:
 
     def until_reusing(self, horizon_ns: float) -> Packets:
         """``until``'s legs, the same ones in the same order, written into buffers this source
-        reuses: valid until the next call (for a consumer that is done with them by then, as
-        ``PathStage`` is; fresh memory every chunk costs a page fault per 4 KiB)."""
+        reuses: valid until the next call, ``t_ns`` and ``t0_ns`` one array (for a consumer that is
+        done with them by then and writes neither, as ``PathStage``; fresh memory every chunk costs
+        a page fault per 4 KiB)."""
         t, strm = self._ios(horizon_ns)
         n = len(t)
         tb, buf = self.t, self._reuse
         if buf is None or len(buf[0]) < n:
             cap = max(n, 1024) * 5 // 4
             buf = self._reuse = (np.empty(cap, np.int64), np.empty(cap, np.int64), *_columns(cap * self.max_legs))
-        var, size_of, cols = buf[0], buf[1], buf[2:]
+        var, size_of = buf[0], buf[1]
+        cols = (buf[2], buf[2], *buf[4:])          # a leg leaves at its I/O's issue: t and t0 share a column
         _draw_variants(t, strm, self.stream_cdf, self.stream_guide, self.stream_groups, self.io_next, self.key,
                        tb.read_fraction, tb.size_cdf, tb.slot_base, tb.n_objects, tb.epoch_start_ns, tb.read_base,
                        tb.read_count, tb.write_base, tb.write_count, tb.var_nlegs, self.issued, self.failed, var,
