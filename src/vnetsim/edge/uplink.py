@@ -99,7 +99,7 @@ class UplinkStage:
         self.wait = LogHistogram()
         self.sojourn = LogHistogram()
         self.drop_buf = self.exit_t = self.jit = self.waits = np.empty(0)
-        self.bucket = self.counts = np.empty(0, np.int32)      # int32: a chunk holds under 2**31 messages
+        self.bucket = self.counts = self.perm = np.empty(0, np.int32)      # int32: a chunk holds under 2**31 messages
         self.order = OrderScratch()
         self.out_buffers = _Buffers(2, 1)
 
@@ -119,6 +119,7 @@ class UplinkStage:
             self.bucket = np.empty(cap, np.int32)
             self.jit = np.empty(cap, np.float64)
             self.waits = np.empty(cap, np.float64)
+            self.perm = np.empty(cap, np.int32)
         if n_buckets + 1 > len(self.counts):
             self.counts = np.empty(max(n_buckets + 1, 2 * len(self.counts)), np.int32)
 
@@ -160,7 +161,7 @@ class UplinkStage:
         o = self.order
         o.ensure(n_ok)
         place(self.exit_t[:n], self.bucket[:n], a.t0_ns, a.size_bytes, a.flow, a.pkt_id, counts, n_buckets, *cols,
-              o.ts, o.ks, o.ix, o.t2, o.k2, o.i2, o.counts, o.stack)
+              o.ts, o.ks, o.ix, o.t2, o.k2, o.i2, o.counts, o.stack, self.perm[:n_ok])
         return StageOutput(Packets(*cols), self.drop_buf[:n_drop].copy())
 
     def _departure_columns(self, arrivals: Packets, n: int) -> tuple[np.ndarray, ...]:

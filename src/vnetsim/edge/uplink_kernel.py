@@ -6,10 +6,11 @@ each delivered one in a time bucket of its exit: ``floor((exit - base) / width)`
 so the buckets are in time order and only a bucket's own members can be out of order. The width
 is the chunk's mean gap between arrivals, so a bucket holds about one message; exits past the
 last bucket (long outages, the jitter's tail) share an overflow bucket. ``place`` then counts the
-buckets, scatters the delivered messages' five columns straight into their bucket's slots of the
-output (no separate sort and gather) and orders each bucket: a big one (a cluster after an
-outage, the overflow) by ``timeorder.order_by_time``, the rest by one insertion pass over the
-whole output, which moves only within buckets. The order is by (time, id), the one
+buckets, scatters each delivered message's index into its bucket's next slot, gathers the keys
+(time, id) by it and orders each bucket on them, the index carried: a big one (a cluster after
+an outage, the overflow) by ``timeorder.order_by_time``, the rest by one insertion pass over the
+whole output, which moves only within buckets; the other columns are gathered last, one at a
+time. The order is by (time, id), the one
 ``engine.merge.time_order`` gives.
 
 Per queue, the ring of (departure, bytes) of the messages still in the buffer is updated at
@@ -285,15 +286,20 @@ def _before(ta, pa, tb, pb):
 
 @numba.njit(cache=True, nogil=True)
 def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_size, o_flow, o_pid, ts, ks, ix, t2,
-          k2, i2, sort_counts, stack):
+          k2, i2, sort_counts, stack, perm):
     """Write the delivered messages of ``serve`` into ``o_t .. o_pid`` (as long as there are
-    delivered messages) ordered by (exit time, id). ``bucket`` is overwritten (each delivered
-    message's slot in the output before the buckets are ordered).
+    delivered messages) ordered by (exit time, id).
 
-    ``counts[0..n_buckets]`` is scratch (zero on entry: the bucket sizes, then their ends);
-    ``ts .. stack`` the scratch of
-    ``timeorder.order_by_time`` (``timeorder.OrderScratch``), for buckets of more than
-    ``BIG_BUCKET`` messages."""
+    ``counts[0..n_buckets]`` is scratch (zero on entry: the bucket sizes, then their ends),
+    ``perm`` (as long as the output) the index of the message in each output slot; ``ts .. stack``
+    the scratch of ``timeorder.order_by_time`` (``timeorder.OrderScratch``), for buckets of more
+    than ``BIG_BUCKET`` messages.
+
+    Each message's slot is its bucket's next (stably, in arrival order); only the index is
+    scattered there, the two keys (time, id) gathered by it, the buckets ordered on the keys with
+    the index carried, and the other three columns gathered last: one column at a time, each
+    loop reading or writing one stream, and the ordering moving three columns instead of five
+    (about 6 ns a message less than scattering the five columns together and ordering them)."""
     n_ok = o_t.shape[0]
     big = np.empty(n_ok // BIG_BUCKET + 1, np.int64)
     n_big = 0
@@ -309,62 +315,45 @@ def place(exit_t, bucket, t0, size, flow, pid, counts, n_buckets, o_t, o_t0, o_s
         if c > BIG_BUCKET:
             big[n_big] = k
             n_big += 1
-    n = bucket.shape[0]
-    for i in range(n):                      # each message's slot, stably in arrival order: over its bucket
+    for i in range(bucket.shape[0]):        # each slot's message, stably in arrival order
         k = bucket[i]
         if k >= 0:
             slot = counts[np.uintp(k)]
             counts[np.uintp(k)] = slot + 1
-            bucket[i] = slot
-    # the scatter, one column at a time: each loop's writes go to one array (one stream of
-    # nearby lines), faster than five at once (about 4-5 ns a message on the benchmark)
-    for i in range(n):
-        if bucket[i] >= 0:
-            o_t[np.uintp(bucket[i])] = exit_t[i]
-    for i in range(n):
-        if bucket[i] >= 0:
-            o_t0[np.uintp(bucket[i])] = t0[i]
-    for i in range(n):
-        if bucket[i] >= 0:
-            o_size[np.uintp(bucket[i])] = size[i]
-    for i in range(n):
-        if bucket[i] >= 0:
-            o_flow[np.uintp(bucket[i])] = flow[i]
-    for i in range(n):
-        if bucket[i] >= 0:
-            o_pid[np.uintp(bucket[i])] = pid[i]
+            perm[np.uintp(slot)] = i
+    for j in range(n_ok):
+        o_t[j] = exit_t[np.uintp(perm[j])]
+    for j in range(n_ok):
+        o_pid[j] = pid[np.uintp(perm[j])]
     for j in range(n_big):                  # counts[k] is now the end of bucket k
         k = big[j]
         lo = counts[k - 1] if k > 0 else 0
         m = counts[k] - lo
         order_by_time(o_t[lo:lo + m], o_pid[lo:lo + m], m, ts, ks, ix, t2, k2, i2, sort_counts, stack)
         for r in range(m):
-            p = lo + ix[r]
-            t2[r] = o_t0[p]
-            k2[r] = o_size[p]
-            i2[r] = o_flow[p]
+            i2[r] = perm[lo + ix[r]]
         for r in range(m):
             o_t[lo + r] = ts[r]
             o_pid[lo + r] = ks[r]
-            o_t0[lo + r] = t2[r]
-            o_size[lo + r] = k2[r]
-            o_flow[lo + r] = i2[r]
+            perm[lo + r] = i2[r]
     for j in range(1, n_ok):                # insertion: only within the small buckets
         tj = o_t[j]
         pj = o_pid[j]
         if not _before(tj, pj, o_t[j - 1], o_pid[j - 1]):
             continue
-        t0j, sj, fj = o_t0[j], o_size[j], o_flow[j]
+        xj = perm[j]
         r = j - 1
         while r >= 0 and _before(tj, pj, o_t[r], o_pid[r]):
             o_t[r + 1] = o_t[r]
             o_pid[r + 1] = o_pid[r]
-            o_t0[r + 1] = o_t0[r]
-            o_size[r + 1] = o_size[r]
-            o_flow[r + 1] = o_flow[r]
+            perm[r + 1] = perm[r]
             r -= 1
         o_t[r + 1] = tj
         o_pid[r + 1] = pj
-        o_t0[r + 1] = t0j
-        o_size[r + 1] = sj
-        o_flow[r + 1] = fj
+        perm[r + 1] = xj
+    for j in range(n_ok):
+        o_t0[j] = t0[np.uintp(perm[j])]
+    for j in range(n_ok):
+        o_size[j] = size[np.uintp(perm[j])]
+    for j in range(n_ok):
+        o_flow[j] = flow[np.uintp(perm[j])]
