@@ -91,7 +91,8 @@ class Join:
         self.slot_io[s], self.slot_left[s], self.slot_max[s] = ios, left, top
 
     def __call__(self, packets: Packets, horizon_ns: float) -> None:
-        self.fold(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow)
+        if len(packets):
+            self.fold(packets.t_ns, packets.t0_ns, packets.pkt_id, packets.flow)
 
     def fold(self, t_ns: np.ndarray, t0_ns: np.ndarray, pkt_id: np.ndarray, flow: np.ndarray,
              order: np.ndarray | None = None, n: int | None = None) -> None:

@@ -177,7 +177,8 @@ class IOSource:
         self.mean_gap = np.array([1e9 / rates[m].sum() for m in members])
         self.shape = np.array([1.0 / ws[m[0]].interarrival_scv for m in members])
         self.last = np.zeros(len(members))
-        self.buffers = [np.empty(0) for _ in members]
+        self.buffers = [np.empty(0) for _ in members]     # each stream's times not handed out: [lo, hi)
+        self._lo, self._hi = [0] * len(members), [0] * len(members)
         self.io_next = 0
         self.issued = np.zeros(len(spec.workloads), np.int64)
         self.failed = np.zeros(len(spec.workloads), np.int64)
@@ -185,15 +186,32 @@ class IOSource:
         self.offered_pps = float(sum(w.iops for w in spec.workloads))
 
     def _times(self, g: int, horizon: float) -> np.ndarray:
-        buf = self.buffers[g]
-        while not len(buf) or buf[-1] < horizon:
-            span = horizon - (buf[-1] if len(buf) else self.last[g])
-            n = int(min(max(1024, 1.2 * span / self.mean_gap[g] + 64), 1 << 22))
-            gaps = self.rngs[g].gamma(self.shape[g], self.mean_gap[g] / self.shape[g], n)
-            start = buf[-1] if len(buf) else self.last[g]
-            buf = np.concatenate([buf, start + np.cumsum(gaps)])
-        cut = int(np.searchsorted(buf, horizon, side="left"))
-        out, self.buffers[g] = buf[:cut], buf[cut:]
+        """Stream ``g``'s arrival times before the horizon (a view into its buffer, valid until the
+        next call). Gaps are drawn in batches into the buffer, each batch's times its cumulative
+        sum from the last time before it (the batches, and so the times, bit for bit those of one
+        new array per batch)."""
+        buf, lo, hi = self.buffers[g], self._lo[g], self._hi[g]
+        while hi == lo or buf[hi - 1] < horizon:
+            start = buf[hi - 1] if hi > lo else self.last[g]
+            n = int(min(max(1024, 1.2 * (horizon - start) / self.mean_gap[g] + 64), 1 << 22))
+            if hi + n > len(buf):                      # the rest to the front, the buffer grown if need be
+                keep = buf[lo:hi].copy()
+                if len(keep) + n > len(buf):
+                    buf = self.buffers[g] = np.empty(2 * (len(keep) + n))
+                buf[:len(keep)] = keep
+                lo, hi = 0, len(keep)
+            gaps = buf[hi:hi + n]
+            if self.shape[g] == 1.0:                   # gamma of shape 1: the exponential, the same draws
+                self.rngs[g].standard_exponential(n, out=gaps)
+            else:
+                gaps[:] = self.rngs[g].standard_gamma(self.shape[g], n)
+            gaps *= self.mean_gap[g] / self.shape[g]
+            np.cumsum(gaps, out=gaps)
+            gaps += start
+            hi += n
+        cut = int(np.searchsorted(buf[lo:hi], horizon, side="left"))
+        out = buf[lo:lo + cut]
+        self._lo[g], self._hi[g] = lo + cut, hi
         if cut:
             self.last[g] = out[-1]
         return out
