@@ -145,6 +145,16 @@ def expand_ios(t, strm, stream_cdf, stream_guide, stream_groups, io0, key, read_
     return tuple(c[:nl] for c in local), tuple(c[:nr] for c in remote)
 
 
+@numba.njit(cache=True, nogil=True)
+def _times_from_gaps(gaps, scale, start):
+    """In place: gaps of unit scale to times, ``start + cumsum(gaps * scale)`` (left to right, the
+    same sums as numpy's cumulative sum, in one compiled pass instead of three)."""
+    c = 0.0
+    for i in range(gaps.shape[0]):
+        c += gaps[i] * scale
+        gaps[i] = start + c
+
+
 class IOSource:
     """The legs of every group's I/Os issued before ``end_ns`` (``until(horizon_ns) -> Packets``)."""
 
@@ -205,9 +215,7 @@ class IOSource:
                 self.rngs[g].standard_exponential(n, out=gaps)
             else:
                 gaps[:] = self.rngs[g].standard_gamma(self.shape[g], n)
-            gaps *= self.mean_gap[g] / self.shape[g]
-            np.cumsum(gaps, out=gaps)
-            gaps += start
+            _times_from_gaps(gaps, self.mean_gap[g] / self.shape[g], start)
             hi += n
         cut = int(np.searchsorted(buf[lo:hi], horizon, side="left"))
         out = buf[lo:lo + cut]
