@@ -15,11 +15,26 @@ def pnic_ring(pnic: Pnic):
     return ring_spec(pnic.ring_size, 0, pnic.coalescing)
 
 
-def test_ixgbe_profile_maps_to_the_drivers_three_levels():
-    """IXGBE_100K_ITR 40, IXGBE_20K_ITR 200, IXGBE_12K_ITR 336 in quarter microseconds: 10, 50, 84 us;
-    10 and 20 bytes per microsecond between them; the ring starts at the middle (20,000/s)."""
-    spec = pnic_ring(Pnic(driver="ixgbe"))
+@pytest.mark.parametrize("driver", ["ixgbe", "i40e"])
+def test_ixgbe_and_i40e_profiles_take_the_packet_count_itr(driver):
+    """Since Linux 4.17 ixgbe (and i40e) moderate by packets per interrupt: no levels, the interval
+    from IXGBE_20K_ITR (50 us); on a link of 2.5 Gb/s or below the size formula's other scale."""
+    spec = pnic_ring(Pnic(driver=driver))
     assert spec.capacity == 512
+    assert spec.adaptive_algorithm == "ixgbe-itr"
+    assert (spec.adaptive_levels_ns, spec.adaptive_thresholds_bpus, spec.adaptive_smoothing) == ((), (), False)
+    assert spec.coalesce_min_interval_ns == 50e3 and spec.adaptive_slow_link is False
+    p = Pnic(driver=driver, line_rate="1Gbps")
+    assert ring_spec(p.ring_size, 0, p.coalescing, p.line_rate).adaptive_slow_link is True
+
+
+def test_ixgbe_aim_maps_to_the_drivers_three_levels():
+    """The scheme before 4.17, by name (and the generic profile's): IXGBE_100K_ITR 40, IXGBE_20K_ITR
+    200, IXGBE_12K_ITR 336 in quarter microseconds: 10, 50, 84 us; 10 and 20 bytes per microsecond
+    between them; the ring starts at the middle (20,000/s)."""
+    spec = pnic_ring(Pnic(driver="ixgbe", coalescing={"scheme": "adaptive", "algorithm": "ixgbe-aim"}))
+    assert spec == pnic_ring(Pnic())
+    assert spec.capacity == 512 and spec.adaptive_algorithm == "levels"
     assert spec.adaptive_levels_ns == (10e3, 50e3, 84e3)
     assert spec.adaptive_thresholds_bpus == (10.0, 20.0)
     assert spec.adaptive_smoothing is True
@@ -27,10 +42,12 @@ def test_ixgbe_profile_maps_to_the_drivers_three_levels():
     assert (spec.coalesce_delay_ns, spec.coalesce_frames) == (0.0, 1)
 
 
-def test_generic_pnic_is_ixgbe():
-    """The default 10G pNIC takes ixgbe's defaults, adaptive moderation included."""
-    assert pnic_ring(Pnic()) == pnic_ring(Pnic(driver="ixgbe"))
-    assert Host().pnic.coalescing.scheme == "adaptive"
+def test_generic_pnic_is_ixgbe_before_4_17():
+    """The default 10G pNIC takes ixgbe's ring size and hashing, and its adaptive moderation before
+    the packet-count rework (the three levels)."""
+    generic, ixgbe = Pnic(), Pnic(driver="ixgbe")
+    assert (generic.ring_size, generic.steering) == (ixgbe.ring_size, ixgbe.steering)
+    assert Host().pnic.coalescing.scheme == "adaptive" and Host().pnic.coalescing.algorithm == "ixgbe-aim"
 
 
 @pytest.mark.parametrize("driver, ring, udp", [("ixgbe", 512, "sd"), ("i40e", 512, "sd"), ("ice", 2048, "sd"),
@@ -74,6 +91,7 @@ def test_own_levels_and_thresholds():
     ({"scheme": "adaptive", "levels": ["10us", "50us", "84us"], "thresholds_bpus": [20, 10]}, "decrease"),
     ({"scheme": "adaptive", "levels": ["0us", "50us", "84us"]}, "> 0"),
     ({"scheme": "rate", "rate": "4000/s", "algorithm": "ixgbe-aim"}, "adaptive"),
+    ({"scheme": "adaptive", "algorithm": "ixgbe-itr", "levels": ["10us"]}, "ixgbe-itr has no levels"),
 ])
 def test_bad_adaptive_settings_are_refused(bad, words):
     with pytest.raises(ValidationError, match=words):
@@ -123,3 +141,34 @@ def test_adaptive_at_low_throughput_takes_the_lowest_latency_level():
     assert adapt_ppi < 1.3 and fixed_ppi > 2.0
     assert fixed_ppi / adapt_ppi > 1.8
     assert adapt_wait < 0.5 * fixed_wait
+
+
+ITR = {"scheme": "adaptive", "algorithm": "ixgbe-itr"}
+
+
+def test_packet_count_itr_keeps_50us_at_1mpps():
+    """ixgbe since 4.17 at 1 Mpps of 128 B frames: the 50 us start gives about 50 packets per
+    interrupt, inside the 48-95 band that keeps the interval, so it stays (the three-level scheme's
+    byte rate takes the 84 us bulk level instead)."""
+    ppi, _ = run_pnic(ITR, "1Mpps", 128)
+    assert ppi == pytest.approx(50.0, rel=0.03)
+    assert ppi < 0.7 * run_pnic(ADAPTIVE, "1Mpps", 128)[0]
+
+
+def test_packet_count_itr_climbs_to_its_cap_below_48_packets_per_interrupt():
+    """At 300 kpps the 50 us start collects 15 packets: 4-47 per update adds 2 us each time, up to
+    IXGBE_ITR_ADAPTIVE_MAX_USECS (126 us), where 300 kpps x 126 us = 37.8 packets are still fewer
+    than 48: it stays at the cap (the byte-rate levels stop at 84 us, 25 packets)."""
+    ppi, wait = run_pnic(ITR, "300kpps", 64)
+    assert ppi == pytest.approx(0.3 * 126, rel=0.05)
+    assert wait > 1.5 * run_pnic(ADAPTIVE, "300kpps", 64)[1]
+
+
+def test_packet_count_itr_at_low_throughput_is_near_one_packet_per_interrupt():
+    """50 kpps of 64 B frames: one packet per update (< 4): latency mode by size, 12 us (the hand
+    computation in tests/engine/test_ixgbe_itr.py), so packets 20 us apart mostly get their own
+    interrupt, as with the three-level scheme's 10 us, and wait far less than behind 20,000/s."""
+    ppi, wait = run_pnic(ITR, "50kpps", 64)
+    fixed_ppi, fixed_wait = run_pnic(FIXED, "50kpps", 64)
+    assert ppi < 1.4 and fixed_ppi / ppi > 1.8
+    assert wait < 0.5 * fixed_wait

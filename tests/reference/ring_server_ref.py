@@ -66,16 +66,77 @@ class Ring:
     level: int = 0
     bytes_taken: int = 0        # since the last adaptive update
     pkts_taken: int = 0
+    algorithm: str = "levels"   # or "ixgbe-itr": the packet-count dynamic ITR
+    tick_ns: float = 4e6
+    slow_link: bool = False
+    itr_us: int = 50            # ixgbe-itr: the interval (us), its containers' values, the last update's tick
+    rx_itr: int = 126 + 128
+    tx_itr: int = 126 + 128
+    last_tick: int | None = None
 
     def __post_init__(self):
         if self.levels:
             self.level = (len(self.levels) - 1) // 2          # the middle level
             self.min_interval = self.levels[self.level]
+        if self.algorithm == "ixgbe-itr":
+            self.min_interval = 1000.0 * self.itr_us
 
-    def arm(self, t):
-        """Arm the interrupt at ``t``; an adaptive ring first updates its moderation."""
+    def itr(self, t):
+        """The packet-count ITR (docs/models/engine.md, "Adaptive interrupt moderation"), as the
+        driver's two ring containers: the receive ring's and an idle transmit one."""
+        LAT = 128
+        cur, n, b = self.itr_us, self.pkts_taken, self.bytes_taken
+        tick = math.floor(t / self.tick_ns)
+        plus2 = min(cur + 2, 126)
+        if self.last_tick is None or tick - self.last_tick >= 2:
+            rx = tx = 10 + LAT
+        else:
+            tx = plus2 + (LAT if self.tx_itr >= LAT else 0)
+            if n == 0:
+                rx = plus2 + (LAT if self.rx_itr >= LAT else 0)
+            elif n < 4 and b < 9000:
+                rx = LAT + self.by_size(b // n, latency=True)
+            elif n < 48:
+                rx = plus2
+            elif n < 96:
+                rx = cur
+            elif n < 256:
+                rx = max(cur // 2, 10)
+            else:
+                rx = self.by_size(b // n, latency=False)
+        self.rx_itr, self.tx_itr, self.last_tick = rx, tx, tick
+        self.itr_us = min(rx, tx) % LAT
+        self.min_interval = 1000.0 * self.itr_us
+        self.bytes_taken = self.pkts_taken = 0
+
+    def by_size(self, avg, latency):
+        """Microseconds from the average frame size: a line through each of four size bands."""
+        if avg <= 60:
+            x = 5120
+        elif avg <= 316:
+            x = 40 * avg + 2720
+        elif avg <= 1084:
+            x = 15 * avg + 11452
+        elif avg < 1968:
+            x = 5 * avg + 22420
+        else:
+            x = 32256
+        if latency:
+            x = x // 2
+        unit = 128 if self.slow_link else 512
+        if self.slow_link:
+            x = min(x, 8064)
+        return 2 * -(-x // unit)
+
+    def arm(self, t, start=False):
+        """Arm the interrupt at ``t``; an adaptive ring first updates its moderation (re-armed after
+        polls: not the interrupt enabled at the start)."""
         self.armed, self.arm_time = True, t
-        if self.levels and self.pkts_taken > 0:
+        if start:
+            return
+        if self.algorithm == "ixgbe-itr":
+            self.itr(t)
+        elif self.levels and self.pkts_taken > 0:
             rate = 1000.0 * self.bytes_taken / self.min_interval      # bytes per microsecond
             if self.level + 1 < len(self.levels) and rate > self.thresholds[self.level]:
                 self.level += 1
@@ -291,7 +352,7 @@ class Core:
 
     def run_interrupt(self):
         for r in self.rings:
-            r.arm(0.0)
+            r.arm(0.0, start=True)
         woke = yield from self.block(0.0)
         if woke is None:
             return
@@ -400,7 +461,9 @@ def ring_server_reference(cores, rings, t_ns, ring_of, pkt_id, work_ns, horizon_
         r = Ring(k, len(per_core[rs.core]), int(rs.capacity), float(rs.coalesce_delay_ns),
                  int(rs.coalesce_frames), float(rs.coalesce_min_interval_ns),
                  tuple(float(x) for x in rs.adaptive_levels_ns), tuple(float(x) for x in rs.adaptive_thresholds_bpus),
-                 bool(rs.adaptive_smoothing))
+                 bool(rs.adaptive_smoothing), algorithm=getattr(rs, "adaptive_algorithm", "levels"),
+                 tick_ns=float(getattr(rs, "adaptive_tick_ns", 4e6)),
+                 slow_link=bool(getattr(rs, "adaptive_slow_link", False)))
         per_core[rs.core].append(r)
         ring_objs.append(r)
     core_objs = [Core(env, spec, per_core[c], float(horizon_ns), float(stat_lo_ns), float(stat_hi_ns), departed,

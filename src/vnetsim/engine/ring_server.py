@@ -105,7 +105,16 @@ _RF_LEVELS = 7
 # (0: fixed moderation), smoothing on, packets taken since the last update
 _RI_CORE, _RI_HEAD, _RI_COUNT, _RI_ARMED, _RI_DROPS, _RI_WINDOW_DROPS, _RI_WINDOW_PACKETS = range(7)
 _RI_LEVEL, _RI_N_LEVELS, _RI_SMOOTH, _RI_PACKETS = 7, 8, 9, 10
-_N_RI = 11
+# the packet-count dynamic ITR (``adaptive_algorithm = "ixgbe-itr"``): the algorithm, the current
+# interval in whole microseconds, the RX and (idle) TX ring containers' ITR values (microseconds
+# plus the latency flag), the tick of the last update, a link at 2.5 Gb/s or below, the tick (ns)
+_RI_ALGO, _RI_ITR_US, _RI_RX_ITR, _RI_TX_ITR, _RI_TICK_AT, _RI_SLOW_LINK, _RI_TICK_NS = range(11, 18)
+_N_RI = 18
+ADAPTIVE_KINDS = {"levels": 0, "ixgbe-itr": 1}
+# ixgbe.h since Linux 4.17: IXGBE_ITR_ADAPTIVE_MIN_INC, _MIN_USECS, _MAX_USECS, _LATENCY (a flag bit)
+ITR_MIN_INC, ITR_MIN_USECS, ITR_MAX_USECS, ITR_LATENCY = 2, 10, 126, 0x80
+ITR_START_US = 50                    # IXGBE_20K_ITR (200 quarter microseconds): the vector's first interval
+_NO_TICK = -(1 << 62)                # no update yet: the first one finds its counts stale, as the driver's
 # A packet in a ring slot (slot_f[ring, slot, :], slot_i[ring, slot, :]) or held for the next
 # chunk (held_f[k, :], held_i[k, :], which adds its ring)
 _S_T, _S_T0, _S_WORK = 0, 1, 2
@@ -383,10 +392,69 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
         ci[_CI_HIST_N] = n_hist + 1
         return ex
 
-    def adapt(r):
-        """Adaptive moderation of ring ``r`` (ixgbe's dynamic ITR) as it is re-armed: from the bytes
-        taken since the last update per microsecond of the current interval, move at most one
-        level, then set the interval to that level's (smoothed, if asked). No packets: no update."""
+    def itr_size(itr, avg, slow):
+        """ixgbe_update_itr's interval from the average frame size (the bulk formula; halved in
+        latency mode), added to ``itr`` (which carries the latency flag)."""
+        if avg <= 60:
+            w = 5120
+        elif avg <= 316:
+            w = avg * 40 + 2720
+        elif avg <= 1084:
+            w = avg * 15 + 11452
+        elif avg < 1968:
+            w = avg * 5 + 22420
+        else:
+            w = 32256
+        if itr & ITR_LATENCY:
+            w >>= 1
+        if slow:
+            if w > 8064:
+                w = 8064
+            return itr + (w + ITR_MIN_INC * 64 - 1) // (ITR_MIN_INC * 64) * ITR_MIN_INC
+        return itr + (w + ITR_MIN_INC * 256 - 1) // (ITR_MIN_INC * 256) * ITR_MIN_INC
+
+    def itr_update(r, t):
+        """The packet-count dynamic ITR of ring ``r`` re-armed at ``t`` (ixgbe_update_itr for the
+        RX container and for an idle TX container, then ixgbe_set_itr: the smaller, flag cleared)."""
+        cur = ring_i[r, _RI_ITR_US]
+        packets = ring_i[r, _RI_PACKETS]
+        nbytes = int(ring_f[r, _RF_BYTES])
+        tick = int(np.floor(t / ring_i[r, _RI_TICK_NS]))
+        grown = cur + ITR_MIN_INC if cur + ITR_MIN_INC < ITR_MAX_USECS else ITR_MAX_USECS
+        if tick > ring_i[r, _RI_TICK_AT] + 1:            # counts older than a tick or two: latency mode
+            rx = ITR_MIN_USECS | ITR_LATENCY
+            tx = rx
+        else:
+            tx = grown + (ring_i[r, _RI_TX_ITR] & ITR_LATENCY)
+            if packets == 0:
+                rx = grown + (ring_i[r, _RI_RX_ITR] & ITR_LATENCY)
+            elif packets < 4 and nbytes < 9000:
+                rx = itr_size(ITR_LATENCY, nbytes // packets, ring_i[r, _RI_SLOW_LINK] != 0)
+            elif packets < 48:
+                rx = grown
+            elif packets < 96:
+                rx = cur
+            elif packets < 256:
+                rx = cur >> 1 if (cur >> 1) > ITR_MIN_USECS else ITR_MIN_USECS
+            else:
+                rx = itr_size(0, nbytes // packets, ring_i[r, _RI_SLOW_LINK] != 0)
+        ring_i[r, _RI_RX_ITR] = rx
+        ring_i[r, _RI_TX_ITR] = tx
+        ring_i[r, _RI_TICK_AT] = tick
+        new = (rx if rx < tx else tx) & (ITR_LATENCY - 1)
+        ring_i[r, _RI_ITR_US] = new
+        ring_f[r, _RF_MIN_INTERVAL] = 1000.0 * new
+        ring_f[r, _RF_BYTES] = 0.0
+        ring_i[r, _RI_PACKETS] = 0
+
+    def adapt(r, t):
+        """Adaptive moderation of ring ``r`` as it is re-armed at ``t``: the packet-count dynamic
+        ITR (``itr_update``), or the levels (ixgbe's before 2018): from the bytes taken since the
+        last update per microsecond of the current interval, move at most one level, then set the
+        interval to that level's (smoothed, if asked). No packets: no update of the levels."""
+        if ring_i[r, _RI_ALGO] == 1:
+            itr_update(r, t)
+            return
         if ring_i[r, _RI_PACKETS] == 0:
             return
         cur = ring_f[r, _RF_MIN_INTERVAL]
@@ -447,7 +515,7 @@ def _serve_core(st, c, arr, cur, horizon_ns, out, n_out, drops, n_drop, detail):
         ring_i[r, _RI_ARMED] = 1
         ring_f[r, _RF_ARM_TIME] = t
         if adaptive and ring_i[r, _RI_N_LEVELS] > 0:
-            adapt(r)
+            adapt(r, t)
 
     def block(t):
         """The core blocks at ``t``: it halt-polls (spins) until ``t + halt_poll``, idle from then."""
@@ -1034,6 +1102,12 @@ class RingSpec:
     the ring starts at the middle level and moves at most one level each time it is re-armed,
     ``adaptive_smoothing`` as ixgbe_set_itr smooths. Empty levels: fixed moderation; when set,
     ``coalesce_min_interval_ns`` is replaced by the current level's interval.
+
+    ``adaptive_algorithm = "ixgbe-itr"`` is ixgbe's packet-count dynamic ITR since Linux 4.17
+    instead (no levels or thresholds): the interval, in whole microseconds from 50 us, follows the
+    packets and bytes taken between updates; ``adaptive_tick_ns`` is the kernel tick (counts older
+    than one or two ticks are stale: the latency mode's 10 us), ``adaptive_slow_link`` a link at
+    2.5 Gb/s or below (the size formula's other scale).
     """
 
     capacity: int
@@ -1044,10 +1118,24 @@ class RingSpec:
     adaptive_levels_ns: tuple[float, ...] = ()
     adaptive_thresholds_bpus: tuple[float, ...] = ()
     adaptive_smoothing: bool = False
+    adaptive_algorithm: str = "levels"
+    adaptive_tick_ns: float = 4_000_000.0
+    adaptive_slow_link: bool = False
 
     def check_adaptive(self) -> None:
-        """Adaptive levels must be positive and come with one threshold fewer, non-decreasing."""
+        """Adaptive levels must be positive and come with one threshold fewer, non-decreasing;
+        the packet-count ITR takes none, and a tick > 0."""
         levels, thresholds = self.adaptive_levels_ns, self.adaptive_thresholds_bpus
+        if self.adaptive_algorithm not in ADAPTIVE_KINDS:
+            raise ModelError("adaptive_algorithm", f"unknown adaptive algorithm {self.adaptive_algorithm!r}",
+                             f"one of {', '.join(ADAPTIVE_KINDS)}")
+        if self.adaptive_algorithm == "ixgbe-itr":
+            if levels or thresholds or self.adaptive_smoothing:
+                raise ModelError("adaptive_levels_ns", "the packet-count ITR has no levels, thresholds or smoothing",
+                                 "leave them empty with adaptive_algorithm 'ixgbe-itr'")
+            if not (self.adaptive_tick_ns >= 1.0 and np.isfinite(self.adaptive_tick_ns)):
+                raise ModelError("adaptive_tick_ns", f"must be a finite tick >= 1 ns, got {self.adaptive_tick_ns}")
+            return
         if not levels:
             if thresholds:
                 raise ModelError("adaptive_thresholds_bpus", "thresholds without adaptive levels",
@@ -1157,6 +1245,15 @@ class RingServer:
                 ring_i[k, _RI_N_LEVELS] = len(levels)
                 ring_i[k, _RI_SMOOTH] = r.adaptive_smoothing
                 ring_f[k, _RF_MIN_INTERVAL] = levels[r.adaptive_start_level]
+            if r.adaptive_algorithm == "ixgbe-itr":
+                ring_i[k, _RI_ALGO] = ADAPTIVE_KINDS["ixgbe-itr"]
+                ring_i[k, _RI_N_LEVELS] = 1          # adaptive (the kernel's flag); no levels
+                ring_i[k, _RI_ITR_US] = ITR_START_US
+                ring_f[k, _RF_MIN_INTERVAL] = 1000.0 * ITR_START_US
+                ring_i[k, _RI_RX_ITR] = ring_i[k, _RI_TX_ITR] = ITR_MAX_USECS | ITR_LATENCY
+                ring_i[k, _RI_TICK_AT] = _NO_TICK
+                ring_i[k, _RI_SLOW_LINK] = r.adaptive_slow_link
+                ring_i[k, _RI_TICK_NS] = int(r.adaptive_tick_ns)
         ring_f[:, _RF_LAST_FIRE] = -np.inf
         for c, spec in enumerate(cores):
             core_f[c, :_CF_T] = spec.vector()

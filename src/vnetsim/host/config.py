@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vnetsim.engine.ring_server import ITR_START_US
 from vnetsim.host.answer import Forward, Respond
 from vnetsim.host.drivers import ADAPTIVE_ALGORITHMS, PNIC_PROFILES, VNIC_PROFILES
 from vnetsim.host.sockets import SocketCosts
@@ -46,15 +47,18 @@ class Coalescing(Strict):
     - ``adaptive``: a rate limit that follows the traffic (the drivers' dynamic ITR): the minimum
       interval between interrupts moves one level at a time among ``levels`` as the bytes taken
       per microsecond cross ``thresholds_bpus``; ``algorithm`` names a driver's levels
-      (``ixgbe-aim``: 10/50/84 us, 10 and 20 B/us, smoothed; vnetsim.host.drivers).
+      (``ixgbe-aim``: 10/50/84 us, 10 and 20 B/us, smoothed; vnetsim.host.drivers), or
+      ``ixgbe-itr``, ixgbe's packet-count dynamic ITR since Linux 4.17 (no levels: the interval
+      follows the packets per interrupt, 10-126 us).
     """
 
     scheme: Literal["off", "rate", "timer", "static", "adaptive"] = "off"
     rate: FrequencyHz | None = Field(None, description="interrupts per second (scheme rate)")
     usecs: DurationNs | None = Field(None, description="delay after the first pending packet (scheme timer)")
     frames: int | None = Field(None, ge=1, le=65536, description="pending packets that trigger the interrupt")
-    algorithm: Literal["ixgbe-aim"] | None = Field(None, description="scheme adaptive: a driver's levels, "
-                                                   "thresholds and smoothing (default ixgbe-aim)")
+    algorithm: Literal["ixgbe-aim", "ixgbe-itr"] | None = Field(
+        None, description="scheme adaptive: ixgbe-aim (the three levels of ixgbe before Linux 4.17, the "
+        "default) or ixgbe-itr (ixgbe's packet-count dynamic ITR since 4.17, no levels)")
     levels: list[DurationNs] | None = Field(None, min_length=1, max_length=16, description="scheme adaptive: "
                                             "minimum interrupt intervals, lowest latency first (e.g. "
                                             "[10us, 50us, 84us])")
@@ -76,7 +80,11 @@ class Coalescing(Strict):
         adaptive_fields = (self.algorithm, self.levels, self.thresholds_bpus, self.smoothing)
         if self.scheme != "adaptive" and any(f is not None for f in adaptive_fields):
             raise ValueError("algorithm, levels, thresholds_bpus and smoothing belong to scheme 'adaptive'")
-        if self.scheme == "adaptive":
+        if self.scheme == "adaptive" and self.algorithm == "ixgbe-itr":
+            if any(f is not None for f in adaptive_fields[1:]):
+                raise ValueError("algorithm ixgbe-itr has no levels, thresholds_bpus or smoothing; remove them "
+                                 "or use algorithm ixgbe-aim")
+        elif self.scheme == "adaptive":
             levels, thresholds, _ = self.adaptive()
             if not all(x > 0 for x in levels):
                 raise ValueError("every adaptive level must be an interval > 0, e.g. levels: [10us, 50us, 84us]")
@@ -100,6 +108,10 @@ class Coalescing(Strict):
             thresholds = algo.thresholds_bpus
         return levels, thresholds, algo.smoothing if self.smoothing is None else self.smoothing
 
+    def adaptive_kind(self) -> str:
+        """The ring server's adaptive algorithm for this scheme: "levels" or "ixgbe-itr"."""
+        return ADAPTIVE_ALGORITHMS[self.algorithm or "ixgbe-aim"].kind
+
     def moderation(self) -> tuple[float, int, float]:
         """(delay_ns, frames, min_interval_ns) of the ring-server interrupt rule."""
         if self.scheme == "rate" and self.rate is not None:
@@ -111,6 +123,8 @@ class Coalescing(Strict):
             return 4e6, self.frames or 64, 0.0
         if self.scheme == "adaptive":    # the start level's interval (the ring server moves it)
             levels = self.adaptive()[0]
+            if not levels:               # ixgbe-itr: from 50 us (IXGBE_20K_ITR)
+                return 0.0, 1, 1e3 * ITR_START_US
             return 0.0, 1, levels[(len(levels) - 1) // 2]
         return 0.0, 1, 0.0
 

@@ -118,7 +118,8 @@ def _host_stage(host: Host, catalog: FlowCatalog, steered: Steered, service: Ser
     per_byte = np.broadcast_to(np.asarray(per_byte, np.float64), (len(catalog),))
     return RingStagePlan(
         cores=[hspec] * n_cores,
-        rings=[ring_spec(host.pnic.ring_size, q % n_cores, host.pnic.coalescing) for q in range(n_queues)],
+        rings=[ring_spec(host.pnic.ring_size, q % n_cores, host.pnic.coalescing, host.pnic.line_rate)
+               for q in range(n_queues)],
         core_names=[f"host/core{c}" for c in range(n_cores)],
         ring_names=[f"pnic/q{q}" for q in range(n_queues)],
         ring_of_flow=steered.pnic_q, work_ns=(np.maximum(per_flow, 0.0), np.ascontiguousarray(per_byte)),
@@ -167,7 +168,7 @@ def _guest_stage(host: Host, catalog: FlowCatalog, steered: Steered, rings_of, w
         size, moderation = rings_of(vm)
         ring_offset.append(len(rings))
         for q in range(vm.vnic.queues):
-            rings.append(ring_spec(size, first_core + q % vm.guest.vcpus, moderation))
+            rings.append(ring_spec(size, first_core + q % vm.guest.vcpus, moderation, host.pnic.line_rate))
             ring_names.append(f"{vm.name}/{label}/q{q}")
         vm_pp.append(pp)
         vm_pb.append(pb)

@@ -57,15 +57,19 @@ def core_spec(service: Service, role: str, cpu_hz: float, cstates_override: str 
     return spec, cost_ns(costs["per_packet"], cpu_hz), cost_ns(costs["per_byte"], cpu_hz)
 
 
-def ring_spec(capacity: int, core: int, moderation: Coalescing) -> RingSpec:
+def ring_spec(capacity: int, core: int, moderation: Coalescing, line_rate_bps: float = 10e9) -> RingSpec:
     """The engine's RingSpec: capacity, serving core and interrupt moderation (an adaptive scheme's
-    levels in ns, thresholds in bytes per microsecond, smoothing)."""
+    levels in ns, thresholds in bytes per microsecond, smoothing; or the packet-count ITR, whose
+    size formula scales otherwise on a link of 2.5 Gb/s or below, as ixgbe's does)."""
     delay, frames, min_interval = moderation.moderation()
     levels: tuple[float, ...] = ()
     thresholds: tuple[float, ...] = ()
     smoothing = False
+    kind = "levels"
     if moderation.scheme == "adaptive":
         levels, thresholds, smoothing = moderation.adaptive()
+        kind = moderation.adaptive_kind()
     return RingSpec(capacity=capacity, core=core, coalesce_delay_ns=delay, coalesce_frames=frames,
                     coalesce_min_interval_ns=min_interval, adaptive_levels_ns=levels,
-                    adaptive_thresholds_bpus=thresholds, adaptive_smoothing=smoothing)
+                    adaptive_thresholds_bpus=thresholds, adaptive_smoothing=smoothing, adaptive_algorithm=kind,
+                    adaptive_slow_link=line_rate_bps <= 2.5e9)
