@@ -195,3 +195,21 @@ def test_buffered_at_is_the_messages_departing_after_t():
         np.testing.assert_array_equal(msgs, np.bincount(d_q[left], minlength=sites))
         np.testing.assert_array_equal(byts, np.bincount(d_q[left], weights=d_b[left], minlength=sites))
     assert st.buffered_at(float(t[-1]))[0].sum() > 100
+
+
+def test_a_chunk_at_one_instant_with_exits_at_infinity():
+    """Arrivals all at one time (no span: every exit in bucket 0, exits at infinity included)
+    leave ordered by (time, id) with their own columns."""
+    n = 3_000
+    t = np.full(n, 5e8)
+    pk = packets(t, np.arange(n) % 700 + 40, np.arange(n) % 3)
+    pk = Packets(pk.t_ns, pk.t0_ns, pk.size_bytes, pk.flow, pk.pkt_id[::-1].copy())     # ids against arrival order
+    starts, ends = np.array([[np.inf], [4e8], [5e8]]), np.array([[np.inf], [np.inf], [6e8]])
+    st = UplinkStage(3, np.arange(3), 50e6, 0, starts, ends, jitter_ns=1e3, seed=2)
+    d = st.advance(pk, 1e9).departures
+    assert len(d) == n and np.isinf(d.t_ns).sum() == n // 3
+    np.testing.assert_array_equal(np.lexsort((d.pkt_id, d.t_ns)), np.arange(n))
+    k = {int(p): i for i, p in enumerate(pk.pkt_id)}
+    idx = np.array([k[int(p)] for p in d.pkt_id])
+    np.testing.assert_array_equal(d.size_bytes, pk.size_bytes[idx])
+    np.testing.assert_array_equal(d.flow, pk.flow[idx])
