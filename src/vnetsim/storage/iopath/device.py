@@ -130,19 +130,23 @@ def _replace_earliest(heap, dev, k, d):
 
 @numba.njit(cache=True, nogil=True)
 def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, n_cap, n_cache, mu, sigma,
-                   ns_per_byte, dev, service, at):
+                   ns_per_byte, j_on, j_atoms, j_key, j_dir, dev, service, jitter, at):
     """The first ``n`` legs' (ids ``pid``, flows ``flow``) device and service time into ``dev`` /
-    ``service`` from index ``at`` (they depend on the leg's id and flow only: counter-based).
-    ``f_draw[flow]``: (mu, sigma, transfer ns, first device) of the flow's read or write at the
-    capacity tier, the first device -1 where a cache tier or a read-modify-write takes
-    ``leg_draws`` and ``leg_service_ns`` themselves (the same numbers: one row of one table per
-    leg, so a leg touches one cache line of it).
+    ``service`` from index ``at`` (they depend on the leg's id and flow only: counter-based), and
+    with ``j_on`` each one's reply's draw of the fabric's spread into ``jitter`` (0: a fixed time).
+    ``f_draw[flow]``: (mu, sigma, transfer ns, first device, reply's jitter row) of the flow's read
+    or write at the capacity tier, the first device -1 where a cache tier or a read-modify-write
+    takes ``leg_draws`` and ``leg_service_ns`` themselves (the same numbers: one row of one table
+    per leg, so a leg touches one cache line of it).
 
     A pass of its own: its legs are independent, so the processor overlaps their logarithms,
     exponentials and divisions, which the queue pass (a chain of unpredictable heap branches) cannot."""
     for k in range(n):
         f = flow[k]
         p = pid[k]
+        if j_on:
+            r = int(f_draw[f, 4])
+            jitter[at + k] = j_atoms[r, cell_of(leg_uniform(j_key, p, j_dir))] if r >= 0 else 0.0
         d0 = f_draw[f, 3]
         if d0 >= 0.0:
             dev[at + k] = int(d0) + min(int(leg_uniform(key, p, 1) * n_cap), n_cap - 1)
@@ -155,14 +159,14 @@ def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, 
 
 
 @numba.njit(cache=True, nogil=True)
-def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, fail_ns, stall_ns, free_at, busy, lo,
-               hi, counts, j_on, j_atoms, j_key, j_dir, out):
+def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_tab, depth, fail_ns, stall_ns, free_at, busy, lo,
+               hi, counts, j_on, out):
     """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
     ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
-    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, its legs' count, wait,
-    service and stall sums, and its reply's jitter row (one row: a leg touches one cache line). ``out[k]``: when its
-    reply is back at its owner (its fixed reply delay, plus its draw of the fabric's spread where
-    ``j_on``). Returns how many were queued. (The one copy
+    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, and its legs' count, wait,
+    service and stall sums (one row: a leg touches one cache line of it). ``out[k]``: when its
+    reply is back at its owner (its fixed reply delay, plus its draw of the fabric's spread,
+    ``jitter``, where ``j_on``). Returns how many were queued. (The one copy
     of the device's queue arithmetic; written out here, not called per leg: a helper taking the
     arrays per leg costs numba reference counts.)"""
     for k in range(n):
@@ -197,9 +201,7 @@ def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, f
                 f_tab[f, 4] += s
         d += f_tab[f, 0]
         if j_on:
-            r = int(f_tab[f, 6])
-            if r >= 0:
-                d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
+            d += jitter[i]
         out[k] = d
     return n
 
@@ -207,10 +209,10 @@ def queue_legs(order, n, horizon, t, flow, pid, dev_of, service, f_tab, depth, f
 def _serve(stage: DeviceStage, t, pid, flow):
     """Serve time-ordered legs; return each leg's arrival back at its owner (draws, then queues)."""
     n = len(t)
-    dev, service, out = np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.float64)
-    stage.draw(pid, flow, n, dev, service, 0)
-    queue_legs(None, n, np.inf, t, flow, pid, dev, service, stage.f_tab, stage.depth, stage.fail_ns, stage.stall_ns,
-               stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts, *stage.jitter_args, out)
+    dev, service, jitter, out = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
+    stage.draw(pid, flow, n, dev, service, jitter, 0)
+    queue_legs(None, n, np.inf, t, flow, dev, service, jitter, stage.f_tab, stage.depth, stage.fail_ns, stage.stall_ns,
+               stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts, stage.jitter_args[0], out)
     return out
 
 
@@ -273,27 +275,30 @@ class DeviceStage:
         n_flows = len(self.f_host)
         self.busy = np.zeros(self.n_devices)
         self.counts = np.zeros(self.n_devices, np.int64)
-        # per flow, one row: reply delay, host, its legs' count and wait, service, stall sums, jitter row
+        # per flow, one row: reply delay, host, its legs' count and wait, service, stall sums
         self.f_tab = np.zeros((n_flows, 8))
         self.f_tab[:, 0], self.f_tab[:, 1] = np.asarray(f_reply_ns, np.float64), self.f_host
         self.f_reply = self.f_tab[:, 0]
         self.f_count, self.f_wait, self.f_service, self.f_stall = (self.f_tab[:, c] for c in range(2, 6))
         self._start = (np.zeros(self.n_devices, np.int64), np.zeros((4, n_flows)))
         # per flow: its host's first device; (mu, sigma, transfer ns, first device or -1) of its
-        # read or write at the capacity tier, what ``draw`` reads without a cache tier
+        # read or write at the capacity tier, what ``draw`` reads without a cache tier, and its
+        # reply's jitter row
         self.f_dev0 = self.f_host * self.per_host
         op = np.minimum(self.f_op, 1)
         fast = (self.f_op != 2) & (self.n_cache == 0)
         self.f_draw = np.stack([self.mu[0, op], self.sigma[0, op], self.f_block * self.ns_per_byte[0],
-                                np.where(fast, self.f_dev0, -1).astype(np.float64)], axis=1)
-        self.f_tab[:, 6] = jitter_rows(reply_jitter, n_flows)
+                                np.where(fast, self.f_dev0, -1).astype(np.float64),
+                                jitter_rows(reply_jitter, len(self.f_host)).astype(np.float64)], axis=1)
         self.jitter_args = jitter_args(reply_jitter)
 
-    def draw(self, pid: np.ndarray, flow: np.ndarray, n: int, dev: np.ndarray, service: np.ndarray, at: int) -> None:
-        """The first ``n`` legs of ``pid`` / ``flow``: device and service time into ``dev`` /
-        ``service`` from index ``at`` (``draw_legs_into``)."""
+    def draw(self, pid: np.ndarray, flow: np.ndarray, n: int, dev: np.ndarray, service: np.ndarray,
+             jitter: np.ndarray, at: int) -> None:
+        """The first ``n`` legs of ``pid`` / ``flow``: device, service time and reply's jitter into
+        ``dev`` / ``service`` / ``jitter`` from index ``at`` (``draw_legs_into``)."""
         draw_legs_into(pid, flow, n, self.key, self.f_draw, self.f_dev0, self.f_op, self.f_cache_p, self.f_block,
-                       self.n_cap, self.n_cache, self.mu, self.sigma, self.ns_per_byte, dev, service, at)
+                       self.n_cap, self.n_cache, self.mu, self.sigma, self.ns_per_byte, *self.jitter_args, dev,
+                       service, jitter, at)
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         """Serve time-ordered legs (departures fixed at arrival: nothing is held)."""

@@ -21,19 +21,17 @@ import numpy as np
 from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, FifoStage, StageOutput
-from vnetsim.storage.iopath.draws import leg_uniform
-from vnetsim.storage.iopath.jitter import LegJitter, cell_of, jitter_args, jitter_rows
+from vnetsim.storage.iopath.jitter import LegJitter
 
 BIG_BUCKET = 32       # legs in one time bucket beyond which it is merge-sorted, not insertion-sorted
 
 
 @numba.njit(cache=True, nogil=True)
-def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy_win, lo, hi, only, j_on, j_atoms,
-                     j_key, j_dir, out):
+def serve_times_into(t, size, flow, f_tab, ns_per_byte, last_dep, acc, busy_win, lo, hi, only, jitter, out):
     """FIFO service and counters of time-ordered legs; their exit times (queue exit + the flow's
-    delay, plus the leg's draw of the fabric's spread where ``j_on``) into ``out``, in arrival
-    order. ``f_tab[flow]``: (its queue, its delay after it, its legs' time in the queue, its legs,
-    its jitter row), one row (a leg touches one cache line of it). With ``only`` (per flow, else None) the legs of
+    delay, plus the leg's draw of the fabric's spread ``jitter[i]`` where given, else None) into
+    ``out``, in arrival order. ``f_tab[flow]``: (its queue, its delay after it, its legs' time in
+    the queue, its legs), one row (a leg touches one cache line of it). With ``only`` (per flow, else None) the legs of
     other flows pass untouched (``out`` is their arrival time). The one copy of the queue
     arithmetic."""
     n = t.shape[0]
@@ -60,10 +58,8 @@ def serve_times_into(t, size, flow, pid, f_tab, ns_per_byte, last_dep, acc, busy
         f_tab[f, 2] += d - a
         f_tab[f, 3] += 1.0
         d += f_tab[f, 1]
-        if j_on:
-            r = int(f_tab[f, 4])
-            if r >= 0:
-                d += j_atoms[r, cell_of(leg_uniform(j_key, pid[i], j_dir))]
+        if jitter is not None:
+            d += jitter[i]
         out[i] = d
     return out
 
@@ -142,14 +138,13 @@ class DelayedFifo(FifoStage):
         super().__init__(rate_bps, queue_of_flow=queue_of_flow, overhead_bytes=0, stat_lo_ns=stat_lo_ns,
                          stat_hi_ns=stat_hi_ns, name=name)
         delay = np.asarray(delay_ns, np.float64)
-        # per flow, one row: its queue, its delay after it, its legs' time in the queue, its legs, jitter row
-        self.f_tab = np.zeros((len(delay), 5))
+        # per flow, one row: its queue, its delay after it, its legs' time in the queue, its legs
+        self.f_tab = np.zeros((len(delay), 4))
         self.f_tab[:, 0] = self.queue_of_flow if self.queue_of_flow is not None else 0
         self.f_tab[:, 1] = delay
         self.delay_ns, self.flow_queue_ns, self.flow_legs = self.f_tab[:, 1], self.f_tab[:, 2], self.f_tab[:, 3]
         self.jitter = jitter
-        self.f_tab[:, 4] = jitter_rows(jitter, len(delay))
-        self._jitter_args = jitter_args(jitter)
+        self._jit = np.zeros(0)
 
     def start_window(self) -> None:
         super().start_window()
@@ -173,7 +168,13 @@ class DelayedFifo(FifoStage):
         q = self.queues
         n = len(arrivals)
         out = np.empty(n) if out is None else out[:n]
-        serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, arrivals.pkt_id, self.f_tab,
-                         self.ns_per_byte, q.last_dep, q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns,
-                         only, *self._jitter_args, out)
+        jit = None
+        if self.jitter is not None:         # each leg's draw first: a pass without the queues' chain
+            if len(self._jit) < n:
+                self._jit = np.empty(n * 5 // 4)
+            jit = self._jit[:n]
+            jit[:] = 0.0
+            self.jitter.add(jit, arrivals.pkt_id, arrivals.flow)
+        serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, self.f_tab, self.ns_per_byte, q.last_dep,
+                         q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns, only, jit, out)
         return out

@@ -119,7 +119,7 @@ class PathStage:
         self.lnk = _Buffers((np.float64, np.float64, np.int32, np.int32, np.int64))   # t, t0, size, flow, pid
         self.lnk.reserve(1)
         self._scratch_cap = 0
-        self._dev, self._svc = np.empty(0, np.int64), np.empty(0)
+        self._dev, self._svc, self._jit = np.empty(0, np.int64), np.empty(0), np.empty(0)
         self._order = self._bucket = self._start = self._times = np.empty(0)
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -175,18 +175,18 @@ class PathStage:
         dev.sort(order, n)
         d_t, d_t0, d_flow, d_pid = dev.now
         due = int(np.searchsorted(d_t[:n], horizon_ns, side="left"))
-        d_dev, d_svc = self._draws(due)
-        dv.draw(d_pid, d_flow, due, d_dev, d_svc, 0)
-        queue_legs(None, due, np.inf, d_t, d_flow, d_pid, d_dev, d_svc, dv.f_tab, dv.depth, dv.fail_ns, dv.stall_ns,
-                   dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, *dv.jitter_args, back)
+        d_dev, d_svc, d_jit = self._draws(due)
+        dv.draw(d_pid, d_flow, due, d_dev, d_svc, d_jit, 0)
+        queue_legs(None, due, np.inf, d_t, d_flow, d_dev, d_svc, d_jit, dv.f_tab, dv.depth, dv.fail_ns, dv.stall_ns,
+                   dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, dv.jitter_args[0], back)
         self.join.fold(back, d_t0, d_pid, d_flow, None, due)
         dev.hold(due, n)
 
-    def _draws(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Room for ``n`` legs' device and service draws."""
+    def _draws(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Room for ``n`` legs' device, service and reply's jitter draws."""
         if len(self._dev) < n:
-            self._dev, self._svc = np.empty(n * 5 // 4, np.int64), np.empty(n * 5 // 4)
-        return self._dev, self._svc
+            self._dev, self._svc, self._jit = np.empty(n * 5 // 4, np.int64), np.empty(n * 5 // 4), np.empty(n * 5 // 4)
+        return self._dev, self._svc, self._jit
 
     def start_window(self) -> None:
         self.nic.start_window()
