@@ -1,7 +1,14 @@
 """One I/O-path run: the spec's VM groups through NICs, the inter-site link and the devices, on the
 engine's pipeline, to latency percentiles, where the time goes, utilisation and I/O conservation.
 
-The pipeline (``vnetsim.engine.pipeline``)::
+The default path (``pipeline``)::
+
+    source --> path [ nic --(same site)------------------> devices --> join ] --> join (sink)
+                         \--(other site)--> inter_site --/
+
+one source run of every leg (``ReusingSource``) into one ``PathStage`` holding the NIC queues, the
+inter-site queues, the devices and the join (the sink gets nothing). The staged paths
+(``pipeline-stages``, ``pipeline-sorted``), the same model stage by stage::
 
     source --(local legs)------------------------------------------> devices --> join (sink)
     source_remote --> nic ------------------------------------------/          (one site)

@@ -9,18 +9,21 @@ lies between the stages: no split of the source's legs into two runs, no copy of
 departures in time order, no k-way merge at the devices' input, no departures handed to the join,
 and no fresh memory per chunk (a page fault per 4 KiB).
 
-Per call (horizon ``H``; every arriving leg is before it):
+Per call (horizon ``H``; every arriving leg is before it, all of them from one source run, the
+source's own reused buffers, ``source.ReusingSource``):
 
-1. ``_arrive``: each leg through its owner's NIC queue when it leaves its owner (plus its draw of
-   the fabric's spread); those bound for the other site go to the link's buffer, the others to the
-   devices' buffer (after the legs held there from earlier calls) with the time they reach their
-   device; then each new leg's device and service draw (``DeviceStage.draw``).
+1. Each leg through its owner's NIC queue when it leaves its owner (plus its draw of the fabric's
+   spread), with one site straight into the devices' buffer after the legs held there from
+   earlier calls (``DelayedFifo.next_stage_times`` with ``only``); with two, those bound for the
+   other site into the link's buffer, the others into the devices' (``_put``).
 2. Two sites: the link's buffer (held legs and new ones) in (time, id) order (the linear-time
    bucket sort, ``links.bucket_order_into``); those reaching the link before ``H`` pass its queue
-   in that order and join the devices' buffer (``_through_link``), the rest are held.
-3. The devices' buffer in (time, id) order; those reaching their device before ``H`` are queued
-   there in that order (``_serve``), then folded into the join in that order (``_fold``); the rest
-   are held for the next call, when they are still before every later arrival.
+   in that order into the devices' buffer, the rest are held (``_link``).
+3. The devices' buffer in (time, id) order, its columns gathered in that order (``_gather``: the
+   passes after it read in sequence); the legs before ``H`` draw their device, service and reply
+   spread (``DeviceStage.draw``), are queued at their devices (``device.queue_legs``) and folded
+   into the join (``Join.fold``); the rest are held for the next call, when they are still before
+   every later arrival.
 
 Held legs are counted by ``held()`` and listed by ``held_pids()`` (I/O conservation).
 """
