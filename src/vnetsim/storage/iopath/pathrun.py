@@ -4,7 +4,7 @@ engine's pipeline, to latency percentiles, where the time goes, utilisation and 
 The default path (``pipeline``)::
 
     source --> path [ nic --(same site)------------------> devices --> join ] --> join (sink)
-                         \--(other site)--> inter_site --/
+                         \\--(other site)--> inter_site --/
 
 one source run of every leg (``ReusingSource``) into one ``PathStage`` holding the NIC queues, the
 inter-site queues, the devices and the join (the sink gets nothing). The staged paths
