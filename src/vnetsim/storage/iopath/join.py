@@ -32,19 +32,21 @@ def fold_legs(order, back, t0, pid, flow, start, n, f_tab, slot_io, slot_left, s
         if nlegs > 1:                 # an I/O of one leg completes now, without a slot
             io = pid[i] // MAX_LEGS
             s = io & mask
-            if slot_io[s] != io:
-                if slot_io[s] != -1:
+            sio = slot_io[s]
+            if sio != io:                  # its first leg back: it takes the slot, nothing completes
+                if sio != -1:
                     return k
                 slot_io[s] = io
-                slot_left[s] = nlegs
+                slot_left[s] = nlegs - 1
                 slot_max[s] = top
-            if top > slot_max[s]:
-                slot_max[s] = top
-            slot_left[s] -= 1
-            if slot_left[s] > 0:
                 continue
-            top = slot_max[s]
-            slot_io[s] = -1
+            top = max(top, slot_max[s])
+            left = slot_left[s] - 1
+            if left > 0:
+                slot_left[s] = left
+                slot_max[s] = top
+                continue
+            slot_io[s] = -1               # its last leg: free the slot (its other fields are dead)
         h = f_tab[f, 1]
         done[h] += 1
         if top > end:
