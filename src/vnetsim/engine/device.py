@@ -54,65 +54,52 @@ def _add_run(counts, st, x, k):
     return n + w, total + w * x, (x if x < lo else lo), (x if x > hi else hi), sq + w * x * x
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def device_packet(a, b, done, last_out, busy, ns_per_byte_link, latency_ns, per_byte_ns, lo, hi):
-    """One packet through the device (the module doc's recursion): arriving at ``a`` with ``b``
-    bytes, after a transfer that ended at ``done`` and a departure at ``last_out``. Returns (end of
-    its transfer, its departure, busy time inside [lo, hi) so far, whether in-order completion held
-    it back to ``last_out``). Shared by ``device_advance`` and kernels that fuse the device with
-    the stages after it."""
-    start = a if a > done else done
-    transfer = b * ns_per_byte_link
-    done = start + transfer
-    d = done + latency_ns + b * per_byte_ns
-    held = d <= last_out
-    if held:
-        d = last_out
-    b0 = start if start > lo else lo
-    b1 = done if done < hi else hi
-    if b1 > b0:
-        busy += b1 - b0
-    return done, d, busy, held
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def add_latency_run(counts, st, run_x, run_k, x):
-    """Latency ``x`` joins the run of equal latencies (``run_x``, ``run_k``); a different one
-    records the run first. Returns (stats, run_x, run_k)."""
-    if x == run_x:
-        return st, run_x, run_k + 1
-    if run_k > 0:
-        st = _add_run(counts, st, run_x, run_k)
-    return st, x, 1
-
-
 @numba.njit(cache=True, nogil=True)
-def device_advance(t, t0, size, pid, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats):
+def device_advance(t, t0, size, pid, ns_per_byte_link, latency_ns, per_byte_ns, state, lo, hi, counts, stats,
+                   flush=True):
     """Departures of time-ordered arrivals (see the module doc), and whether two equal departures
     are out of packet-id order (then the caller sorts). ``state`` = [done of the last transfer, last
-    departure, accepted, busy time inside [lo, hi)], carried across calls. Latencies are recorded in
-    runs of equal values (one histogram update per run)."""
+    departure, accepted, busy time inside [lo, hi), the open run's latency and length], carried
+    across calls. Latencies are recorded in runs of equal values (one histogram update per run);
+    the open run is recorded at the end unless ``flush`` is False (a caller that hands one call's
+    arrivals in two parts: the histogram is then the one call's)."""
     n = t.shape[0]
     out = np.empty(n)
     unordered = False
     done, last_out = state[0], state[1]
     accepted, busy = state[2], state[3]
     st = stats_load(stats)
-    run_x, run_k = 0.0, 0
+    run_x, run_k = state[4], int(state[5])
     for i in range(n):
         a = t[i]
-        done, d, busy, held = device_packet(a, size[i], done, last_out, busy, ns_per_byte_link, latency_ns,
-                                            per_byte_ns, lo, hi)
-        if held and i > 0 and pid[i] < pid[i - 1]:
-            unordered = True
+        b = size[i]
+        start = a if a > done else done
+        transfer = b * ns_per_byte_link
+        done = start + transfer
+        d = done + latency_ns + b * per_byte_ns
+        if d <= last_out:
+            d = last_out
+            if i > 0 and pid[i] < pid[i - 1]:
+                unordered = True
         last_out = d
         out[i] = d
         accepted += 1.0
+        b0 = start if start > lo else lo
+        b1 = done if done < hi else hi
+        if b1 > b0:
+            busy += b1 - b0
         if t0[i] >= lo and d <= hi:
-            st, run_x, run_k = add_latency_run(counts, st, run_x, run_k, d - a)
-    if run_k > 0:
+            x = d - a
+            if x == run_x:
+                run_k += 1
+            else:
+                if run_k > 0:
+                    st = _add_run(counts, st, run_x, run_k)
+                run_x, run_k = x, 1
+    if flush and run_k > 0:
         st = _add_run(counts, st, run_x, run_k)
-    state[0], state[1], state[2], state[3] = done, last_out, accepted, busy
+        run_x, run_k = 0.0, 0
+    state[0], state[1], state[2], state[3], state[4], state[5] = done, last_out, accepted, busy, run_x, run_k
     stats_store(stats, st)
     return out, unordered
 
@@ -133,17 +120,19 @@ class DeviceStage:
         self.ns_per_byte_link = 8.0 * (1e9 / float(rate_bps))
         self.latency_ns, self.per_byte_ns = float(latency_ns), float(per_byte_ns)
         self.stat_lo_ns, self.stat_hi_ns = float(stat_lo_ns), float(stat_hi_ns)
-        self.state = np.array([-np.inf, -np.inf, 0.0, 0.0])
+        self.state = np.array([-np.inf, -np.inf, 0.0, 0.0, 0.0, 0.0])
         self.latency = LogHistogram()
         self._window_accepted = 0.0
 
-    def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
+    def advance(self, arrivals: Packets, horizon_ns: float, last_part: bool = True) -> StageOutput:
+        """``last_part`` False: ``arrivals`` is the first part of this call's (its rest follows, in
+        order): the same result as one call with both."""
         if not len(arrivals):
             return StageOutput(arrivals, _NO_DROPS)
         h = self.latency
         out, unordered = device_advance(arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, arrivals.pkt_id,
                                         self.ns_per_byte_link, self.latency_ns, self.per_byte_ns, self.state,
-                                        self.stat_lo_ns, self.stat_hi_ns, h.counts, h.stats)
+                                        self.stat_lo_ns, self.stat_hi_ns, h.counts, h.stats, last_part)
         departures = arrivals.with_times(out)
         return StageOutput(sort_packets(departures) if unordered else departures, _NO_DROPS)
 

@@ -260,7 +260,8 @@ class Pipeline:
                     if len(res.drop_pid):
                         node.dropped += len(res.drop_pid)
                         drops.setdefault(k, []).append((node, res.drop_pid))
-                    self._route(node, res.departures, k)
+                    for run in res.runs():
+                        self._route(node, run, k)
                     if horizons[k] == warmup_ns:
                         node.obj.start_window()
                 k = w - last
@@ -299,7 +300,8 @@ class Pipeline:
                 node.dropped += len(res.drop_pid)
                 if node.on_drop is not None:
                     node.on_drop(res.drop_pid)
-            self._route(node, res.departures)
+            for run in res.runs():
+                self._route(node, run)
 
     def flush(self) -> None:
         """After the last chunk: every sink takes what it still holds (horizon infinity)."""

@@ -20,6 +20,9 @@ relies on exactly this contract:
       is at or after this horizon (it comes from a later decision), so downstream input below the
       horizon is complete once this call returns.
     - ``drop_pid``: the ids of packets dropped in this call (int64).
+    - ``earlier`` (optional): departures of this call that all come before ``departures`` in
+      ``(t_ns, pkt_id)``, as a run of their own, so that a stage need not copy two runs into one
+      (``vnetsim.host.tx_tail``); the pipeline hands them on first.
 
 ``start_window()``
     The statistics window starts now (called once, at the end of warm-up): counters of events
@@ -91,7 +94,7 @@ import numpy as np
 
 from vnetsim.engine.fifo import FifoQueues, fifo_advance
 from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
-from vnetsim.engine.merge import gather_packets, survivors, time_order
+from vnetsim.engine.merge import gather_packets, merge_runs, survivors, time_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.ring_server import RingServer
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
@@ -106,6 +109,11 @@ class StageOutput:
 
     departures: Packets      # ordered by (t_ns, pkt_id); t_ns = arrival at the next stage
     drop_pid: np.ndarray     # ids of the packets dropped in this call (int64)
+    earlier: Packets | None = None   # departures before all of ``departures``, a run of their own
+
+    def runs(self) -> list[Packets]:
+        """The departures as the runs they are, in order."""
+        return [self.departures] if self.earlier is None else [self.earlier, self.departures]
 
 
 @runtime_checkable
@@ -309,9 +317,9 @@ class SeriesStage:
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         a = self.first.advance(arrivals, horizon_ns)
-        b = self.second.advance(a.departures, horizon_ns)
+        b = self.second.advance(a.departures if a.earlier is None else merge_runs(a.runs()), horizon_ns)
         drops = b.drop_pid if not len(a.drop_pid) else np.concatenate([a.drop_pid, b.drop_pid])
-        return StageOutput(b.departures, drops)
+        return StageOutput(b.departures, drops, b.earlier)
 
     def start_window(self) -> None:
         self.first.start_window()

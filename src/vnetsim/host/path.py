@@ -36,7 +36,8 @@ from vnetsim.errors import ModelError
 from vnetsim.host.kernels import record_window
 from vnetsim.host.plan import DeviceStagePlan, HostPlan, RingStagePlan, compile_host
 from vnetsim.host.scenario import HostScenario, long_run_message
-from vnetsim.host.tx_stages import PassThrough, fuse_tail
+from vnetsim.host.tx_stages import PassThrough
+from vnetsim.host.tx_tail import fuse_tail
 from vnetsim.net.ethernet import WIRE_GAP_BYTES
 from vnetsim.units import format_rate
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from vnetsim.engine.device import DeviceStage
-from vnetsim.engine.histogram import LogHistogram
-from vnetsim.engine.merge import sort_packets
+from vnetsim.engine.histogram import SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
+from vnetsim.engine.merge import gather_packets, sort_packets, survivors
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 from vnetsim.engine.txbuffer import TxBufferStage, TxBufferStats
 from vnetsim.host.kernels import record_window
-from vnetsim.host.tx_tail import TxTailStage
+from vnetsim.net.ethernet import WIRE_GAP_BYTES
 
 
 class PassThrough:
@@ -100,12 +100,53 @@ class WireStats:
     window_drops: int
 
 
+@numba.njit(cache=True, nogil=True)
+def _ring_wire(t, t0, size, ns_per_byte, overhead, cap, ring, state, lo, hi, counts, stats):
+    """The pNIC TX ring and the port: a FIFO at line rate holding at most ``cap`` frames (tail drop
+    at arrival, after every frame that left by then is gone), the Lindley recursion; returns the
+    departures (NaN = dropped). ``state`` = [last departure, ring head, ring count, window drops];
+    the ring holds the departures of the frames in the system. Also returns the drops of this call."""
+    n = t.shape[0]
+    dep = np.empty(n)
+    dropped = 0
+    width = ring.shape[0]
+    last, head, cnt, wdrops = state[0], int(state[1]), int(state[2]), state[3]
+    st = stats_load(stats)
+    for i in range(n):
+        a = t[i]
+        while cnt > 0 and ring[head] <= a:
+            head += 1
+            if head == width:
+                head = 0
+            cnt -= 1
+        if cnt >= cap:
+            dep[i] = np.nan
+            dropped += 1
+            if t0[i] >= lo:
+                wdrops += 1.0
+            continue
+        s = a if a > last else last
+        d = s + (size[i] + overhead) * ns_per_byte
+        last = d
+        dep[i] = d
+        tail = head + cnt
+        if tail >= width:
+            tail -= width
+        ring[tail] = d
+        cnt += 1
+        if t0[i] >= lo and d <= hi:
+            st = hist_add(counts, st, d - a, SUB_BITS)
+    state[0], state[1], state[2], state[3] = last, head, cnt, wdrops
+    stats_store(stats, st)
+    return dep, dropped
+
+
 class RingWireStage:
     """The pNIC TX ring and the port (``TxWirePlan``): frames leave at line rate, serialization
     ``(frame + 20 B) * 8 / rate``, at most ``ring_slots`` frames waiting or in transmission: a FIFO
     (the Lindley recursion) with tail drop at arrival, after every frame that left by then is gone.
     ``state`` = [last departure, ring head, ring count, window drops]; ``ring`` holds the
-    departures of the frames in the system. ``vnetsim.host.tx_tail`` runs it."""
+    departures of the frames in the system."""
 
     def __init__(self, rate_bps: float, ring_slots: int, t_lo: float, t_end: float, name: str) -> None:
         self.name = name
@@ -115,14 +156,17 @@ class RingWireStage:
         self.state = np.array([-np.inf, 0.0, 0.0, 0.0])
         self.lo, self.hi = float(t_lo), float(t_end)
         self.sojourn = LogHistogram()
-        self._alone: TxTailStage | None = None   # the fused kernel driving this stage alone
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
-        """Alone (not fused with the stages around it, ``vnetsim.host.tx_tail``): the same kernel,
-        on its own."""
-        if self._alone is None:
-            self._alone = TxTailStage(None, self)
-        return self._alone.advance(arrivals, horizon_ns)
+        if not len(arrivals):
+            return StageOutput(arrivals, NO_DROPS)
+        dep, dropped = _ring_wire(arrivals.t_ns, arrivals.t0_ns, arrivals.size_bytes, self.ns_per_byte, WIRE_GAP_BYTES,
+                         self.cap, self.ring, self.state, self.lo, self.hi, self.sojourn.counts, self.sojourn.stats)
+        if dropped:
+            keep, drop_pid = survivors(dep, arrivals.pkt_id)
+            a = arrivals
+            return StageOutput(Packets(*gather_packets(keep, dep, a.t0_ns, a.size_bytes, a.flow, a.pkt_id)), drop_pid)
+        return StageOutput(arrivals.with_times(dep), NO_DROPS)
 
     def start_window(self) -> None:
         pass
@@ -134,18 +178,6 @@ class RingWireStage:
         return WireStats(self.sojourn, int(self.state[3]))
 
 
-
-def fuse_tail(stages: list) -> tuple[int, int, TxTailStage | None]:
-    """The transmit stages' tail that one ``TxTailStage`` can run: ``(first, wire, stage)`` with
-    ``stages[first:]`` = [a device,] the wire[, the peer] and ``wire`` the wire's index (where its
-    drops are booked); ``(len(stages), -1, None)`` when the stages do not end that way."""
-    k = len(stages)
-    peer = stages[k - 1] if k and isinstance(stages[k - 1], FlowDelayStage) else None
-    w = k - 1 - (peer is not None)
-    if w < 0 or not isinstance(stages[w], RingWireStage):
-        return k, -1, None
-    device = stages[w - 1] if w > 0 and type(stages[w - 1]) is DeviceStage else None
-    return w - (device is not None), w, TxTailStage(device, stages[w], peer)
 
 
 # --- the plans ---------------------------------------------------------------------------------
