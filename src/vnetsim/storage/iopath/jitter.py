@@ -17,10 +17,10 @@ that pair's measured distribution instead of taking the pair's mean.
   atom``, clipped at 0 (the atom is stored clipped: ``max(atom, -pair_ns)``). 64 float32 values
   are 256 B a pair: a cluster's tables stay in the core's cache; 512 equally likely values (the
   first version) cost several times as much per I/O, mostly in cache misses.
-- **The draw** (``add_pair_jitter``): leg ``pid``'s cell is that of ``u``, the counter-based
-  uniform of the leg (``draws.leg_uniform``, splitmix64 of the run's key, the id and the
-  direction: 0 the request, 1 the reply), so it does not depend on how the legs are chunked, and
-  is the same for a seed.
+- **The draw** (``draw_pair_jitter``; the device stage draws the replies' in its draw pass): leg
+  ``pid``'s cell is that of ``u``, the counter-based uniform of the leg (``draws.leg_uniform``,
+  splitmix64 of the run's key, the id and the direction: 0 the request, 1 the reply), so it does
+  not depend on how the legs are chunked, and is the same for a seed.
 """
 
 from __future__ import annotations
@@ -120,13 +120,12 @@ def flow_rows(jitter: PairJitter | None, src: np.ndarray, dst: np.ndarray, on: n
 
 
 @numba.njit(cache=True, nogil=True)
-def add_pair_jitter(t, pid, flow, row_of_flow, atoms, key, direction):
-    """Add to each leg's time ``t[i]`` its drawn deviation (``atoms[row, cell_of(u)]``, module
-    docstring); legs of flows without a row keep theirs."""
-    for i in range(t.shape[0]):
+def draw_pair_jitter(pid, flow, row_of_flow, atoms, key, direction, out):
+    """Each leg's drawn deviation into ``out`` (``atoms[row, cell_of(u)]``, module docstring; 0 for
+    legs of flows without a row: they keep their fixed time)."""
+    for i in range(pid.shape[0]):
         r = row_of_flow[flow[i]]
-        if r >= 0:
-            t[i] += atoms[r, cell_of(leg_uniform(key, pid[i], direction))]
+        out[i] = atoms[r, cell_of(leg_uniform(key, pid[i], direction))] if r >= 0 else 0.0
 
 
 def drawn_quantile(atoms: np.ndarray, q: float) -> float:
@@ -158,4 +157,10 @@ class LegJitter:
 
     def add(self, t: np.ndarray, pid: np.ndarray, flow: np.ndarray) -> None:
         """Add each leg's draw to ``t`` in place."""
-        add_pair_jitter(t, pid, flow, self.row_of_flow, self.atoms, self.key, self.direction)
+        out = np.empty(len(t))
+        self.draw(out, pid, flow)
+        t += out
+
+    def draw(self, out: np.ndarray, pid: np.ndarray, flow: np.ndarray) -> None:
+        """Each leg's draw into ``out`` (0: a fixed time)."""
+        draw_pair_jitter(pid, flow, self.row_of_flow, self.atoms, self.key, self.direction, out)

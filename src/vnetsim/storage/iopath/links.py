@@ -173,8 +173,7 @@ class DelayedFifo(FifoStage):
             if len(self._jit) < n:
                 self._jit = np.empty(n * 5 // 4)
             jit = self._jit[:n]
-            jit[:] = 0.0
-            self.jitter.add(jit, arrivals.pkt_id, arrivals.flow)
+            self.jitter.draw(jit, arrivals.pkt_id, arrivals.flow)
         serve_times_into(arrivals.t_ns, arrivals.size_bytes, arrivals.flow, self.f_tab, self.ns_per_byte, q.last_dep,
                          q.acc, self.busy_window_ns, self.stat_lo_ns, self.stat_hi_ns, only, jit, out)
         return out
