@@ -320,22 +320,26 @@ class Pipeline:
         return sum(n.held() for n in self.nodes) + sum(n.obj.held() for n in self.nodes if n.kind == STAGE)
 
     def _deliver(self, sink: Node, horizon_ns: float, chunk: int | None = None) -> None:
-        """Hand a sink its input before the horizon: in one call, or (``in_parts``, when the input
-        runs follow one another) run by run, the last one cut at the horizon, with no copy."""
-        if sink.in_parts and len(sink.inbox) > 1 and (chunk is None or all(c <= chunk for c in sink.inbox_chunk)) \
-                and in_sequence(sink.inbox):
-            runs, sink.inbox, sink.inbox_chunk = sink.inbox, [], []
-            for k, run in enumerate(runs):
-                cut = len(run) if horizon_ns == np.inf else int(np.searchsorted(run.t_ns, horizon_ns, side="left"))
-                if cut:
-                    part = run.take(slice(0, cut)) if cut < len(run) else run
-                    sink.received += cut
-                    sink.obj(part, horizon_ns)
-                if cut < len(run):                 # this run's rest and every later run wait
-                    rest = [run.take(slice(cut, None))] + runs[k + 1:]
-                    sink.inbox, sink.inbox_chunk = rest, [-1] * len(rest)
-                    return
-            return
+        """Hand a sink its input before the horizon (of runs from chunks up to ``chunk``, when
+        given): in one call, or (``in_parts``, when those runs follow one another) run by run, the
+        last one cut at the horizon, with no copy."""
+        if sink.in_parts and len(sink.inbox) > 1:
+            mine = [k for k, c in enumerate(sink.inbox_chunk) if chunk is None or c <= chunk]
+            runs = [sink.inbox[k] for k in mine]
+            if in_sequence(runs):
+                later = [(r, c) for k, (r, c) in enumerate(zip(sink.inbox, sink.inbox_chunk)) if k not in set(mine)]
+                rest: list[Packets] = []
+                for k, run in enumerate(runs):
+                    cut = len(run) if horizon_ns == np.inf else int(np.searchsorted(run.t_ns, horizon_ns, side="left"))
+                    if cut:
+                        sink.received += cut
+                        sink.obj(run.take(slice(0, cut)) if cut < len(run) else run, horizon_ns)
+                    if cut < len(run):             # this run's rest and every later one of these wait
+                        rest = [run.take(slice(cut, None))] + runs[k + 1:]
+                        break
+                sink.inbox = rest + [r for r, _ in later]
+                sink.inbox_chunk = [-1] * len(rest) + [c for _, c in later]
+                return
         due = self._due(sink, horizon_ns, chunk)
         sink.received += len(due)
         sink.obj(due, horizon_ns)
