@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from vnetsim import entrypoints
 from vnetsim.errors import ModelError, ScenarioError, UserError
 
 if TYPE_CHECKING:
@@ -107,6 +107,11 @@ class Kind:
     - ``prepare``: adjust a merged document before validation, given the scenario file's folder
       (e.g. make relative capture paths relative to it);
     - ``cli``: a function returning a typer app mounted as ``vnetsim NAME ...``;
+    - ``quick``: commands of ``vnetsim NAME COMMAND`` that answer without the typer CLI: each a
+      function of the command's arguments that parses them itself (the standard library's
+      ``argparse``) and prints plain text, so a question that must be answered at once (``vnetsim
+      storage plan``) costs neither typer's nor rich's import; the kind's typer app forwards the same
+      command to it, so ``vnetsim NAME --help`` lists it and ``vnetsim.cli.app.main`` runs it too;
     - ``capabilities``: named optional commands (``throughput``, ``flows``);
     - ``writes_pcap``: whether ``run`` honours ``RunOptions.pcap``;
     - ``kernels``: the modules whose compiled kernels a run needs (so a first run can say it compiles);
@@ -129,6 +134,7 @@ class Kind:
     fallback: bool = False
     prepare: Callable[[dict, Path], dict] | None = None
     cli: Callable[[], Any] | None = None
+    quick: dict[str, Callable[[list[str]], None]] = field(default_factory=dict)
     capabilities: dict[str, Capability] = field(default_factory=dict)
     writes_pcap: bool = False
     kernels: Callable[[], list[str]] | None = None
@@ -185,12 +191,10 @@ def lazy(target: str, *, call: bool = True) -> Callable[..., Any]:
     """``"package.module:name"`` imported on first use, so loading a kind stays cheap: with ``call``
     a function that calls it with its arguments (a renderer, a figure builder), else a function
     returning the object itself (a CLI app, for ``Kind.cli``)."""
-    module, _, name = target.partition(":")
+    name = target.partition(":")[2]
 
     def load() -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), name)
+        return entrypoints.load(target)
 
     if not call:
         return load
@@ -206,16 +210,33 @@ def lazy(target: str, *, call: bool = True) -> Callable[..., Any]:
 def all_kinds() -> dict[str, Kind]:
     """Every installed kind, by name (entry points of the ``vnetsim.kinds`` group)."""
     found: dict[str, Kind] = {}
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        try:
-            kind = ep.load()
-        except Exception as exc:  # a broken plug-in must not take the others down
-            raise UserError(f"plug-in {ep.name} ({ep.value})", f"cannot be loaded: {exc.__class__.__name__}: {exc}",
-                            "reinstall or remove the package that provides it") from None
-        if not isinstance(kind, Kind):
-            raise UserError(f"plug-in {ep.name} ({ep.value})", "is not a vnetsim.kinds.Kind")
+    for name, target in sorted(entrypoints.targets(ENTRY_POINT_GROUP), key=lambda e: e[0]):
+        kind = load_kind(name, target)
         found.setdefault(kind.name, kind)
     return found
+
+
+def load_kind(name: str, target: str) -> Kind:
+    """The Kind an entry point names; a plug-in that fails to load is one line naming it."""
+    try:
+        kind = entrypoints.load(target)
+    except Exception as exc:  # a broken plug-in must not take the others down
+        raise UserError(f"plug-in {name} ({target})", f"cannot be loaded: {exc.__class__.__name__}: {exc}",
+                        "reinstall or remove the package that provides it") from None
+    if not isinstance(kind, Kind):
+        raise UserError(f"plug-in {name} ({target})", "is not a vnetsim.kinds.Kind")
+    return kind
+
+
+def quick_command(kind_name: str, command: str) -> Callable[[list[str]], None] | None:
+    """The kind's quick command (``Kind.quick``) called ``command``, loading that kind alone (not
+    every installed one), or None when no installed kind of that name offers it."""
+    for name, target in entrypoints.targets(ENTRY_POINT_GROUP):
+        if name == kind_name:
+            kind = load_kind(name, target)
+            if kind.name == kind_name and command in kind.quick:
+                return kind.quick[command]
+    return None
 
 
 def get_kind(name: str) -> Kind:

@@ -3,7 +3,7 @@
 Layers, bottom to top (a package may import its own layer's lower neighbours listed before it and
 anything in lower layers, never above):
 
-    units, errors -> net -> engine, io -> traffic, scenario, results, kinds -> nic -> host -> fabric
+    units, errors, entrypoints -> net -> engine, io -> traffic, scenario, results, kinds -> nic -> host -> fabric
     -> storage -> edge -> inspect -> calibrate -> sweep -> report -> api -> cli
 
 Domain packages (nic, host, fabric, storage, edge, inspect, calibrate) sit on the engine; a domain
@@ -19,8 +19,8 @@ from pathlib import Path
 import networkx as nx
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vnetsim"
-ORDER = ["units", "errors", "net", "engine", "io", "traffic", "scenario", "results", "kinds", "nic", "host",
-         "fabric", "storage", "edge", "inspect", "calibrate", "sweep", "report", "api", "cli"]
+ORDER = ["units", "errors", "entrypoints", "net", "engine", "io", "traffic", "scenario", "results", "kinds", "nic",
+         "host", "fabric", "storage", "edge", "inspect", "calibrate", "sweep", "report", "api", "cli"]
 RANK = {name: k for k, name in enumerate(ORDER)}
 DOMAINS = {"nic", "host", "fabric", "storage", "edge", "inspect", "calibrate"}
 

@@ -6,12 +6,16 @@ whole or not at all) and exits with 130; SIGTERM does the same with 143, after t
 files were removed (the signal is raised as an exception where the program is, so ``AtomicFile``
 aborts). A Ctrl-C that lands inside a C callback (numba's compiler, which swallows exceptions) is
 raised again a moment later, until it reaches ``main``.
+
+``vnetsim KIND COMMAND`` where the kind offers COMMAND as a quick command (``Kind.quick``, e.g.
+``vnetsim storage plan``) runs it here, without importing the typer application.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 
 _RETRY_S = 0.2
 
@@ -47,6 +51,19 @@ def _stop(what: str, status: int) -> None:
     sys.exit(status)
 
 
+def _quick_command(args: list[str]) -> Callable[[list[str]], None] | None:
+    """``vnetsim KIND COMMAND ...`` where the kind offers COMMAND as a quick command (``Kind.quick``):
+    it runs without the typer CLI being imported at all (see ``vnetsim.kinds.Kind``)."""
+    if len(args) < 2 or args[0].startswith("-") or args[1].startswith("-"):
+        return None
+    from vnetsim.cli.failures import one_line_errors
+
+    with one_line_errors():
+        from vnetsim.kinds import quick_command
+
+        return quick_command(args[0], args[1])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; interruptions become one line and exit status 130 (143 for SIGTERM)."""
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
@@ -57,9 +74,17 @@ def main(argv: list[str] | None = None) -> None:
 
     startup.begin(own_process=argv is None)  # before the command line's own imports (see startup)
     try:
-        from vnetsim.cli.app import main as app_main
+        args = sys.argv[1:] if argv is None else argv
+        quick = _quick_command(args)
+        if quick is not None:
+            from vnetsim.cli.failures import one_line_errors
 
-        app_main(argv)
+            with one_line_errors():
+                quick(args[2:])
+        else:
+            from vnetsim.cli.app import main as app_main
+
+            app_main(argv)
     except KeyboardInterrupt:
         _stop("interrupted", 130)
     except Terminated:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from vnetsim.cli import startup
-from vnetsim.errors import ModelError, UserError
+from vnetsim.cli.failures import one_line_errors
 from vnetsim.io.outputs import check_output, write_atomic
 
 if TYPE_CHECKING:
@@ -391,18 +391,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main_body(argv: list[str]) -> None:
     try:
-        _mount_kinds(argv)
-        status = app(args=argv, standalone_mode=False)
+        with one_line_errors():
+            _mount_kinds(argv)
+            status = app(args=argv, standalone_mode=False)
         if status == 130:  # typer turns Ctrl-C into a silent exit status: report it as one
             raise KeyboardInterrupt
         if isinstance(status, int) and status:  # a command that exited with a status (typer.Exit)
             sys.exit(status)
-    except ModelError as exc:  # a mechanism's error that no kind boundary caught: still one line
-        print(f"vnetsim: {exc.at('')}", file=sys.stderr)
-        sys.exit(2)
-    except UserError as exc:
-        print(f"vnetsim: {exc.line()}", file=sys.stderr)
-        sys.exit(2)
     except _click_exceptions("Abort"):
         print("vnetsim: aborted", file=sys.stderr)
         sys.exit(130)

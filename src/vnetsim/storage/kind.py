@@ -25,9 +25,6 @@ def run_variant(v: LoadedVariant, options: RunOptions) -> list[dict]:
     return [row]
 
 
-
-
-
 KIND = Kind(
     name="storage",
     summary="hyper-converged storage clusters: robo (two-node), single site, stretched",
@@ -36,5 +33,6 @@ KIND = Kind(
     render=lazy("vnetsim.storage.render:render_rows"),
     detect=lambda doc: "storage" in doc,
     cli=lazy("vnetsim.storage.cli:app", call=False),
+    quick={"plan": lazy("vnetsim.storage.plan_command:main")},
     report=lazy("vnetsim.storage.figures:storage_figures"),
 )
