@@ -26,6 +26,7 @@ from vnetsim.host.flows import FlowCatalog
 from vnetsim.host.service import core_spec, cost_ns, ring_spec
 from vnetsim.host.stage_plans import DeviceStagePlan, RingStagePlan
 from vnetsim.host.tx_stages import AnswerPlan, PeerPlan, TxBufferPlan, TxWirePlan
+from vnetsim.host.tx_thread import TxThreadPlan
 from vnetsim.units import parse_cost
 
 # The application's TX work per packet: a kernel send path (the kernel's RX figure, 500 cycles,
@@ -151,7 +152,7 @@ def _tx_service(host: Host) -> Service:
 
 
 def _host_tx(host: Host, receive: list, app: RingStagePlan, core_vm: np.ndarray,
-             core_of_flow: np.ndarray) -> RingStagePlan:
+             core_of_flow: np.ndarray) -> TxThreadPlan:
     """The vNIC TX rings (one per vCPU: the guest picks the TX queue of the sending CPU, as XPS
     does) served by its VM's host TX thread (ESXi: one per VM; the vhost worker under vhost), its
     rings without coalescing (the doorbell wakes it at once). Its work: the host driver's per-packet
@@ -169,7 +170,7 @@ def _host_tx(host: Host, receive: list, app: RingStagePlan, core_vm: np.ndarray,
                        Coalescing()) for v in core_vm]
     ring_names = [name.replace("/vcpu", "/vnic_tx/q") if "/vcpu" in name else f"{name}/tx" for name in app.core_names]
     n_flows = len(core_of_flow)
-    return RingStagePlan(
+    return TxThreadPlan(
         cores=[spec] * len(host.vms), rings=rings, core_names=[f"host/tx-{vm.name}" for vm in host.vms],
         ring_names=ring_names, ring_of_flow=core_of_flow,
         work_ns=(np.full(n_flows, max(h_pp + vs_pp, 0.0)), np.full(n_flows, h_pb + vs_pb)),

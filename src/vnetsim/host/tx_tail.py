@@ -35,6 +35,8 @@ from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 from vnetsim.host.tx_stages import FlowDelayStage, RingWireStage
 
+FUSE = True      # False: ``fuse_tail`` fuses nothing (the separate stages, as the tests compare)
+
 
 class TxTailStage:
     """``device`` (or None), ``wire`` and ``peer`` (or None) run as one stage (module doc).
@@ -120,8 +122,11 @@ def _before(runs: list[Packets], horizon_ns: float) -> tuple[list[Packets], Pack
 def fuse_tail(stages: list) -> tuple[int, int, TxTailStage | None]:
     """The transmit stages' tail that one ``TxTailStage`` can run: ``(first, wire, stage)`` with
     ``stages[first:]`` = [a device,] the wire[, the peer] and ``wire`` the wire's index (where its
-    drops are booked); ``(len(stages), -1, None)`` when the stages do not end that way."""
+    drops are booked); ``(len(stages), -1, None)`` when the stages do not end that way (or when
+    ``FUSE`` is off: the separate stages, for comparisons)."""
     k = len(stages)
+    if not FUSE:
+        return k, -1, None
     peer = stages[k - 1] if k and isinstance(stages[k - 1], FlowDelayStage) else None
     w = k - 1 - (peer is not None)
     if w < 0 or not isinstance(stages[w], RingWireStage):
