@@ -585,8 +585,9 @@ def test_fabric_to_vm_edge_hosts():
         assert sum(e["drops_by_stage"].values()) == sum(h["drops"] for h in e["per_host"])
         fabric_mean = r["latency_ns"]["overall"]["mean"]
         # each stage's mean covers the packets that left it, the end-to-end mean those delivered by the
-        # end (interrupt-driven hosts still hold about 6 % of this short run's packets in their rings):
-        # the identity holds within the histogram error plus what those last packets move, 0.3 %
+        # end (interrupt-driven hosts still hold about 0.7 % of the run's packets in their rings, a
+        # 20 ms run: at 4 ms they held 5 %, and the governor was still learning): the identity holds
+        # within the histogram error plus what those last packets move, 0.3 %
         assert e["latency_ns"]["mean"] == pytest.approx(fabric_mean + sum(e["stage_latency_ns"].values()),
                                                         rel=HISTOGRAM_ERROR + 0.003)
     irq, poll = t["interrupt-driven hosts"]["edge_hosts"], t["poll-mode hosts"]["edge_hosts"]

@@ -214,7 +214,11 @@ def test_example_cpu_shares_sum_to_one_with_reserved(example):
 def test_example_shows_the_layers_at_low_load(example):
     rows, _ = example
     low = {r["name"].split(" @ ")[0]: r["latency_ns"]["mean"] for r in rows if r["name"].endswith("@ 10kpps")}
-    assert low["bare metal, DPDK"] < low["SR-IOV VF, posted interrupts"] < low["poll-mode vSwitch"] \
-        < low["standard vSwitch"] < low["virtio with vhost"], low
-    assert low["standard vSwitch, latency sensitivity high"] < low["standard vSwitch"]
+    # at 10 kpps VMXNET3's 4,000/s coalescing holds most packets back (up to 250 us): both VMXNET3
+    # paths come last; virtio (no virtual coalescing, KVM halt-polling) and latency sensitivity high
+    # (coalescing off) stay within a few tens of microseconds
+    assert low["bare metal, DPDK"] < low["SR-IOV VF, posted interrupts"] \
+        < low["standard vSwitch, latency sensitivity high"] < low["virtio with vhost"] \
+        < low["poll-mode vSwitch"] < low["standard vSwitch"], low
+    assert low["virtio with vhost"] < 0.5 * low["poll-mode vSwitch"], low
     assert low["bare metal, DPDK"] < 2e3        # a DPDK application next to the NIC: device time + a poll

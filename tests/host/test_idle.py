@@ -43,14 +43,15 @@ def test_precedence_and_latency_sensitivity():
 def test_governor_and_halt_poll_defaults():
     host = Host()
     esxi, kvm = Vm(), Vm.model_validate({"vnic": {"type": "virtio"}})
-    assert idle_settings(Service(), "guest", host, esxi).governor == "menu"
+    assert idle_settings(Service(), "guest", host, esxi).governor == "menu-corrected", "the kernel's menu"
+    assert idle_settings(Service(governor="menu"), "guest", host, esxi).governor == "menu"
     assert idle_settings(Service(governor="oracle"), "guest", host, esxi).governor == "oracle"
     assert idle_settings(Service(), "guest", host, esxi).halt_poll_ns == 0.0, "ESXi: no published window"
     assert idle_settings(Service(), "guest", host, kvm).halt_poll_ns == KVM_HALT_POLL_NS == 200e3
     assert idle_settings(Service(), "host", host, kvm).halt_poll_ns == 0.0
     assert idle_settings(Service.model_validate({"halt_poll": "50us"}), "guest", host, esxi).halt_poll_ns == 50e3
     spec, _, _ = core_spec(Service(), "guest", HZ, host=host, vm=kvm)
-    assert (spec.governor, spec.halt_poll_ns) == ("menu", 200e3)
+    assert (spec.governor, spec.halt_poll_ns) == ("menu-corrected", 200e3)
 
 
 def serve(spec, gaps_ns, t0=1e6):

@@ -217,10 +217,11 @@ class Service(Strict):
         None, description="idle states of the core (exit latency, target residency); default: the host "
         "cpu_model's intel_idle table after max_cstate, cstate_latency_limit and power_policy")
     governor: Literal["menu", "menu-corrected", "oracle"] = Field(
-        "menu", description="how an idle core picks its C-state: 'menu' predicts the idle length from the "
-        "last 8 and the next timer (Linux's default governor, its correction factors taken as 1), "
-        "'menu-corrected' also learns how much the timer overestimates (menu's correction factors), "
-        "'oracle' knows it")
+        "menu-corrected", description="how an idle core picks its C-state: 'menu-corrected' (the default) is "
+        "Linux's menu governor as the kernel runs it: the idle length predicted from the last 8 and from the "
+        "next timer scaled by the correction factor it learns (how much the timer overestimates); 'menu' "
+        "takes the correction factors as 1 (a pessimistic bound where idle periods spread widely); "
+        "'oracle' knows the idle length")
     halt_poll: DurationNs | None = Field(None, description="spin this long before halting (KVM "
                                          "halt_poll_ns); default 200us for a guest on KVM (virtio vNIC), "
                                          "0 on ESXi and for host threads")

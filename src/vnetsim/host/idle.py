@@ -9,8 +9,10 @@ whether a halting vCPU polls first.
   ``latency_sensitivity: high`` gives a VM's vCPUs exclusive cores that do not sleep deeply: only
   the host table's shallowest state, C1, the halt itself (the vCloud NFV guide preset: no deep
   C-states).
-- The governor: ``menu`` (Linux's default with a periodic tick): the idle length is predicted from
-  the last 8 idle periods, bounded by the next timer, and can be wrong; ``oracle`` knows it.
+- The governor: ``menu-corrected`` (the default: Linux's menu governor with a periodic tick, its
+  correction factors included): the idle length is predicted from the last 8 idle periods and from
+  the next timer times what the governor has learnt of its overestimate, and can be wrong; ``menu``
+  takes the correction factors as 1; ``oracle`` knows the idle length.
 - Halt-polling: a vCPU about to halt spins first (KVM's halt_poll_ns, 200 us on x86). It applies
   where the hypervisor is KVM (a virtio vNIC); ESXi publishes no such window, so none is assumed.
 
