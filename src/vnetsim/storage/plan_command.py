@@ -125,8 +125,7 @@ def render(p) -> str:  # noqa: ANN001 - a planner.Plan
     if p.fits_given is not None:
         rows.append((f"fits on {req.hosts} hosts", "yes" if p.fits_given else "no"))
     left = max(len(k) for k, _ in rows)
-    right = max(len(v) for _, v in rows)
-    lines = [title, "-" * max(len(title), left + right + 4)]
-    lines += [f"  {k:<{left}}  {v:>{right}}" for k, v in rows]
+    lines = [title, "-" * max(len(title), left + 4 + max(len(v) for _, v in rows))]
+    lines += [f"  {k:<{left}}  {v}" for k, v in rows]
     lines += [f"note: {n}" for n in p.notes]
     return "\n".join(lines) + "\n"
