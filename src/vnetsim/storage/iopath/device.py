@@ -35,6 +35,7 @@ import numpy as np
 from vnetsim.engine.merge import gather_packets, time_order
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
+from vnetsim.storage.iopath.classes import class_table
 from vnetsim.storage.iopath.draws import leg_uniform
 from vnetsim.storage.iopath.jitter import cell_of, jitter_args, jitter_rows
 from vnetsim.storage.iopath.join import Join
@@ -129,28 +130,29 @@ def _replace_earliest(heap, dev, k, d):
 
 
 @numba.njit(cache=True, nogil=True)
-def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, n_cap, n_cache, mu, sigma,
+def draw_legs_into(pid, flow, n, key, f_cls, c_tab, f_dev0, f_op, f_cache_p, f_block, n_cap, n_cache, mu, sigma,
                    ns_per_byte, j_on, j_atoms, j_key, j_dir, dev, service, jitter, at):
     """The first ``n`` legs' (ids ``pid``, flows ``flow``) device and service time into ``dev`` /
     ``service`` from index ``at`` (they depend on the leg's id and flow only: counter-based), and
     with ``j_on`` each one's reply's draw of the fabric's spread into ``jitter`` (0: a fixed time).
-    ``f_draw[flow]``: (mu, sigma, transfer ns, first device, reply's jitter row) of the flow's read
-    or write at the capacity tier, the first device -1 where a cache tier or a read-modify-write
-    takes ``leg_draws`` and ``leg_service_ns`` themselves (the same numbers: one row of one table
-    per leg, so a leg touches one cache line of it).
+    ``c_tab[f_cls[flow]]``: the flow's class row (``class_table``): (mu, sigma, transfer ns, first
+    device, reply's jitter row, ...) of the flow's read or write at the capacity tier, the first
+    device -1 where a cache tier or a read-modify-write takes ``leg_draws`` and ``leg_service_ns``
+    themselves (the same numbers).
 
     A pass of its own: its legs are independent, so the processor overlaps their logarithms,
     exponentials and divisions, which the queue pass (a chain of unpredictable heap branches) cannot."""
     for k in range(n):
         f = flow[k]
+        c = f_cls[f]
         p = pid[k]
         if j_on:
-            r = int(f_draw[f, 4])
+            r = int(c_tab[c, 4])
             jitter[at + k] = j_atoms[r, cell_of(leg_uniform(j_key, p, j_dir))] if r >= 0 else 0.0
-        d0 = f_draw[f, 3]
+        d0 = c_tab[c, 3]
         if d0 >= 0.0:
             dev[at + k] = int(d0) + min(int(leg_uniform(key, p, 1) * n_cap), n_cap - 1)
-            service[at + k] = lognormal_draw(f_draw[f, 0], f_draw[f, 1], leg_uniform(key, p, 2)) + f_draw[f, 2]
+            service[at + k] = lognormal_draw(c_tab[c, 0], c_tab[c, 1], leg_uniform(key, p, 2)) + c_tab[c, 2]
             continue
         op = f_op[f]
         tier, slot, u1, u2 = leg_draws(key, p, op, f_cache_p[f], n_cap, n_cache)
@@ -159,14 +161,14 @@ def draw_legs_into(pid, flow, n, key, f_draw, f_dev0, f_op, f_cache_p, f_block, 
 
 
 @numba.njit(cache=True, nogil=True)
-def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_tab, depth, fail_ns, stall_ns, free_at, busy, lo,
-               hi, counts, j_on, out):
+def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_cls, c_tab, f_acc, depth, fail_ns, stall_ns,
+               free_at, busy, lo, hi, counts, j_on, out):
     """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
     ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
-    after the horizon. ``f_tab[flow]``: the flow's reply delay, host, and its legs' count, wait,
-    service and stall sums (one row: a leg touches one cache line of it). ``out[k]``: when its
-    reply is back at its owner (its fixed reply delay, plus its draw of the fabric's spread,
-    ``jitter``, where ``j_on``). Returns how many were queued. (The one copy
+    after the horizon. ``c_tab[f_cls[flow]]``: the flow's class row (its reply delay at column 5,
+    its host at 6); ``f_acc[flow]``: its legs' count, wait, service and stall sums (one row of 32
+    bytes). ``out[k]``: when its reply is back at its owner (its fixed reply delay, plus its draw
+    of the fabric's spread, ``jitter``, where ``j_on``). Returns how many were queued. (The one copy
     of the device's queue arithmetic; written out here, not called per leg: a helper taking the
     arrays per leg costs numba reference counts.)"""
     for k in range(n):
@@ -175,15 +177,16 @@ def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_tab, depth
         if a >= horizon:
             return k
         f = flow[i]
-        h = int(f_tab[f, 1])
+        c = f_cls[f]
+        h = int(c_tab[c, 6])
         dev = dev_of[i]
         s = service[i]
-        f_tab[f, 2] += 1.0
+        f_acc[f, 0] += 1.0
         counts[dev] += 1
         fail = fail_ns[h]
         if a >= fail:                       # the host is down: lost here, the I/O stalls
             d = max(a, fail + stall_ns[h])
-            f_tab[f, 5] += d - a
+            f_acc[f, 3] += d - a
         else:
             free = free_at[dev, 0]          # the earliest free of its queue_depth servers (FCFS)
             start = a if a > free else free
@@ -195,11 +198,11 @@ def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_tab, depth
                 busy[dev] += b1 - b0
             if d > fail:                    # still there when its host fails
                 d = fail + stall_ns[h]
-                f_tab[f, 5] += d - a
+                f_acc[f, 3] += d - a
             else:
-                f_tab[f, 3] += start - a
-                f_tab[f, 4] += s
-        d += f_tab[f, 0]
+                f_acc[f, 1] += start - a
+                f_acc[f, 2] += s
+        d += c_tab[c, 5]
         if j_on:
             d += jitter[i]
         out[k] = d
@@ -211,8 +214,9 @@ def _serve(stage: DeviceStage, t, pid, flow):
     n = len(t)
     dev, service, jitter, out = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
     stage.draw(pid, flow, n, dev, service, jitter, 0)
-    queue_legs(None, n, np.inf, t, flow, dev, service, jitter, stage.f_tab, stage.depth, stage.fail_ns, stage.stall_ns,
-               stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts, stage.jitter_args[0], out)
+    queue_legs(None, n, np.inf, t, flow, dev, service, jitter, stage.f_cls, stage.c_tab, stage.f_acc, stage.depth,
+               stage.fail_ns, stage.stall_ns, stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts,
+               stage.jitter_args[0], out)
     return out
 
 
@@ -275,30 +279,31 @@ class DeviceStage:
         n_flows = len(self.f_host)
         self.busy = np.zeros(self.n_devices)
         self.counts = np.zeros(self.n_devices, np.int64)
-        # per flow, one row: reply delay, host, its legs' count and wait, service, stall sums
-        self.f_tab = np.zeros((n_flows, 8))
-        self.f_tab[:, 0], self.f_tab[:, 1] = np.asarray(f_reply_ns, np.float64), self.f_host
-        self.f_reply = self.f_tab[:, 0]
-        self.f_count, self.f_wait, self.f_service, self.f_stall = (self.f_tab[:, c] for c in range(2, 6))
+        self.f_reply = np.asarray(f_reply_ns, np.float64)
+        # per flow, one row: its legs' count and wait, service, stall sums
+        self.f_acc = np.zeros((n_flows, 4))
+        self.f_count, self.f_wait, self.f_service, self.f_stall = (self.f_acc[:, c] for c in range(4))
         self._start = (np.zeros(self.n_devices, np.int64), np.zeros((4, n_flows)))
-        # per flow: its host's first device; (mu, sigma, transfer ns, first device or -1) of its
-        # read or write at the capacity tier, what ``draw`` reads without a cache tier, and its
-        # reply's jitter row
+        # per flow: its host's first device; its class (``class_table``) of (mu, sigma, transfer ns,
+        # first device or -1) of its read or write at the capacity tier, what ``draw`` reads without
+        # a cache tier, its reply's jitter row, its reply delay and its host
         self.f_dev0 = self.f_host * self.per_host
         op = np.minimum(self.f_op, 1)
         fast = (self.f_op != 2) & (self.n_cache == 0)
-        self.f_draw = np.stack([self.mu[0, op], self.sigma[0, op], self.f_block * self.ns_per_byte[0],
-                                np.where(fast, self.f_dev0, -1).astype(np.float64),
-                                jitter_rows(reply_jitter, len(self.f_host)).astype(np.float64)], axis=1)
+        self.f_cls, self.c_tab = class_table(np.stack([
+            self.mu[0, op], self.sigma[0, op], self.f_block * self.ns_per_byte[0],
+            np.where(fast, self.f_dev0, -1).astype(np.float64),
+            jitter_rows(reply_jitter, len(self.f_host)).astype(np.float64), self.f_reply,
+            self.f_host.astype(np.float64), np.zeros(n_flows)], axis=1))
         self.jitter_args = jitter_args(reply_jitter)
 
     def draw(self, pid: np.ndarray, flow: np.ndarray, n: int, dev: np.ndarray, service: np.ndarray,
              jitter: np.ndarray, at: int) -> None:
         """The first ``n`` legs of ``pid`` / ``flow``: device, service time and reply's jitter into
         ``dev`` / ``service`` / ``jitter`` from index ``at`` (``draw_legs_into``)."""
-        draw_legs_into(pid, flow, n, self.key, self.f_draw, self.f_dev0, self.f_op, self.f_cache_p, self.f_block,
-                       self.n_cap, self.n_cache, self.mu, self.sigma, self.ns_per_byte, *self.jitter_args, dev,
-                       service, jitter, at)
+        draw_legs_into(pid, flow, n, self.key, self.f_cls, self.c_tab, self.f_dev0, self.f_op, self.f_cache_p,
+                       self.f_block, self.n_cap, self.n_cache, self.mu, self.sigma, self.ns_per_byte,
+                       *self.jitter_args, dev, service, jitter, at)
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
         """Serve time-ordered legs (departures fixed at arrival: nothing is held)."""

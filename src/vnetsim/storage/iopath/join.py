@@ -14,21 +14,23 @@ import numpy as np
 
 from vnetsim.engine.histogram import MAX_OCTAVES, SUB_BITS, LogHistogram, hist_add, stats_load, stats_store
 from vnetsim.engine.packets import Packets
+from vnetsim.storage.iopath.classes import class_table
 from vnetsim.storage.iopath.legs import MAX_LEGS
 
 
 @numba.njit(cache=True, nogil=True)
-def fold_legs(order, back, t0, pid, flow, start, n, f_tab, slot_io, slot_left, slot_max, lo, end, counts, stats, done,
-              late):
+def fold_legs(order, back, t0, pid, flow, start, n, f_cls, c_tab, slot_io, slot_left, slot_max, lo, end, counts, stats,
+              done, late):
     """Fold legs ``start..n-1``: the ``k``-th is back at its owner at ``back[k]`` and is ``order[k]``
-    of the other columns (``order`` None: the ``k``-th); ``f_tab[flow]``: (legs of its I/O, its
-    histogram), one row. Returns the ``k`` of a leg whose slot is taken (-1: all done)."""
+    of the other columns (``order`` None: the ``k``-th); ``c_tab[f_cls[flow]]``: (legs of its I/O,
+    its histogram), its class's row (``classes.class_table``). Returns the ``k`` of a leg whose slot
+    is taken (-1: all done)."""
     mask = slot_io.shape[0] - 1          # the ring's size is a power of two: io % size is io & mask
     for k in range(start, n):
         i = k if order is None else order[k]
-        f = flow[i]
+        c = f_cls[flow[i]]
         top = back[k]
-        nlegs = f_tab[f, 0]
+        nlegs = c_tab[c, 0]
         if nlegs > 1:                 # an I/O of one leg completes now, without a slot
             io = pid[i] // MAX_LEGS
             s = io & mask
@@ -47,7 +49,7 @@ def fold_legs(order, back, t0, pid, flow, start, n, f_tab, slot_io, slot_left, s
                 slot_max[s] = top
                 continue
             slot_io[s] = -1               # its last leg: free the slot (its other fields are dead)
-        h = f_tab[f, 1]
+        h = c_tab[c, 1]
         done[h] += 1
         if top > end:
             late[0] += 1
@@ -64,8 +66,8 @@ class Join:
 
     def __init__(self, f_nlegs: np.ndarray, f_hist: np.ndarray, n_hist: int, lo_ns: float, end_ns: float = np.inf,
                  ring: int = 1 << 16):
-        self.f_tab = np.stack([np.asarray(f_nlegs, np.int64), np.asarray(f_hist, np.int64)], axis=1)
-        self.f_nlegs, self.f_hist = self.f_tab[:, 0], self.f_tab[:, 1]
+        self.f_nlegs, self.f_hist = np.asarray(f_nlegs, np.int64), np.asarray(f_hist, np.int64)
+        self.f_cls, self.c_tab = class_table(np.stack([self.f_nlegs, self.f_hist], axis=1))
         self.lo, self.end = float(lo_ns), float(end_ns)
         self.late = np.zeros(1, np.int64)     # folded I/Os that complete after end_ns
         self.counts = np.zeros((n_hist, 2 + MAX_OCTAVES * (1 << SUB_BITS)), np.int64)
@@ -105,8 +107,9 @@ class Join:
         self.legs += n
         start = 0
         while True:
-            start = fold_legs(order, t_ns, t0_ns, pkt_id, flow, start, n, self.f_tab, self.slot_io, self.slot_left,
-                              self.slot_max, self.lo, self.end, self.counts, self.stats, self.done, self.late)
+            start = fold_legs(order, t_ns, t0_ns, pkt_id, flow, start, n, self.f_cls, self.c_tab, self.slot_io,
+                              self.slot_left, self.slot_max, self.lo, self.end, self.counts, self.stats, self.done,
+                              self.late)
             if start < 0:
                 return
             self.grow()

@@ -122,15 +122,15 @@ class PathStage:
         self.lnk = _Buffers((np.float64, np.float64, np.int32, np.int32, np.int64))   # t, t0, size, flow, pid
         self.lnk.reserve(1)
         self._scratch_cap = 0
-        self._dev, self._svc, self._jit = np.empty(0, np.int64), np.empty(0), np.empty(0)
+        self._dev, self._svc, self._jit = np.empty(0, np.int32), np.empty(0), np.empty(0)
         self._order = self._bucket = self._start = self._times = np.empty(0)
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Order, bucket and count scratch for a bucket sort of ``n`` legs, and ``n`` times."""
         if self._scratch_cap < n:
             cap = self._scratch_cap = max(n * 5 // 4, 4096)
-            self._order, self._bucket = np.empty(cap, np.int64), np.empty(cap, np.int64)
-            self._start, self._times = np.empty(cap + 1, np.int64), np.empty(cap)
+            self._order, self._bucket = np.empty(cap, np.int32), np.empty(cap, np.int32)
+            self._start, self._times = np.empty(cap + 1, np.int32), np.empty(cap)
         return self._order, self._bucket, self._start, self._times
 
     def advance(self, arrivals: Packets, horizon_ns: float) -> StageOutput:
@@ -180,15 +180,15 @@ class PathStage:
         due = int(np.searchsorted(d_t[:n], horizon_ns, side="left"))
         d_dev, d_svc, d_jit = self._draws(due)
         dv.draw(d_pid, d_flow, due, d_dev, d_svc, d_jit, 0)
-        queue_legs(None, due, np.inf, d_t, d_flow, d_dev, d_svc, d_jit, dv.f_tab, dv.depth, dv.fail_ns, dv.stall_ns,
-                   dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, dv.jitter_args[0], back)
+        queue_legs(None, due, np.inf, d_t, d_flow, d_dev, d_svc, d_jit, dv.f_cls, dv.c_tab, dv.f_acc, dv.depth,
+                   dv.fail_ns, dv.stall_ns, dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, dv.jitter_args[0], back)
         self.join.fold(back, d_t0, d_pid, d_flow, None, due)
         dev.hold(due, n)
 
     def _draws(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Room for ``n`` legs' device, service and reply's jitter draws."""
         if len(self._dev) < n:
-            self._dev, self._svc, self._jit = np.empty(n * 5 // 4, np.int64), np.empty(n * 5 // 4), np.empty(n * 5 // 4)
+            self._dev, self._svc, self._jit = np.empty(n * 5 // 4, np.int32), np.empty(n * 5 // 4), np.empty(n * 5 // 4)
         return self._dev, self._svc, self._jit
 
     def start_window(self) -> None:
