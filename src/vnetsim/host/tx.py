@@ -6,7 +6,7 @@ the cores that run the application (the guest's vCPUs: the response is sent by t
 received the request, so RX, application and TX contend for the same CPU), and the stage plans
 that follow it (``vnetsim.host.plan.PathStagePlan``)::
 
-    application -> answer (response size) [-> TX buffer (l3fwd)] -> vNIC TX rings (host TX thread
+    application [-> answer (response size)] [-> TX buffer (l3fwd)] -> vNIC TX rings (host TX thread
     per VM: driver + vSwitch) -> pNIC TX DMA -> pNIC TX ring and wire (line rate) -> peer -> sink
 
 A host whose applications neither answer nor forward transmits nothing here (its bulk sends are
@@ -107,7 +107,9 @@ def build_transmit(host: Host, catalog: FlowCatalog, receive: list | None = None
     work_pp = app.work_ns[0] + np.asarray(tx_pp, np.float64)[flow_vm]
     receive[app_k] = dataclasses.replace(app, cores=cores, work_ns=(work_pp, app.work_ns[1]))
 
-    transmit: list = [AnswerPlan(np.asarray(size_vm, np.int32)[flow_vm])]
+    # the answer's size; an echo (every response its request's size) changes nothing: no stage
+    size_of_flow = np.asarray(size_vm, np.int32)[flow_vm]
+    transmit: list = [AnswerPlan(size_of_flow)] if (size_of_flow >= 0).any() else []
     if "buffer" in batching:
         transmit.append(_tx_buffer(apps(host), core_vm, core_of_flow, flow_vm, batching))
     tx_queues = len(app.cores)
