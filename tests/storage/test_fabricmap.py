@@ -369,6 +369,38 @@ def test_every_resync_is_judged_on_the_fabric_as_in_its_own_run():
         assert r["duration_s"] == pytest.approx(o["resync_duration_s"] * r["stretch"])
 
 
+def test_every_resync_has_its_own_packet_level_foreground():
+    """The three resyncs above (host 0 and rack 1 back in place, then a device of host 5 rebuilt
+    elsewhere), 100 ms of I/O: each resync entry has its own foreground latency, from its own
+    packet-level fabric run. The first's is ``foreground_during_resync`` (and its fabric run
+    ``fabric.during_resync``); each later one is exactly what a run with that failure alone gives
+    as its ``foreground_during_resync``; the device's resync, which loads the leaf uplinks harder
+    (twice the resync bytes, so leaf->spine links busier on average), gives the VMs a higher write
+    p99 than either in-place one."""
+    from vnetsim.storage.run import run_scenario
+
+    base = scenario(fabric=OVERSUBSCRIBED)
+    base = base.model_copy(update={"options": base.options.model_copy(update={"duration": 100e6})})
+    host = {"name": "host 0 away", "component": "host", "target": "0", "at": "0s", "recover": "30min"}
+    rack = {"name": "rack 1 away", "component": "rack", "target": "1", "at": "12h", "recover": "12.5h"}
+    device = {"name": "device 5.1", "component": "device", "target": "5.1", "at": "24h"}
+    rb = run_scenario(_with_failures(base, [host, rack, device]))["rebuild"]
+    got = rb["fabric"]["resyncs"]
+    assert got[0]["foreground_during"] == rb["foreground_during_resync"]
+    during = rb["fabric"]["during_resync"]
+    assert got[0]["foreground_fabric"] == {k: during[k] for k in got[0]["foreground_fabric"]}
+    for e in got:
+        assert e["foreground_fabric"]["level"] == "packet" and e["foreground_fabric"]["resync_bytes_per_s"] > 0
+        assert e["foreground_during"]["groups"]["erp"]["writes"]["count"] > 1000
+    for k, f in ((1, {**rack, "at": "0s", "recover": "30min"}), (2, {**device, "at": "0s"})):
+        alone = run_scenario(_with_failures(base, [f]))["rebuild"]
+        assert got[k]["foreground_during"] == alone["foreground_during_resync"], k
+    uplinks = [e["foreground_fabric"]["links"]["tiers"]["leaf->spine"]["mean"] for e in got]
+    p99 = [e["foreground_during"]["groups"]["erp"]["writes"]["p99"] for e in got]
+    assert uplinks[2] > 1.3 * max(uplinks[:2])
+    assert p99[2] > 1.5 * max(p99[:2])
+
+
 def test_equal_resyncs_are_judged_once():
     """The same host away for 30 minutes three times: three equal resync patterns over an equal
     foreground: one flow-level fabric run for the foreground and one for the resync."""

@@ -120,7 +120,7 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
     fabric = FabricPhases(sc) if sc.storage.fabric is not None and spec.foreground is not None else None
     try:
         res = simulate(spec, seed=sc.seed, io_duration_s=sc.options.duration / 1e9,
-                       prepare=fabric.prepare if fabric is not None else None)
+                       prepare=fabric.prepare if fabric is not None else None, every_resync=fabric is not None)
     except ModelError as exc:
         if exc.field.startswith("storage."):
             raise
@@ -140,7 +140,7 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
             "foreground_before": io_result(before, groups) if before else None,
             "foreground_after_failure": io_result(after, groups) if after else None,
             "foreground_during_resync": io_result(during, groups) if during else None,
-            **({"fabric": fabric.section(res, names)} if fabric is not None else {}),
+            **({"fabric": fabric.section(res, names, groups)} if fabric is not None else {}),
             "notes": list(res.notes)}
 
 
@@ -162,7 +162,10 @@ class FabricPhases:
         self.sc = sc
         self.placements = fabric_placements(sc)
         self.phases: dict[str, dict] = {}
+        self.resync_phases: dict[int, dict] = {}    # outcome -> its later resync's packet-level run
         self._loads: dict[tuple[bool, bytes], dict] = {}
+        self._runs: dict[bytes, object] = {}        # traffic -> its packet-level FabricRun
+        self.packet_runs = 0               # packet-level runs the phases took (the cache's effect)
         self._foreground: dict[tuple[int, ...], dict] = {}   # failed hosts -> the foreground's link loads
         self.fabric_runs = 0               # flow-level runs the judging took (the cache's effect)
 
@@ -197,28 +200,71 @@ class FabricPhases:
         return float(stretch), where, float(offered)
 
     def prepare(self, phase: str, io):
-        from vnetsim.storage.fabricmap import on_fabric
+        """The I/O-path spec of ``phase`` on the fabric: a resync's (``during_resync``, or
+        ``during_resync:K`` for outcome K's later one) slowed first to what the fabric carries of
+        it (``judge``); the summary of its run kept for ``section``."""
         from vnetsim.storage.iopath.onfabric import scale_background
 
-        if phase == "during_resync" and any(w.background for w in io.workloads):
+        if phase.startswith("during_resync") and any(w.background for w in io.workloads):
             stretch, _, _ = self.judge(io)
             if stretch > 1:
                 io = scale_background(io, 1.0 / stretch)
-        run = on_fabric(self.sc, io, self.placements)
-        self.phases[phase] = run.summary
-        return run.spec
+        spec, summary = self._on_fabric(io)
+        if phase.startswith("during_resync:"):
+            self.resync_phases[int(phase.split(":", 1)[1])] = summary
+        else:
+            self.phases[phase] = summary
+        return spec
 
-    def section(self, res, names: list[str]) -> dict:
+    def _on_fabric(self, io):
+        """``fabricmap.on_fabric`` of ``io`` (spec, summary), run once per traffic pattern: the run
+        depends on the spec's traffic only, so an equal one takes the same per-pair times."""
+        from vnetsim.storage.fabricmap import on_fabric
+        from vnetsim.storage.iopath.traffic import traffic_matrix
+
+        fab = self.sc.storage.fabric
+        assert fab is not None
+        tm = traffic_matrix(io, fab.mtu)
+        key = b"|".join(a.tobytes() for bg in (False, True) for a in tm.frame_arrays(bg))
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = on_fabric(self.sc, io, self.placements)
+            self.packet_runs += 1
+            return run.spec, run.summary
+        if run.summary.get("runs", 0) == 0:          # nothing between hosts: the spec as it was
+            return io, run.summary
+        net = run.spec.network
+        return dataclasses.replace(io, network=dataclasses.replace(io.network, pair_ns=net.pair_ns,
+                                                                   pair_jitter=net.pair_jitter)), run.summary
+
+    def section(self, res, names: list[str], groups: dict[str, str] | None = None) -> dict:
         """``before``, ``after_failure``, ``during_resync`` (each the ``io.fabric`` fields, or null),
         ``resyncs`` (per outcome, in the order of ``outcomes``: its first resync on the fabric, or
-        null without one) and ``resync`` (the first of them, or null)."""
+        null without one; with ``groups``, the workload -> VM group map of ``iomap.io_result``,
+        each with its foreground latency while it runs, ``foreground_during``) and ``resync``
+        (the first of them, or null)."""
         out: dict = {k: self.phases.get(k) for k in ("before", "after_failure", "during_resync")}
         ios = res.resync_io or (None,) * len(res.outcomes)
         entries = [None if io is None or plan is None else self._resync(o, plan, io, name)
                    for o, plan, io, name in zip(res.outcomes, res.resync_plans, ios, names)]
+        if groups is not None:
+            first = next((k for k, e in enumerate(entries) if e is not None), None)
+            for k, (e, fg) in enumerate(zip(entries, res.foreground_during_resyncs)):
+                if e is not None:
+                    e.update(self._during(fg, groups, self.phases.get("during_resync") if k == first
+                                              else self.resync_phases.get(k)))
         out["resyncs"] = entries
         out["resync"] = next((e for e in entries if e is not None), None)
         return out
+
+    @staticmethod
+    def _during(fg, groups: dict[str, str], summary: dict | None) -> dict:
+        """A resync entry's ``foreground_during`` (the ``io`` fields of the foreground while it runs,
+        packet level on the fabric) and ``foreground_fabric`` (that run's level, duration, resync
+        bytes, busiest links, drops, per-pair fabric times and notes), each null without one."""
+        keep = ("level", "duration_s", "resync_bytes_per_s", "links", "drops", "pair_fabric_ns", "notes")
+        return {"foreground_during": io_result(fg, groups) if fg is not None else None,
+                "foreground_fabric": None if summary is None else {k: summary[k] for k in keep if k in summary}}
 
     def _resync(self, o, plan, io, name: str) -> dict | None:
         """One outcome's resync on the fabric: the stretch of its load at the plan's own rates

@@ -206,3 +206,43 @@ def test_bad_rebuild_specs_are_model_errors():
     short = RebuildCluster((0, 0, 0), (0, 1, 2), 1, (1e9,) * 2, (1e12,) * 3)
     with pytest.raises(ModelError, match="one entry per host"):
         simulate(RebuildSpec(short, (objs,), ()))
+
+
+def test_every_resync_gets_its_own_foreground_run():
+    """``every_resync``: a device of host 1 fails, then host 2 for good (rebuilt after the repair
+    delay): two resyncs, each with its own foreground run (phase ``during_resync:K`` for the later
+    one); the first's is ``foreground_during_resync`` itself, unchanged by the option; without the
+    option there are none. The later run is a run of its own spec: what ``prepare`` was handed."""
+    from vnetsim.storage.iopath import simulate as io_simulate
+    from vnetsim.storage.rebuild.timeline import resync_io_duration_s
+
+    nvme = default_device_kinds()["nvme"]
+    place = tuple(ObjectPlacement((Copy("raid1", (i % 5, (i + 1) % 5)),)) for i in range(10))
+    fg = IOPathSpec(Cluster((0,) * 5, (0, 1, 2, 3, 4)), HostDevices(nvme, 1), Network(nic_bps=10e9),
+                    (Workload("erp", 0, 20_000, 0.7, place),))
+    objs = object_set("raid1", 40, 100 * GB, [[0, 1, 2, 3, 4]], ftt=1)
+    spec = RebuildSpec(_cluster(5, rate=8e9), (objs,), (FailureEvent(0.0, "device", 1),
+                                                        FailureEvent(7200.0, "host", 2)), foreground=fg)
+    seen: dict[str, IOPathSpec] = {}
+
+    def prepare(phase, io):
+        seen[phase] = io
+        return io
+
+    plain = simulate(spec, io_duration_s=0.05)
+    every = simulate(spec, io_duration_s=0.05, prepare=prepare, every_resync=True)
+    assert plain.foreground_during_resyncs == ()
+    assert repr(every.foreground_during_resync) == repr(plain.foreground_during_resync)    # NaN-safe equality
+    first, later = every.foreground_during_resyncs
+    assert first is every.foreground_during_resync and later is not None
+    assert set(seen) == {"before", "after_failure", "during_resync", "during_resync:1"}
+    assert repr(later) == repr(io_simulate(seen["during_resync:1"], duration_s=0.05, seed=1))
+    # the later resync's spec: host 2 gone (its VMs elsewhere), its own resync pairs as background
+    assert [f.host for f in seen["during_resync:1"].failures] == [2]
+    assert {w.name for w in seen["during_resync:1"].workloads if w.background} != \
+        {w.name for w in seen["during_resync"].workloads if w.background}
+    # the I/O bound of a later run: at most that many I/Os, never longer than asked
+    io = seen["during_resync:1"]
+    iops = sum(w.iops for w in io.workloads)
+    assert resync_io_duration_s(io, 1.0, ios=1000) == pytest.approx(1000 / iops)
+    assert resync_io_duration_s(io, 1e-4, ios=10**9) == 1e-4

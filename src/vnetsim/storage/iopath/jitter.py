@@ -37,8 +37,17 @@ TAIL_ATOMS = JITTER_ATOMS - BODY_ATOMS   # 16 cells of 0.25 % in the tail
 
 
 def cell_edges() -> np.ndarray:
-    """The ``JITTER_ATOMS + 1`` probability edges of the atoms' cells."""
+    """The ``JITTER_ATOMS + 1`` probability edges of the atoms' cells (a copy of ``_EDGES``)."""
+    return _EDGES.copy()
+
+
+def _cell_edges() -> np.ndarray:
     return np.concatenate([np.linspace(0.0, BODY_P, BODY_ATOMS + 1)[:-1], np.linspace(BODY_P, 1.0, TAIL_ATOMS + 1)])
+
+
+_EDGES = _cell_edges()          # computed once: a fabric run takes them for each of its hundreds of pairs
+_MIDDLES = (_EDGES[:-1] + _EDGES[1:]) / 2
+_WIDTHS = np.diff(_EDGES)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -86,9 +95,8 @@ def pair_atoms(samples_ns: np.ndarray, mean_ns: float) -> np.ndarray:
     """The ``JITTER_ATOMS`` deviations from ``mean_ns`` of a pair's samples: their quantiles at the
     cells' middles less the cell-weighted mean, clipped at ``-mean_ns`` (a time is never
     negative), in float32 (0.06 ns resolution at a millisecond)."""
-    edges = cell_edges()
-    q = np.quantile(np.asarray(samples_ns, np.float64), (edges[:-1] + edges[1:]) / 2)
-    return clip_atoms(q - np.dot(q, np.diff(edges)), mean_ns)
+    q = np.quantile(np.asarray(samples_ns, np.float64), _MIDDLES)
+    return clip_atoms(q - np.dot(q, _WIDTHS), mean_ns)
 
 
 def clip_atoms(deviation_ns: np.ndarray, mean_ns: float) -> np.ndarray:
@@ -130,7 +138,7 @@ def draw_pair_jitter(pid, flow, row_of_flow, atoms, key, direction, out):
 
 def drawn_quantile(atoms: np.ndarray, q: float) -> float:
     """The ``q`` quantile of one pair's draws: the atom of the cell holding ``q``."""
-    return float(atoms[min(int(np.searchsorted(cell_edges(), q, side="right")) - 1, JITTER_ATOMS - 1)])
+    return float(atoms[min(int(np.searchsorted(_EDGES, q, side="right")) - 1, JITTER_ATOMS - 1)])
 
 
 def jitter_args(jitter: LegJitter | None) -> tuple:

@@ -173,7 +173,9 @@ class RebuildResult:
     ``resync_io``, the foreground I/O-path spec while that resync runs with the resync as
     background load at the plan's own rates (not paced at the NICs as ``foreground_during_resync``
     is: the load its host-bound time assumes; None without a resync or a foreground; empty
-    without a foreground)."""
+    without a foreground); with ``every_resync``, ``foreground_during_resyncs``: the foreground's
+    result while that resync runs (paced as ``foreground_during_resync``, which is the first
+    resync's entry; None without a resync; empty without ``every_resync`` or a foreground)."""
 
     timeline: tuple[TimelineEntry, ...]
     outcomes: tuple[FailureOutcome, ...]
@@ -183,3 +185,4 @@ class RebuildResult:
     foreground_after_failure: IOPathResult | None = None
     resync_plans: tuple[ResyncPlan | None, ...] = ()
     resync_io: tuple[IOPathSpec | None, ...] = ()
+    foreground_during_resyncs: tuple[IOPathResult | None, ...] = ()

@@ -39,6 +39,10 @@ STALL_KINDS = frozenset({"host", "rack", "site", "inter_site_link"})
 HOSTS_DOWN_KINDS = STALL_KINDS          # hosts the I/O path loses (cut off, for the inter-site link)
 RESYNC_BLOCK_BYTES = 256 * 1024      # resync I/O size (an assumption: large sequential copies)
 RESYNC_NIC_SHARE = 0.9               # at most this share of a NIC for resync plus foreground in the I/O path
+# I/Os (foreground and resync) a later resync's foreground run issues at most (``every_resync``): its
+# run lasts ``io_duration_s`` or less (a p99 from at least 2,000 I/Os beyond it; the first resync's
+# run keeps ``io_duration_s``)
+LATER_RESYNC_IOS = 200_000
 
 
 class _Timeline:
@@ -284,8 +288,17 @@ def _during_resync(spec: RebuildSpec, plan: ResyncPlan, down: np.ndarray, paced:
     return dataclasses.replace(fg, workloads=tuple(work), failures=failures)
 
 
+def resync_io_duration_s(io: IOPathSpec, io_duration_s: float, ios: int = LATER_RESYNC_IOS) -> float:
+    """How long a later resync's foreground runs: ``io_duration_s``, or shorter so that its
+    workloads (foreground and resync, at the rates given: a fabric's slowing only lowers them)
+    issue at most ``ios`` I/Os."""
+    iops = sum(w.iops for w in io.workloads)
+    return min(io_duration_s, ios / iops) if iops > 0 else io_duration_s
+
+
 def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
-             prepare: Callable[[str, IOPathSpec], IOPathSpec] | None = None) -> RebuildResult:
+             prepare: Callable[[str, IOPathSpec], IOPathSpec] | None = None,
+             every_resync: bool = False) -> RebuildResult:
     """Run the failures of ``spec`` (see the module docstring); with ``spec.foreground``, the
     foreground I/O path for ``io_duration_s`` before the first failure, right after the first one
     that takes hosts away (their VMs restarted in their site, I/O on the components left), and
@@ -293,7 +306,11 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
     specs (``phase``: ``before``, ``after_failure``, ``during_resync``) into the one that runs (the
     storage kind puts its traffic on a fabric there). Every outcome's first resync plan, and with a
     foreground the I/O-path spec while it runs at the plan's own rates (``resync_io``, unpaced,
-    built but not run: the storage kind judges each on its fabric), are in the result."""
+    built but not run: the storage kind judges each on its fabric), are in the result. With
+    ``every_resync``, every outcome's first resync also gets its own foreground run while it runs
+    (``foreground_during_resyncs``, per outcome: the first resync's is ``foreground_during_resync``
+    itself; each later one, built as that one is, has the phase ``during_resync:K``, K its
+    outcome's index, and lasts ``resync_io_duration_s``)."""
 
     def io_simulate(io: IOPathSpec, phase: str, **kw) -> IOPathResult:
         return _io_simulate(prepare(phase, io) if prepare is not None else io, **kw)
@@ -308,6 +325,7 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
     after: IOPathResult | None = None
     during: IOPathResult | None = None
     resync_io: tuple[IOPathSpec | None, ...] = ()
+    during_each: tuple[IOPathResult | None, ...] = ()
     if spec.foreground is not None:
         before = io_simulate(spec.foreground, "before", duration_s=io_duration_s, seed=seed)
         hit = next((o.event for o in outcomes if o.components_lost and o.event.kind in HOSTS_DOWN_KINDS), None)
@@ -325,10 +343,20 @@ def simulate(spec: RebuildSpec, *, seed: int = 1, io_duration_s: float = 1.0,
             assert plan is not None
             during = io_simulate(_during_resync(spec, plan, _down_during(tl, outcomes[first])), "during_resync",
                                  duration_s=io_duration_s, seed=seed)
+            if every_resync:
+                each = []
+                for k, (io, p) in enumerate(zip(resync_io, tl.plans)):
+                    if io is None or p is None or k == first:
+                        each.append(during if k == first else None)
+                        continue
+                    paced = _during_resync(spec, p, _down_during(tl, outcomes[k]))
+                    each.append(io_simulate(paced, f"during_resync:{k}", seed=seed,
+                                            duration_s=resync_io_duration_s(paced, io_duration_s)))
+                during_each = tuple(each)
         else:
             notes.append("no resync ran, so there is no foreground latency during one")
     return RebuildResult(tuple(tl.timeline), outcomes, before, during, tuple(notes), after,
-                         tuple(tl.plans), resync_io)
+                         tuple(tl.plans), resync_io, during_each)
 
 
 def _down_during(tl: _Timeline, outcome: FailureOutcome) -> np.ndarray:
