@@ -108,9 +108,10 @@ def fabric_switches(sc: StorageScenario) -> int:
         raise
 
 
-def on_fabric(sc: StorageScenario, spec, placements=None):
+def on_fabric(sc: StorageScenario, spec, placements=None, traffic=None):
     """``spec`` run on the scenario's fabric: a ``FabricRun`` (the spec with ``network.pair_ns``
-    set, the section, the traffic matrix); errors name ``storage.fabric...`` fields."""
+    set, the section, the traffic matrix; ``traffic``: that matrix when the caller has it already);
+    errors name ``storage.fabric...`` fields."""
     from vnetsim.storage.iopath.onfabric import run_on_fabric
 
     fab = sc.storage.fabric
@@ -118,7 +119,7 @@ def on_fabric(sc: StorageScenario, spec, placements=None):
     placements = fabric_placements(sc) if placements is None else placements
     try:
         return run_on_fabric(spec, placements, seed=sc.seed, mtu_bytes=fab.mtu, level=fab.level,
-                             target_packets=fab.packets)
+                             target_packets=fab.packets, traffic=traffic)
     except ModelError as exc:
         if exc.field.startswith("fabric."):
             raise ModelError("storage." + exc.field, exc.what, exc.fix) from None

@@ -228,7 +228,7 @@ class FabricPhases:
         key = b"|".join(a.tobytes() for bg in (False, True) for a in tm.frame_arrays(bg))
         run = self._runs.get(key)
         if run is None:
-            run = self._runs[key] = on_fabric(self.sc, io, self.placements)
+            run = self._runs[key] = on_fabric(self.sc, io, self.placements, traffic=tm)
             self.packet_runs += 1
             return run.spec, run.summary
         if run.summary.get("runs", 0) == 0:          # nothing between hosts: the spec as it was

@@ -210,3 +210,24 @@ def test_a_uniform_falls_in_its_cell():
     got = np.array([cell_of(x) for x in u])
     assert np.array_equal(got, want)
     assert np.diff(edges).sum() == pytest.approx(1.0, abs=1e-12) and (np.diff(edges) > 0).all()
+
+
+def test_all_pairs_quantiles_in_one_sort_are_numpys_bit_for_bit():
+    """``pair_jitter`` takes every pair's cell quantiles in one sort (``cell_quantiles``): bit for bit
+    ``np.quantile`` of each pair's samples (one value, two equal, ties, heavy tails), so each row is
+    ``pair_atoms`` of its pair."""
+    from vnetsim.storage.iopath.jitter import _MIDDLES, cell_quantiles, pair_jitter
+
+    rng = np.random.default_rng(8)
+    samples = [rng.exponential(1000.0, int(rng.integers(1, 300))) for _ in range(200)]
+    samples += [np.array([5.0]), np.array([1.0, 1.0]), np.array([3.0, -1.0]), np.round(rng.normal(100, 3, 80)),
+                rng.pareto(1.5, 1000) * 1e4]
+    got = cell_quantiles(samples)
+    ref = np.array([np.quantile(s, _MIDDLES) for s in samples])
+    assert (got.view(np.int64) == ref.view(np.int64)).all()
+    pairs = {(i // 15, i % 15): s for i, s in enumerate(samples)}
+    pair_ns = rng.uniform(100.0, 2000.0, (15, 15))
+    pj = pair_jitter(15, pairs, pair_ns)
+    assert pj is not None
+    for k, s in pairs.items():
+        assert (pj.atoms_ns[pj.row[k]].view(np.int32) == pair_atoms(s, float(pair_ns[k])).view(np.int32)).all()

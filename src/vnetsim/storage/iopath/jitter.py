@@ -99,6 +99,31 @@ def pair_atoms(samples_ns: np.ndarray, mean_ns: float) -> np.ndarray:
     return clip_atoms(q - np.dot(q, _WIDTHS), mean_ns)
 
 
+def cell_quantiles(samples: list[np.ndarray]) -> np.ndarray:
+    """Each sample's quantiles at the cells' middles, one row each: ``np.quantile(s, middles)``
+    (its default linear method, Hyndman and Fan's 7th) bit for bit, for all samples in one sort
+    instead of a call per pair (a fabric run has hundreds of pairs; a call costs about 0.1 ms)."""
+    n = np.array([len(s) for s in samples], np.int64)
+    if len(n) == 0:
+        return np.zeros((0, JITTER_ATOMS))
+    if n.min() < 1:
+        raise ValueError("every sample needs a value")
+    flat = np.concatenate([np.asarray(s, np.float64) for s in samples])
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    owner = np.repeat(np.arange(len(n)), n)
+    ordered = flat[np.lexsort((flat, owner))]           # each sample sorted, the samples in order
+    virtual = (n - 1)[:, None] * _MIDDLES[None, :]      # numpy's (n - 1) * q
+    prev = np.floor(virtual)
+    top = virtual >= (n - 1)[:, None]                   # at or past the last value: the last value
+    lo = np.where(top, n[:, None] - 1, prev).astype(np.int64)
+    hi = np.where(top, n[:, None] - 1, prev + 1).astype(np.int64)
+    gamma = virtual - np.where(top, -1, lo)             # numpy's gamma (with its -1 for the last)
+    a, b = ordered[start[:, None] + lo], ordered[start[:, None] + hi]
+    diff = b - a
+    out = a + diff * gamma                              # numpy's lerp, the upper half from b
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), out)
+
+
 def clip_atoms(deviation_ns: np.ndarray, mean_ns: float) -> np.ndarray:
     """Deviations as float32 atoms, none below ``-mean_ns`` after rounding."""
     lo = np.float32(-mean_ns)
@@ -114,9 +139,10 @@ def pair_jitter(hosts: int, samples: dict[tuple[int, int], np.ndarray], pair_ns:
         return None
     row = np.full((hosts, hosts), -1, np.int64)
     table = np.empty((len(keys), JITTER_ATOMS), np.float32)
-    for r, k in enumerate(keys):
+    quantiles = cell_quantiles([samples[k] for k in keys])
+    for r, (k, q) in enumerate(zip(keys, quantiles)):
         row[k] = r
-        table[r] = pair_atoms(samples[k], float(pair_ns[k]))
+        table[r] = clip_atoms(q - np.dot(q, _WIDTHS), float(pair_ns[k]))     # ``pair_atoms`` of its samples
     return PairJitter(row, table)
 
 

@@ -193,10 +193,12 @@ def _merge_tiers(parts: list[dict]) -> dict:
 
 def run_on_fabric(spec: IOPathSpec, placements: Sequence[FabricPlacement], *, seed: int,
                   mtu_bytes: int = DEFAULT_MTU_BYTES, level: str = "auto",
-                  target_packets: float = DEFAULT_TARGET_PACKETS, duration_ns: float | None = None) -> FabricRun:
+                  target_packets: float = DEFAULT_TARGET_PACKETS, duration_ns: float | None = None,
+                  traffic: TrafficMatrix | None = None) -> FabricRun:
     """Run ``spec``'s traffic on its fabric(s) and return the spec with ``network.pair_ns`` set from
-    what they measured, and the section describing the runs (see the module docstring)."""
-    tm = traffic_matrix(spec, mtu_bytes)
+    what they measured, and the section describing the runs (see the module docstring).
+    ``traffic``: ``traffic_matrix(spec, mtu_bytes)`` when the caller has it already."""
+    tm = traffic_matrix(spec, mtu_bytes) if traffic is None else traffic
     n = spec.cluster.hosts
     src, dst, frame, fps = tm.frame_arrays()
     nic = spec.network.nic_bps
