@@ -210,6 +210,15 @@ def _read_variants(w: Workload, copies: tuple[Copy, ...], alive, site_of, local_
     return out
 
 
+def _ragged(start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(start, count)])`` without a loop."""
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offset = np.concatenate([[0], np.cumsum(count)[:-1]])
+    return np.arange(total, dtype=np.int64) + np.repeat(start - offset, count)
+
+
 def build_tables(spec: IOPathSpec) -> LegTables:
     """The leg tables of ``spec`` (ModelError on what cannot run)."""
     _check(spec)
@@ -222,40 +231,52 @@ def build_tables(spec: IOPathSpec) -> LegTables:
     n_slots = int((n_obj * len(starts)).sum())
     read_base, read_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
     write_base, write_count = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
-    # per variant: group, is_write, owner, legs [(target, op)]; groups sharing objects share variants
-    var_cols: tuple[list[int], list[int], list[int]] = ([], [], [])
-    var_legs: list[list[tuple[int, int]]] = []
-    memo: dict[tuple, list[list[tuple[int, int]]]] = {}     # by the copies object (alive all along) and epoch
+    # each distinct variant list once (by the copies' content, the epoch and, with local reads, the
+    # owner: what the variants depend on), then per slot read and write which list it takes; the
+    # per-variant and per-leg columns are assembled from those in numpy (no list work per slot)
+    memo: dict[tuple, int] = {}
+    lists: list[list[list[tuple[int, int]]]] = []
+    taken: list[int] = []                  # per (slot, read then write): its list
+    cols: list[tuple[int, int, int]] = []  # ... and its (group, is_write, owner)
 
-    def add(g: int, w: Workload, key: tuple, make, is_write: int) -> tuple[int, int]:
-        variants = memo.get(key)
-        if variants is None:
-            variants = memo[key] = make()
+    def add(g: int, key: tuple, make) -> None:
+        k = memo.get(key)
+        if k is None:
+            variants = make()
             if max(map(len, variants), default=0) > MAX_LEGS:
                 raise ModelError(f"workloads[{g}].objects", f"an I/O would have {max(map(len, variants))} legs, "
                                  f"at most {MAX_LEGS} are modelled", "use fewer replicas or fragments")
-        first = len(var_legs)
-        var_legs.extend(variants)
-        for c, v in zip(var_cols, (g, is_write, w.host)):
-            c.extend([v] * len(variants))
-        return first, len(variants)
+            k = memo[key] = len(lists)
+            lists.append(variants)
+        taken.append(k)
 
     for g, w in enumerate(spec.workloads):
+        owner = w.host if spec.local_reads else -1
         for e, gone in enumerate(dead):
             def alive(h: int, gone: frozenset[int] = gone) -> bool:
                 return h not in gone
-            for o, obj in enumerate(w.objects):
-                slot = slot_base[g] + e * n_obj[g] + o
-                read_base[slot], read_count[slot] = add(
-                    g, w, ("r", id(obj.copies), e, w.host if spec.local_reads else -1),
-                    lambda w=w, c=obj.copies, alive=alive: _read_variants(w, c, alive, site_of, spec.local_reads), 0)
-                write_base[slot], write_count[slot] = add(
-                    g, w, ("w", id(obj.copies), e),
-                    lambda c=obj.copies, alive=alive: _write_variants(c, alive, spec.architecture), 1)
-    var_n = np.fromiter(map(len, var_legs), np.int64, len(var_legs))
+            for obj in w.objects:
+                c = obj.copies
+                add(g, ("r", c, e, owner), lambda w=w, c=c, alive=alive: _read_variants(w, c, alive, site_of,
+                                                                                        spec.local_reads))
+                add(g, ("w", c, e), lambda c=c, alive=alive: _write_variants(c, alive, spec.architecture))
+        cols += [(g, 0, w.host), (g, 1, w.host)] * (len(dead) * len(w.objects))
+    n_var = np.array([len(v) for v in lists], np.int64)                 # per list: variants
+    var_nlegs = np.array([len(legs) for v in lists for legs in v], np.int64)
+    list_var0 = np.concatenate([[0], np.cumsum(n_var)[:-1]]).astype(np.int64)
+    flat = np.array([leg for v in lists for legs in v for leg in legs], np.int64).reshape(-1, 2)
+    var_leg0 = np.concatenate([[0], np.cumsum(var_nlegs)[:-1]]).astype(np.int64)
+    k_of = np.array(taken, np.int64)
+    per = n_var[k_of]                                                 # per (slot, read / write): variants
+    first = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
+    read_base[:], write_base[:] = first[0::2], first[1::2]
+    read_count[:], write_count[:] = per[0::2], per[1::2]
+    vid = _ragged(list_var0[k_of], per)                               # every variant in slot order
+    var_n = var_nlegs[vid]
     var_start = np.concatenate([[0], np.cumsum(var_n)[:-1]]).astype(np.int64)
-    legs = np.array([leg for v in var_legs for leg in v], np.int64).reshape(-1, 2)
-    lc_group, lc_write, lc_owner, lc_nlegs = (np.repeat(np.array(c, np.int64), var_n) for c in (*var_cols, var_n))
+    legs = flat[_ragged(var_leg0[vid], var_n)]
+    g_col, w_col, h_col = (np.repeat(np.array([c[j] for c in cols], np.int64), per) for j in range(3))
+    lc_group, lc_write, lc_owner, lc_nlegs = (np.repeat(c, var_n) for c in (g_col, w_col, h_col, var_n))
     lc_target, lc_op = legs[:, 0].copy(), legs[:, 1].copy()
     site = np.asarray(site_of, np.int64)
     lc_route = np.where(lc_target == lc_owner, LOCAL,
