@@ -8,8 +8,16 @@ import dataclasses
 
 import numpy as np
 
-from vnetsim.storage.iopath import Cluster, Copy, HostDevices, HostFailure, IOPathSpec, Network, ObjectPlacement, \
-    Workload
+from vnetsim.storage.iopath import (
+    Cluster,
+    Copy,
+    HostDevices,
+    HostFailure,
+    IOPathSpec,
+    Network,
+    ObjectPlacement,
+    Workload,
+)
 from vnetsim.storage.iopath.defaults import default_device_kinds
 from vnetsim.storage.iopath.legs import _ragged, _read_variants, _write_variants, build_tables
 
