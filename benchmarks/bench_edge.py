@@ -8,13 +8,19 @@
 2. A month (730 h) of a 10,000-sensor deployment at 1 kHz (one site, filter + aggregate +
    compress, its messages simulated one by one through the uplink and the pipeline): wall-clock
    and CPU seconds (``--quick``: a tenth of it).
+3. ``--chunk-kernels R``: one chunk of the quick workload (262,144 messages, chunk 4 counting
+   from 0) captured with the stage's state before it, and the stage's ``advance`` run on it
+   ``R`` times from that state, each compiled step timed: the least and the median CPU ns per message of each. On a
+   shared machine the least of many runs of the same work moves least with other tenants; to
+   compare two versions, run this alternately from each tree (``PYTHONPATH=<tree>/src``).
 
-Run: PYTHONPATH=src python benchmarks/bench_edge.py [--quick] [--profile]
+Run: PYTHONPATH=src python benchmarks/bench_edge.py [--quick] [--profile] [--chunk-kernels R]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 
@@ -68,8 +74,23 @@ def kernel_split(n: int, sites: int, chunk: int = 1 << 18) -> dict[str, float]:
     pk = Packets(t, t, size, site, np.arange(n, dtype=np.int64))
     st = UplinkStage(sites, np.arange(sites), 10e6, 4 * 2**20, starts, ends, loss=1e-3, latency_ns=4e6,
                      jitter_ns=1e6)
-    spent = {"jitter_draws": 0.0, "serve": 0.0, "record_waits": 0.0, "record_sojourns": 0.0, "place": 0.0}
-    steps = {k: getattr(uplink, k) for k in spent if k != "record_waits"}
+    spent = dict.fromkeys(STEPS, 0.0)
+    st.advance(pk.take(slice(0, chunk)), float(t[chunk - 1]) + 1)
+    with timed_steps(spent):
+        for lo in range(chunk, n, chunk):
+            hi = min(n, lo + chunk)
+            st.advance(pk.take(slice(lo, hi)), float(t[hi - 1]) + 1)
+    return {k: v / (n - chunk) * 1e9 for k, v in spent.items()}
+
+
+STEPS = ("jitter_draws", "serve", "record_waits", "record_sojourns", "place")
+
+
+@contextlib.contextmanager
+def timed_steps(spent: dict[str, float]):
+    """Wrap the uplink stage's compiled steps (``STEPS``) so that each adds its CPU seconds to
+    ``spent`` while the block runs; the steps are put back after it."""
+    steps = {k: getattr(uplink, k) for k in STEPS if k != "record_waits"}
     steps["record_waits"] = LogHistogram.record
 
     def timed(name):
@@ -80,23 +101,48 @@ def kernel_split(n: int, sites: int, chunk: int = 1 << 18) -> dict[str, float]:
             return out
         return call
 
-    st.advance(pk.take(slice(0, chunk)), float(t[chunk - 1]) + 1)
     try:
-        for k in spent:
+        for k in STEPS:
             if k == "record_waits":
                 LogHistogram.record = timed(k)      # type: ignore[method-assign]
             else:
                 setattr(uplink, k, timed(k))
-        for lo in range(chunk, n, chunk):
-            hi = min(n, lo + chunk)
-            st.advance(pk.take(slice(lo, hi)), float(t[hi - 1]) + 1)
+        yield
     finally:
         for k, f in steps.items():
             if k == "record_waits":
                 LogHistogram.record = f             # type: ignore[method-assign]
             else:
                 setattr(uplink, k, f)
-    return {k: v / (n - chunk) * 1e9 for k, v in spent.items()}
+
+
+def chunk_kernels(rounds: int, sites: int = 100, chunk: int = 1 << 18, k: int = 4,
+                  **radio) -> dict[str, tuple[float, float]]:
+    """(least, median) CPU ns per message of each compiled step of ``UplinkStage.advance`` on the
+    ``k``-th chunk of the quick workload, run ``rounds`` times from the stage's state before it
+    (its per-queue state and rings restored each time)."""
+    n = 1000 + (k + 1) * chunk
+    t, size, site, starts, ends = workload(2_000_000, sites)
+    pk = Packets(t[:n], t[:n], size[:n], site[:n], np.arange(n, dtype=np.int64))
+    kw = dict(loss=1e-3, latency_ns=4e6, jitter_ns=1e6)
+    kw.update(radio)
+    st = UplinkStage(sites, np.arange(sites), 10e6, 4 * 2**20, starts, ends, **kw)
+    st.advance(pk.take(slice(0, 1000)), float(t[999]) + 1)
+    for lo in range(1000, 1000 + k * chunk, chunk):
+        st.advance(pk.take(slice(lo, lo + chunk)), float(t[lo + chunk - 1]) + 1)
+    part = pk.take(slice(n - chunk, n))
+    horizon = float(t[n - 1]) + 1
+    saved = st.state.copy(), st.ring_at.copy(), st.ring.copy()
+    per_round: dict[str, list[float]] = {s: [] for s in STEPS}
+    for _ in range(rounds):
+        st.state[:], st.ring_at[:] = saved[0], saved[1]
+        st.ring = saved[2].copy()
+        spent = dict.fromkeys(STEPS, 0.0)
+        with timed_steps(spent):
+            st.advance(part, horizon)
+        for s in STEPS:
+            per_round[s].append(spent[s] / chunk * 1e9)
+    return {s: (min(v), float(np.median(v))) for s, v in per_round.items()}
 
 
 def simpy_rate(n: int, sites: int) -> float:
@@ -156,7 +202,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--profile", action="store_true", help="also split the uplink stage's CPU time by step")
+    ap.add_argument("--chunk-kernels", type=int, default=0, metavar="R",
+                    help="only time each compiled step on one captured chunk, R times from the same state")
     a = ap.parse_args()
+    if a.chunk_kernels:
+        for label, radio in (("outages, loss and jitter", {}), ("no loss, no jitter", dict(loss=0.0, jitter_ns=0.0))):
+            res = chunk_kernels(a.chunk_kernels, **radio)
+            print(f"one captured chunk (262,144 messages), {label}, {a.chunk_kernels} runs, CPU ns per message "
+                  "(least / median): " + ", ".join(f"{k} {lo:.1f} / {med:.1f}" for k, (lo, med) in res.items())
+                  + f"; all {sum(lo for lo, _ in res.values()):.1f}")
+        return
     n_fast, n_peer = (2_000_000, 50_000) if a.quick else (10_000_000, 200_000)
     peer = simpy_rate(n_peer, 100)
     print(f"uplink stage alone, per core (CPU time; 100 sites, 4 MiB buffers, outages, loss 1e-3, 1 ms jitter): "
