@@ -33,7 +33,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from vnetsim.engine.merge import gather_packets
 from vnetsim.engine.packets import Packets
 from vnetsim.engine.stage import NO_DROPS, StageOutput
 from vnetsim.storage.iopath.device import DeviceStage, queue_legs
@@ -62,6 +61,14 @@ def _gather(order, n, a, b, c, d, oa, ob, oc, od):
     for k in range(n):
         i = order[k]
         oa[k], ob[k], oc[k], od[k] = a[i], b[i], c[i], d[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather5(order, n, a, b, c, d, e, oa, ob, oc, od, oe):
+    """Five columns at ``order[:n]`` into ``o*`` (one pass)."""
+    for k in range(n):
+        i = order[k]
+        oa[k], ob[k], oc[k], od[k], oe[k] = a[i], b[i], c[i], d[i], e[i]
 
 
 class _Buffers:
@@ -161,8 +168,11 @@ class PathStage:
         order, bucket, start, times = self._scratch(nl)
         l_t, l_t0, l_size, l_flow, l_pid = lnk.now
         bucket_order_into(l_t, l_pid, nl, order, bucket, start)
-        due = int(np.searchsorted(l_t[order[:nl]], horizon_ns, side="left")) if nl else 0
-        at_link = Packets(*gather_packets(order[:due], l_t, l_t0, l_size, l_flow, l_pid))
+        due = int(np.count_nonzero(l_t[:nl] < horizon_ns))     # the first ``due`` in (time, id) order
+        # those in order into the other set (reused: fresh memory costs page faults), consumed by
+        # ``_put`` before ``keep`` writes the held ones there
+        _gather5(order, due, l_t, l_t0, l_size, l_flow, l_pid, *lnk.spare)
+        at_link = Packets(*(c[:due] for c in lnk.spare))
         out = self.link.next_stage_times(at_link, times)
         nd2, _ = _put(out, at_link.t0_ns, at_link.size_bytes, at_link.flow, at_link.pkt_id, self.no_link,
                       *dev.now, nd, *lnk.spare, 0)
