@@ -1,8 +1,8 @@
 """The scenario's failures mapped onto the rebuild model (``vnetsim.storage.rebuild``), and its result
 as the row's ``rebuild`` section: what each failure did, the timeline of object states, the resync
 volume, time and fabric load, the foreground latency before the first failure and during the
-first resync, and with ``storage.fabric`` every failure's resync judged on the fabric
-(``FabricPhases``).
+first resync, and with ``storage.fabric`` every failure's resync judged on the fabric, each with
+its own packet-level foreground latency while it runs (``FabricPhases``).
 
 Mapping (docs/models/storage.md, "Failures and rebuilds"):
 - hosts, sites and racks as for the I/O path (``iomap``); fault domains are racks when

@@ -8,9 +8,10 @@ Public exports (load on first use):
   ``FailureOutcome``, ``TimelineEntry``, ``ResyncPlan``;
 - ``resync_rates(capacity_bps, foreground_bps, throttle_bps, adaptive)``: the per-host resync
   rate, one formula for the rebuild timeline and the storage kind's availability mapping;
-- ``simulate(spec, *, seed=1, io_duration_s=1.0, prepare=None) -> RebuildResult`` (with every
-  outcome's first resync plan and, with a foreground, the I/O path while it runs: ``resync_plans``,
-  ``resync_io``);
+- ``simulate(spec, *, seed=1, io_duration_s=1.0, prepare=None, every_resync=False) -> RebuildResult``
+  (with every outcome's first resync plan and, with a foreground, the I/O path while it runs:
+  ``resync_plans``, ``resync_io``; with ``every_resync``, each one's foreground run,
+  ``foreground_during_resyncs``);
 - ``accessible(objects, alive) -> bool array`` (the quorum rule), ``object_set(...)`` (objects of one
   layout placed round-robin on hosts).
 """
