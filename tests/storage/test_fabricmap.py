@@ -432,6 +432,11 @@ def test_the_example_judges_each_resync_on_its_fabric():
     assert "fabric_bound" not in nb["availability"]
     host, device = over["rebuild"]["fabric"]["resyncs"]
     assert host["fabric_bound"] and device["fabric_bound"] and abs(host["stretch"] / device["stretch"] - 1) > 0.1
+    for row in (nb, over):         # each resync with its own packet-level foreground, the first's unchanged
+        first, later = row["rebuild"]["fabric"]["resyncs"]
+        assert first["foreground_during"] == row["rebuild"]["foreground_during_resync"]
+        assert later["foreground_during"]["groups"]["erp"]["writes"]["count"] > 0
+        assert later["foreground_fabric"]["level"] == "packet"
     fb = over["availability"]["fabric_bound"]
     st_ = fb["stretches"]
     assert (st_["device"]["stretch"], st_["device"]["from"], st_["device"]["own"]) == (
