@@ -129,6 +129,17 @@ def _replace_earliest(heap, dev, k, d):
     heap[dev, i] = d
 
 
+def _take_idle_leaf() -> None:
+    """Why a leg may take an idle leaf of the heap instead of its root (in ``queue_legs``), with
+    the same result bit for bit: a leg arriving at ``a`` starts at ``max(a, earliest free)``; when
+    some server is free by ``a``, every later leg (they come in time order) arrives after ``a``, so
+    any server free by ``a`` is as good as any other for every later start, wait and busy time:
+    which idle one takes the leg changes nothing but the heap's layout. A leaf free by ``a`` takes
+    the leg's departure ``d >= a`` without a sift (its parent is at most its old value, so at most
+    ``d``: the heap stays a heap), so the leaves are tried in turn (one per leg, wrapping to the
+    first leaf) and only a busy one costs the root's replacement and sift (two levels of eight)."""
+
+
 @numba.njit(cache=True, nogil=True)
 def draw_legs_into(pid, flow, n, key, f_cls, c_tab, f_dev0, f_op, f_cache_p, f_block, n_cap, n_cache, mu, sigma,
                    ns_per_byte, j_on, j_atoms, j_key, j_dir, dev, service, jitter, at):
@@ -162,7 +173,7 @@ def draw_legs_into(pid, flow, n, key, f_cls, c_tab, f_dev0, f_op, f_cache_p, f_b
 
 @numba.njit(cache=True, nogil=True)
 def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_cls, c_tab, f_acc, depth, fail_ns, stall_ns,
-               free_at, busy, lo, hi, counts, j_on, out):
+               free_at, leaf, busy, lo, hi, counts, j_on, out):
     """Queue legs in time order at their devices (FCFS, ``depth`` servers): the ``k``-th is
     ``order[k]`` of the columns (``order`` None: the ``k``-th), up to ``n`` or the first at or
     after the horizon. ``c_tab[f_cls[flow]]``: the flow's class row (its reply delay at column 5,
@@ -170,7 +181,8 @@ def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_cls, c_tab
     bytes). ``out[k]``: when its reply is back at its owner (its fixed reply delay, plus its draw
     of the fabric's spread, ``jitter``, where ``j_on``). Returns how many were queued. (The one copy
     of the device's queue arithmetic; written out here, not called per leg: a helper taking the
-    arrays per leg costs numba reference counts.)"""
+    arrays per leg costs numba reference counts.) ``leaf[dev]``: (the leaf of its heap to try
+    next, its first leaf), see ``_take_idle_leaf``."""
     for k in range(n):
         i = k if order is None else order[k]
         a = t[i]
@@ -191,7 +203,13 @@ def queue_legs(order, n, horizon, t, flow, dev_of, service, jitter, f_cls, c_tab
             free = free_at[dev, 0]          # the earliest free of its queue_depth servers (FCFS)
             start = a if a > free else free
             d = start + s
-            _replace_earliest(free_at, dev, depth[dev], d)
+            j = leaf[dev, 0]                # a leaf of the heap, in turn: idle (free by a), it takes
+            if free_at[dev, j] <= a:        # the leg with no sift (``_take_idle_leaf``)
+                free_at[dev, j] = d
+            else:
+                _replace_earliest(free_at, dev, depth[dev], d)
+            j += 1
+            leaf[dev, 0] = j if j < depth[dev] else leaf[dev, 1]
             b0 = start if start > lo else lo
             b1 = d if d < hi else hi
             if b1 > b0:
@@ -215,7 +233,7 @@ def _serve(stage: DeviceStage, t, pid, flow):
     dev, service, jitter, out = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
     stage.draw(pid, flow, n, dev, service, jitter, 0)
     queue_legs(None, n, np.inf, t, flow, dev, service, jitter, stage.f_cls, stage.c_tab, stage.f_acc, stage.depth,
-               stage.fail_ns, stage.stall_ns, stage.free_at, stage.busy, stage.lo, stage.hi, stage.counts,
+               stage.fail_ns, stage.stall_ns, stage.free_at, stage.leaf, stage.busy, stage.lo, stage.hi, stage.counts,
                stage.jitter_args[0], out)
     return out
 
@@ -268,6 +286,8 @@ class DeviceStage:
         self.depth = np.tile(np.array(depth_host, np.int64), hosts)
         self.n_devices = hosts * self.per_host
         self.free_at = np.full((self.n_devices, int(self.depth.max())), -np.inf)
+        first_leaf = (self.depth + 6) // 8          # an 8-ary heap of k: nodes from (k + 6) // 8 on have no child
+        self.leaf = np.stack([first_leaf, first_leaf], axis=1).astype(np.int64)   # (next to try, first)
         self.f_host = np.ascontiguousarray(f_host, np.int64)
         self.f_op = np.ascontiguousarray(f_op, np.int64)
         self.f_block = np.ascontiguousarray(f_block, np.float64)

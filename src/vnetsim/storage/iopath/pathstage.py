@@ -191,7 +191,8 @@ class PathStage:
         d_dev, d_svc, d_jit = self._draws(due)
         dv.draw(d_pid, d_flow, due, d_dev, d_svc, d_jit, 0)
         queue_legs(None, due, np.inf, d_t, d_flow, d_dev, d_svc, d_jit, dv.f_cls, dv.c_tab, dv.f_acc, dv.depth,
-                   dv.fail_ns, dv.stall_ns, dv.free_at, dv.busy, dv.lo, dv.hi, dv.counts, dv.jitter_args[0], back)
+                   dv.fail_ns, dv.stall_ns, dv.free_at, dv.leaf, dv.busy, dv.lo, dv.hi, dv.counts, dv.jitter_args[0],
+                   back)
         self.join.fold(back, d_t0, d_pid, d_flow, None, due)
         dev.hold(due, n)
 
