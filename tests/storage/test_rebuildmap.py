@@ -261,3 +261,26 @@ def test_resyncs_in_place_do_not_stand_for_a_rebuild():
         "fault_domain": (2.0, "device 2.0", False)}
     below = kind_stretches(sc, [{**device, "stretch": 0.3}])
     assert all(v["stretch"] == 1.0 for v in below.values())          # never below host-bound
+
+
+def test_every_failure_has_the_foreground_latency_of_its_own_resync():
+    """Without a fabric too, each outcome carries the VMs' latency while its own first resync runs:
+    the first's is the row's ``foreground_during_resync``; a later one is exactly what a run with
+    that failure alone gives (host 1 back in place after 30 minutes, then a device of host 3
+    rebuilt elsewhere). A failure whose resync never runs has none."""
+    host = {"name": "host 1 away", "component": "host", "target": "1", "at": "0s", "recover": "30min"}
+    device = {"name": "device 3.0", "component": "device", "target": "3.0", "at": "12h"}
+    sc = scenario([host, device])
+    rb = rebuild_section(sc, size_cluster(sc))
+    first, later = rb["outcomes"]
+    assert first["foreground_during_resync"] == rb["foreground_during_resync"]
+    assert later["foreground_during_resync"]["groups"]["db"]["writes"]["count"] > 10
+    alone_sc = scenario([{**device, "at": "0s"}])
+    alone = rebuild_section(alone_sc, size_cluster(alone_sc))
+    assert later["foreground_during_resync"] == alone["foreground_during_resync"]
+    assert later["foreground_during_resync"] != first["foreground_during_resync"]
+    # a stretched cluster's witness: nothing to resync, so no foreground during a resync
+    witness = scenario([{"name": "w", "component": "witness", "at": "0s", "recover": "1min"}], flavor="stretched",
+                       hosts=6)
+    (w,) = rebuild_section(witness, size_cluster(witness))["outcomes"]
+    assert w["resync_bytes"] == 0 and w["foreground_during_resync"] is None

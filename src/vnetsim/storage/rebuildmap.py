@@ -111,16 +111,17 @@ def rebuild_spec(sc: StorageScenario, sz: Sizing):
 
 
 def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
-    """``outcomes`` (one per failure), ``timeline``, ``foreground_before``, ``foreground_after_failure``
-    (right after the first failure that takes hosts away) and ``foreground_during_resync`` (the ``io``
-    fields each) and ``notes``."""
+    """``outcomes`` (one per failure, each with the foreground's ``io`` fields while its own first
+    resync runs, ``foreground_during_resync``), ``timeline``, ``foreground_before``,
+    ``foreground_after_failure`` (right after the first failure that takes hosts away) and
+    ``foreground_during_resync`` (the first resync's; the ``io`` fields each) and ``notes``."""
     from vnetsim.storage.rebuild import simulate
 
     spec = rebuild_spec(sc, sz)
     fabric = FabricPhases(sc) if sc.storage.fabric is not None and spec.foreground is not None else None
     try:
         res = simulate(spec, seed=sc.seed, io_duration_s=sc.options.duration / 1e9,
-                       prepare=fabric.prepare if fabric is not None else None, every_resync=fabric is not None)
+                       prepare=fabric.prepare if fabric is not None else None, every_resync=True)
     except ModelError as exc:
         if exc.field.startswith("storage."):
             raise
@@ -128,12 +129,14 @@ def rebuild_section(sc: StorageScenario, sz: Sizing) -> dict:
     # outcomes come in time order (failures at one time in the order given)
     order = sorted(range(len(spec.failures)), key=lambda i: (spec.failures[i].t_s, i))
     names = [sc.failures[i].name for i in order]
+    groups = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
+    each = res.foreground_during_resyncs or (None,) * len(res.outcomes)
     outcomes = []
-    for name, o in zip(names, res.outcomes):
+    for name, o, fg in zip(names, res.outcomes, each):
         d = asdict(o)
         d["name"] = name
+        d["foreground_during_resync"] = io_result(fg, groups) if fg is not None else None
         outcomes.append(d)
-    groups = group_of_workloads(spec.foreground) if spec.foreground is not None else {}
     before, during = res.foreground_before, res.foreground_during_resync
     after = res.foreground_after_failure
     return {"outcomes": outcomes, "timeline": [asdict(t) for t in res.timeline],

@@ -147,7 +147,19 @@ def _rebuild_rows(rows: list[dict]) -> list[tuple[str, Callable[[dict], str]]]:
                 groups.append(g)
     for g in groups:
         out.append((f"{g} write p99 before / after / in resync", functools.partial(_resync_latency, group=g)))
+    out.append(("write p99 in each resync", _each_resync_write_p99))
     return out
+
+
+def _each_resync_write_p99(row: dict) -> str:
+    """Each failure's resync: the VM groups' write p99 while it runs (its own foreground run)."""
+    parts = []
+    for o in _get(row, "rebuild", "outcomes") or []:
+        fg = o.get("foreground_during_resync")
+        if fg:
+            parts.append(f"{o['name']}: " + ", ".join(
+                f"{g} {duration(v['writes']['p99'])}" for g, v in fg["groups"].items() if v["writes"]["count"]))
+    return "; ".join(parts) or "-"
 
 
 def _resync_latency(row: dict, group: str) -> str:
@@ -272,16 +284,6 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         both = judged(r)[1:]
         return "-" if not both else "; ".join(f"{o['name']}: {one(o, rs)}" for o, rs in both)
 
-    def write_p99(r: dict) -> str:
-        """Each resync's VM write p99 per group while it runs (its own packet-level run)."""
-        parts = []
-        for o, rs in judged(r):
-            fg = rs.get("foreground_during")
-            if fg:
-                parts.append(f"{o['name']}: " + ", ".join(
-                    f"{g} {duration(v['writes']['p99'])}" for g, v in fg["groups"].items() if v["writes"]["count"]))
-        return "; ".join(parts) or "-"
-
     return [
         ("fabric", lambda r: _fabric_cell(_get(r, "io", "fabric"), lambda f: f"{f['topology']} ({f['level']} level"
                                           f"{_oversubscription(f)})")),
@@ -296,7 +298,6 @@ def _fabric_rows() -> list[tuple[str, Callable[[dict], str]]]:
         ("fabric per pair in resync", lambda r: _fabric_cell(_get(r, "rebuild", "fabric", "during_resync"), pairs)),
         ("resync time on the fabric", resync_time),
         ("later resyncs on the fabric", later),
-        ("write p99 in each resync (packet level)", write_p99),
     ]
 
 
