@@ -6,9 +6,10 @@ on a small machine, for an answer that changes only when a package is installed 
 answer is kept in a small JSON file (``$VNETSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/vnetsim``, else
 ``~/.cache/vnetsim``), under a fingerprint of what it depends on: the interpreter, ``sys.path``
 and, in every folder on it, the name, size and modification time of each distribution's
-``entry_points.txt`` (installing, upgrading or removing a package changes one of them). The file
-keeps the last few fingerprints' answers (a script's own folder is on ``sys.path``, so each folder
-a command starts in has its own). A file that is missing, unreadable or without this fingerprint
+``entry_points.txt`` (installing, upgrading or removing a package changes one of them; a zip
+file on the path counts by its own size and time). The file keeps the last few fingerprints'
+answers (a script's own folder is on ``sys.path``, so each folder a command starts in has its
+own). A file that is missing, unreadable or without this fingerprint
 is rebuilt through ``importlib.metadata``; a cache folder that cannot be written only costs the
 saving. ``VNETSIM_CACHE_DIR=`` (empty) turns the file off.
 """
@@ -58,7 +59,12 @@ def fingerprint() -> str:
         parts.append(f"path={entry}")
         try:
             names = sorted(e.name for e in os.scandir(entry or ".") if e.name.endswith(_METADATA_SUFFIXES))
-        except OSError:  # a zip file or a folder that is not there
+        except OSError:  # a zip file (an egg, the standard library) or a folder that is not there
+            try:
+                st = os.stat(entry)
+                parts.append(f"file:{st.st_size}:{st.st_mtime_ns}")
+            except OSError:
+                pass
             continue
         for name in names:
             try:

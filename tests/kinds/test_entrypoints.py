@@ -100,3 +100,12 @@ def test_each_path_keeps_its_own_answer(site, tmp_path, monkeypatch):
 def test_load_follows_module_and_attributes():
     assert entrypoints.load("os.path:join") is os.path.join
     assert entrypoints.load("os") is os
+
+
+def test_a_replaced_zip_on_the_path_is_seen(site, tmp_path, monkeypatch):
+    egg = tmp_path / "plugin.egg"
+    egg.write_bytes(b"one")
+    monkeypatch.syspath_prepend(str(egg))
+    before = entrypoints.fingerprint()
+    egg.write_bytes(b"two, longer")
+    assert entrypoints.fingerprint() != before
